@@ -1,0 +1,247 @@
+/**
+ * The environment, parsed once by one zod schema into a frozen Config.
+ *
+ * Nothing else in comfycord reads `process.env`: the composition root (and each CLI) calls `loadConfig` and passes the
+ * result down. Every problem is reported at once, each naming the variable, what was wrong and an example of a right
+ * value, so an operator fixes a bad `.env` in one pass.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+const DEFAULT_COMFY_URL = 'http://127.0.0.1:8188';
+const DEFAULT_STORE_URL = 'sqlite://data/comfycord.sqlite';
+
+/** One ComfyUI server: a short name for logs and reports, and its base URL. */
+export interface ComfyServerConfig {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** Examples shown next to a variable's error, so the fix is obvious. */
+const EXAMPLES: Record<string, string> = {
+  DISCORD_TOKEN: 'DISCORD_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abc… (Developer Portal → Bot → Reset Token)',
+  DISCORD_APPLICATION_ID: 'DISCORD_APPLICATION_ID=1234567890123456789',
+  DISCORD_GUILD_ID: 'DISCORD_GUILD_ID=1234567890123456789',
+  DISCORD_API_URL: 'DISCORD_API_URL=https://discord.com/api',
+  COMFY_URLS: 'COMFY_URLS=http://127.0.0.1:8188 or COMFY_URLS=gpu1=http://10.0.0.5:8188,gpu2=http://10.0.0.6:8188',
+  STORE_URL: 'STORE_URL=sqlite://data/comfycord.sqlite or STORE_URL=redis://127.0.0.1:6379',
+  LOG_LEVEL: 'LOG_LEVEL=info (one of fatal, error, warn, info, debug, trace, silent)',
+  LOG_FORMAT: 'LOG_FORMAT=auto (one of auto, json, pretty)',
+  WORKFLOWS_DIR: 'WORKFLOWS_DIR=workflows',
+  DEFAULT_WORKFLOW: 'DEFAULT_WORKFLOW=txt2img',
+  COMFY_STALL_TIMEOUT_SECONDS: 'COMFY_STALL_TIMEOUT_SECONDS=600',
+  COMFY_PROMPTS_PER_SERVER: 'COMFY_PROMPTS_PER_SERVER=2',
+  MAX_JOBS_PER_MEMBER: 'MAX_JOBS_PER_MEMBER=2',
+  MAX_QUEUE_LENGTH: 'MAX_QUEUE_LENGTH=100',
+  MAX_PROMPT_LENGTH: 'MAX_PROMPT_LENGTH=1500',
+  MAX_ATTACHMENT_MB: 'MAX_ATTACHMENT_MB=20',
+  ALLOWED_CHANNEL_IDS: 'ALLOWED_CHANNEL_IDS=1234567890123456789,2345678901234567890 (empty: every channel)',
+  ALLOWED_ROLE_IDS: 'ALLOWED_ROLE_IDS=1234567890123456789 (empty: every member)',
+  REFINE_IGNORE_PREFIX: 'REFINE_IGNORE_PREFIX=//',
+  HTTP_HOST: 'HTTP_HOST=127.0.0.1',
+  HTTP_PORT: 'HTTP_PORT=9464 (unset: no health/metrics endpoint)',
+};
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id: 17 to 20 digits');
+
+/** An empty variable means "not set", as operators expect from `FOO=` in a `.env` file. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+const positiveInt = (fallback: number, max = 1_000_000) =>
+  optional(
+    z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`),
+  ).transform((value) => value ?? fallback);
+
+const commaList = (item: z.ZodString) =>
+  optional(z.string())
+    .transform((value) =>
+      (value ?? '')
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+/** `COMFY_URLS`: `url` or `name=url`, comma-separated; unnamed servers are called comfy1, comfy2, … */
+const comfyUrls = optional(z.string()).transform((value, ctx): ComfyServerConfig[] => {
+  const entries = (value ?? DEFAULT_COMFY_URL)
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const servers: ComfyServerConfig[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const match = /^([A-Za-z][\w.-]*)=(.+)$/.exec(entry);
+    const name = match?.[1] ?? `comfy${index + 1}`;
+    const url = (match?.[2] ?? entry).replace(/\/+$/, '');
+    if (!httpUrl.safeParse(url).success) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an http:// or https:// URL` });
+      continue;
+    }
+    if (servers.some((server) => server.name === name)) {
+      ctx.addIssue({ code: 'custom', message: `the server name "${name}" is used twice` });
+      continue;
+    }
+    servers.push({ name, url });
+  }
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no server' });
+  return servers;
+});
+
+const storeUrl = optional(z.string())
+  .transform((value) => value ?? DEFAULT_STORE_URL)
+  .refine((value) => /^(sqlite:\/\/.+|redis(s)?:\/\/.+)$/.test(value), 'must start with sqlite:// or redis://');
+
+const environmentSchema = z.object({
+  DISCORD_TOKEN: optional(z.string().min(50, 'looks too short to be a bot token')),
+  DISCORD_APPLICATION_ID: optional(snowflake),
+  DISCORD_GUILD_ID: optional(snowflake),
+  DISCORD_API_URL: optional(httpUrl).transform((value) => (value ?? 'https://discord.com/api').replace(/\/+$/, '')),
+  COMFY_URLS: comfyUrls,
+  STORE_URL: storeUrl,
+  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).transform(
+    (value) => value ?? 'info',
+  ),
+  LOG_FORMAT: optional(z.enum(['auto', 'json', 'pretty'])).transform((value) => value ?? 'auto'),
+  NODE_ENV: optional(z.string()),
+  WORKFLOWS_DIR: optional(z.string()).transform((value) => value ?? 'workflows'),
+  DEFAULT_WORKFLOW: optional(z.string().regex(/^[\w.-]+$/, 'must be a workflow name such as txt2img')),
+  COMFY_STALL_TIMEOUT_SECONDS: positiveInt(600, 86_400),
+  COMFY_PROMPTS_PER_SERVER: positiveInt(2, 64),
+  MAX_JOBS_PER_MEMBER: positiveInt(2, 1000),
+  MAX_QUEUE_LENGTH: positiveInt(100, 100_000),
+  MAX_PROMPT_LENGTH: positiveInt(1500, 100_000),
+  MAX_ATTACHMENT_MB: positiveInt(20, 500),
+  ALLOWED_CHANNEL_IDS: commaList(snowflake),
+  ALLOWED_ROLE_IDS: commaList(snowflake),
+  REFINE_IGNORE_PREFIX: optional(z.string().max(10, 'must be at most 10 characters')).transform(
+    (value) => value ?? '//',
+  ),
+  HTTP_HOST: optional(z.string().min(1)).transform((value) => value ?? '127.0.0.1'),
+  HTTP_PORT: optional(z.coerce.number().int('must be a whole number').min(0).max(65_535, 'must be a port, 0 to 65535')),
+});
+
+type Environment = z.infer<typeof environmentSchema>;
+
+/** The whole configuration of a comfycord process. */
+export interface Config {
+  readonly discord: {
+    readonly token: string | undefined;
+    readonly applicationId: string | undefined;
+    readonly guildId: string | undefined;
+    readonly apiUrl: string;
+  };
+  readonly comfy: {
+    readonly servers: readonly ComfyServerConfig[];
+    readonly stallTimeoutMs: number;
+    readonly promptsPerServer: number;
+  };
+  readonly storeUrl: string;
+  readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
+  readonly workflows: { readonly dir: string; readonly defaultWorkflow: string | undefined };
+  readonly limits: {
+    readonly jobsPerMember: number;
+    readonly queueLength: number;
+    readonly promptLength: number;
+    readonly attachmentBytes: number;
+    readonly allowedChannelIds: readonly string[];
+    readonly allowedRoleIds: readonly string[];
+  };
+  readonly refineIgnorePrefix: string;
+  readonly http: { readonly host: string; readonly port: number | undefined };
+}
+
+/** A configuration a process cannot start with; `message` lists every problem, one per line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** The bot and deploy-commands need Discord credentials; the emulator, the CLI and the tests do not. */
+  readonly requireDiscord?: boolean;
+  /** Whether a person watches the output (pretty logs in `auto` mode). Defaults to stdout being a terminal. */
+  readonly interactive?: boolean;
+}
+
+/** Parses an environment (normally `readEnvironment()`) into a frozen Config, or throws a ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
+  const parsed = environmentSchema.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  if (parsed.success && options.requireDiscord) problems.push(...missingDiscordCredentials(parsed.data));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(toConfig(parsed.data, options));
+}
+
+/** `process.env` over the `.env` file in the working directory, when there is one (the environment wins). */
+export function readEnvironment(
+  processEnv: Record<string, string | undefined> = process.env,
+  dotenvPath = '.env',
+): Record<string, string | undefined> {
+  if (!existsSync(dotenvPath)) return { ...processEnv };
+  return { ...parseEnv(readFileSync(dotenvPath, 'utf8')), ...processEnv };
+}
+
+function missingDiscordCredentials(env: Environment): string[] {
+  const problems: string[] = [];
+  if (env.DISCORD_TOKEN === undefined)
+    problems.push(`DISCORD_TOKEN: is required to connect to Discord; e.g. ${EXAMPLES.DISCORD_TOKEN}`);
+  if (env.DISCORD_APPLICATION_ID === undefined) {
+    problems.push(
+      `DISCORD_APPLICATION_ID: is required to register and answer commands; e.g. ${EXAMPLES.DISCORD_APPLICATION_ID}`,
+    );
+  }
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const variable = String(issue.path[0] ?? 'environment');
+  const example = EXAMPLES[variable];
+  const message = issue.code === 'invalid_value' ? `must be one of ${issue.values.join(', ')}` : issue.message;
+  return `${variable}: ${message}${example ? `; e.g. ${example}` : ''}`;
+}
+
+function toConfig(env: Environment, options: LoadConfigOptions): Config {
+  const interactive = options.interactive ?? process.stdout.isTTY === true;
+  const pretty =
+    env.LOG_FORMAT === 'pretty' || (env.LOG_FORMAT === 'auto' && interactive && env.NODE_ENV !== 'production');
+  return {
+    discord: {
+      token: env.DISCORD_TOKEN,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      guildId: env.DISCORD_GUILD_ID,
+      apiUrl: env.DISCORD_API_URL,
+    },
+    comfy: {
+      servers: env.COMFY_URLS,
+      stallTimeoutMs: env.COMFY_STALL_TIMEOUT_SECONDS * 1000,
+      promptsPerServer: env.COMFY_PROMPTS_PER_SERVER,
+    },
+    storeUrl: env.STORE_URL,
+    log: { level: env.LOG_LEVEL, format: pretty ? 'pretty' : 'json' },
+    workflows: { dir: env.WORKFLOWS_DIR, defaultWorkflow: env.DEFAULT_WORKFLOW },
+    limits: {
+      jobsPerMember: env.MAX_JOBS_PER_MEMBER,
+      queueLength: env.MAX_QUEUE_LENGTH,
+      promptLength: env.MAX_PROMPT_LENGTH,
+      attachmentBytes: env.MAX_ATTACHMENT_MB * 1024 * 1024,
+      allowedChannelIds: env.ALLOWED_CHANNEL_IDS,
+      allowedRoleIds: env.ALLOWED_ROLE_IDS,
+    },
+    refineIgnorePrefix: env.REFINE_IGNORE_PREFIX,
+    http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+/**
+ * The pino logger: JSON for machines, pretty for a person in development, secrets redacted everywhere.
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths that may carry the bot token or another credential. pino redacts by path, so both the places where we log
+ * a token ourselves and the shapes of HTTP requests and errors that carry an `Authorization` header are listed.
+ */
+const REDACTED_PATHS = [
+  'token',
+  '*.token',
+  'discordToken',
+  '*.discordToken',
+  'config.discord.token',
+  'discord.token',
+  'authorization',
+  'Authorization',
+  '*.authorization',
+  '*.Authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'interactionToken',
+  '*.interactionToken',
+];
+
+export interface LoggerOptions {
+  readonly level: string;
+  readonly format: 'json' | 'pretty';
+  /** Extra strings to scrub from every line, e.g. the bot token wherever it might appear inside a message. */
+  readonly secrets?: readonly string[];
+  /** Where to write; defaults to stdout (file descriptor 1). Tests pass a stream to read the lines back. */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+/** Creates the root logger; modules take child loggers from it (`logger.child({ module: 'comfy' })`). */
+export function createLogger(options: LoggerOptions): Logger {
+  const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 8);
+  const pinoOptions: pino.LoggerOptions = {
+    level: options.level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // A token can also hide inside free text (an error message quoting a URL or a header); scrub it there too.
+    hooks:
+      secrets.length > 0
+        ? {
+            streamWrite: (line) => secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), line),
+          }
+        : {},
+  };
+  if (options.format === 'pretty') {
+    const transport = pino.transport({
+      target: 'pino-pretty',
+      options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
+    });
+    return pino(pinoOptions, transport);
+  }
+  return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+}
+
+/** A logger that writes nothing, for tests and library use where no logger is given. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
