@@ -1,0 +1,143 @@
+/**
+ * Inline flags, in the style people know from other image bots: `a fox --ar 16:9 --seed 42 --no trees --n 4`.
+ *
+ * One parser serves the `/imagine` prompt, the refine replies in a session thread and `npm run generate`, so a flag
+ * means the same thing everywhere. It is pure and returns a result instead of throwing: an unknown or malformed flag
+ * is an error that names the offending token, never silently ignored.
+ */
+import { aspectSchema, MAX_COUNT, MAX_SEED, type SettingsChange } from './settings.js';
+
+/** What a piece of text said: the prompt words (may be empty) and the settings its flags set. */
+export interface ParsedFlags {
+  readonly ok: true;
+  /** The text with every flag and its value removed, whitespace folded. */
+  readonly prompt: string;
+  readonly settings: SettingsChange;
+}
+
+/** Why the text could not be read; `token` is the flag (or value) to fix, `message` one sentence for a member. */
+export interface FlagError {
+  readonly ok: false;
+  readonly token: string;
+  readonly message: string;
+}
+
+export type FlagParseResult = ParsedFlags | FlagError;
+
+type ValueParser = (value: string, flag: string) => { value: SettingsChange } | { error: string };
+
+interface FlagSpec {
+  readonly names: readonly string[];
+  readonly example: string;
+  /** `--no` takes every word up to the next flag; the others take exactly one word. */
+  readonly multiWord?: boolean;
+  readonly parse: ValueParser;
+}
+
+const wholeNumber =
+  (setting: 'seed' | 'steps' | 'count', min: number, max: number): ValueParser =>
+  (value, flag) => {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < min || number > max) {
+      return { error: `${flag} must be a whole number from ${min} to ${max}, not "${value}".` };
+    }
+    return { value: { [setting]: number } };
+  };
+
+const decimal =
+  (setting: 'cfg' | 'denoise', min: number, max: number): ValueParser =>
+  (value, flag) => {
+    const number = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(number) || number < min || number > max) {
+      return { error: `${flag} must be a number from ${min} to ${max}, not "${value}".` };
+    }
+    return { value: { [setting]: number } };
+  };
+
+const FLAGS: readonly FlagSpec[] = [
+  {
+    names: ['ar', 'aspect'],
+    example: '--ar 16:9',
+    parse: (value, flag) => {
+      const parsed = aspectSchema.safeParse(value);
+      return parsed.success
+        ? { value: { aspect: parsed.data } }
+        : { error: `${flag} ${parsed.error.issues[0]?.message ?? 'must look like 16:9'}, not "${value}".` };
+    },
+  },
+  { names: ['seed'], example: '--seed 42', parse: wholeNumber('seed', 0, MAX_SEED) },
+  { names: ['no'], example: '--no trees, text', multiWord: true, parse: (value) => ({ value: { negative: value } }) },
+  { names: ['steps'], example: '--steps 30', parse: wholeNumber('steps', 1, 1000) },
+  { names: ['cfg'], example: '--cfg 6.5', parse: decimal('cfg', 0, 100) },
+  { names: ['n', 'count'], example: '--n 4', parse: wholeNumber('count', 1, MAX_COUNT) },
+  { names: ['denoise'], example: '--denoise 0.6', parse: decimal('denoise', 0, 1) },
+  {
+    names: ['wf', 'workflow'],
+    example: '--wf portrait',
+    parse: (value, flag) =>
+      /^[\w.-]+$/.test(value)
+        ? { value: { workflow: value } }
+        : { error: `${flag} takes a workflow name such as txt2img, not "${value}".` },
+  },
+];
+
+/** Every flag name, for help texts: `--ar, --aspect, --seed, …`. */
+export const FLAG_NAMES: readonly string[] = FLAGS.flatMap((spec) => spec.names.map((name) => `--${name}`));
+
+/** One line per flag with an example, for the README and the thread's help. */
+export const FLAG_EXAMPLES: readonly string[] = FLAGS.map((spec) => spec.example);
+
+const SPEC_BY_NAME = new Map(FLAGS.flatMap((spec) => spec.names.map((name) => [name, spec] as const)));
+
+// Phones turn `--` into an em or en dash; people mean a flag all the same.
+const FLAG_TOKEN = /^(?:--|\u2014|\u2013)([A-Za-z][\w-]*)$/;
+
+/** Splits text into the prompt and the settings its flags set. */
+export function parseFlags(text: string): FlagParseResult {
+  const words = text.split(/\s+/).filter(Boolean);
+  const promptWords: string[] = [];
+  const settings: SettingsChange = {};
+  const seen = new Map<FlagSpec, string>();
+  for (let index = 0; index < words.length; index += 1) {
+    const word = words[index]!;
+    const match = FLAG_TOKEN.exec(word);
+    if (!match) {
+      promptWords.push(word);
+      continue;
+    }
+    const flag = `--${match[1]!.toLowerCase()}`;
+    const spec = SPEC_BY_NAME.get(match[1]!.toLowerCase());
+    if (!spec) return unknownFlag(word);
+    if (seen.has(spec)) return failure(word, `${flag} is given twice (also as ${seen.get(spec)}); keep one.`);
+    seen.set(spec, flag);
+    const valueWords = takeValue(words, index + 1, spec.multiWord === true);
+    if (valueWords.length === 0) return failure(word, `${flag} needs a value, e.g. ${spec.example}.`);
+    index += valueWords.length;
+    const parsed = spec.parse(valueWords.join(' '), flag);
+    if ('error' in parsed) return failure(word, parsed.error);
+    Object.assign(settings, parsed.value);
+  }
+  return { ok: true, prompt: promptWords.join(' '), settings };
+}
+
+function takeValue(words: readonly string[], start: number, multiWord: boolean): string[] {
+  const taken: string[] = [];
+  for (let index = start; index < words.length; index += 1) {
+    const word = words[index]!;
+    if (FLAG_TOKEN.test(word)) break;
+    taken.push(word);
+    if (!multiWord) break;
+  }
+  return taken;
+}
+
+function unknownFlag(word: string): FlagError {
+  return failure(
+    word,
+    `${word} is not a flag I know; use one of ${FLAGS.map((spec) => `--${spec.names[0]}`).join(', ')}.`,
+  );
+}
+
+function failure(token: string, message: string): FlagError {
+  return { ok: false, token, message };
+}
