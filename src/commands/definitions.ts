@@ -1,0 +1,125 @@
+/**
+ * The slash commands as Discord registers them: plain JSON, one constant per command. `deploy-commands` sends exactly
+ * these, and the router dispatches on the same names, so the two can never drift.
+ */
+import {
+  ApplicationCommandOptionType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { ASPECT_CHOICES, MAX_COUNT, MAX_SEED } from '../workflows/settings.js';
+
+// Guild channels and DMs with the bot; a bot that posts images into group DMs it was not invited to would surprise.
+const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM];
+const INSTALL = [ApplicationIntegrationType.GuildInstall];
+
+export const imagineDefinition = {
+  name: 'imagine',
+  description: 'Generate an image from a prompt (flags like --ar 16:9 --seed 42 --no trees work too)',
+  contexts: CONTEXTS,
+  integration_types: INSTALL,
+  options: [
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'prompt',
+      description: 'What to draw',
+      required: true,
+      max_length: 6000,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'negative',
+      description: 'What to keep out of the picture',
+      max_length: 2000,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'workflow',
+      description: 'Which workflow to run',
+      autocomplete: true,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'aspect',
+      description: 'Aspect ratio',
+      choices: ASPECT_CHOICES.map((aspect) => ({ name: aspect, value: aspect })),
+    },
+    {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'seed',
+      description: 'Seed, for a repeatable picture',
+      min_value: 0,
+      max_value: MAX_SEED,
+    },
+    {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'count',
+      description: 'How many images',
+      min_value: 1,
+      max_value: MAX_COUNT,
+    },
+    {
+      type: ApplicationCommandOptionType.Attachment,
+      name: 'image',
+      description: 'Start from this image (image-to-image)',
+    },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const settingsDefinition = {
+  name: 'settings',
+  description: 'View or change your defaults for /imagine',
+  contexts: CONTEXTS,
+  integration_types: INSTALL,
+  options: [
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'workflow',
+      description: 'Default workflow',
+      autocomplete: true,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'aspect',
+      description: 'Default aspect ratio',
+      choices: ASPECT_CHOICES.map((aspect) => ({ name: aspect, value: aspect })),
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'negative',
+      description: 'Default negative prompt',
+      max_length: 2000,
+    },
+    {
+      type: ApplicationCommandOptionType.Integer,
+      name: 'count',
+      description: 'Default number of images',
+      min_value: 1,
+      max_value: MAX_COUNT,
+    },
+    { type: ApplicationCommandOptionType.Boolean, name: 'reset', description: 'Forget all your defaults' },
+  ],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const historyDefinition = {
+  name: 'history',
+  description: 'Your recent generations, with seeds and links',
+  contexts: CONTEXTS,
+  integration_types: INSTALL,
+  options: [{ type: ApplicationCommandOptionType.User, name: 'member', description: 'Whose history (default: yours)' }],
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const queueDefinition = {
+  name: 'queue',
+  description: 'Your jobs and the state of the image servers',
+  contexts: CONTEXTS,
+  integration_types: INSTALL,
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
+
+export const workflowsDefinition = {
+  name: 'workflows',
+  description: 'The workflows you can use and the settings each accepts',
+  contexts: CONTEXTS,
+  integration_types: INSTALL,
+} as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;

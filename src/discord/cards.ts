@@ -1,0 +1,185 @@
+/**
+ * The status card: what a member sees of a job, from "queued" to the finished picture. Pure rendering: a card state in,
+ * a message body out. The card updater decides when to send it.
+ */
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+} from 'discord.js';
+
+/** What the embed of a card says about the generation. */
+export interface CardDetails {
+  readonly prompt: string;
+  readonly negative?: string | undefined;
+  readonly workflow: string;
+  readonly seed?: number | undefined;
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  readonly count?: number | undefined;
+  /** Member defaults from /settings that were applied, shown so nobody wonders where they came from. */
+  readonly defaultsApplied?: readonly string[] | undefined;
+}
+
+/** A file to attach to the card. */
+export interface CardFile {
+  readonly name: string;
+  readonly data: Buffer;
+  readonly contentType?: string | undefined;
+}
+
+export type CardState =
+  | { readonly phase: 'queued'; readonly position: number }
+  | { readonly phase: 'starting'; readonly note?: string | undefined }
+  | {
+      readonly phase: 'running';
+      readonly value: number;
+      readonly max: number;
+      readonly elapsedMs: number;
+      readonly preview?: CardFile | undefined;
+    }
+  | {
+      readonly phase: 'done';
+      readonly files: readonly CardFile[];
+      readonly durationMs: number;
+      readonly notes: readonly string[];
+      readonly generationId: string;
+    }
+  | { readonly phase: 'failed'; readonly sentence: string }
+  | { readonly phase: 'cancelled'; readonly by?: string | undefined };
+
+/** A message body for the interaction webhook or a channel message, plus the files to upload with it. */
+export interface RenderedCard {
+  readonly content: string;
+  readonly embeds: APIEmbed[];
+  readonly components: APIActionRowComponent<APIButtonComponent>[];
+  readonly files: CardFile[];
+}
+
+const COLOURS = { waiting: 0x5865f2, running: 0xfee75c, done: 0x57f287, failed: 0xed4245, cancelled: 0x99aab5 };
+
+/** Renders one state of a job's card. `jobId` names the job for the Cancel button. */
+export function renderCard(jobId: string, details: CardDetails, state: CardState): RenderedCard {
+  switch (state.phase) {
+    case 'queued':
+      return progressCard(jobId, details, `Queued, position ${state.position}.`, COLOURS.waiting);
+    case 'starting':
+      return progressCard(jobId, details, state.note ?? 'Starting…', COLOURS.waiting);
+    case 'running':
+      return runningCard(jobId, details, state);
+    case 'done':
+      return doneCard(details, state);
+    case 'failed':
+      return plainCard(details, `❌ ${state.sentence}`, COLOURS.failed);
+    case 'cancelled':
+      return plainCard(details, state.by ? `Cancelled by <@${state.by}>.` : 'Cancelled.', COLOURS.cancelled);
+  }
+}
+
+/** The custom id of a button: static `kind:id[:extra]`, so buttons keep working after a restart. */
+export function buttonId(kind: ButtonKind, id: string, extra?: string | number): string {
+  return extra === undefined ? `${kind}:${id}` : `${kind}:${id}:${extra}`;
+}
+
+export type ButtonKind = 'cancel' | 'reroll' | 'vary' | 'upscale' | 'edit' | 'delete';
+
+/** Splits a custom id made by `buttonId`; null for ids that are not ours. */
+export function parseButtonId(customId: string): { kind: ButtonKind; id: string; extra?: string } | null {
+  const [kind, id, extra] = customId.split(':');
+  if (!id || !['cancel', 'reroll', 'vary', 'upscale', 'edit', 'delete'].includes(kind ?? '')) return null;
+  return extra === undefined ? { kind: kind as ButtonKind, id } : { kind: kind as ButtonKind, id, extra };
+}
+
+function progressCard(jobId: string, details: CardDetails, status: string, colour: number): RenderedCard {
+  return {
+    content: status,
+    embeds: [detailsEmbed(details, colour)],
+    components: [row([button(buttonId('cancel', jobId), 'Cancel', ButtonStyle.Secondary)])],
+    files: [],
+  };
+}
+
+function runningCard(
+  jobId: string,
+  details: CardDetails,
+  state: Extract<CardState, { phase: 'running' }>,
+): RenderedCard {
+  const percent = state.max > 0 ? Math.floor((state.value / state.max) * 100) : 0;
+  const status = `Running: ${percent}% (step ${state.value}/${state.max}, ${formatSeconds(state.elapsedMs)} elapsed).`;
+  const card = progressCard(jobId, details, status, COLOURS.running);
+  if (!state.preview) return card;
+  const embed = { ...card.embeds[0], image: { url: `attachment://${state.preview.name}` } };
+  return { ...card, embeds: [embed], files: [state.preview] };
+}
+
+function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done' }>): RenderedCard {
+  const embed = detailsEmbed(details, COLOURS.done);
+  const fields = [...(embed.fields ?? []), { name: 'Time', value: formatSeconds(state.durationMs), inline: true }];
+  const notes = state.notes.length > 0 ? `\n${state.notes.join('\n')}` : '';
+  const id = state.generationId;
+  const upscaleButtons =
+    state.files.length > 1
+      ? state.files.map((_, index) =>
+          button(buttonId('upscale', id, index), `Upscale ${index + 1}`, ButtonStyle.Secondary),
+        )
+      : [button(buttonId('upscale', id, 0), 'Upscale', ButtonStyle.Secondary)];
+  return {
+    content: `Done in ${formatSeconds(state.durationMs)}.${notes}`,
+    embeds: [{ ...embed, fields }],
+    components: [
+      row([
+        button(buttonId('reroll', id), 'Reroll', ButtonStyle.Primary),
+        button(buttonId('vary', id), 'Vary', ButtonStyle.Secondary),
+        button(buttonId('edit', id), 'Edit', ButtonStyle.Secondary),
+        button(buttonId('delete', id), 'Delete', ButtonStyle.Danger),
+      ]),
+      row(upscaleButtons.slice(0, 5)),
+    ],
+    files: [...state.files],
+  };
+}
+
+function plainCard(details: CardDetails, status: string, colour: number): RenderedCard {
+  return { content: status, embeds: [detailsEmbed(details, colour)], components: [], files: [] };
+}
+
+function detailsEmbed(details: CardDetails, colour: number): APIEmbed {
+  const fields = [
+    details.negative ? { name: 'Negative', value: truncate(details.negative, 1024), inline: false } : undefined,
+    details.seed === undefined ? undefined : { name: 'Seed', value: String(details.seed), inline: true },
+    details.width && details.height
+      ? { name: 'Size', value: `${details.width}×${details.height}`, inline: true }
+      : undefined,
+    { name: 'Workflow', value: details.workflow, inline: true },
+    details.count && details.count > 1 ? { name: 'Images', value: String(details.count), inline: true } : undefined,
+    details.defaultsApplied?.length
+      ? { name: 'Your defaults', value: truncate(details.defaultsApplied.join(', '), 1024), inline: false }
+      : undefined,
+  ].filter((field) => field !== undefined);
+  return { description: truncate(details.prompt, 4000), color: colour, fields };
+}
+
+function row(components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent> {
+  return { type: ComponentType.ActionRow, components };
+}
+
+function button(
+  customId: string,
+  label: string,
+  style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
+): APIButtonComponent {
+  return { type: ComponentType.Button, custom_id: customId, label, style };
+}
+
+/** `12.3 s` below a minute, `2 min 5 s` above. */
+export function formatSeconds(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
