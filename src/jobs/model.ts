@@ -1,0 +1,115 @@
+/**
+ * The job: one generation a member asked for, from the moment it is queued until its result is delivered. The record
+ * is persisted at every step (zod-validated when read back), so a restarted bot knows exactly where each job was.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { generationSettingsSchema } from '../workflows/settings.js';
+
+/** Where a job is. `waiting` is in the bot's queue; `submitted` is on a server's queue; `running` is executing. */
+export const jobStateSchema = z.enum(['waiting', 'submitted', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobState = z.infer<typeof jobStateSchema>;
+
+/** The states a job never leaves. */
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** True once a job has finished, one way or another. */
+export function isTerminal(state: JobState): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** An image given for image-to-image: a file under the data directory, uploaded to the server that runs the job. */
+export const inputImageSchema = z.object({
+  path: z.string().min(1),
+  filename: z.string().min(1),
+});
+export type InputImage = z.infer<typeof inputImageSchema>;
+
+/**
+ * How the Discord layer reaches the member again (the interaction webhook while its token lives, the channel after).
+ * Opaque to the job layer: stored and handed back, never interpreted.
+ */
+export const deliveryInfoSchema = z.object({
+  applicationId: z.string(),
+  interactionToken: z.string(),
+  /** Milliseconds since the epoch after which the token no longer works (Discord: 15 minutes). */
+  tokenExpiresAt: z.number(),
+  statusMessageId: z.string().optional(),
+  channelId: z.string(),
+});
+export type DeliveryInfo = z.infer<typeof deliveryInfoSchema>;
+
+/** A file a ComfyUI output node wrote, as named in the `executed` event and the history. */
+export const outputRefSchema = z.object({
+  node: z.string(),
+  filename: z.string(),
+  subfolder: z.string(),
+  type: z.string(),
+});
+export type OutputRef = z.infer<typeof outputRefSchema>;
+
+/** Why a job failed: a stable identifier for logs and metrics, and the sentence the member reads. */
+export const jobFailureSchema = z.object({
+  identifier: z.string(),
+  message: z.string(),
+});
+
+/** The persisted job. Timestamps are milliseconds since the epoch. */
+export const jobRecordSchema = z.object({
+  id: z.string().regex(/^[\w-]+$/),
+  memberId: z.string(),
+  guildId: z.string().optional(),
+  channelId: z.string(),
+  sessionId: z.string().optional(),
+  workflow: z.string(),
+  settings: generationSettingsSchema,
+  /** The ComfyUI API-format graph with the settings bound into it. */
+  graph: z.record(z.string(), z.unknown()),
+  /** The values the binding actually used (the seed above all), for the card and for rerolls. */
+  applied: z.record(z.string(), z.unknown()),
+  inputImage: inputImageSchema.optional(),
+  delivery: deliveryInfoSchema.optional(),
+  state: jobStateSchema,
+  /** Queue order across restarts: lower first. */
+  sequence: z.number().int(),
+  server: z.string().optional(),
+  /** Generated before submission and persisted first, so a restarted bot can find the prompt on its server. */
+  promptId: z.string(),
+  /** How many times the job was handed to a server. */
+  attempts: z.number().int().min(0),
+  /** How many times a job that had started was moved to another server (at most once). */
+  moves: z.number().int().min(0),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  submittedAt: z.number().optional(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  /** Set once every listener confirmed the terminal event; a job without it is delivered again after a restart. */
+  deliveredAt: z.number().optional(),
+  deliveryAttempts: z.number().int().min(0),
+  failure: jobFailureSchema.optional(),
+  outputs: z.array(outputRefSchema),
+});
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+
+/** What the Discord layer asks for; the runner binds the workflow and fills in the rest. */
+export interface JobRequest {
+  readonly memberId: string;
+  readonly guildId?: string | undefined;
+  readonly channelId: string;
+  readonly sessionId?: string | undefined;
+  /** The settings as the member gave them; `settings.workflow` or the default workflow is run. */
+  readonly settings: z.input<typeof generationSettingsSchema>;
+  readonly inputImage?: InputImage | undefined;
+  readonly delivery?: DeliveryInfo | undefined;
+}
+
+/** A short, url-safe, random job id (12 characters, 72 bits): fits in a button's custom id. */
+export function newJobId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** A fresh ComfyUI prompt id, in the UUID form ComfyUI itself generates. */
+export function newPromptId(): string {
+  return randomUUID();
+}
