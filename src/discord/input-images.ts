@@ -1,0 +1,112 @@
+/**
+ * Images members give us (an `/imagine` attachment, an image replied into a session thread). They are downloaded once,
+ * checked to be an image we can read, and kept under the data directory by content hash, so a job that waits in the
+ * queue or survives a restart can still upload its input to whichever ComfyUI server runs it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { fetch } from 'undici';
+import { UserFacingError } from '../errors.js';
+
+/** An attachment as Discord describes it, before we download it. */
+export interface AttachmentInfo {
+  readonly url: string;
+  readonly name: string;
+  readonly size: number;
+  readonly contentType: string | null;
+}
+
+/** A checked image on disk, ready to upload to a ComfyUI server. */
+export interface StoredInputImage {
+  readonly path: string;
+  readonly filename: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+const READABLE_FORMATS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+
+/** Rejects, without downloading, an attachment that is clearly not an image or too large. */
+export function checkAttachment(attachment: AttachmentInfo, maxBytes: number): void {
+  if (attachment.contentType !== null && !attachment.contentType.startsWith('image/')) {
+    throw notAnImage(attachment, `content type ${attachment.contentType}`);
+  }
+  if (attachment.size > maxBytes) throw tooLarge(attachment, maxBytes);
+}
+
+/** Downloads an attachment, checks that it is an image, and stores it under `dir`. */
+export async function storeInputImage(
+  attachment: AttachmentInfo,
+  dir: string,
+  maxBytes: number,
+): Promise<StoredInputImage> {
+  checkAttachment(attachment, maxBytes);
+  const bytes = await download(attachment, maxBytes);
+  const metadata = await sharp(bytes)
+    .metadata()
+    .catch((error: unknown) => {
+      throw notAnImage(attachment, `sharp could not read it: ${String(error)}`);
+    });
+  if (!metadata.format || !READABLE_FORMATS.has(metadata.format) || !metadata.width || !metadata.height) {
+    throw notAnImage(attachment, `format ${metadata.format ?? 'unknown'}`);
+  }
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+  const extension = metadata.format === 'jpeg' ? 'jpg' : metadata.format;
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${hash}.${extension}`);
+  await writeFile(path, bytes);
+  return {
+    path,
+    filename: `comfycord_${hash.slice(0, 16)}.${extension}`,
+    width: metadata.width,
+    height: metadata.height,
+  };
+}
+
+async function download(attachment: AttachmentInfo, maxBytes: number): Promise<Buffer> {
+  const failed = (detail: string, cause?: unknown) =>
+    new UserFacingError('attachment-download-failed', 'I could not download that attachment; please try again.', {
+      cause,
+      detail: `download of ${attachment.url} failed: ${detail}`,
+    });
+  let response;
+  try {
+    response = await fetch(attachment.url, { signal: AbortSignal.timeout(30_000) });
+  } catch (error) {
+    throw failed(String(error), error);
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw failed(`HTTP ${response.status}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.length;
+    // The size Discord told us can be wrong; never hold more than the limit in memory.
+    if (size > maxBytes) throw tooLarge(attachment, maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function notAnImage(attachment: AttachmentInfo, detail: string): UserFacingError {
+  return new UserFacingError(
+    'attachment-not-image',
+    `${attachment.name} is not an image I can read; attach a PNG, JPEG or WebP picture.`,
+    { detail: `attachment ${attachment.url} refused: ${detail}` },
+  );
+}
+
+function tooLarge(attachment: AttachmentInfo, maxBytes: number): UserFacingError {
+  const limit = `${Math.round(maxBytes / 1024 / 1024)} MiB`;
+  return new UserFacingError(
+    'attachment-too-large',
+    `${attachment.name} is larger than ${limit}; attach a smaller image.`,
+    {
+      detail: `attachment ${attachment.url} is over ${maxBytes} bytes`,
+    },
+  );
+}
