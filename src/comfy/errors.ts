@@ -1,0 +1,200 @@
+/**
+ * Typed ComfyUI failures. Each carries a stable identifier and one sentence a member may read (no server address, no
+ * stack), plus a detailed `message` for the log and the fields a caller needs to act on it.
+ */
+import { UserFacingError } from '../errors.js';
+import type { NodeErrors } from './schemas.js';
+
+const MAX_MEMBER_TEXT = 200;
+
+/**
+ * Makes text from ComfyUI fit for a member: its first non-empty line, whitespace collapsed, URLs and IP addresses
+ * removed (exception messages sometimes quote where a model was fetched from), and cut to a readable length.
+ */
+export function memberSafeText(text: string): string {
+  const firstLine =
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .find(Boolean) ?? '';
+  const scrubbed = firstLine
+    .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '[address]')
+    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '[address]')
+    .replace(/\s+/g, ' ');
+  return scrubbed.length > MAX_MEMBER_TEXT ? `${scrubbed.slice(0, MAX_MEMBER_TEXT - 1)}…` : scrubbed;
+}
+
+/** The base of every ComfyUI error; `server` is the configured server name (never its address). */
+export class ComfyError extends UserFacingError {
+  override readonly name: string = 'ComfyError';
+
+  constructor(
+    identifier: string,
+    userMessage: string,
+    readonly server: string,
+    options: { cause?: unknown; detail: string },
+  ) {
+    super(identifier, userMessage, { cause: options.cause, detail: `[comfy ${server}] ${options.detail}` });
+  }
+}
+
+/** The server refused the connection, did not answer in time, or dropped it. */
+export class ComfyUnreachableError extends ComfyError {
+  override readonly name = 'ComfyUnreachableError';
+
+  constructor(server: string, detail: string, cause?: unknown) {
+    super('comfy-unreachable', 'The image server could not be reached; please try again in a minute.', server, {
+      detail,
+      cause,
+    });
+  }
+}
+
+/** The server rejected the workflow (400 with `node_errors`), or accepted it with none of the outputs we need. */
+export class ComfyValidationError extends ComfyError {
+  override readonly name = 'ComfyValidationError';
+
+  constructor(
+    server: string,
+    /** The HTTP status of the answer: 400, or 200 when every output we asked for was dropped. */
+    readonly status: number,
+    /** ComfyUI's `error.type`, e.g. `prompt_outputs_failed_validation`. */
+    readonly errorType: string,
+    readonly errorMessage: string,
+    readonly nodeErrors: NodeErrors,
+  ) {
+    super('comfy-invalid-workflow', describeValidation(errorMessage, nodeErrors), server, {
+      detail: `prompt rejected (HTTP ${status}, ${errorType}): ${errorMessage}; node_errors ${JSON.stringify(nodeErrors)}`,
+    });
+  }
+}
+
+/** One sentence naming the first failing node and why, or ComfyUI's top-level message when no node is named. */
+export function describeValidation(errorMessage: string, nodeErrors: NodeErrors): string {
+  const first = Object.entries(nodeErrors)[0];
+  if (!first) return `The image server rejected the workflow: ${memberSafeText(errorMessage || 'invalid prompt')}.`;
+  const [nodeId, nodeError] = first;
+  const problem = nodeError.errors[0];
+  const what = problem ? [problem.message, problem.details].filter(Boolean).join(': ') : 'invalid node';
+  const type = nodeError.class_type ? ` (${nodeError.class_type})` : '';
+  return `The image server rejected the workflow: node ${nodeId}${type}: ${memberSafeText(what)}.`;
+}
+
+/** What ComfyUI reported when a node raised during execution (`execution_error`). */
+export interface ExecutionFailure {
+  readonly nodeId: string;
+  readonly nodeType: string;
+  readonly exceptionType: string;
+  readonly exceptionMessage: string;
+  readonly traceback: readonly string[];
+}
+
+/** A node failed while the prompt ran. */
+export class ComfyExecutionError extends ComfyError {
+  override readonly name = 'ComfyExecutionError';
+
+  constructor(
+    server: string,
+    readonly promptId: string,
+    readonly failure: ExecutionFailure,
+  ) {
+    const message = memberSafeText(failure.exceptionMessage) || failure.exceptionType || 'unknown error';
+    super('comfy-node-failed', `Node ${failure.nodeId} (${failure.nodeType}) failed: ${message}`, server, {
+      detail:
+        `prompt ${promptId}: node ${failure.nodeId} (${failure.nodeType}) raised ${failure.exceptionType}: ` +
+        `${failure.exceptionMessage}\n${failure.traceback.join('')}`,
+    });
+  }
+}
+
+/** The prompt was interrupted while running, or removed from the queue before it started. */
+export class ComfyInterruptedError extends ComfyError {
+  override readonly name = 'ComfyInterruptedError';
+
+  constructor(
+    server: string,
+    readonly promptId: string,
+    /** True when the prompt never ran: it was deleted from the queue. */
+    readonly whileQueued: boolean,
+    readonly nodeId?: string,
+  ) {
+    super(
+      whileQueued ? 'comfy-removed-from-queue' : 'comfy-interrupted',
+      whileQueued ? 'The job was cancelled before it started.' : 'The job was interrupted on the image server.',
+      server,
+      {
+        detail: whileQueued
+          ? `prompt ${promptId} disappeared from the queue without running (deleted)`
+          : `prompt ${promptId} interrupted${nodeId === undefined ? '' : ` at node ${nodeId}`}`,
+      },
+    );
+  }
+}
+
+/** The server no longer knows the prompt: it restarted (queue and history are in memory) or never had it. */
+export class ComfyLostError extends ComfyError {
+  override readonly name = 'ComfyLostError';
+
+  constructor(
+    server: string,
+    readonly promptId: string,
+    detail: string,
+  ) {
+    super('comfy-lost', 'The image server restarted and lost this job; please try again.', server, {
+      detail: `prompt ${promptId} lost: ${detail}`,
+    });
+  }
+}
+
+/** Nothing happened to the prompt (no event, no queue movement) for longer than the stall timeout. */
+export class ComfyStalledError extends ComfyError {
+  override readonly name = 'ComfyStalledError';
+
+  constructor(
+    server: string,
+    readonly promptId: string,
+    readonly stallTimeoutMs: number,
+    lastState: string,
+  ) {
+    super('comfy-stalled', 'The image server stopped making progress on this job; please try again.', server, {
+      detail: `prompt ${promptId}: no event and no queue movement for ${stallTimeoutMs} ms (last state: ${lastState})`,
+    });
+  }
+}
+
+/** The server answered with a status or a body we cannot use. */
+export class ComfyProtocolError extends ComfyError {
+  override readonly name = 'ComfyProtocolError';
+
+  constructor(
+    server: string,
+    /** The route, e.g. `GET /history/{id}`. */
+    readonly route: string,
+    detail: string,
+    /** The HTTP status, when the problem is the status itself. */
+    readonly status?: number,
+  ) {
+    super(
+      status === 404 ? 'comfy-not-found' : 'comfy-protocol',
+      status === 404
+        ? 'The image server no longer has this file.'
+        : 'The image server gave an answer the bot could not understand.',
+      server,
+      { detail: `${route}: ${detail}` },
+    );
+  }
+}
+
+/** The client was closed while the job was still being followed; the prompt may still run on the server. */
+export class ComfyClosedError extends ComfyError {
+  override readonly name = 'ComfyClosedError';
+
+  constructor(
+    server: string,
+    readonly promptId: string,
+  ) {
+    super('comfy-client-closed', 'The bot stopped following this job; please try again.', server, {
+      detail: `prompt ${promptId}: client closed while the job was in flight`,
+    });
+  }
+}

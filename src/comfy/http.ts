@@ -1,0 +1,234 @@
+/**
+ * ComfyUI's HTTP routes over one pooled undici `Agent` that the client owns (and closes). Every body is checked with
+ * zod; connection failures become `ComfyUnreachableError`, unusable answers `ComfyProtocolError`.
+ */
+import type { Readable } from 'node:stream';
+import { FormData, request, type Agent, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { ComfyProtocolError, ComfyUnreachableError, ComfyValidationError } from './errors.js';
+import { mimeTypeOf } from './outputs.js';
+import {
+  FeaturesSchema,
+  HistorySchema,
+  ObjectInfoSchema,
+  PromptAcceptedSchema,
+  PromptRejectedSchema,
+  QueueSchema,
+  SystemStatsSchema,
+  UploadedFileSchema,
+  type ComfyGraph,
+  type Features,
+  type FileRef,
+  type HistoryEntry,
+  type ObjectInfo,
+  type PromptAccepted,
+  type QueueSnapshot,
+  type SystemStats,
+  type UploadedFile,
+} from './schemas.js';
+import { isUnreachable, describeFailure } from './network-errors.js';
+
+/** The body of `POST /prompt`. */
+export interface PromptRequest {
+  readonly prompt: ComfyGraph;
+  readonly client_id: string;
+  readonly prompt_id: string;
+  readonly front?: boolean;
+  readonly extra_data?: Record<string, unknown>;
+}
+
+/** A file being downloaded: read or pipe `body` to the end, or destroy it. */
+export interface DownloadStream {
+  readonly body: Readable;
+  readonly mimeType: string;
+  /** From `Content-Length`, when the server sent it. */
+  readonly size?: number;
+}
+
+/** Options of an image upload. */
+export interface UploadOptions {
+  readonly subfolder?: string;
+  readonly overwrite?: boolean;
+  /** `input` (default), `temp` or `output`. */
+  readonly type?: string;
+}
+
+interface Call {
+  readonly method: Dispatcher.HttpMethod;
+  readonly path: string;
+  readonly query?: Record<string, string>;
+  readonly json?: unknown;
+  readonly form?: FormData;
+}
+
+const MAX_ERROR_TEXT = 500;
+
+/** The HTTP routes of one ComfyUI server. */
+export class ComfyHttp {
+  constructor(
+    private readonly server: string,
+    private readonly baseUrl: string,
+    private readonly agent: Agent,
+    private readonly requestTimeoutMs: number,
+  ) {}
+
+  /** `POST /prompt`; a 400 becomes `ComfyValidationError`. */
+  async postPrompt(body: PromptRequest): Promise<PromptAccepted> {
+    const route = 'POST /prompt';
+    const response = await this.call(route, { method: 'POST', path: '/prompt', json: body });
+    if (response.statusCode === 400) {
+      const rejected = await this.parse(route, response, PromptRejectedSchema);
+      const { type = 'invalid_prompt', message = 'invalid prompt' } = rejected.error ?? {};
+      throw new ComfyValidationError(this.server, 400, type, message, rejected.node_errors);
+    }
+    return this.parse(route, await this.expectOk(route, response), PromptAcceptedSchema);
+  }
+
+  /** `GET /history/{id}`: the entry once the prompt finished, `undefined` while queued, running, or unknown. */
+  async history(promptId: string): Promise<HistoryEntry | undefined> {
+    const route = 'GET /history/{id}';
+    const path = `/history/${encodeURIComponent(promptId)}`;
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path }));
+    return (await this.parse(route, response, HistorySchema))[promptId];
+  }
+
+  /** `GET /queue`, pending prompts sorted into the order they will run (the server lists them in heap order). */
+  async queue(): Promise<QueueSnapshot> {
+    const route = 'GET /queue';
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path: '/queue' }));
+    const queue = await this.parse(route, response, QueueSchema);
+    const pending = [...queue.queue_pending].sort(
+      ([a, idA], [b, idB]) => a - b || (idA < idB ? -1 : idA > idB ? 1 : 0),
+    );
+    return { running: queue.queue_running.map((item) => item[1]), pending: pending.map((item) => item[1]) };
+  }
+
+  /** `POST /queue {delete}`: removes pending prompts (a running one is not affected). */
+  async deleteFromQueue(promptIds: readonly string[]): Promise<void> {
+    await this.empty('POST /queue', { method: 'POST', path: '/queue', json: { delete: promptIds } });
+  }
+
+  /** `POST /interrupt {prompt_id}`: interrupts that prompt if it is the running one (servers before 0.3.56: any). */
+  async interrupt(promptId: string): Promise<void> {
+    await this.empty('POST /interrupt', { method: 'POST', path: '/interrupt', json: { prompt_id: promptId } });
+  }
+
+  /** `GET /view`, streamed. */
+  async view(ref: FileRef): Promise<DownloadStream> {
+    const route = 'GET /view';
+    const query = { filename: ref.filename, subfolder: ref.subfolder, type: ref.type };
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path: '/view', query }));
+    const contentType = headerOf(response, 'content-type')?.split(';')[0]?.trim();
+    const length = headerOf(response, 'content-length');
+    return {
+      body: response.body,
+      mimeType: contentType || mimeTypeOf(ref.filename),
+      size: length === undefined || !/^\d+$/.test(length) ? undefined : Number(length),
+    };
+  }
+
+  /** `POST /upload/image` (multipart). */
+  async uploadImage(bytes: Uint8Array, filename: string, options: UploadOptions = {}): Promise<UploadedFile> {
+    const route = 'POST /upload/image';
+    const form = new FormData();
+    form.append('image', new Blob([bytes], { type: mimeTypeOf(filename) }), filename);
+    if (options.overwrite) form.append('overwrite', 'true');
+    if (options.subfolder) form.append('subfolder', options.subfolder);
+    form.append('type', options.type ?? 'input');
+    const response = await this.call(route, { method: 'POST', path: '/upload/image', form });
+    return this.parse(route, await this.expectOk(route, response), UploadedFileSchema);
+  }
+
+  /** `GET /object_info`. */
+  async objectInfo(): Promise<ObjectInfo> {
+    return this.getJson('GET /object_info', '/object_info', ObjectInfoSchema);
+  }
+
+  /** `GET /system_stats`. */
+  async systemStats(): Promise<SystemStats> {
+    return this.getJson('GET /system_stats', '/system_stats', SystemStatsSchema);
+  }
+
+  /** `GET /features`; servers older than 0.3.44 answer 404, read as no features. */
+  async features(): Promise<Features> {
+    const route = 'GET /features';
+    const response = await this.call(route, { method: 'GET', path: '/features' });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return {};
+    }
+    return this.parse(route, await this.expectOk(route, response), FeaturesSchema);
+  }
+
+  private async getJson<T extends z.ZodType>(route: string, path: string, schema: T): Promise<z.infer<T>> {
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path }));
+    return this.parse(route, response, schema);
+  }
+
+  private async empty(route: string, call: Call): Promise<void> {
+    const response = await this.expectOk(route, await this.call(route, call));
+    await response.body.dump();
+  }
+
+  private async call(route: string, call: Call): Promise<Dispatcher.ResponseData> {
+    const url = new URL(`${this.baseUrl}${call.path}`);
+    for (const [key, value] of Object.entries(call.query ?? {})) url.searchParams.set(key, value);
+    const body = call.form ?? (call.json === undefined ? undefined : JSON.stringify(call.json));
+    const headers = call.json === undefined ? {} : { 'content-type': 'application/json' };
+    try {
+      return await request(url, {
+        dispatcher: this.agent,
+        method: call.method,
+        headers,
+        body,
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: this.requestTimeoutMs,
+      });
+    } catch (error) {
+      if (isUnreachable(error)) {
+        throw new ComfyUnreachableError(this.server, `${route} failed: ${describeFailure(error)}`, error);
+      }
+      throw error;
+    }
+  }
+
+  private async expectOk(route: string, response: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
+    if (response.statusCode >= 200 && response.statusCode < 300) return response;
+    const text = await this.readText(route, response);
+    const detail = `HTTP ${response.statusCode}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ''}`;
+    throw new ComfyProtocolError(this.server, route, detail, response.statusCode);
+  }
+
+  private async parse<T extends z.ZodType>(
+    route: string,
+    response: Dispatcher.ResponseData,
+    schema: T,
+  ): Promise<z.infer<T>> {
+    const text = await this.readText(route, response);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ComfyProtocolError(this.server, route, `body is not JSON: ${text.slice(0, MAX_ERROR_TEXT)}`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new ComfyProtocolError(this.server, route, `unexpected body: ${parsed.error.message.slice(0, 1000)}`);
+    }
+    return parsed.data;
+  }
+
+  private async readText(route: string, response: Dispatcher.ResponseData): Promise<string> {
+    try {
+      return await response.body.text();
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      throw new ComfyUnreachableError(this.server, `${route}: body cut off: ${describeFailure(error)}`, error);
+    }
+  }
+}
+
+function headerOf(response: Dispatcher.ResponseData, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
