@@ -1,0 +1,67 @@
+/**
+ * Opens the store a URL names (`sqlite://…` or `redis://…`) and hands out its collections and indexes.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import type { Backend } from './backend.js';
+import { createCollection, type CollectionContext } from './collection.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { openRedisBackend } from './redis-backend.js';
+import { openSqliteBackend } from './sqlite-backend.js';
+import { assertName, type Store } from './store.js';
+
+/** Tuning for `openStore`; the defaults suit a bot. */
+export interface StoreOptions {
+  /** How long to wait for a Redis server to answer at start before giving up. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Opens the store `url` names; throws a sentence naming the store when it cannot be opened. */
+export async function openStore(url: string, logger: Logger, options: StoreOptions = {}): Promise<Store> {
+  const storeLogger = logger.child({ module: 'store' });
+  const backend = await openBackend(url, storeLogger, options);
+  return assembleStore(backend, storeLogger);
+}
+
+async function openBackend(url: string, logger: Logger, options: StoreOptions): Promise<Backend> {
+  if (url.startsWith('sqlite://')) return openSqliteBackend(url, logger);
+  if (/^rediss?:\/\//.test(url)) return openRedisBackend(url, logger, options.connectTimeoutMs ?? 10_000);
+  throw new Error(`The store URL must start with sqlite:// or redis://, not "${url.split(':')[0]}:".`);
+}
+
+function assembleStore(backend: Backend, logger: Logger): Store {
+  const mutex = new KeyedMutex();
+  let closed = false;
+  const context: CollectionContext = {
+    keyv: backend.keyv,
+    mutex,
+    logger,
+    assertOpen: () => {
+      if (closed) throw new Error('The store is closed.');
+    },
+  };
+  return {
+    kind: backend.kind,
+    collection: <Schema extends z.ZodType>(name: string, schema: Schema, options: { version: number }) => {
+      assertName(name);
+      if (!Number.isSafeInteger(options.version) || options.version < 1) {
+        throw new Error(`A collection's version is a whole number from 1, not ${options.version}.`);
+      }
+      return createCollection(context, { name, schema, version: options.version });
+    },
+    index: (name, options = {}) => {
+      assertName(name);
+      if (options.cap !== undefined && (!Number.isSafeInteger(options.cap) || options.cap < 1)) {
+        throw new Error(`An index's cap is a whole number from 1, not ${options.cap}.`);
+      }
+      return backend.createIndex(context, name, options);
+    },
+    close: async () => {
+      if (closed) return;
+      // Let updates in flight finish their write before the connection goes.
+      await mutex.idle();
+      closed = true;
+      await backend.close();
+    },
+  };
+}

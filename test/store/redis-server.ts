@@ -1,0 +1,103 @@
+/**
+ * Starts a real, throwaway `redis-server` on 127.0.0.1 for the Redis tests: a free port, no persistence, a temporary
+ * working directory. Under `setpriv --pdeathsig` the server is killed by the kernel if the test process dies.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { makeTempDir } from './helpers.js';
+
+/** A running redis-server. */
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops the server and removes its directory; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const INSTALL_HINT =
+  'redis-server is not on PATH. The Redis store tests need a real Redis: run `apt-get install redis-server` ' +
+  '(Debian/Ubuntu) or install Redis another way, then run the tests again.';
+
+/** Throws a sentence saying how to install Redis when `redis-server` is missing. */
+export function assertRedisInstalled(): void {
+  const probe = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  if (probe.error) throw new Error(INSTALL_HINT, { cause: probe.error });
+}
+
+/** A TCP port nothing listens on right now (another process may still take it: callers retry). */
+export async function findFreePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return address.port;
+}
+
+/** Starts redis-server (on `port`, or any free one) and resolves once it accepts connections. */
+export async function startRedisServer(requestedPort?: number): Promise<RedisServer> {
+  assertRedisInstalled();
+  const directory = await makeTempDir();
+  for (let attempt = 1; ; attempt += 1) {
+    const port = requestedPort ?? (await findFreePort());
+    const child = spawnRedis(port, directory.path);
+    const outcome = await waitUntilReady(child);
+    if (outcome === 'ready') {
+      return { url: `redis://127.0.0.1:${port}`, port, stop: async () => stopServer(child, directory.remove) };
+    }
+    // The probed port was taken in between; try another (a requested port is not negotiable).
+    if (attempt >= 5 || requestedPort !== undefined) {
+      await directory.remove();
+      throw new Error(`redis-server did not start: ${outcome}`);
+    }
+  }
+}
+
+function spawnRedis(port: number, directory: string): ChildProcess {
+  const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  redisArgs.push('--dir', directory);
+  const hasSetpriv = !spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).error;
+  const [command, args] = hasSetpriv
+    ? ['setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...redisArgs]]
+    : ['redis-server', redisArgs];
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Without setpriv, this is the last line of defence when the test process exits without running afterAll.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  return child;
+}
+
+async function waitUntilReady(child: ChildProcess): Promise<'ready' | string> {
+  let output = '';
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData);
+        // Keep draining its log so a full pipe never blocks the server.
+        child.stdout?.resume();
+        child.off('exit', onExit);
+        resolve('ready');
+      }
+    };
+    const onExit = (code: number | null) => resolve(`exited with ${code}: ${output.slice(-500)}`);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.once('exit', onExit);
+  });
+}
+
+async function stopServer(child: ChildProcess, removeDirectory: () => Promise<void>): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const fallback = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(fallback);
+  }
+  await removeDirectory();
+}
