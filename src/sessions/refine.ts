@@ -1,0 +1,115 @@
+/**
+ * The refine grammar: what a reply in a session thread asks for. Pure, and shares `parseFlags` with `/imagine`, so a
+ * flag means the same thing in a thread as in the command.
+ *
+ * - plain text replaces the prompt and keeps every other setting;
+ * - text starting with `+` appends to the previous prompt;
+ * - flags alone (`--seed 7`, `--ar 2:3`) change only those settings;
+ * - an attached image starts image-to-image from it (text with it replaces the prompt, flags apply);
+ * - `again` rerolls with a new seed (flags with it apply too);
+ * - an empty message, or one starting with the ignore prefix (`//` by default), is conversation, not a request.
+ */
+import { parseFlags } from '../workflows/flags.js';
+import type { GenerationSettings, SettingsChange } from '../workflows/settings.js';
+
+/** The default prefix that marks a reply as conversation the bot should leave alone. */
+export const DEFAULT_IGNORE_PREFIX = '//';
+
+/** What a reply asked for. `error` names the token to fix and carries a sentence for the member. */
+export type Refine =
+  | { readonly kind: 'ignore' }
+  | { readonly kind: 'reroll'; readonly settings: SettingsChange }
+  | { readonly kind: 'replace'; readonly prompt: string; readonly settings: SettingsChange }
+  | { readonly kind: 'append'; readonly text: string; readonly settings: SettingsChange }
+  | { readonly kind: 'settings'; readonly settings: SettingsChange }
+  | { readonly kind: 'image'; readonly prompt?: string; readonly append?: string; readonly settings: SettingsChange }
+  | { readonly kind: 'error'; readonly token: string; readonly message: string };
+
+/** A refine that leads to a generation. */
+export type ActionableRefine = Exclude<Refine, { kind: 'ignore' } | { kind: 'error' }>;
+
+/** What the parser needs to know beyond the text. */
+export interface RefineContext {
+  /** The reply carries an image attachment. */
+  readonly hasImage: boolean;
+  /** Replies starting with this are ignored; an empty prefix ignores nothing. */
+  readonly ignorePrefix: string;
+}
+
+/** Two short lines for the thread's first message, naming the ignore prefix in use. */
+export function refineHelp(ignorePrefix: string = DEFAULT_IGNORE_PREFIX): string {
+  const chat = ignorePrefix === '' ? '' : `, or start with \`${ignorePrefix}\` to just chat`;
+  return (
+    'Reply here to refine: plain text replaces the prompt, `+ text` adds to it, flags like `--ar 2:3 --seed 7` ' +
+    'change just those.\n' +
+    `Attach an image to start image-to-image from it, say \`again\` for a new seed${chat}.`
+  );
+}
+
+/** The thread's first message with the default ignore prefix. */
+export const REFINE_HELP = refineHelp();
+
+const AGAIN = /^again[.!]*$/i;
+
+/** Reads a reply in a session thread. */
+export function parseRefine(text: string, context: RefineContext): Refine {
+  const trimmed = text.trim();
+  if (context.ignorePrefix !== '' && trimmed.startsWith(context.ignorePrefix)) return { kind: 'ignore' };
+  if (trimmed === '' && !context.hasImage) return { kind: 'ignore' };
+  const appending = trimmed.startsWith('+');
+  const parsed = parseFlags(appending ? trimmed.slice(1) : trimmed);
+  if (!parsed.ok) return { kind: 'error', token: parsed.token, message: parsed.message };
+  const { prompt, settings } = parsed;
+  if (context.hasImage) return imageRefine(prompt, appending, settings);
+  if (appending) {
+    if (prompt !== '') return { kind: 'append', text: prompt, settings };
+    if (Object.keys(settings).length > 0) return { kind: 'settings', settings };
+    return { kind: 'error', token: '+', message: 'Write what to add after the +, e.g. `+ in the rain`.' };
+  }
+  if (AGAIN.test(prompt)) return { kind: 'reroll', settings };
+  if (prompt === '') return { kind: 'settings', settings };
+  return { kind: 'replace', prompt, settings };
+}
+
+function imageRefine(prompt: string, appending: boolean, settings: SettingsChange): Refine {
+  // "again" beside an image means "the same prompt on this image", not a prompt reading "again".
+  if (prompt === '' || (!appending && AGAIN.test(prompt))) return { kind: 'image', settings };
+  return appending ? { kind: 'image', append: prompt, settings } : { kind: 'image', prompt, settings };
+}
+
+/**
+ * The settings of the next generation. Unless the reply set `--seed`, the old seed is dropped so a fresh one is
+ * drawn: ComfyUI caches identical prompts, and a member who changes something expects a new picture. A new aspect
+ * ratio drops the old width and height, which were derived from the old ratio. The caller puts the uploaded image
+ * into `image` for an `image` refine.
+ */
+export function applyRefine(previous: GenerationSettings, refine: ActionableRefine): GenerationSettings {
+  const { seed: _oldSeed, ...kept } = previous;
+  const base: GenerationSettings =
+    refine.settings.aspect === undefined ? kept : { ...kept, width: undefined, height: undefined };
+  const next: GenerationSettings = { ...base, ...refine.settings, prompt: nextPrompt(previous.prompt, refine) };
+  return withoutUndefined(next);
+}
+
+function nextPrompt(previous: string, refine: ActionableRefine): string {
+  switch (refine.kind) {
+    case 'replace':
+      return refine.prompt;
+    case 'append':
+      return joinPrompt(previous, refine.text);
+    case 'image':
+      if (refine.prompt !== undefined) return refine.prompt;
+      return refine.append === undefined ? previous : joinPrompt(previous, refine.append);
+    case 'reroll':
+    case 'settings':
+      return previous;
+  }
+}
+
+function joinPrompt(previous: string, addition: string): string {
+  return previous === '' ? addition : `${previous} ${addition}`;
+}
+
+function withoutUndefined(settings: GenerationSettings): GenerationSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as GenerationSettings;
+}
