@@ -1,0 +1,70 @@
+/**
+ * The size part of binding: an aspect ratio, or an explicit width and height, or the workflow's defaults, turned
+ * into a width and height the model can use (snapped to its multiple, within the workflow's limits).
+ */
+import { aspectOf, type Resolution, sizeForAspect, snapToMultiple } from './aspect.js';
+import type { GenerationSettings } from './settings.js';
+import type { SettingSpec, Workflow } from './workflow.js';
+
+type SizeError = { ok: false; setting: 'aspect' | 'width' | 'height'; message: string };
+
+export type SizeResult = { ok: true; width: number; height: number; aspect: string } | SizeError;
+
+/** Works out the width and height for a workflow that takes a size. */
+export function bindSize(workflow: Workflow, settings: GenerationSettings): SizeResult {
+  const { width: widthSpec, height: heightSpec, aspect: aspectSpec } = workflow.settings;
+  const resolution = workflow.resolution;
+  if (!widthSpec || !heightSpec || !resolution) throw new Error(`${workflow.name} takes no size`);
+  if (settings.aspect !== undefined && (settings.width !== undefined || settings.height !== undefined)) {
+    return { ok: false, setting: 'aspect', message: 'Give either an aspect ratio or a width and height, not both.' };
+  }
+  if (settings.aspect !== undefined) {
+    if (!aspectSpec)
+      return {
+        ok: false,
+        setting: 'aspect',
+        message: `${workflow.name} has a fixed aspect ratio; leave out the aspect.`,
+      };
+    if (aspectSpec.choices && !aspectSpec.choices.includes(settings.aspect)) {
+      return {
+        ok: false,
+        setting: 'aspect',
+        message: `aspect must be one of ${aspectSpec.choices.join(', ')} for ${workflow.name}.`,
+      };
+    }
+    return fitAspect(workflow.name, settings.aspect, resolution, widthSpec, heightSpec);
+  }
+  const width = snapToMultiple(settings.width ?? Number(widthSpec.default), resolution.multiple);
+  const height = snapToMultiple(settings.height ?? Number(heightSpec.default), resolution.multiple);
+  const problem = outOfRange(workflow.name, widthSpec, width) ?? outOfRange(workflow.name, heightSpec, height);
+  return problem ?? { ok: true, width, height, aspect: aspectOf(width, height) };
+}
+
+// An aspect the limits cannot hold at full size is shrunk, keeping its ratio, rather than refused.
+function fitAspect(
+  name: string,
+  aspect: string,
+  resolution: Resolution,
+  widthSpec: SettingSpec,
+  heightSpec: SettingSpec,
+): SizeResult {
+  let { width, height } = sizeForAspect(aspect, resolution);
+  const shrink = Math.min(1, (widthSpec.max ?? width) / width, (heightSpec.max ?? height) / height);
+  if (shrink < 1) {
+    width = Math.max(resolution.multiple, Math.floor((width * shrink) / resolution.multiple) * resolution.multiple);
+    height = Math.max(resolution.multiple, Math.floor((height * shrink) / resolution.multiple) * resolution.multiple);
+  }
+  const tooSmall = outOfRange(name, widthSpec, width) ?? outOfRange(name, heightSpec, height);
+  if (tooSmall) {
+    return { ok: false, setting: 'aspect', message: `aspect ${aspect} is too narrow for ${name}: ${tooSmall.message}` };
+  }
+  return { ok: true, width, height, aspect };
+}
+
+function outOfRange(name: string, spec: SettingSpec, value: number): SizeError | undefined {
+  const setting = spec.name === 'height' ? 'height' : 'width';
+  if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+    return { ok: false, setting, message: `${setting} must be between ${spec.min} and ${spec.max} for ${name}.` };
+  }
+  return undefined;
+}

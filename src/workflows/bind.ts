@@ -1,0 +1,173 @@
+/**
+ * Binding: (workflow, settings) -> the graph to submit. Values are written into a deep copy of the graph as values
+ * (a prompt is never spliced into JSON text), every setting is checked against the workflow's limits, and a setting
+ * the workflow cannot use is an error that says which workflow can, never silently dropped.
+ */
+import type { ApiGraph } from './graph.js';
+import { bindSize } from './bind-size.js';
+import type { ModelLists } from './object-info.js';
+import { type GenerationSettings, generationSettingsSchema, randomSeed, type SettingName } from './settings.js';
+import { type SettingSpec, type Workflow, type WorkflowSettingName } from './workflow.js';
+
+/** The values a generation actually used, for the result card and the history. */
+export interface AppliedSettings {
+  prompt?: string;
+  negative?: string;
+  image?: string;
+  width?: number;
+  height?: number;
+  aspect?: string;
+  count?: number;
+  seed?: number;
+  steps?: number;
+  cfg?: number;
+  denoise?: number;
+  checkpoint?: string;
+  lora?: string;
+}
+
+/** One setting that cannot be used as given, with a sentence for the member. */
+export interface BindError {
+  readonly setting: SettingName;
+  readonly message: string;
+}
+
+export type BindResult =
+  | { readonly ok: true; readonly graph: ApiGraph; readonly applied: AppliedSettings }
+  | { readonly ok: false; readonly errors: readonly BindError[] };
+
+export interface BindOptions {
+  /** The random source for fresh seeds (tests pass a fixed one). */
+  readonly random?: () => number;
+  /** The chosen server's models: a checkpoint or LoRA a member names must be one of them. */
+  readonly models?: Partial<Pick<ModelLists, 'checkpoints' | 'loras'>>;
+  /** The other loaded workflows, to suggest one that takes a setting this one does not. */
+  readonly workflows?: readonly Workflow[];
+}
+
+type Value = string | number;
+
+/** Binds settings to a workflow: the graph to submit and the values applied, or every error at once. */
+export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, options: BindOptions = {}): BindResult {
+  const parsed = generationSettingsSchema.safeParse(settings);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((issue) => ({
+        setting: (issue.path[0] ?? 'prompt') as SettingName,
+        message: `${String(issue.path[0] ?? 'settings')}: ${issue.message}.`,
+      })),
+    };
+  }
+  const errors = unacceptedSettings(workflow, parsed.data, options.workflows ?? []);
+  const values = new Map<WorkflowSettingName, Value>();
+  for (const spec of Object.values(workflow.settings)) {
+    if (spec.name === 'aspect' || spec.name === 'height') continue;
+    const result =
+      spec.name === 'width' ? sizeValues(workflow, parsed.data) : valueFor(workflow, spec, parsed.data, options);
+    if ('error' in result) errors.push(result.error);
+    else for (const [name, value] of result.values) values.set(name, value);
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, graph: writeValues(workflow, values), applied: Object.fromEntries(values) as AppliedSettings };
+}
+
+type Outcome = { values: Array<[WorkflowSettingName, Value]> } | { error: BindError };
+
+function valueFor(workflow: Workflow, spec: SettingSpec, settings: GenerationSettings, options: BindOptions): Outcome {
+  const name = spec.name as Exclude<WorkflowSettingName, 'aspect' | 'width' | 'height'>;
+  const given = givenValue(name, settings);
+  const value = name === 'seed' ? (given ?? randomSeed(options.random)) : (given ?? spec.default);
+  if (value === undefined || (name === 'prompt' && String(value).trim() === '')) {
+    const what = name === 'image' ? 'an input image; attach one' : name === 'prompt' ? 'a prompt' : `a ${name}`;
+    return fail(name, `${workflow.name} needs ${what}.`);
+  }
+  const problem = rangeProblem(workflow.name, spec, value) ?? modelProblem(name, value, options);
+  return problem ? fail(name, problem) : { values: [[name, value]] };
+}
+
+function givenValue(name: WorkflowSettingName, settings: GenerationSettings): Value | undefined {
+  if (name === 'image') return settings.image?.name;
+  if (name === 'prompt') return settings.prompt.trim() === '' ? undefined : settings.prompt;
+  const value = settings[name as keyof GenerationSettings];
+  return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+}
+
+function sizeValues(workflow: Workflow, settings: GenerationSettings): Outcome {
+  const size = bindSize(workflow, settings);
+  if (!size.ok) return fail(size.setting, size.message);
+  const values: Array<[WorkflowSettingName, Value]> = [
+    ['width', size.width],
+    ['height', size.height],
+  ];
+  return { values: workflow.settings.aspect ? [...values, ['aspect', size.aspect]] : values };
+}
+
+function rangeProblem(name: string, spec: SettingSpec, value: Value): string | undefined {
+  if (spec.choices && !spec.choices.includes(value)) {
+    return `${spec.name} must be one of ${spec.choices.join(', ')} for ${name}.`;
+  }
+  if (typeof value !== 'number') return undefined;
+  if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+    return `${spec.name} must be between ${spec.min ?? 0} and ${spec.max ?? '∞'} for ${name}.`;
+  }
+  return undefined;
+}
+
+function modelProblem(name: WorkflowSettingName, value: Value, options: BindOptions): string | undefined {
+  const available =
+    name === 'checkpoint' ? options.models?.checkpoints : name === 'lora' ? options.models?.loras : undefined;
+  if (!available || available.includes(String(value))) return undefined;
+  const some = available.slice(0, 5).join(', ');
+  return `The ${name === 'lora' ? 'LoRA' : name} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
+}
+
+const PHRASES: Partial<Record<SettingName, string>> = {
+  prompt: 'a prompt',
+  negative: 'a negative prompt',
+  image: 'an input image',
+  aspect: 'an aspect ratio',
+  width: 'a width',
+  height: 'a height',
+  denoise: 'a denoise strength',
+  checkpoint: 'a checkpoint choice',
+  lora: 'a LoRA',
+};
+
+function unacceptedSettings(
+  workflow: Workflow,
+  settings: GenerationSettings,
+  others: readonly Workflow[],
+): BindError[] {
+  const errors: BindError[] = [];
+  if (settings.workflow !== undefined && settings.workflow.toLowerCase() !== workflow.name.toLowerCase()) {
+    errors.push({ setting: 'workflow', message: `These settings are for ${settings.workflow}, not ${workflow.name}.` });
+  }
+  for (const [key, value] of Object.entries(settings)) {
+    const name = key as SettingName;
+    if (value === undefined || name === 'workflow' || workflow.settings[name as WorkflowSettingName]) continue;
+    // A blank prompt and a single image are what every workflow does anyway.
+    if ((name === 'prompt' && String(value).trim() === '') || (name === 'count' && value === 1)) continue;
+    const phrase = name === 'count' ? undefined : (PHRASES[name] ?? name);
+    const sentence = phrase
+      ? `${workflow.name} does not take ${phrase}`
+      : `${workflow.name} makes one image at a time, so count must be 1`;
+    const alternative = others.find(
+      (other) => other.name !== workflow.name && other.settings[name as WorkflowSettingName],
+    );
+    errors.push({ setting: name, message: `${sentence}${alternative ? `; use --wf ${alternative.name}` : ''}.` });
+  }
+  return errors;
+}
+
+function writeValues(workflow: Workflow, values: ReadonlyMap<WorkflowSettingName, Value>): ApiGraph {
+  const graph = structuredClone(workflow.graph) as ApiGraph;
+  for (const [name, value] of values) {
+    for (const target of workflow.settings[name]?.targets ?? []) graph[target.nodeId]!.inputs[target.input] = value;
+  }
+  return graph;
+}
+
+function fail(setting: SettingName, message: string): { error: BindError } {
+  return { error: { setting, message } };
+}

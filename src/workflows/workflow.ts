@@ -1,0 +1,81 @@
+/**
+ * A loaded workflow: its graph, what it is, the settings it accepts (with defaults, limits and choices) and where
+ * each goes. The Discord `/workflows` command, autocomplete, the CLI and `bindWorkflow` all read this one shape.
+ */
+import type { ApiGraph, InputTarget } from './graph.js';
+import type { Resolution } from './aspect.js';
+import type { WorkflowKind } from './manifest.js';
+import type { BindableSetting } from './node-classes.js';
+
+export type { WorkflowKind } from './manifest.js';
+
+/** The settings a workflow can accept: the bindable ones, plus aspect (which becomes width and height). */
+export type WorkflowSettingName = BindableSetting | 'aspect';
+
+/** The order settings are listed in for people. */
+export const WORKFLOW_SETTING_ORDER: readonly WorkflowSettingName[] = [
+  'prompt',
+  'negative',
+  'image',
+  'aspect',
+  'width',
+  'height',
+  'count',
+  'seed',
+  'steps',
+  'cfg',
+  'denoise',
+  'checkpoint',
+  'lora',
+];
+
+/** One accepted setting: where it goes, and what values it takes. */
+export interface SettingSpec {
+  readonly name: WorkflowSettingName;
+  /** The node inputs the value is written to (empty for aspect, which sets width and height). */
+  readonly targets: readonly InputTarget[];
+  /** The value used when the member gives none; absent for seed (always fresh) and for required settings. */
+  readonly default?: string | number;
+  readonly min?: number;
+  readonly max?: number;
+  /** The only values allowed, when the manifest restricts them. */
+  readonly choices?: readonly (string | number)[];
+  /** The member must give it (a text-to-image prompt, an input image). */
+  readonly required: boolean;
+}
+
+/** A node whose results are posted. */
+export interface OutputNode {
+  readonly nodeId: string;
+  readonly classType: string;
+  readonly title?: string;
+}
+
+/** A workflow ready to be bound and submitted. Immutable: `bindWorkflow` copies the graph. */
+export interface Workflow {
+  /** What members type after `--wf`, from the file name or the manifest. */
+  readonly name: string;
+  readonly description: string;
+  readonly kind: WorkflowKind;
+  /** The graph file's name, for reports. */
+  readonly file: string;
+  readonly graph: ApiGraph;
+  readonly settings: Readonly<Partial<Record<WorkflowSettingName, SettingSpec>>>;
+  /** Present when the workflow takes a size: the model's base resolution and the multiple sizes snap to. */
+  readonly resolution?: Resolution;
+  readonly outputs: readonly OutputNode[];
+  /** The workflow to use instead where this one cannot run. */
+  readonly fallback?: string;
+  /** Whether a manifest described it or everything was inferred from the graph. */
+  readonly source: 'manifest' | 'inferred';
+  /** What a manifest should pin, and other remarks for the operator. */
+  readonly notes: readonly string[];
+}
+
+/** The settings a workflow accepts, in the order people read them. */
+export function acceptedSettings(workflow: Workflow): SettingSpec[] {
+  return WORKFLOW_SETTING_ORDER.flatMap((name) => {
+    const spec = workflow.settings[name];
+    return spec ? [spec] : [];
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * Turns zod's issues into sentences an operator can act on, naming the file and the field:
+ * `sdxl.manifest.json: settings.steps.max must be a number, not a string.`
+ */
+import type { z } from 'zod';
+
+type Issue = z.core.$ZodIssue;
+
+/** One sentence per problem, each starting with the file name. */
+export function describeZodError(file: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${file}: ${describeIssue(issue, [])}`);
+}
+
+function describeIssue(issue: Issue, parentPath: readonly PropertyKey[]): string {
+  const path = [...parentPath, ...issue.path];
+  const field = path.length === 0 ? 'the file' : formatPath(path);
+  switch (issue.code) {
+    case 'invalid_union':
+      return describeUnion(issue, path, field);
+    case 'invalid_type':
+      return issue.input === undefined
+        ? `${field} is missing`
+        : `${field} must be ${article(issue.expected)}, not ${typeName(issue.input)}`;
+    case 'unrecognized_keys':
+      return `${field} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+    case 'too_small':
+      return `${subject(field, issue.origin)} must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `${subject(field, issue.origin)} must be at most ${String(issue.maximum)}`;
+    case 'invalid_value':
+      return `${field} must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
+    case 'not_multiple_of':
+      return `${field} must be a multiple of ${issue.divisor}`;
+    default:
+      return `${field} ${issue.message}`;
+  }
+}
+
+// A union (false | object, string | array) fails in every branch; the branch that got furthest is the one meant.
+function describeUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], field: string): string {
+  const branches = issue.errors.filter((branch) => branch.length > 0);
+  const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+  if (!best || depth(best) === 0) {
+    return `${field} has the wrong form (${issue.message === 'Invalid input' ? 'see the manifest format' : issue.message})`;
+  }
+  return best.map((inner) => describeIssue(inner, path)).join('; ');
+}
+
+function depth(issues: readonly Issue[]): number {
+  return Math.max(...issues.map((issue) => issue.path.length + (issue.code === 'invalid_type' ? 0 : 0.5)));
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    return text === '' ? String(key) : `${text}.${String(key)}`;
+  }, '');
+}
+
+// "name length must be at least 1", but "steps.max must be at most 10000".
+function subject(field: string, origin: string): string {
+  if (origin === 'string') return `${field} length`;
+  if (origin === 'array' || origin === 'set') return `${field} (a list)`;
+  return field;
+}
+
+function article(expected: string): string {
+  const word = expected === 'int' ? 'whole number' : expected;
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `the text ${JSON.stringify(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
