@@ -29,8 +29,9 @@ const NodeErrorSchema = z.looseObject({
 });
 
 /** `node_errors`: failing node id → its errors and the output nodes they take down. Old servers sent a list. */
+const NodeErrorsRecordSchema = z.record(z.string(), NodeErrorSchema);
 export const NodeErrorsSchema = z
-  .union([z.record(z.string(), NodeErrorSchema), z.array(z.unknown()).transform(() => ({}))])
+  .union([NodeErrorsRecordSchema, z.array(z.unknown()).transform((): z.infer<typeof NodeErrorsRecordSchema> => ({}))])
   .default({});
 /** Parsed `node_errors`. */
 export type NodeErrors = z.infer<typeof NodeErrorsSchema>;
