@@ -41,7 +41,7 @@ export interface BindOptions {
   readonly random?: () => number;
   /** The chosen server's models: a checkpoint or LoRA a member names must be one of them. */
   readonly models?: Partial<Pick<ModelLists, 'checkpoints' | 'loras'>>;
-  /** The other loaded workflows, to suggest one that takes a setting this one does not. */
+  /** The loaded workflows in order of preference (the default first), to suggest one that takes a setting. */
   readonly workflows?: readonly Workflow[];
 }
 
@@ -124,6 +124,9 @@ function modelProblem(name: WorkflowSettingName, value: Value, options: BindOpti
 
 const PHRASES: Partial<Record<SettingName, string>> = {
   prompt: 'a prompt',
+  seed: 'a seed',
+  steps: 'a step count',
+  cfg: 'a CFG scale',
   negative: 'a negative prompt',
   image: 'an input image',
   aspect: 'an aspect ratio',
@@ -152,12 +155,19 @@ function unacceptedSettings(
     const sentence = phrase
       ? `${workflow.name} does not take ${phrase}`
       : `${workflow.name} makes one image at a time, so count must be 1`;
-    const alternative = others.find(
-      (other) => other.name !== workflow.name && other.settings[name as WorkflowSettingName],
-    );
+    const alternative = suggestWorkflow(workflow, name, others);
     errors.push({ setting: name, message: `${sentence}${alternative ? `; use --wf ${alternative.name}` : ''}.` });
   }
   return errors;
+}
+
+// Only a workflow of the same kind is a sensible alternative, except that an image or a denoise strength asks for
+// image-to-image. `others` comes in the caller's order of preference (the default workflow first).
+function suggestWorkflow(workflow: Workflow, name: SettingName, others: readonly Workflow[]): Workflow | undefined {
+  const wantedKind = name === 'image' || name === 'denoise' ? 'image-to-image' : workflow.kind;
+  return others.find(
+    (other) => other.name !== workflow.name && other.kind === wantedKind && other.settings[name as WorkflowSettingName],
+  );
 }
 
 function writeValues(workflow: Workflow, values: ReadonlyMap<WorkflowSettingName, Value>): ApiGraph {

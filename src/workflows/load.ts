@@ -25,7 +25,7 @@ export interface WorkflowLoadReport {
 export interface LoadedWorkflows {
   /** The ready workflow of that name (case-insensitive, since members type it). */
   get(name: string): Workflow | undefined;
-  /** Every ready workflow, in file-name order. */
+  /** Every ready workflow, in name order. */
   list(): readonly Workflow[];
   readonly report: readonly WorkflowLoadReport[];
 }
@@ -50,6 +50,7 @@ export async function loadWorkflows(dir: string, logger: Logger): Promise<Loaded
       orphans.push({ name, file: manifestFile, status: 'disabled', reasons: [reason], notes: [] });
     }
   }
+  sources.sort((a, b) => a.name.localeCompare(b.name));
   const loaded = collectWorkflows(
     sources.map((source) => ({ source, result: buildWorkflow(source) })),
     orphans,
