@@ -1,0 +1,24 @@
+/**
+ * The shape of a slash command: its registration JSON and its handlers. Handlers are thin: they read options, call one
+ * domain function from the services they are given, and render the result. Errors propagate to the router's one catch.
+ */
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import type { Logger } from '../logger.js';
+import type { BotServices } from '../discord/services.js';
+
+/** What every handler gets besides its interaction. */
+export interface CommandContext {
+  readonly services: BotServices;
+  /** A child logger bound to the command, member and interaction id. */
+  readonly logger: Logger;
+}
+
+export interface SlashCommand {
+  readonly definition: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, context: CommandContext): Promise<void>;
+}

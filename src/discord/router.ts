@@ -1,0 +1,86 @@
+/**
+ * The interaction router: slash commands, autocomplete, buttons and modals each go to their handler, and this is the
+ * one place that catches. A `UserFacingError` shows its sentence; anything else shows a generic sentence. Either way
+ * the detail goes to the log, with the command, member and interaction id bound.
+ */
+import {
+  MessageFlags,
+  type ButtonInteraction,
+  type Interaction,
+  type ModalSubmitInteraction,
+  type RepliableInteraction,
+} from 'discord.js';
+import { isUserFacing } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CommandContext, SlashCommand } from '../commands/command.js';
+import type { BotServices } from './services.js';
+
+export const GENERIC_FAILURE = 'Something went wrong on our side; it has been logged. Please try again.';
+
+/** Handles the components (buttons) and modals; slash commands come from the registry. */
+export interface ComponentHandlers {
+  button(interaction: ButtonInteraction, context: CommandContext): Promise<void>;
+  modal(interaction: ModalSubmitInteraction, context: CommandContext): Promise<void>;
+}
+
+export interface RouterOptions {
+  readonly commands: readonly SlashCommand[];
+  readonly components: ComponentHandlers;
+  readonly services: BotServices;
+  readonly logger: Logger;
+}
+
+/** Returns the `interactionCreate` listener. */
+export function createInteractionRouter(options: RouterOptions): (interaction: Interaction) => Promise<void> {
+  const byName = new Map(options.commands.map((command) => [command.definition.name, command]));
+  return async (interaction) => {
+    const logger = options.logger.child({
+      interaction: interaction.id,
+      member: interaction.user.id,
+      command: describe(interaction),
+    });
+    const context: CommandContext = { services: options.services, logger };
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = byName.get(interaction.commandName);
+        if (!command) throw new Error(`no handler for /${interaction.commandName}`);
+        await command.execute(interaction, context);
+      } else if (interaction.isAutocomplete()) {
+        await byName.get(interaction.commandName)?.autocomplete?.(interaction, context);
+      } else if (interaction.isButton()) {
+        await options.components.button(interaction, context);
+      } else if (interaction.isModalSubmit()) {
+        await options.components.modal(interaction, context);
+      }
+    } catch (error) {
+      if (isUserFacing(error)) logger.info({ err: error, reason: error.identifier }, 'interaction refused');
+      else logger.error({ err: error }, 'interaction failed');
+      if (interaction.isRepliable())
+        await tellMember(interaction, isUserFacing(error) ? error.userMessage : GENERIC_FAILURE, logger);
+    }
+  };
+}
+
+/** Shows one sentence to the member only, whatever state the interaction is in. */
+export async function tellMember(interaction: RepliableInteraction, sentence: string, logger: Logger): Promise<void> {
+  try {
+    if (interaction.deferred && !interaction.ephemeral) {
+      // A public "thinking…" placeholder would stay forever: replace it by a private sentence.
+      await interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral });
+      await interaction.deleteReply().catch(() => undefined);
+    } else if (interaction.deferred || interaction.replied) {
+      await interaction.editReply({ content: sentence, embeds: [], components: [], files: [] });
+    } else {
+      await interaction.reply({ content: sentence, flags: MessageFlags.Ephemeral });
+    }
+  } catch (error) {
+    // The token may have expired or the channel vanished; the log already has the cause.
+    logger.warn({ err: error }, 'could not show the member an error');
+  }
+}
+
+function describe(interaction: Interaction): string {
+  if (interaction.isChatInputCommand() || interaction.isAutocomplete()) return `/${interaction.commandName}`;
+  if (interaction.isButton() || interaction.isModalSubmit()) return interaction.customId;
+  return `interaction type ${interaction.type}`;
+}

@@ -1,0 +1,79 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planGeneration, type PlanContext } from '../../src/discord/generation-plan.js';
+import { silentLogger } from '../../src/logger.js';
+import { loadWorkflows } from '../../src/workflows/index.js';
+
+let context: PlanContext;
+
+beforeAll(async () => {
+  context = { workflows: await loadWorkflows('workflows', silentLogger()), maxPromptLength: 100 };
+});
+
+const plain = { options: {}, defaults: {}, hasImage: false };
+
+describe('planGeneration', () => {
+  it('runs the text-to-image default with the prompt and its flags', () => {
+    const plan = planGeneration({ ...plain, text: 'a red fox --ar 16:9 --seed 42' }, context);
+    expect(plan).toMatchObject({
+      ok: true,
+      settings: { prompt: 'a red fox', aspect: '16:9', seed: 42, workflow: 'txt2img' },
+    });
+  });
+
+  it('refuses a bad flag with the parser’s sentence', () => {
+    expect(planGeneration({ ...plain, text: 'a fox --seed x' }, context)).toMatchObject({
+      ok: false,
+      identifier: 'bad-flag',
+      message: expect.stringContaining('--seed must be a whole number'),
+    });
+  });
+
+  it('refuses a setting given both as an option and as a flag', () => {
+    const plan = planGeneration({ ...plain, text: 'a fox --seed 1', options: { seed: 2 } }, context);
+    expect(plan).toMatchObject({ ok: false, message: 'You set seed both as an option and as a flag; keep one.' });
+  });
+
+  it('refuses a prompt over the limit and says the limit', () => {
+    const plan = planGeneration({ ...plain, text: 'x'.repeat(101) }, context);
+    expect(plan).toMatchObject({
+      ok: false,
+      identifier: 'prompt-too-long',
+      message: 'Your prompt is 101 characters long; the limit is 100.',
+    });
+  });
+
+  it('refuses an unknown workflow and lists the loaded ones', () => {
+    const plan = planGeneration({ ...plain, text: 'a fox --wf nope' }, context);
+    expect(plan).toMatchObject({
+      ok: false,
+      identifier: 'unknown-workflow',
+      message: expect.stringMatching(/^There is no workflow called nope; choose one of: .*txt2img/),
+    });
+  });
+
+  it('refuses a value outside the workflow’s range with the range', () => {
+    const plan = planGeneration({ ...plain, text: 'a fox --steps 999' }, context);
+    expect(plan).toMatchObject({ ok: false, identifier: 'bad-setting', message: expect.stringMatching(/steps/) });
+  });
+
+  it('picks image-to-image when an image comes with no workflow named', () => {
+    const plan = planGeneration({ ...plain, text: 'make it winter', hasImage: true }, context);
+    expect(plan).toMatchObject({ ok: true, workflow: { name: 'img2img' } });
+  });
+
+  it('applies the member’s defaults under the options and names them', () => {
+    const plan = planGeneration(
+      { ...plain, text: 'a fox', options: { count: 2 }, defaults: { aspect: '2:3', count: 4, negative: 'blurry' } },
+      context,
+    );
+    expect(plan).toMatchObject({ ok: true, settings: { aspect: '2:3', count: 2, negative: 'blurry' } });
+    if (plan.ok) expect(plan.defaultsApplied.sort()).toEqual(['aspect 2:3', 'negative blurry']);
+  });
+
+  it('refuses a text-to-image request without a prompt', () => {
+    expect(planGeneration({ ...plain, text: '--seed 3' }, context)).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/prompt/),
+    });
+  });
+});
