@@ -33,59 +33,80 @@ export function createCollection<Schema extends z.ZodType>(
   context: CollectionContext,
   spec: CollectionSpec<Schema>,
 ): Collection<z.output<Schema>> {
-  type Value = z.output<Schema>;
-  const { keyv, mutex, assertOpen } = context;
-  const { name, schema, version } = spec;
-  const fullKey = spec.fullKey ?? ((key: string) => recordKey(name, key));
-  const logger = context.logger.child({ collection: name });
+  return new KeyvCollection(context, spec);
+}
 
-  const read = async (key: string): Promise<Value | undefined> => {
-    assertOpen();
-    assertKey(key);
-    const stored: unknown = await keyv.get(fullKey(key));
+class KeyvCollection<Schema extends z.ZodType> implements Collection<z.output<Schema>> {
+  readonly #context: CollectionContext;
+  readonly #spec: CollectionSpec<Schema>;
+  readonly #logger: Logger;
+
+  constructor(context: CollectionContext, spec: CollectionSpec<Schema>) {
+    this.#context = context;
+    this.#spec = spec;
+    this.#logger = context.logger.child({ collection: spec.name });
+  }
+
+  async get(key: string): Promise<z.output<Schema> | undefined> {
+    const stored: unknown = await this.#keyv(key).get(this.#fullKey(key));
     if (stored === undefined) return undefined;
-    const problem = checkEnvelope(stored, version);
-    if (typeof problem === 'string') {
-      logger.warn({ key, problem }, 'Stored value is unreadable; treating it as absent');
+    const envelope = checkEnvelope(stored, this.#spec.version);
+    if (typeof envelope === 'string') {
+      this.#logger.warn({ key, problem: envelope }, 'Stored value is unreadable; treating it as absent');
       return undefined;
     }
-    const parsed = schema.safeParse(problem.data);
+    const parsed = this.#spec.schema.safeParse(envelope.data);
     if (!parsed.success) {
-      logger.warn({ key, issues: parsed.error.issues }, 'Stored value fails validation; treating it as absent');
+      this.#logger.warn({ key, issues: parsed.error.issues }, 'Stored value fails validation; treating it as absent');
       return undefined;
     }
     return parsed.data;
-  };
-
-  const write = async (key: string, value: Value, ttlMs?: number): Promise<void> => {
-    assertOpen();
-    assertKey(key);
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      throw new Error(`Refusing to store an invalid ${name} record under "${key}": ${parsed.error.message}`);
-    }
-    await keyv.set(fullKey(key), { v: version, data: parsed.data }, ttlMs);
-  };
-
-  const remove = async (key: string): Promise<boolean> => {
-    assertOpen();
-    assertKey(key);
-    return keyv.delete(fullKey(key));
-  };
+  }
 
   // Writes share the update lock, so a plain set or delete never lands inside another caller's update.
-  return {
-    get: read,
-    set: async (key, value, ttlMs) => mutex.run(fullKey(key), async () => write(key, value, ttlMs)),
-    delete: async (key) => mutex.run(fullKey(key), async () => remove(key)),
-    update: async (key, change, ttlMs) =>
-      mutex.run(fullKey(key), async () => {
-        const next = change(await read(key));
-        if (next === undefined) await remove(key);
-        else await write(key, next, ttlMs);
-        return next;
-      }),
-  };
+  async set(key: string, value: z.output<Schema>, ttlMs?: number): Promise<void> {
+    await this.#locked(key, async () => this.#write(key, value, ttlMs));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return this.#locked(key, async () => this.#keyv(key).delete(this.#fullKey(key)));
+  }
+
+  async update(
+    key: string,
+    change: (current: z.output<Schema> | undefined) => z.output<Schema> | undefined,
+    ttlMs?: number,
+  ): Promise<z.output<Schema> | undefined> {
+    return this.#locked(key, async () => {
+      const next = change(await this.get(key));
+      if (next === undefined) await this.#keyv(key).delete(this.#fullKey(key));
+      else await this.#write(key, next, ttlMs);
+      return next;
+    });
+  }
+
+  async #write(key: string, value: z.output<Schema>, ttlMs: number | undefined): Promise<void> {
+    const parsed = this.#spec.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new Error(`Refusing to store an invalid ${this.#spec.name} record under "${key}": ${parsed.error.message}`);
+    }
+    await this.#keyv(key).set(this.#fullKey(key), { v: this.#spec.version, data: parsed.data }, ttlMs);
+  }
+
+  async #locked<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.#context.mutex.run(this.#fullKey(key), work);
+  }
+
+  /** The keyv to use, after checking that the store is open and the key is usable. */
+  #keyv(key: string): Keyv {
+    this.#context.assertOpen();
+    assertKey(key);
+    return this.#context.keyv;
+  }
+
+  #fullKey(key: string): string {
+    return this.#spec.fullKey?.(key) ?? recordKey(this.#spec.name, key);
+  }
 }
 
 /** The envelope's data, or a sentence saying why the stored value cannot be used. */

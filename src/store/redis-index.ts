@@ -4,7 +4,7 @@
  */
 import type { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
-import { assertKey, indexKey, type Index, type IndexOptions } from './store.js';
+import { assertKey, indexKey, type Index, type IndexOptions, type IndexRange } from './store.js';
 
 /** The node-redis client the Redis store connects with. */
 export type RedisClient = ReturnType<typeof createClient>;
@@ -18,59 +18,75 @@ export interface RedisIndexContext {
 
 /** Builds the index `name` over native Redis lists. */
 export function createRedisIndex(context: RedisIndexContext, name: string, options: IndexOptions = {}): Index {
-  const { client, assertOpen } = context;
-  const logger = context.logger.child({ index: name });
-  const cap = options.cap;
+  return new RedisIndex(context, name, options.cap);
+}
 
-  const keyOf = (key: string): string => {
-    assertOpen();
-    assertKey(key);
-    return indexKey(name, key);
-  };
+class RedisIndex implements Index {
+  readonly #client: RedisClient;
+  readonly #assertOpen: () => void;
+  readonly #logger: Logger;
+  readonly #name: string;
+  readonly #cap: number | undefined;
+
+  constructor(context: RedisIndexContext, name: string, cap: number | undefined) {
+    this.#name = name;
+    this.#cap = cap;
+    this.#client = context.client;
+    this.#assertOpen = context.assertOpen;
+    this.#logger = context.logger.child({ index: name });
+  }
+
+  async add(key: string, id: string): Promise<void> {
+    assertKey(id);
+    const listKey = this.#listKey(key);
+    const pushed = await this.#tolerateWrongType(key, async () => this.#push(listKey, id).then(() => true), false);
+    if (pushed) return;
+    // The broken value is replaced rather than left to fail every later add.
+    await this.#client.del(listKey);
+    await this.#push(listKey, id);
+  }
+
+  async remove(key: string, id: string): Promise<void> {
+    const listKey = this.#listKey(key);
+    await this.#tolerateWrongType(key, async () => this.#client.lRem(listKey, 0, id), 0);
+  }
+
+  async list(key: string, range: IndexRange = {}): Promise<string[]> {
+    const listKey = this.#listKey(key);
+    const start = range.offset ?? 0;
+    const stop = range.limit === undefined ? -1 : start + range.limit - 1;
+    if (stop !== -1 && stop < start) return [];
+    return this.#tolerateWrongType(key, async () => this.#client.lRange(listKey, start, stop), []);
+  }
+
+  async count(key: string): Promise<number> {
+    const listKey = this.#listKey(key);
+    return this.#tolerateWrongType(key, async () => this.#client.lLen(listKey), 0);
+  }
+
+  /** One transaction: no other client sees the id missing, twice, or the list over its cap. */
+  async #push(listKey: string, id: string): Promise<void> {
+    const transaction = this.#client.multi().lRem(listKey, 0, id).lPush(listKey, id);
+    if (this.#cap !== undefined) transaction.lTrim(listKey, 0, this.#cap - 1);
+    await transaction.exec();
+  }
 
   // A key of another type (set by hand, or by something else sharing the database) reads as an empty list.
-  const tolerateWrongType = async <T>(key: string, work: () => Promise<T>, empty: T): Promise<T> => {
+  async #tolerateWrongType<T>(key: string, work: () => Promise<T>, empty: T): Promise<T> {
     try {
       return await work();
     } catch (error) {
       if (!isWrongType(error)) throw error;
-      logger.warn({ key }, 'Index key holds something other than a list; treating it as empty');
+      this.#logger.warn({ key }, 'Index key holds something other than a list; treating it as empty');
       return empty;
     }
-  };
+  }
 
-  const push = async (listKey: string, id: string): Promise<void> => {
-    const transaction = client.multi().lRem(listKey, 0, id).lPush(listKey, id);
-    if (cap !== undefined) transaction.lTrim(listKey, 0, cap - 1);
-    await transaction.exec();
-  };
-
-  return {
-    add: async (key, id) => {
-      assertKey(id);
-      const listKey = keyOf(key);
-      const pushed = await tolerateWrongType(key, async () => push(listKey, id).then(() => true), false);
-      if (pushed) return;
-      // The broken value is replaced rather than left to fail every later add.
-      await client.del(listKey);
-      await push(listKey, id);
-    },
-    remove: async (key, id) => {
-      const listKey = keyOf(key);
-      await tolerateWrongType(key, async () => client.lRem(listKey, 0, id), 0);
-    },
-    list: async (key, range = {}) => {
-      const listKey = keyOf(key);
-      const start = range.offset ?? 0;
-      const stop = range.limit === undefined ? -1 : start + range.limit - 1;
-      if (stop !== -1 && stop < start) return [];
-      return tolerateWrongType(key, async () => client.lRange(listKey, start, stop), []);
-    },
-    count: async (key) => {
-      const listKey = keyOf(key);
-      return tolerateWrongType(key, async () => client.lLen(listKey), 0);
-    },
-  };
+  #listKey(key: string): string {
+    this.#assertOpen();
+    assertKey(key);
+    return indexKey(this.#name, key);
+  }
 }
 
 function isWrongType(error: unknown): boolean {
