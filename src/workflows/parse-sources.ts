@@ -19,7 +19,7 @@ export function parseGraphText(file: string, text: string): Parsed<ApiGraph> {
       ],
     };
   }
-  const parsed = apiGraphSchema.safeParse(json.value);
+  const parsed = apiGraphSchema.safeParse(json.value, { reportInput: true });
   if (!parsed.success) {
     return { ok: false, reasons: [...describeZodError(file, parsed.error), notApiFormatHint(file)] };
   }
@@ -31,7 +31,7 @@ export function parseGraphText(file: string, text: string): Parsed<ApiGraph> {
 export function parseManifestText(file: string, text: string): Parsed<Manifest> {
   const json = parseJson(file, text);
   if (!json.ok) return json;
-  const parsed = manifestSchema.safeParse(json.value);
+  const parsed = manifestSchema.safeParse(json.value, { reportInput: true });
   return parsed.success
     ? { ok: true, value: parsed.data }
     : { ok: false, reasons: describeZodError(file, parsed.error) };

@@ -77,7 +77,10 @@ function targetsFor(setting: BindableSetting, context: Context): InputTarget[] |
       if (!result.ok)
         context.reasons.push(`${context.manifestFile}: settings.${setting}.to "${ref}": ${result.message}.`);
     }
-    return resolved.flatMap(({ result }) => (result.ok ? [result.value] : []));
+    // A setting with a broken reference is left out entirely; the reason already disables the workflow.
+    return resolved.every(({ result }) => result.ok)
+      ? resolved.flatMap(({ result }) => (result.ok ? [result.value] : []))
+      : undefined;
   }
   const inferred = context.inferred.bindings[setting];
   if (inferred) return [...inferred];
@@ -155,12 +158,17 @@ function limitsFor(
   if (!NUMERIC.includes(setting)) return {};
   const sizeLimits = resolution ? { min: 64, max: resolution.base * 2 } : undefined;
   const base = setting === 'width' || setting === 'height' ? sizeLimits : DEFAULT_LIMITS[setting];
-  const fromEntry = entry && 'min' in entry ? { min: entry.min, max: entry.max } : {};
+  const fromEntry = { min: numberField(entry, 'min'), max: numberField(entry, 'max') };
   // An inferred limit stretches to include the graph's own value; only a manifest's limits are strict.
   const fromValue = typeof value === 'number' ? value : undefined;
   const min = fromEntry.min ?? (base && fromValue !== undefined ? Math.min(base.min, fromValue) : base?.min);
   const max = fromEntry.max ?? (base && fromValue !== undefined ? Math.max(base.max, fromValue) : base?.max);
   return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+}
+
+function numberField(entry: ManifestSetting | undefined, key: 'min' | 'max'): number | undefined {
+  const value = entry === undefined ? undefined : (entry as Partial<Record<'min' | 'max', unknown>>)[key];
+  return typeof value === 'number' ? value : undefined;
 }
 
 function aspectSpec(settings: Specs, resolution: Resolution | undefined, context: Context): SettingSpec | undefined {

@@ -18,15 +18,17 @@ function describeIssue(issue: Issue, parentPath: readonly PropertyKey[]): string
     case 'invalid_union':
       return describeUnion(issue, path, field);
     case 'invalid_type':
+      // z.never() carries our own sentence ("is not allowed: ...").
+      if (issue.expected === 'never') return `${field} ${issue.message}`;
       return issue.input === undefined
         ? `${field} is missing`
         : `${field} must be ${article(issue.expected)}, not ${typeName(issue.input)}`;
     case 'unrecognized_keys':
       return `${field} has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
     case 'too_small':
-      return `${subject(field, issue.origin)} must be at least ${String(issue.minimum)}`;
+      return tooSmall(field, issue);
     case 'too_big':
-      return `${subject(field, issue.origin)} must be at most ${String(issue.maximum)}`;
+      return tooBig(field, issue);
     case 'invalid_value':
       return `${field} must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
     case 'not_multiple_of':
@@ -57,11 +59,22 @@ function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
-// "name length must be at least 1", but "steps.max must be at most 10000".
-function subject(field: string, origin: string): string {
-  if (origin === 'string') return `${field} length`;
-  if (origin === 'array' || origin === 'set') return `${field} (a list)`;
-  return field;
+function tooSmall(field: string, issue: Extract<Issue, { code: 'too_small' }>): string {
+  const minimum = String(issue.minimum);
+  if (issue.origin === 'array' || issue.origin === 'set') {
+    return `${field} must have at least ${minimum} ${minimum === '1' ? 'entry' : 'entries'}`;
+  }
+  return issue.origin === 'string'
+    ? `${field} must be at least ${minimum} characters long`
+    : `${field} must be at least ${minimum}`;
+}
+
+function tooBig(field: string, issue: Extract<Issue, { code: 'too_big' }>): string {
+  const maximum = String(issue.maximum);
+  if (issue.origin === 'array' || issue.origin === 'set') return `${field} must have at most ${maximum} entries`;
+  return issue.origin === 'string'
+    ? `${field} must be at most ${maximum} characters long`
+    : `${field} must be at most ${maximum}`;
 }
 
 function article(expected: string): string {

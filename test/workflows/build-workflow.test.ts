@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { formatTarget } from '../../src/workflows/graph.js';
+import { acceptedSettings } from '../../src/workflows/workflow.js';
+import { buildReady, buildReasons, defaultGraph, inlineSource, SHIPPED_NAMES, shippedSource } from './helpers.js';
+
+const UI_EXPORT = {
+  last_node_id: 9,
+  last_link_id: 9,
+  nodes: [{ id: 3, type: 'KSampler', widgets_values: [1, 'randomize', 20, 8, 'euler', 'normal', 1] }],
+  links: [[1, 4, 0, 3, 0, 'MODEL']],
+  groups: [],
+  version: 0.4,
+};
+
+describe('building a workflow from its files', () => {
+  it('builds every shipped workflow from its manifest with no notes', () => {
+    for (const name of SHIPPED_NAMES) {
+      const workflow = buildReady(shippedSource(name));
+      expect(workflow.source, name).toBe('manifest');
+      expect(workflow.notes, name).toEqual([]);
+      expect(workflow.description.length, name).toBeGreaterThan(10);
+    }
+  });
+
+  it('reads the txt2img manifest: title addressing, defaults, limits and base resolution', () => {
+    const workflow = buildReady(shippedSource('txt2img'));
+    expect(workflow.kind).toBe('text-to-image');
+    expect(workflow.resolution).toEqual({ base: 512, multiple: 8 });
+    expect(acceptedSettings(workflow).map((spec) => spec.name)).toEqual([
+      'prompt',
+      'negative',
+      'aspect',
+      'width',
+      'height',
+      'count',
+      'seed',
+      'steps',
+      'cfg',
+      'checkpoint',
+    ]);
+    expect(workflow.settings.prompt?.targets.map(formatTarget)).toEqual(['6.text']);
+    expect(workflow.settings.steps).toMatchObject({ default: 25, min: 1, max: 60 });
+    expect(workflow.settings.negative?.default).toBe('text, watermark, blurry, lowres');
+    expect(workflow.settings.checkpoint?.default).toBe('v1-5-pruned-emaonly.safetensors');
+    expect(workflow.outputs).toEqual([{ nodeId: '9', classType: 'SaveImage', title: 'Save Image' }]);
+  });
+
+  it('computes default sizes from the manifest aspect and base resolution', () => {
+    const graph = defaultGraph();
+    const workflow = buildReady(
+      inlineSource('wide', graph, { resolution: { base: 1024 }, settings: { aspect: { default: '16:9' } } }),
+    );
+    expect(workflow.resolution).toEqual({ base: 1024, multiple: 64 });
+    expect(workflow.settings.width?.default).toBe(1344);
+    expect(workflow.settings.height?.default).toBe(768);
+    expect(workflow.settings.aspect?.default).toBe('16:9');
+  });
+
+  it('keeps the upscale fallback and the sdxl aspect choices', () => {
+    expect(buildReady(shippedSource('upscale')).fallback).toBe('upscale-basic');
+    expect(buildReady(shippedSource('sdxl')).settings.aspect?.choices).toEqual([
+      '1:1',
+      '3:2',
+      '2:3',
+      '4:3',
+      '3:4',
+      '16:9',
+      '9:16',
+    ]);
+  });
+
+  it('lets a manifest rename the workflow and describe it', () => {
+    const workflow = buildReady(inlineSource('file-name', defaultGraph(), { name: 'portrait', description: 'Faces' }));
+    expect(workflow.name).toBe('portrait');
+    expect(workflow.description).toBe('Faces');
+  });
+
+  it('refuses a UI-format export with a sentence that says how to export in API format', () => {
+    const [reason, ...rest] = buildReasons(inlineSource('ui', UI_EXPORT));
+    expect(rest).toEqual([]);
+    expect(reason).toContain('ui.json is a ComfyUI UI-format export');
+    expect(reason).toContain('"Export (API)"');
+    expect(reason).toContain('Dev mode');
+  });
+
+  it('disables a file that is not JSON, naming the file', () => {
+    const reasons = buildReasons({ name: 'broken', file: 'broken.json', graphText: '{"3": {' });
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^broken\.json is not valid JSON \(/);
+  });
+
+  it('disables JSON that is not a graph and says what an API export looks like', () => {
+    const reasons = buildReasons(inlineSource('list', { '3': { inputs: {} } }));
+    expect(reasons[0]).toBe('list.json: 3.class_type is missing');
+    expect(reasons[1]).toContain('does not look like a ComfyUI API-format graph');
+  });
+
+  it('disables a graph with a link to a node it does not have', () => {
+    const graph = defaultGraph();
+    graph['9']!['inputs'] = { filename_prefix: 'x', images: ['99', 0] };
+    expect(buildReasons(inlineSource('dangling', graph))).toEqual([
+      'dangling.json: node 9 "Save Image" (SaveImage) input images is linked to node 99, which does not exist.',
+    ]);
+  });
+
+  it('renders manifest schema errors as sentences naming the file and the field', () => {
+    const reasons = buildReasons(
+      inlineSource('bad', defaultGraph(), {
+        kind: 'video',
+        resolution: { base: 'large' },
+        settings: { steps: { max: 'sixty' }, sampler: 'x', seed: { default: 5 }, count: { max: 9 } },
+        outputs: [],
+      }),
+    );
+    expect(reasons).toEqual([
+      'bad.manifest.json: kind must be "text-to-image" or "image-to-image" or "upscale" or "other"',
+      'bad.manifest.json: resolution.base must be a number, not the text "large"',
+      'bad.manifest.json: settings.seed.default is not allowed: the seed is fresh for every job unless a member sets one',
+      'bad.manifest.json: settings.steps.max must be a number, not the text "sixty"',
+      'bad.manifest.json: settings.count.max must be at most 4',
+      'bad.manifest.json: settings has unknown field "sampler"',
+      'bad.manifest.json: outputs must have at least 1 entry',
+    ]);
+  });
+
+  it('names a typo in a setting entry instead of ignoring it', () => {
+    expect(buildReasons(inlineSource('typo', defaultGraph(), { settings: { steps: { defualt: 30 } } }))).toEqual([
+      'typo.manifest.json: settings.steps has unknown field "defualt"',
+    ]);
+  });
+
+  it('disables a manifest that is not JSON', () => {
+    const source = { ...inlineSource('x', defaultGraph()), manifestFile: 'x.manifest.json', manifestText: '{,}' };
+    expect(buildReasons(source)[0]).toMatch(/^x\.manifest\.json is not valid JSON/);
+  });
+
+  it('says which node reference did not resolve and what the graph has', () => {
+    const reasons = buildReasons(
+      inlineSource('refs', defaultGraph(), {
+        settings: { prompt: 'Prompt.text', steps: '3.step', cfg: '3.positive' },
+        outputs: ['Saver'],
+      }),
+    );
+    expect(reasons).toEqual([
+      'refs.manifest.json: settings.prompt.to "Prompt.text": no node has the id or title "Prompt" (titles: "Load Checkpoint", "Empty Latent Image", "Positive", "Negative", "Save Image").',
+      'refs.manifest.json: settings.steps.to "3.step": node 3 (KSampler) has no input "step" (it has seed, steps, cfg, sampler_name, scheduler, denoise, model, positive, negative, latent_image).',
+      'refs.manifest.json: settings.cfg.to "3.positive": node 3 (KSampler) input "positive" is linked from node 6, so it holds no value to set; bind an input of node 6 instead.',
+      'refs.manifest.json: outputs "Saver": no node has the id or title "Saver" (titles: "Load Checkpoint", "Empty Latent Image", "Positive", "Negative", "Save Image").',
+    ]);
+  });
+
+  it('refuses a title shared by two nodes and asks for the id', () => {
+    const graph = defaultGraph();
+    graph['7']!['_meta'] = { title: 'Positive' };
+    expect(buildReasons(inlineSource('twins', graph, { settings: { prompt: 'Positive.text' } }))).toEqual([
+      'twins.manifest.json: settings.prompt.to "Positive.text": the title "Positive" is on nodes 6, 7; use the node id instead.',
+    ]);
+  });
+
+  it('refuses a default outside the manifest limits or choices', () => {
+    const reasons = buildReasons(
+      inlineSource('limits', defaultGraph(), {
+        settings: { steps: { default: 80, max: 60 }, cfg: { min: 9, max: 3 }, checkpoint: { choices: ['a.ckpt'] } },
+      }),
+    );
+    expect(reasons).toEqual([
+      'limits.manifest.json: settings.steps: the default 80 is outside 1 to 60.',
+      'limits.manifest.json: settings.cfg: min 9 is above max 3.',
+      'limits.manifest.json: settings.cfg: the default 8 is outside 9 to 3.',
+      'limits.manifest.json: settings.checkpoint: the default "model.safetensors" is not one of its choices.',
+    ]);
+  });
+
+  it('asks for a target when a manifest entry has none and none can be inferred', () => {
+    expect(buildReasons(inlineSource('lora', defaultGraph(), { settings: { lora: { default: 'x' } } }))).toEqual([
+      'lora.manifest.json: settings.lora has no "to" and no input for it could be inferred; add "to": "<node id or title>.<input>".',
+    ]);
+  });
+
+  it('disables a graph with no output node it knows, pointing at the manifest', () => {
+    const graph = defaultGraph();
+    graph['9'] = { inputs: { images: ['8', 0] }, class_type: 'Image Save (WAS)' };
+    expect(buildReasons(inlineSource('custom-save', graph))[0]).toContain(
+      'custom-save.json has no output node comfycord knows',
+    );
+    expect(buildReady(inlineSource('custom-save', graph, { outputs: ['9'] })).outputs[0]?.classType).toBe(
+      'Image Save (WAS)',
+    );
+  });
+
+  it('refuses a file name that cannot be typed after --wf unless the manifest names it', () => {
+    expect(buildReasons(inlineSource('my flow', defaultGraph()))[0]).toContain('the name "my flow" cannot be typed');
+    expect(buildReady(inlineSource('my flow', defaultGraph(), { name: 'my-flow' })).name).toBe('my-flow');
+  });
+
+  it('freezes the graph so nobody mutates the loaded workflow', () => {
+    const workflow = buildReady(shippedSource('txt2img'));
+    expect(() => {
+      (workflow.graph['3']!.inputs as Record<string, unknown>)['steps'] = 1;
+    }).toThrow(TypeError);
+  });
+});
