@@ -35,6 +35,10 @@ export const deliveryInfoSchema = z.object({
   /** Milliseconds since the epoch after which the token no longer works (Discord: 15 minutes). */
   tokenExpiresAt: z.number(),
   statusMessageId: z.string().optional(),
+  // The Discord layer's own notes, kept with the job so a restarted bot renders the card the same way.
+  attachmentSizeLimit: z.number().int().positive().optional(),
+  defaultsApplied: z.array(z.string()).optional(),
+  threads: z.boolean().optional(),
   channelId: z.string(),
 });
 export type DeliveryInfo = z.infer<typeof deliveryInfoSchema>;
@@ -45,6 +49,7 @@ export const outputRefSchema = z.object({
   filename: z.string(),
   subfolder: z.string(),
   type: z.string(),
+  mimeType: z.string().optional(),
 });
 export type OutputRef = z.infer<typeof outputRefSchema>;
 
@@ -79,6 +84,8 @@ export const jobRecordSchema = z.object({
   attempts: z.number().int().min(0),
   /** How many times a job that had started was moved to another server (at most once). */
   moves: z.number().int().min(0),
+  /** The server a started job was taken from, until it is submitted again (for the `moved` event). */
+  movedFrom: z.string().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
   submittedAt: z.number().optional(),

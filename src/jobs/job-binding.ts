@@ -1,0 +1,94 @@
+/**
+ * Binding a job's settings into a workflow, twice: when the job is queued (to refuse bad settings at once and to fix
+ * the seed the member will be shown), and again when a server is chosen (that server may need the workflow's
+ * fallback, and an input image only has its name once uploaded there). The second binding keeps the first's seed.
+ */
+import { UserFacingError } from '../errors.js';
+import {
+  bindWorkflow,
+  chooseWorkflow,
+  type AppliedSettings,
+  type ApiGraph,
+  type BindError,
+  type Workflow,
+} from '../workflows/index.js';
+import { generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
+import type { InputImage, JobRecord, JobRequest } from './model.js';
+import type { WorkflowSource } from './server-capabilities.js';
+
+/** A request bound at queue time. */
+export interface BoundRequest {
+  readonly workflow: Workflow;
+  readonly settings: GenerationSettings;
+  readonly graph: ApiGraph;
+  readonly applied: AppliedSettings;
+}
+
+/** Resolves the workflow and binds the request's settings; throws a `UserFacingError` naming what is wrong. */
+export function bindRequest(
+  workflows: WorkflowSource,
+  defaultWorkflow: string | undefined,
+  request: Pick<JobRequest, 'settings' | 'inputImage'>,
+): BoundRequest {
+  const parsed = generationSettingsSchema.safeParse(request.settings);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new UserFacingError('invalid-settings', 'Those settings are not valid; check the values and try again.', {
+      detail,
+    });
+  }
+  const name = parsed.data.workflow ?? defaultWorkflow ?? workflows.list()[0]?.name;
+  const workflow = name === undefined ? undefined : workflows.get(name);
+  if (workflow === undefined) {
+    throw new UserFacingError(
+      'unknown-workflow',
+      name === undefined
+        ? 'No workflow is loaded, so no image can be made; tell the bot’s operator.'
+        : `There is no workflow called ${name}; /workflows lists the ones you can use.`,
+    );
+  }
+  const settings = withInputImage(parsed.data, request.inputImage);
+  const bound = bindWorkflow(workflow, settings, { workflows: workflows.list() });
+  if (!bound.ok) throw bindingError(bound.errors);
+  return { workflow, settings, graph: bound.graph, applied: bound.applied };
+}
+
+/** The workflow a job runs on a server: its own, or the first of its fallbacks the server can run. */
+export function workflowForServer(
+  workflows: WorkflowSource,
+  job: Pick<JobRecord, 'workflow'>,
+  canRun: (workflow: Workflow) => boolean,
+): Workflow | undefined {
+  return chooseWorkflow(workflows, job.workflow, canRun);
+}
+
+/** Binds a queued job for the server that will run it; `imageName` is where its input image was uploaded. */
+export function bindForServer(
+  workflows: WorkflowSource,
+  workflow: Workflow,
+  job: Pick<JobRecord, 'settings' | 'applied'>,
+  imageName: string | undefined,
+): { graph: ApiGraph; applied: AppliedSettings } {
+  const seed = typeof job.applied['seed'] === 'number' ? job.applied['seed'] : job.settings.seed;
+  const settings: GenerationSettings = {
+    ...job.settings,
+    // A fallback workflow has another name; the settings were checked against the one the member chose.
+    workflow: undefined,
+    ...(seed === undefined ? {} : { seed }),
+    ...(imageName === undefined ? {} : { image: { ...job.settings.image, name: imageName } }),
+  };
+  const bound = bindWorkflow(workflow, settings, { workflows: workflows.list() });
+  if (!bound.ok) throw bindingError(bound.errors);
+  return { graph: bound.graph, applied: bound.applied };
+}
+
+/** The member's image stands in the settings under its own file name until it is uploaded to a server. */
+function withInputImage(settings: GenerationSettings, inputImage: InputImage | undefined): GenerationSettings {
+  if (inputImage === undefined) return settings;
+  return { ...settings, image: { name: inputImage.filename, source: settings.image?.source ?? inputImage.filename } };
+}
+
+function bindingError(errors: readonly BindError[]): UserFacingError {
+  const sentences = errors.map((error) => error.message);
+  return new UserFacingError('invalid-settings', sentences.join(' '), { detail: JSON.stringify(errors) });
+}

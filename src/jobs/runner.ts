@@ -1,0 +1,532 @@
+/**
+ * The job runner: takes requests, queues them fairly, hands them to the pool's servers (at most `promptsPerServer`
+ * each: jobs wait in the bot, not piled onto ComfyUI), follows them, downloads the results and delivers exactly one
+ * terminal event per job. Every state change is persisted (the prompt id before the prompt is submitted), so
+ * `resume()` after a restart picks up every job where it was. See events.ts for the delivery contract.
+ */
+import { ComfyClient, ComfyUnreachableError, type ComfyJob, type JobOutcome, type OutputFile } from '../comfy/index.js';
+import type { ComfyServerConfig } from '../config.js';
+import { UserFacingError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { Attempt, uploadInputImage } from './attempt.js';
+import type { JobEvent, JobListener, TerminalJobEvent } from './events.js';
+import { decideAfterFailure, DEFAULT_RETRY_LIMITS, type FailureAction, type RetryLimits } from './failure-policy.js';
+import { FairQueue } from './fair-queue.js';
+import { bindForServer, bindRequest, workflowForServer } from './job-binding.js';
+import { JobBook } from './job-book.js';
+import { downloadOutputs, selectOutputs } from './job-files.js';
+import { JobRepository } from './job-repository.js';
+import { checkLimits, DEFAULT_LIMITS, type JobLimits } from './limits.js';
+import { JobListeners } from './listeners.js';
+import { isTerminal, newJobId, newPromptId, type JobRecord, type JobRequest } from './model.js';
+import { rebuildTerminalEvent } from './recovery.js';
+import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
+import { hasRequestedModels, type WorkflowSource } from './server-capabilities.js';
+import { ServerPool, type ConnectServer, type ServerPoolOptions } from './server-pool.js';
+import type { ActiveJobView, RunnerSnapshot, WaitingJobView } from './snapshot.js';
+import type { Store } from '../store/index.js';
+
+/** How the runner is wired and tuned. */
+export interface JobRunnerOptions {
+  readonly store: Store;
+  readonly servers: readonly ComfyServerConfig[];
+  readonly workflows: WorkflowSource;
+  /** The workflow run when a request names none; the first loaded one when unset. */
+  readonly defaultWorkflow?: string | undefined;
+  /** Creates a server's client; a `ComfyClient` by default. */
+  readonly connect?: ConnectServer;
+  /** Prompts a server holds at once: one running, one ready by default. */
+  readonly promptsPerServer?: number;
+  readonly limits?: Partial<JobLimits>;
+  readonly retry?: Partial<RetryLimits>;
+  readonly delivery?: DeliveryOptions;
+  readonly health?: Pick<ServerPoolOptions, 'healthIntervalMs' | 'downBackoff' | 'failuresBeforeDown'>;
+  /** How long a cancelled prompt may take to stop before the job is ended as cancelled anyway. Default 15 s. */
+  readonly cancelGraceMs?: number;
+  /** The stall timeout of the default clients. Default 10 min. */
+  readonly stallTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+type Phase = 'new' | 'running' | 'stopped';
+
+/** The scheduler of generation jobs. */
+export class JobRunner {
+  readonly #logger: Logger;
+  readonly #workflows: WorkflowSource;
+  readonly #defaultWorkflow: string | undefined;
+  readonly #limits: JobLimits;
+  readonly #retry: RetryLimits;
+  readonly #cancelGraceMs: number;
+  readonly #repository: JobRepository;
+  readonly #book: JobBook;
+  readonly #listeners: JobListeners;
+  readonly #delivery: ResultDelivery;
+  readonly #pool: ServerPool;
+  readonly #queue = new FairQueue<{ id: string; memberId: string }>();
+  readonly #attempts = new Map<string, Attempt>();
+  /** Jobs whose terminal event was decided in this process: the exactly-once guard. */
+  readonly #finished = new Set<string>();
+  /** Jobs being written before they join the queue, per member (they count against the member's limit). */
+  readonly #creating = new Map<string, number>();
+  /** The last position announced for each waiting job. */
+  readonly #positions = new Map<string, number>();
+  #sequence = 0;
+  #phase: Phase = 'new';
+
+  constructor(options: JobRunnerOptions) {
+    this.#logger = (options.logger ?? silentLogger()).child({ module: 'jobs' });
+    this.#workflows = options.workflows;
+    this.#defaultWorkflow = options.defaultWorkflow;
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#retry = { ...DEFAULT_RETRY_LIMITS, ...options.retry };
+    this.#cancelGraceMs = options.cancelGraceMs ?? 15_000;
+    this.#repository = new JobRepository(options.store);
+    this.#book = new JobBook(this.#repository, this.#logger);
+    this.#listeners = new JobListeners(this.#logger);
+    this.#delivery = new ResultDelivery(this.#book, this.#listeners, this.#logger, options.delivery);
+    const logger = options.logger ?? silentLogger();
+    const stallTimeoutMs = options.stallTimeoutMs;
+    this.#pool = new ServerPool({
+      servers: options.servers,
+      connect:
+        options.connect ??
+        ((server) => new ComfyClient({ name: server.name, baseUrl: server.url, logger, stallTimeoutMs })),
+      workflows: options.workflows,
+      promptsPerServer: options.promptsPerServer ?? 2,
+      logger: this.#logger,
+      ...options.health,
+      onUp: () => this.#pump(),
+      onDown: (server, error) => this.#serverDown(server, error),
+    });
+  }
+
+  /** Subscribes to every event of every job (recovered ones included); returns the unsubscribe function. */
+  onEvent(listener: JobListener): () => void {
+    return this.#listeners.add(listener);
+  }
+
+  /**
+   * Starts the runner: checks the servers and reconciles every unfinished job from the store — results that
+   * finished while the bot was down are delivered, jobs still on a server are followed, waiting jobs are queued
+   * again in their order. Call once, after subscribing.
+   */
+  async resume(): Promise<void> {
+    if (this.#phase !== 'new') throw new Error('JobRunner.resume() may be called once, before stop()');
+    const open = await this.#repository.listOpen();
+    this.#phase = 'running';
+    this.#sequence = Math.max(0, ...open.map((job) => job.sequence + 1));
+    this.#pool.start();
+    for (const job of open) {
+      this.#book.adopt(job);
+      if (isTerminal(job.state)) void this.#redeliver(job);
+      else if (job.state === 'waiting') this.#queue.push({ id: job.id, memberId: job.memberId });
+      else this.#followAfterRestart(job);
+    }
+    this.#logger.info({ jobs: open.length }, 'job runner resumed');
+    this.#pump();
+  }
+
+  /** Queues a job; throws a `UserFacingError` when a limit is hit or the settings cannot be used. */
+  async enqueue(request: JobRequest): Promise<JobRecord> {
+    if (this.#phase !== 'running') {
+      throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
+    }
+    checkLimits(this.#limits, { memberInFlight: this.#inFlightOf(request.memberId), waiting: this.#queue.size });
+    const bound = bindRequest(this.#workflows, this.#defaultWorkflow, request);
+    this.#checkSomeServerCanRun(bound.workflow.name);
+    const now = Date.now();
+    const job: JobRecord = {
+      id: newJobId(),
+      memberId: request.memberId,
+      guildId: request.guildId,
+      channelId: request.channelId,
+      sessionId: request.sessionId,
+      workflow: bound.workflow.name,
+      settings: bound.settings,
+      graph: bound.graph,
+      applied: { ...bound.applied },
+      inputImage: request.inputImage,
+      delivery: request.delivery,
+      state: 'waiting',
+      sequence: this.#sequence++,
+      promptId: newPromptId(),
+      attempts: 0,
+      moves: 0,
+      createdAt: now,
+      updatedAt: now,
+      deliveryAttempts: 0,
+      outputs: [],
+    };
+    await this.#create(job);
+    if (this.#phase === 'running') {
+      this.#queue.push({ id: job.id, memberId: job.memberId });
+      this.#pump();
+    }
+    return this.#book.get(job.id) ?? job;
+  }
+
+  /** Cancels a job of `memberId`: a waiting one leaves the queue, one on a server is interrupted or dequeued there. */
+  async cancel(jobId: string, memberId: string): Promise<void> {
+    const job = this.#book.get(jobId) ?? (await this.#repository.get(jobId));
+    if (job === undefined) throw new UserFacingError('job-unknown', 'That job no longer exists.');
+    if (job.memberId !== memberId) {
+      throw new UserFacingError('job-not-yours', 'Only the member who asked for this image can cancel it.');
+    }
+    if (this.#queue.remove(jobId) !== undefined) {
+      this.#finish(jobId, { state: 'cancelled' }, { type: 'cancelled' });
+      return this.#pump();
+    }
+    const attempt = this.#attempts.get(jobId);
+    if (attempt === undefined || this.#finished.has(jobId)) {
+      throw new UserFacingError('job-finished', 'That job has already finished.');
+    }
+    attempt.cancelRequested = true;
+    attempt.cancelTimer = setTimeout(() => this.#forceCancel(jobId, attempt), this.#cancelGraceMs);
+    attempt.cancelTimer.unref();
+    if (attempt.comfyJob) await this.#cancelOnServer(jobId, attempt, attempt.comfyJob);
+  }
+
+  /** Updates how the Discord layer reaches the member (e.g. the status message once it exists). */
+  async updateDelivery(jobId: string, delivery: NonNullable<JobRecord['delivery']>): Promise<void> {
+    if (this.#book.get(jobId)) return void (await this.#book.save(jobId, { delivery }));
+    const job = await this.#repository.get(jobId);
+    if (job) await this.#repository.save({ ...job, delivery, updatedAt: Date.now() });
+  }
+
+  /** A job by id: from memory while the runner handles it, else from the store (delivered jobs expire). */
+  async findJob(jobId: string): Promise<JobRecord | undefined> {
+    return this.#book.get(jobId) ?? (await this.#repository.get(jobId));
+  }
+
+  /** What waits, what runs where, and how the servers are. */
+  snapshot(): RunnerSnapshot {
+    const positions = this.#queue.positions();
+    const waiting: WaitingJobView[] = [];
+    const active: ActiveJobView[] = [];
+    for (const job of this.#book.values()) {
+      const position = positions.get(job.id);
+      const { id: jobId, memberId, workflow } = job;
+      if (position !== undefined) waiting.push({ jobId, memberId, workflow, position, createdAt: job.createdAt });
+      const attempt = this.#attempts.get(job.id);
+      if (attempt && (job.state === 'submitted' || job.state === 'running')) {
+        active.push({ jobId, memberId, workflow, server: attempt.server, state: job.state, startedAt: job.startedAt });
+      }
+    }
+    waiting.sort((a, b) => a.position - b.position);
+    return { waiting, active, servers: this.#pool.status() };
+  }
+
+  /**
+   * Stops taking and dispatching jobs, stops following prompts (they keep running on their servers), waits for
+   * deliveries under way and for every write, and closes the server connections. The next `resume()` continues.
+   */
+  async stop(): Promise<void> {
+    if (this.#phase === 'stopped') return;
+    this.#phase = 'stopped';
+    for (const attempt of this.#attempts.values()) attempt.abandon();
+    this.#delivery.stop();
+    await this.#pool.stop();
+    await this.#delivery.idle();
+    await this.#book.idle();
+    this.#logger.info('job runner stopped');
+  }
+
+  async #create(job: JobRecord): Promise<void> {
+    this.#creating.set(job.memberId, (this.#creating.get(job.memberId) ?? 0) + 1);
+    try {
+      await this.#book.create(job);
+    } catch (error) {
+      throw new UserFacingError('store-unavailable', 'The bot could not save your job; please try again in a minute.', {
+        cause: error,
+        detail: `writing job ${job.id} failed: ${String(error)}`,
+      });
+    } finally {
+      const count = (this.#creating.get(job.memberId) ?? 1) - 1;
+      if (count > 0) this.#creating.set(job.memberId, count);
+      else this.#creating.delete(job.memberId);
+    }
+  }
+
+  #inFlightOf(memberId: string): number {
+    let count = this.#creating.get(memberId) ?? 0;
+    for (const job of this.#book.values()) {
+      if (job.memberId === memberId && !isTerminal(job.state) && !this.#finished.has(job.id)) count++;
+    }
+    return count;
+  }
+
+  #checkSomeServerCanRun(workflow: string): void {
+    if (!this.#pool.allAssessed) return;
+    const servers = this.#pool.status();
+    if (servers.some((server) => this.#workflowOn({ workflow }, server.name) !== undefined)) return;
+    throw new UserFacingError(
+      'workflow-unavailable',
+      `No image server can run ${workflow} (it needs nodes or models they lack); try another workflow.`,
+    );
+  }
+
+  /** The workflow (its own or a fallback) a job would run on a server, if the server can run any. */
+  #workflowOn(job: Pick<JobRecord, 'workflow'>, server: string) {
+    const capabilities = this.#pool.capabilities(server);
+    if (capabilities === undefined) return undefined;
+    return workflowForServer(this.#workflows, job, (workflow) =>
+      capabilities.workflows.has(workflow.name.toLowerCase()),
+    );
+  }
+
+  #canRunOn(jobId: string, server: string): boolean {
+    const job = this.#book.require(jobId);
+    const capabilities = this.#pool.capabilities(server);
+    if (capabilities === undefined || !hasRequestedModels(capabilities.models, job.settings)) return false;
+    return this.#workflowOn(job, server) !== undefined;
+  }
+
+  /** Hands waiting jobs, in fair order, to free servers that can run them. */
+  #pump(): void {
+    if (this.#phase !== 'running') return;
+    for (const item of this.#queue.ordered()) {
+      const server = this.#pool.choose((name) => this.#canRunOn(item.id, name));
+      if (server === undefined) continue;
+      this.#queue.take(item.id);
+      this.#dispatch(item.id, server);
+    }
+    this.#announcePositions();
+  }
+
+  /** Sends `queued` to every waiting job whose position changed. */
+  #announcePositions(): void {
+    const positions = this.#queue.positions();
+    for (const id of this.#positions.keys()) if (!positions.has(id)) this.#positions.delete(id);
+    for (const [id, position] of positions) {
+      if (this.#positions.get(id) === position) continue;
+      this.#positions.set(id, position);
+      this.#listeners.emit(this.#book.require(id), { type: 'queued', position });
+    }
+  }
+
+  #dispatch(jobId: string, server: string): void {
+    const attempt = new Attempt(server, false);
+    this.#attempts.set(jobId, attempt);
+    this.#pool.reserve(server, jobId);
+    void this.#submit(jobId, attempt).catch((error: unknown) => this.#attemptFailed(jobId, attempt, error));
+  }
+
+  async #submit(jobId: string, attempt: Attempt): Promise<void> {
+    const before = this.#book.require(jobId);
+    const to = attempt.server;
+    // The prompt id is persisted before the prompt exists anywhere, so a restart can always look for it.
+    const job = await this.#book.save(jobId, {
+      state: 'submitted',
+      server: to,
+      promptId: before.attempts === 0 ? before.promptId : newPromptId(),
+      attempts: before.attempts + 1,
+      movedFrom: undefined,
+      submittedAt: Date.now(),
+      startedAt: undefined,
+    });
+    if (attempt.abandoned) return;
+    const from = before.movedFrom;
+    this.#emit(jobId, from === undefined ? { type: 'submitted', server: to } : { type: 'moved', from, to });
+    const client = this.#client(to);
+    const workflow = this.#workflowOn(job, to);
+    if (workflow === undefined) throw new UserFacingError('workflow-unavailable', `${job.workflow} cannot run now.`);
+    const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
+    const { graph, applied } = bindForServer(this.#workflows, workflow, job, imageName);
+    await this.#book.save(jobId, { graph, applied: { ...applied } });
+    if (attempt.abandoned) return;
+    if (attempt.cancelRequested) return this.#apply(jobId, attempt, { kind: 'cancel' });
+    const outputs = workflow.outputs.map((output) => output.nodeId);
+    const comfyJob = await client.submit(graph, { promptId: job.promptId, outputs });
+    this.#follow(jobId, attempt, comfyJob);
+  }
+
+  #followAfterRestart(job: JobRecord): void {
+    const attempt = new Attempt(job.server ?? '', job.state === 'running');
+    this.#attempts.set(job.id, attempt);
+    const client = job.server === undefined ? undefined : this.#pool.client(job.server);
+    if (client === undefined) {
+      const error = new UserFacingError('server-removed', 'The image server of this job is no longer configured.');
+      return this.#attemptFailed(job.id, attempt, new ComfyUnreachableError(job.server ?? '?', error.message));
+    }
+    this.#pool.reserve(attempt.server, job.id);
+    this.#follow(job.id, attempt, client.follow(job.promptId));
+  }
+
+  #follow(jobId: string, attempt: Attempt, comfyJob: ComfyJob): void {
+    attempt.comfyJob = comfyJob;
+    // Stopping while the POST was in flight: the prompt id is persisted, so the next start follows it.
+    if (attempt.abandoned) return;
+    comfyJob.on('started', () => this.#started(jobId, attempt));
+    comfyJob.on('progress', ({ value, max, node }) => {
+      const elapsedMs = Date.now() - (attempt.startedAt ?? Date.now());
+      if (!attempt.abandoned) this.#emit(jobId, { type: 'progress', value, max, node, elapsedMs });
+    });
+    comfyJob.on('preview', ({ bytes, mimeType }) => {
+      if (!attempt.abandoned) this.#emit(jobId, { type: 'preview', bytes: Buffer.from(bytes), mimeType });
+    });
+    if (attempt.cancelRequested) void this.#cancelOnServer(jobId, attempt, comfyJob);
+    void comfyJob.done.then((outcome) => this.#ended(jobId, attempt, outcome));
+  }
+
+  #started(jobId: string, attempt: Attempt): void {
+    if (attempt.abandoned || attempt.startedAt !== undefined) return;
+    attempt.started = true;
+    // A job followed after a restart keeps the start time it had.
+    attempt.startedAt = this.#book.require(jobId).startedAt ?? Date.now();
+    this.#book.update(jobId, { state: 'running', startedAt: attempt.startedAt });
+  }
+
+  async #ended(jobId: string, attempt: Attempt, outcome: JobOutcome): Promise<void> {
+    if (attempt.abandoned || this.#attempts.get(jobId) !== attempt) return;
+    if (outcome.status !== 'succeeded') return this.#attemptFailed(jobId, attempt, outcome.error);
+    try {
+      await this.#succeeded(jobId, attempt, outcome.outputs);
+    } catch (error) {
+      if (attempt.abandoned) return;
+      const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
+      const failure = new UserFacingError('output-unavailable', sentence, { cause: error, detail: String(error) });
+      this.#apply(jobId, attempt, { kind: 'fail', error: failure });
+    }
+  }
+
+  async #succeeded(jobId: string, attempt: Attempt, outputs: OutputFile[]): Promise<void> {
+    const job = this.#book.require(jobId);
+    const outputNodes = this.#workflows.get(job.workflow)?.outputs.map((output) => output.nodeId) ?? [];
+    const refs = selectOutputs(outputs, outputNodes);
+    const files = await downloadOutputs(this.#client(attempt.server), refs);
+    // Stopping during the download: the job is still "running" in the store; the next start delivers it.
+    if (attempt.abandoned) return;
+    const startedAt = job.startedAt ?? job.submittedAt ?? Date.now();
+    const durationMs = Date.now() - startedAt;
+    this.#pool.recordDuration(attempt.server, durationMs);
+    const event: TerminalJobEvent = { type: 'succeeded', files, applied: job.applied, durationMs };
+    this.#finish(jobId, { state: 'succeeded', outputs: refs }, event);
+  }
+
+  #attemptFailed(jobId: string, attempt: Attempt, error: unknown): void {
+    if (attempt.abandoned || this.#attempts.get(jobId) !== attempt) return;
+    if (error instanceof ComfyUnreachableError) this.#pool.suspect(attempt.server);
+    const job = this.#book.require(jobId);
+    const facts = { cancelRequested: attempt.cancelRequested, started: attempt.started, ...job };
+    const action = decideAfterFailure(error, facts, this.#retry);
+    this.#logger.info({ jobId, server: attempt.server, action: action.kind, err: error }, 'job attempt ended');
+    this.#apply(jobId, attempt, action);
+  }
+
+  /** Carries out a decision about a job whose attempt is over. */
+  #apply(jobId: string, attempt: Attempt, action: FailureAction): void {
+    this.#release(jobId, attempt);
+    switch (action.kind) {
+      case 'cancel':
+        return this.#finish(jobId, { state: 'cancelled' }, { type: 'cancelled' });
+      case 'fail': {
+        const failure = { identifier: action.error.identifier, message: action.error.userMessage };
+        return this.#finish(jobId, { state: 'failed', failure }, { type: 'failed', error: action.error });
+      }
+      case 'requeue':
+      case 'move':
+        return this.#requeueFront([{ jobId, from: attempt.server, move: action.kind === 'move' }]);
+    }
+  }
+
+  /** Puts jobs taken from a server back at the head of the queue, in their original order. */
+  #requeueFront(returned: { jobId: string; from: string; move: boolean }[]): void {
+    const jobs = returned.map(({ jobId, from, move }) => {
+      const job = this.#book.require(jobId);
+      const moved = move ? { moves: job.moves + 1, movedFrom: from } : {};
+      return this.#book.update(jobId, { state: 'waiting', startedAt: undefined, ...moved });
+    });
+    jobs.sort((a, b) => a.sequence - b.sequence);
+    if (this.#phase !== 'running') return;
+    this.#queue.pushFront(...jobs.map(({ id, memberId }) => ({ id, memberId })));
+    this.#pump();
+  }
+
+  /** A server went down: every job on it is returned to the queue, moved, or failed, at once. */
+  #serverDown(server: string, error: unknown): void {
+    const lost = new ComfyUnreachableError(server, `health check failed: ${String(error)}`, error);
+    const returned: { jobId: string; from: string; move: boolean }[] = [];
+    for (const jobId of this.#pool.jobsOn(server)) {
+      const attempt = this.#attempts.get(jobId);
+      if (attempt === undefined || attempt.server !== server || attempt.abandoned) continue;
+      const job = this.#book.require(jobId);
+      const facts = { cancelRequested: attempt.cancelRequested, started: attempt.started, ...job };
+      const action = decideAfterFailure(lost, facts, this.#retry);
+      attempt.abandon();
+      if (action.kind === 'requeue' || action.kind === 'move') {
+        this.#release(jobId, attempt);
+        returned.push({ jobId, from: server, move: action.kind === 'move' });
+      } else {
+        this.#apply(jobId, attempt, action);
+      }
+    }
+    if (returned.length > 0) this.#requeueFront(returned);
+  }
+
+  async #cancelOnServer(jobId: string, attempt: Attempt, comfyJob: ComfyJob): Promise<void> {
+    try {
+      await comfyJob.cancel();
+    } catch (error) {
+      this.#logger.warn({ err: error, jobId }, 'cancelling a prompt on its server failed');
+      this.#forceCancel(jobId, attempt);
+    }
+  }
+
+  /** Ends a cancelled job whose server did not confirm: the member asked, the member gets it. */
+  #forceCancel(jobId: string, attempt: Attempt): void {
+    if (attempt.abandoned || this.#attempts.get(jobId) !== attempt) return;
+    attempt.abandon();
+    this.#apply(jobId, attempt, { kind: 'cancel' });
+  }
+
+  #release(jobId: string, attempt: Attempt): void {
+    clearTimeout(attempt.cancelTimer);
+    if (this.#attempts.get(jobId) === attempt) this.#attempts.delete(jobId);
+    this.#pool.release(attempt.server, jobId);
+  }
+
+  /** Ends a job exactly once: persists its terminal state, frees its slot, then delivers the event. */
+  #finish(jobId: string, change: Partial<JobRecord>, event: TerminalJobEvent): void {
+    if (this.#finished.has(jobId)) return;
+    this.#finished.add(jobId);
+    const attempt = this.#attempts.get(jobId);
+    if (attempt) {
+      attempt.abandon();
+      this.#release(jobId, attempt);
+    }
+    this.#queue.remove(jobId);
+    const saved = this.#book.save(jobId, { ...change, finishedAt: Date.now() });
+    this.#pump();
+    void saved
+      .then(() => this.#delivery.deliver(jobId, event))
+      .catch((error: unknown) => {
+        // Not persisted as finished: the next start finds the job unfinished and settles it again.
+        this.#logger.error({ err: error, jobId }, 'saving a finished job failed');
+      })
+      .finally(() => this.#finished.delete(jobId));
+  }
+
+  /** Delivers again a job that ended before a restart but whose delivery was not confirmed. */
+  async #redeliver(job: JobRecord): Promise<void> {
+    this.#finished.add(job.id);
+    const event = await rebuildTerminalEvent(job, (name) => this.#pool.client(name), this.#logger);
+    if (event.type === 'failed' && job.state === 'succeeded') {
+      const failure = { identifier: event.error.identifier, message: event.error.userMessage };
+      await this.#book.save(job.id, { state: 'failed', failure }).catch(() => undefined);
+    }
+    await this.#delivery.deliver(job.id, event);
+    this.#finished.delete(job.id);
+  }
+
+  #emit(jobId: string, event: JobEvent): void {
+    const job = this.#book.get(jobId);
+    if (job) this.#listeners.emit(job, event);
+  }
+
+  #client(server: string) {
+    const client = this.#pool.client(server);
+    if (client === undefined) throw new ComfyUnreachableError(server, 'server is not configured');
+    return client;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What one server can run: every loaded workflow checked against its `/object_info`, and its model lists (a member
+ * who names a checkpoint or LoRA needs a server that has it). Refreshed each time the server comes up, since a
+ * restarted server may have other models or custom nodes.
+ */
+import type { Logger } from '../logger.js';
+import { listModels, validateWorkflow, type ModelLists, type ObjectInfo, type Workflow } from '../workflows/index.js';
+
+/** The workflows a server can run and the models it has. */
+export interface ServerCapabilities {
+  /** Lower-case names of the workflows that validated on the server. */
+  readonly workflows: ReadonlySet<string>;
+  readonly models: ModelLists;
+}
+
+/** What the pool reads workflows from: the loaded workflows. */
+export interface WorkflowSource {
+  /** The ready workflow of that name (case-insensitive). */
+  get(name: string): Workflow | undefined;
+  /** Every ready workflow. */
+  list(): readonly Workflow[];
+}
+
+/** Checks every workflow against a server's object_info; problems are logged for the operator. */
+export function assessServer(
+  serverName: string,
+  objectInfo: ObjectInfo,
+  workflows: WorkflowSource,
+  logger: Logger,
+): ServerCapabilities {
+  const usable = new Set<string>();
+  for (const workflow of workflows.list()) {
+    const validation = validateWorkflow(workflow, objectInfo, serverName);
+    if (validation.ok) usable.add(workflow.name.toLowerCase());
+    else logger.warn({ workflow: workflow.name, problems: validation.problems }, 'workflow cannot run on this server');
+    if (validation.warnings.length > 0) logger.info({ workflow: workflow.name, warnings: validation.warnings });
+  }
+  return { workflows: usable, models: listModels(objectInfo) };
+}
+
+/** True when the server has the checkpoint and LoRA the settings name, if they name any. */
+export function hasRequestedModels(
+  models: ModelLists,
+  settings: { readonly checkpoint?: string | undefined; readonly lora?: string | undefined },
+): boolean {
+  if (settings.checkpoint !== undefined && !models.checkpoints.includes(settings.checkpoint)) return false;
+  return settings.lora === undefined || models.loras.includes(settings.lora);
+}

@@ -1,0 +1,241 @@
+/**
+ * The ComfyUI servers the runner dispatches to. Each is health-checked with `/system_stats` (every few seconds while
+ * up, with backoff while down); when it comes up its workflows are re-validated against its `/object_info`. When a
+ * server goes down its client is replaced by a fresh one, so the handles of prompts that were on it end (the runner
+ * has already moved those jobs) and nothing keeps polling a dead address.
+ */
+import { Backoff, type BackoffOptions } from '../comfy/backoff.js';
+import type { ComfyServer } from '../comfy/index.js';
+import type { ComfyServerConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { assessServer, type ServerCapabilities, type WorkflowSource } from './server-capabilities.js';
+import { chooseServer, smoothDuration, type ServerLoad } from './server-choice.js';
+
+/** up: checked and usable; down: failing checks; unknown: not checked yet. */
+export type ServerHealth = 'up' | 'down' | 'unknown';
+
+/** Creates the client of one server (a `ComfyClient` in production). */
+export type ConnectServer = (server: ComfyServerConfig) => ComfyServer;
+
+/** How the pool is set up. */
+export interface ServerPoolOptions {
+  readonly servers: readonly ComfyServerConfig[];
+  readonly connect: ConnectServer;
+  readonly workflows: WorkflowSource;
+  /** Prompts one server may hold at once (running plus ready). */
+  readonly promptsPerServer: number;
+  readonly logger: Logger;
+  /** How often a healthy server is checked. Default 5 s. */
+  readonly healthIntervalMs?: number;
+  /** Delays between checks of a server that is down. Default 500 ms to 30 s. */
+  readonly downBackoff?: BackoffOptions;
+  /** Consecutive failed checks before a server that was up counts as down. Default 2. */
+  readonly failuresBeforeDown?: number;
+  readonly onUp: (server: string) => void;
+  readonly onDown: (server: string, error: unknown) => void;
+}
+
+/** What `/queue` and the metrics show of one server. */
+export interface ServerStatus {
+  readonly name: string;
+  readonly health: ServerHealth;
+  readonly inFlight: number;
+  readonly capacity: number;
+  readonly averageDurationMs: number | undefined;
+  /** The workflows it can run (lower-case names), as of its last start. */
+  readonly workflows: readonly string[];
+  readonly downSince: number | undefined;
+}
+
+interface PoolServer {
+  readonly config: ComfyServerConfig;
+  client: ComfyServer;
+  health: ServerHealth;
+  readonly jobs: Set<string>;
+  averageDurationMs: number | undefined;
+  capabilities: ServerCapabilities | undefined;
+  failures: number;
+  checking: boolean;
+  downSince: number | undefined;
+  readonly backoff: Backoff;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** The servers, their health and their load. */
+export class ServerPool {
+  readonly #servers = new Map<string, PoolServer>();
+  readonly #options: ServerPoolOptions;
+  #running = false;
+
+  constructor(options: ServerPoolOptions) {
+    this.#options = options;
+    for (const config of options.servers) {
+      this.#servers.set(config.name, {
+        config,
+        client: options.connect(config),
+        health: 'unknown',
+        jobs: new Set(),
+        averageDurationMs: undefined,
+        capabilities: undefined,
+        failures: 0,
+        checking: false,
+        downSince: undefined,
+        backoff: new Backoff(options.downBackoff ?? { minMs: 500, maxMs: 30_000 }),
+        timer: undefined,
+      });
+    }
+  }
+
+  /** Starts checking every server now. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    for (const server of this.#servers.values()) this.#schedule(server, 0);
+  }
+
+  /** Stops the checks and closes every client (prompts keep running on their servers). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    const closing = [...this.#servers.values()].map((server) => {
+      clearTimeout(server.timer);
+      return server.client.close();
+    });
+    await Promise.allSettled(closing);
+  }
+
+  /** The current client of a server. */
+  client(name: string): ComfyServer | undefined {
+    return this.#servers.get(name)?.client;
+  }
+
+  /** True when the server is configured. */
+  has(name: string): boolean {
+    return this.#servers.has(name);
+  }
+
+  /** What the server can run, once it has been up. */
+  capabilities(name: string): ServerCapabilities | undefined {
+    return this.#servers.get(name)?.capabilities;
+  }
+
+  /** True when every server has been checked at least once (so "no server can run it" is a fact). */
+  get allAssessed(): boolean {
+    return [...this.#servers.values()].every((server) => server.capabilities !== undefined);
+  }
+
+  /** The best free server among those `canRun` accepts. */
+  choose(canRun: (name: string) => boolean): string | undefined {
+    return chooseServer(this.#loads(), canRun)?.name;
+  }
+
+  /** Counts a job against the server's slots until `release`. */
+  reserve(name: string, jobId: string): void {
+    this.#servers.get(name)?.jobs.add(jobId);
+  }
+
+  /** Frees the job's slot. */
+  release(name: string, jobId: string): void {
+    this.#servers.get(name)?.jobs.delete(jobId);
+  }
+
+  /** The jobs holding slots on a server. */
+  jobsOn(name: string): string[] {
+    return [...(this.#servers.get(name)?.jobs ?? [])];
+  }
+
+  /** Learns how long a job took on the server, to prefer faster servers. */
+  recordDuration(name: string, durationMs: number): void {
+    const server = this.#servers.get(name);
+    if (server) server.averageDurationMs = smoothDuration(server.averageDurationMs, durationMs);
+  }
+
+  /** A request to the server failed to connect: check it now rather than at the next interval. */
+  suspect(name: string): void {
+    const server = this.#servers.get(name);
+    if (server && server.health === 'up') this.#schedule(server, 0);
+  }
+
+  /** Every server's state, in configuration order. */
+  status(): ServerStatus[] {
+    return [...this.#servers.values()].map((server) => ({
+      name: server.config.name,
+      health: server.health,
+      inFlight: server.jobs.size,
+      capacity: this.#options.promptsPerServer,
+      averageDurationMs: server.averageDurationMs,
+      workflows: [...(server.capabilities?.workflows ?? [])],
+      downSince: server.downSince,
+    }));
+  }
+
+  #loads(): ServerLoad[] {
+    return [...this.#servers.values()].map((server) => ({
+      name: server.config.name,
+      healthy: server.health === 'up',
+      inFlight: server.jobs.size,
+      capacity: this.#options.promptsPerServer,
+      averageDurationMs: server.averageDurationMs,
+    }));
+  }
+
+  #schedule(server: PoolServer, delayMs: number): void {
+    clearTimeout(server.timer);
+    if (!this.#running) return;
+    server.timer = setTimeout(() => void this.#check(server), delayMs);
+    server.timer.unref();
+  }
+
+  async #check(server: PoolServer): Promise<void> {
+    // One check at a time; the one in flight schedules the next.
+    if (server.checking) return;
+    server.checking = true;
+    const client = server.client;
+    try {
+      await client.systemStats();
+      if (server.health !== 'up') {
+        const objectInfo = await client.objectInfo();
+        const logger = this.#options.logger.child({ server: server.config.name });
+        server.capabilities = assessServer(server.config.name, objectInfo, this.#options.workflows, logger);
+      }
+      if (!this.#running || client !== server.client) return;
+      this.#checkPassed(server);
+    } catch (error) {
+      if (!this.#running || client !== server.client) return;
+      this.#checkFailed(server, error);
+    } finally {
+      server.checking = false;
+    }
+  }
+
+  #checkPassed(server: PoolServer): void {
+    server.failures = 0;
+    server.backoff.reset();
+    const wasUp = server.health === 'up';
+    server.health = 'up';
+    server.downSince = undefined;
+    this.#schedule(server, this.#options.healthIntervalMs ?? 5_000);
+    if (!wasUp) {
+      this.#options.logger.info({ server: server.config.name }, 'comfy server is up');
+      this.#options.onUp(server.config.name);
+    }
+  }
+
+  #checkFailed(server: PoolServer, error: unknown): void {
+    server.failures += 1;
+    const threshold = server.health === 'up' ? (this.#options.failuresBeforeDown ?? 2) : 1;
+    if (server.failures < threshold) return this.#schedule(server, this.#options.downBackoff?.minMs ?? 500);
+    const wasDown = server.health === 'down';
+    server.health = 'down';
+    this.#schedule(server, server.backoff.next());
+    if (wasDown) return;
+    server.downSince = Date.now();
+    this.#options.logger.warn({ server: server.config.name, err: error }, 'comfy server is down');
+    // Tell the runner first (it abandons the jobs on this client), then replace the client.
+    this.#options.onDown(server.config.name, error);
+    const old = server.client;
+    server.client = this.#options.connect(server.config);
+    void old.close().catch((closeError: unknown) => {
+      this.#options.logger.debug({ err: closeError }, 'closing the client of a down server failed');
+    });
+  }
+}
