@@ -1,0 +1,117 @@
+/**
+ * ComfyUI's classic cache: node outputs (and their UI data) keyed by an input signature that covers the node's
+ * class, widget values, IS_CHANGED result and, recursively, its ancestors. Only keys of the current prompt survive a
+ * new prompt, so X, X is cached while X, Y, X runs X again.
+ */
+import { createHash } from 'node:crypto';
+import { NODE_CLASSES } from '../nodes/catalogue.js';
+import type { NodeEnvironment } from '../nodes/types.js';
+
+/** UI data of an output node as kept for `executed` on cached runs and for history. */
+export interface CachedUi {
+  readonly output: Readonly<Record<string, readonly unknown[]>>;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+/** What the cache holds per signature. */
+export interface CacheEntry {
+  readonly outputs: readonly unknown[];
+  readonly ui: CachedUi | undefined;
+}
+
+type Graph = Readonly<Record<string, { class_type: string; inputs: Record<string, unknown> }>>;
+
+/** The outputs cache plus ComfyUI's per-node object cache (keyed by node id and class). */
+export class ClassicCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly keys = new Map<string, string>();
+  private readonly objects = new Map<string, Map<string, unknown>>();
+
+  /** Computes the signatures of a new prompt and drops everything it does not use. */
+  async setPrompt(graph: Graph, environment: NodeEnvironment): Promise<void> {
+    this.keys.clear();
+    const memo = new Map<string, string>();
+    for (const nodeId of Object.keys(graph)) {
+      this.keys.set(nodeId, await signature(graph, nodeId, environment, memo, new Set()));
+    }
+    const live = new Set(this.keys.values());
+    for (const key of this.entries.keys()) if (!live.has(key)) this.entries.delete(key);
+    const liveObjects = new Set(Object.entries(graph).map(([id, node]) => objectKey(id, node.class_type)));
+    for (const key of this.objects.keys()) if (!liveObjects.has(key)) this.objects.delete(key);
+  }
+
+  /** The cached entry of a node of the current prompt. */
+  get(nodeId: string): CacheEntry | undefined {
+    const key = this.keys.get(nodeId);
+    return key === undefined ? undefined : this.entries.get(key);
+  }
+
+  /** Stores a node's result. */
+  set(nodeId: string, entry: CacheEntry): void {
+    const key = this.keys.get(nodeId);
+    if (key !== undefined) this.entries.set(key, entry);
+  }
+
+  /** The long-lived state of a node object (PreviewImage's prefix). */
+  objectState(nodeId: string, classType: string): Map<string, unknown> {
+    const key = objectKey(nodeId, classType);
+    let state = this.objects.get(key);
+    if (!state) {
+      state = new Map();
+      this.objects.set(key, state);
+    }
+    return state;
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.entries.clear();
+    this.keys.clear();
+    this.objects.clear();
+  }
+}
+
+function objectKey(nodeId: string, classType: string): string {
+  return `${nodeId}\u0000${classType}`;
+}
+
+async function signature(
+  graph: Graph,
+  nodeId: string,
+  environment: NodeEnvironment,
+  memo: Map<string, string>,
+  visiting: Set<string>,
+): Promise<string> {
+  const known = memo.get(nodeId);
+  if (known !== undefined) return known;
+  const node = graph[nodeId];
+  // A link to a missing node (or a cycle) can never be cached: ComfyUI signs it with NaN.
+  if (!node || visiting.has(nodeId)) return `nan:${Math.random()}`;
+  visiting.add(nodeId);
+  const nodeClass = NODE_CLASSES.get(node.class_type);
+  const parts: unknown[] = [node.class_type, await isChanged(node, environment)];
+  if (nodeClass?.inputTypes(environment).hidden?.['unique_id'] === 'UNIQUE_ID') parts.push(nodeId);
+  for (const name of Object.keys(node.inputs).sort()) {
+    const value = node.inputs[name];
+    if (Array.isArray(value) && value.length === 2) {
+      parts.push([name, 'ANCESTOR', await signature(graph, String(value[0]), environment, memo, visiting), value[1]]);
+    } else parts.push([name, value]);
+  }
+  visiting.delete(nodeId);
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  memo.set(nodeId, digest);
+  return digest;
+}
+
+async function isChanged(
+  node: { class_type: string; inputs: Record<string, unknown> },
+  environment: NodeEnvironment,
+): Promise<unknown> {
+  const hook = NODE_CLASSES.get(node.class_type)?.isChanged;
+  if (!hook) return false;
+  try {
+    return await hook(node.inputs, environment);
+  } catch {
+    return `nan:${Math.random()}`;
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * validate_inputs for one node: required inputs, links (shape, return type, upstream validity), widget value
+ * conversion and min/max/combo checks, then the node's own VALIDATE_INPUTS.
+ */
+import { NODE_CLASSES } from '../nodes/catalogue.js';
+import type { InputSpec, InputType, NodeClass, NodeEnvironment } from '../nodes/types.js';
+import { pyRepr, pyStr } from '../server/py-json.js';
+import { PythonError, pyBool, pyFloat, pyInt, pyNumber } from './py-coerce.js';
+import { asPythonError, isRecord, type ValidationError, type Verdicts } from './validate.js';
+
+const INNER_TRACEBACK = [
+  '  File "/opt/ComfyUI/execution.py", line 877, in validate_inputs\n    r = await validate_inputs(prompt_id, prompt, o_id, validated)\n',
+];
+
+type Verdict = { ok: boolean; errors: readonly ValidationError[] };
+
+/** Validates node `nodeId` (and, through links, its ancestors), memoised in `verdicts`. */
+export function checkInputs(
+  prompt: Record<string, unknown>,
+  nodeId: string,
+  verdicts: Verdicts,
+  environment: NodeEnvironment,
+): Verdict {
+  const known = verdicts.get(nodeId);
+  if (known) return known;
+  const node = prompt[nodeId] as Record<string, unknown>;
+  if (!('inputs' in node)) throw new PythonError('KeyError', "'inputs'");
+  const inputs = (isRecord(node['inputs']) ? node['inputs'] : {}) as Record<string, unknown>;
+  const nodeClass = NODE_CLASSES.get(String(node['class_type'])) as NodeClass;
+  const types = nodeClass.inputTypes(environment);
+  const specs: Record<string, InputSpec> = { ...types.optional, ...types.required };
+  const customInputs = nodeClass.validateInputs?.inputs ?? [];
+  const errors: ValidationError[] = [];
+  let valid = true;
+  for (const [name, spec] of Object.entries(specs)) {
+    if (!(name in inputs)) {
+      if (name in types.required) errors.push(missing(name));
+      continue;
+    }
+    const value = inputs[name];
+    const info = [spec[0], spec[1] ?? {}] as const;
+    if (Array.isArray(value)) {
+      const link = checkLink(prompt, name, value, info, verdicts, environment);
+      if (link === 'upstream-invalid') valid = false;
+      else if (link) errors.push(link);
+      continue;
+    }
+    const error = checkWidget(inputs, name, info, customInputs.includes(name));
+    if (error) errors.push(error);
+  }
+  if (nodeClass.validateInputs) errors.push(...runCustomValidation(nodeClass, inputs, environment));
+  const verdict: Verdict = errors.length > 0 || !valid ? { ok: false, errors } : { ok: true, errors: [] };
+  verdicts.set(nodeId, verdict);
+  return verdict;
+}
+
+function checkLink(
+  prompt: Record<string, unknown>,
+  name: string,
+  link: unknown[],
+  info: readonly [InputType, Readonly<Record<string, unknown>>],
+  verdicts: Verdicts,
+  environment: NodeEnvironment,
+): ValidationError | 'upstream-invalid' | undefined {
+  if (link.length !== 2) {
+    return {
+      type: 'bad_linked_input',
+      message: 'Bad linked input, must be a length-2 list of [node_id, slot_index]',
+      details: name,
+      extra_info: { input_name: name, input_config: info, received_value: link },
+    };
+  }
+  const [sourceId, slot] = link;
+  const source = lookupNode(prompt, sourceId);
+  const receivedType = returnTypeAt(NODE_CLASSES.get(String(source['class_type'])), slot);
+  if (!typesMatch(receivedType, info[0])) {
+    return {
+      type: 'return_type_mismatch',
+      message: 'Return type mismatch between linked nodes',
+      details: `${name}, received_type(${receivedType}) mismatch input_type(${typeText(info[0])})`,
+      extra_info: { input_name: name, input_config: info, received_type: receivedType, linked_node: link },
+    };
+  }
+  try {
+    return checkInputs(prompt, String(sourceId), verdicts, environment).ok ? undefined : 'upstream-invalid';
+  } catch (error) {
+    const python = asPythonError(error);
+    const reasons: ValidationError[] = [
+      {
+        type: 'exception_during_inner_validation',
+        message: 'Exception when validating inner node',
+        details: python.message,
+        extra_info: {
+          input_name: name,
+          input_config: info,
+          exception_message: python.message,
+          exception_type: python.exceptionType,
+          traceback: INNER_TRACEBACK,
+          linked_node: link,
+        },
+      },
+    ];
+    verdicts.set(String(sourceId), { ok: false, errors: reasons });
+    return 'upstream-invalid';
+  }
+}
+
+function lookupNode(prompt: Record<string, unknown>, sourceId: unknown): Record<string, unknown> {
+  const key = typeof sourceId === 'string' ? sourceId : undefined;
+  const node = key === undefined ? undefined : prompt[key];
+  if (!isRecord(node)) throw new PythonError('KeyError', pyRepr(sourceId));
+  return node;
+}
+
+function returnTypeAt(nodeClass: NodeClass | undefined, slot: unknown): string {
+  const types = nodeClass?.returnTypes ?? [];
+  if (typeof slot !== 'number' || !Number.isInteger(slot)) {
+    throw new PythonError('TypeError', `tuple indices must be integers or slices, not ${pyTypeNameOf(slot)}`);
+  }
+  const type = types[slot < 0 ? types.length + slot : slot];
+  if (type === undefined) throw new PythonError('IndexError', 'tuple index out of range');
+  return type;
+}
+
+function pyTypeNameOf(value: unknown): string {
+  if (value === null) return 'NoneType';
+  if (typeof value === 'number') return 'float';
+  if (typeof value === 'string') return 'str';
+  if (typeof value === 'boolean') return 'bool';
+  return Array.isArray(value) ? 'list' : 'dict';
+}
+
+/** ComfyUI's validate_node_input: `*` matches anything, comma lists match on any shared member. */
+function typesMatch(received: string, expected: InputType): boolean {
+  if (received === '*' || expected === '*') return true;
+  if (typeof expected !== 'string') return false;
+  if (received === expected) return true;
+  const wanted = new Set(expected.split(',').map((part) => part.trim()));
+  return received.split(',').some((part) => wanted.has(part.trim()));
+}
+
+function typeText(type: InputType): string {
+  return typeof type === 'string' ? type : pyRepr(type);
+}
+
+function checkWidget(
+  inputs: Record<string, unknown>,
+  name: string,
+  info: readonly [InputType, Readonly<Record<string, unknown>>],
+  customValidated: boolean,
+): ValidationError | undefined {
+  const type = info[0];
+  let value = inputs[name];
+  try {
+    if (isRecord(value) && '__value__' in value) value = inputs[name] = value['__value__'];
+    value = convert(type, value);
+    if (type === 'INT' || type === 'FLOAT' || type === 'STRING' || type === 'BOOLEAN') inputs[name] = value;
+  } catch (error) {
+    const python = asPythonError(error);
+    return {
+      type: 'invalid_input_type',
+      message: `Failed to convert an input value to a ${typeText(type)} value`,
+      details: `${name}, ${pyStr(value)}, ${python.message}`,
+      extra_info: { input_name: name, input_config: info, received_value: value, exception_message: python.message },
+    };
+  }
+  return customValidated ? undefined : checkRange(name, value, info);
+}
+
+function convert(type: InputType, value: unknown): unknown {
+  if (type === 'INT') return pyInt(value);
+  if (type === 'FLOAT') return pyFloat(value);
+  if (type === 'STRING') return pyStr(value);
+  if (type === 'BOOLEAN') return pyBool(value);
+  return value;
+}
+
+function checkRange(
+  name: string,
+  value: unknown,
+  info: readonly [InputType, Readonly<Record<string, unknown>>],
+): ValidationError | undefined {
+  const [type, options] = info;
+  const asFloat = type === 'FLOAT';
+  const min = options['min'];
+  const max = options['max'];
+  if (typeof min === 'number' && typeof value === 'number' && value < min) {
+    const message = `Value ${pyNumber(value, asFloat)} smaller than min of ${pyNumber(min, asFloat)}`;
+    return { type: 'value_smaller_than_min', message, details: name, extra_info: rangeInfo(name, info, value) };
+  }
+  if (typeof max === 'number' && typeof value === 'number' && value > max) {
+    const message = `Value ${pyNumber(value, asFloat)} bigger than max of ${pyNumber(max, asFloat)}`;
+    return { type: 'value_bigger_than_max', message, details: name, extra_info: rangeInfo(name, info, value) };
+  }
+  if (typeof type !== 'string' && !type.some((option) => option === value)) {
+    // Like ComfyUI, long lists (scanned model folders) are not echoed back.
+    const long = type.length > 20;
+    const listText = long ? `(list of length ${type.length})` : pyRepr(type);
+    return {
+      type: 'value_not_in_list',
+      message: 'Value not in list',
+      details: `${name}: '${pyStr(value)}' not in ${listText}`,
+      extra_info: { input_name: name, input_config: long ? null : info, received_value: value },
+    };
+  }
+  return undefined;
+}
+
+function rangeInfo(
+  name: string,
+  info: readonly [InputType, Readonly<Record<string, unknown>>],
+  value: unknown,
+): Record<string, unknown> {
+  return { input_name: name, input_config: info, received_value: value };
+}
+
+function runCustomValidation(
+  nodeClass: NodeClass,
+  inputs: Record<string, unknown>,
+  environment: NodeEnvironment,
+): ValidationError[] {
+  const hook = nodeClass.validateInputs;
+  if (!hook) return [];
+  const values: Record<string, unknown> = {};
+  for (const name of hook.inputs) if (name in inputs && !Array.isArray(inputs[name])) values[name] = inputs[name];
+  const verdict = hook.check(values, environment);
+  if (verdict === true) return [];
+  return Object.keys(values).map((name) => ({
+    type: 'custom_validation_failed',
+    message: 'Custom validation failed for node',
+    details: verdict === false ? name : `${name} - ${verdict}`,
+    extra_info: { input_name: name },
+  }));
+}
+
+/** Missing required input. */
+function missing(name: string): ValidationError {
+  return {
+    type: 'required_input_missing',
+    message: 'Required input is missing',
+    details: name,
+    extra_info: { input_name: name },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * `npm run comfy:emulator`: runs the ComfyUI emulator on its own so people can try the bot without a GPU.
+ */
+import { parseArgs } from 'node:util';
+import { createLogger } from '../logger.js';
+import { startEmulator } from './index.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8188' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'step-ms': { type: 'string', default: '20' },
+    previews: { type: 'boolean', default: false },
+    'output-dir': { type: 'string' },
+    'data-dir': { type: 'string' },
+  },
+  strict: true,
+});
+
+const logger = createLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
+const emulator = await startEmulator({
+  port: parseNumber('port', values.port),
+  host: values.host,
+  stepMs: parseNumber('step-ms', values['step-ms']),
+  previews: values.previews,
+  outputDir: values['output-dir'],
+  dataDir: values['data-dir'],
+  logger,
+});
+logger.info({ url: emulator.url, dataDir: emulator.dataDir }, 'ComfyUI emulator ready (Ctrl+C to stop)');
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void emulator.close().then(() => process.exit(0));
+  });
+}
+
+function parseNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`--${flag} must be a non-negative number, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}

@@ -1,0 +1,27 @@
+/**
+ * What the HTTP routes share: the queue, executor, WebSocket hub, folders and the list of accepted prompts.
+ */
+import type { Logger } from 'pino';
+import type { PromptExecutor } from '../exec/prompt-executor.js';
+import type { NodeEnvironment } from '../nodes/types.js';
+import type { PromptQueue } from '../queue/prompt-queue.js';
+
+/** A prompt accepted by POST /prompt, as tests see it. */
+export interface ReceivedPrompt {
+  readonly promptId: string;
+  readonly clientId: string | undefined;
+  readonly prompt: Record<string, unknown>;
+}
+
+/** Shared server state for route handlers. */
+export interface RouteContext {
+  readonly queue: PromptQueue;
+  readonly executor: PromptExecutor;
+  readonly environment: NodeEnvironment;
+  readonly received: ReceivedPrompt[];
+  readonly logger: Logger;
+  /** POST /prompt's counter (`number`), reset by restart. */
+  nextNumber(): number;
+  /** Delay /view answers (fault). */
+  viewDelayMs(): number;
+}

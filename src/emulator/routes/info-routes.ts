@@ -1,0 +1,97 @@
+/**
+ * The read-only routes: /object_info, /system_stats, /features, /embeddings, /models, /extensions, plus POST /free.
+ */
+import os from 'node:os';
+import { NODE_CLASSES, nodeInfo } from '../nodes/catalogue.js';
+import { readJson, sendEmpty, sendJson, type Router } from '../server/http-kit.js';
+import type { RouteContext } from './context.js';
+
+const MODEL_FOLDERS = [
+  'checkpoints',
+  'configs',
+  'loras',
+  'vae',
+  'text_encoders',
+  'diffusion_models',
+  'clip_vision',
+  'style_models',
+  'embeddings',
+  'diffusers',
+  'vae_approx',
+  'controlnet',
+  'gligen',
+  'upscale_models',
+  'custom_nodes',
+  'hypernetworks',
+  'photomaker',
+  'classifiers',
+  'model_patches',
+  'audio_encoders',
+];
+
+/** Registers the informational routes; `argv` is what /system_stats reports as the command line. */
+export function addInfoRoutes(router: Router, context: RouteContext, argv: () => string[]): void {
+  router.add('GET', '/object_info', (_req, res) => {
+    const all: Record<string, unknown> = {};
+    for (const [name, node] of NODE_CLASSES) all[name] = nodeInfo(node, context.environment);
+    sendJson(res, 200, all);
+  });
+  router.add('GET', '/object_info/{node_class}', (req, res) => {
+    const node = NODE_CLASSES.get(req.params['node_class'] ?? '');
+    sendJson(res, 200, node ? { [node.name]: nodeInfo(node, context.environment) } : {});
+  });
+  router.add('GET', '/system_stats', (_req, res) => sendJson(res, 200, systemStats(argv())));
+  router.add('GET', '/features', (_req, res) => {
+    sendJson(res, 200, { supports_preview_metadata: true, max_upload_size: 104857600 });
+  });
+  router.add('GET', '/embeddings', (_req, res) => sendJson(res, 200, []));
+  router.add('GET', '/extensions', (_req, res) => sendJson(res, 200, []));
+  router.add('GET', '/models', (_req, res) => sendJson(res, 200, MODEL_FOLDERS));
+  router.add('GET', '/models/{folder}', (req, res) => {
+    const folder = req.params['folder'] ?? '';
+    if (!MODEL_FOLDERS.includes(folder)) {
+      sendEmpty(res, 404);
+      return;
+    }
+    const lists: Record<string, readonly string[]> = {
+      checkpoints: context.environment.checkpoints,
+      loras: context.environment.loras,
+      upscale_models: context.environment.upscaleModels,
+    };
+    sendJson(res, 200, [...(lists[folder] ?? [])]);
+  });
+  router.add('POST', '/free', async (req, res) => {
+    await readJson(req);
+    sendEmpty(res, 200);
+  });
+}
+
+function systemStats(argv: string[]): unknown {
+  const [total, free] = [os.totalmem(), os.freemem()];
+  return {
+    system: {
+      os: 'posix',
+      ram_total: total,
+      ram_free: free,
+      comfyui_version: '0.3.64',
+      required_frontend_version: '1.27.10',
+      installed_templates_version: null,
+      required_templates_version: '0.1.95',
+      python_version: '3.11.7 (main, emulated) [comfycord ComfyUI emulator]',
+      pytorch_version: '2.13.0+cpu',
+      embedded_python: false,
+      argv,
+    },
+    devices: [
+      {
+        name: 'cpu',
+        type: 'cpu',
+        index: null,
+        vram_total: total,
+        vram_free: free,
+        torch_vram_total: total,
+        torch_vram_free: free,
+      },
+    ],
+  };
+}
