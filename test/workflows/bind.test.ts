@@ -3,7 +3,16 @@ import { bindWorkflow, type BindResult } from '../../src/workflows/bind.js';
 import { formatTarget, type ApiGraph } from '../../src/workflows/graph.js';
 import type { GenerationSettings } from '../../src/workflows/settings.js';
 import { acceptedSettings, type SettingSpec, type Workflow } from '../../src/workflows/workflow.js';
-import { buildReady, defaultGraph, inlineSource, node, SHIPPED_NAMES, seedSource, shippedSource } from './helpers.js';
+import {
+  buildReady,
+  defaultGraph,
+  inlineSource,
+  node,
+  SHIPPED_NAMES,
+  seedSource,
+  shippedGraph,
+  shippedSource,
+} from './helpers.js';
 
 const shipped = Object.fromEntries(SHIPPED_NAMES.map((name) => [name, buildReady(shippedSource(name))])) as Record<
   (typeof SHIPPED_NAMES)[number],
@@ -248,7 +257,7 @@ describe('binding settings to a workflow', () => {
       model: ['4', 0],
       clip: ['4', 1],
     });
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), model: ['10', 0] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, model: ['10', 0] };
     const workflow = buildReady(
       inlineSource('lora', graph, { settings: { lora: { choices: ['detail.safetensors', 'ink.safetensors'] } } }),
     );
@@ -263,9 +272,9 @@ describe('binding settings to a workflow', () => {
   });
 
   it('writes count to RepeatLatentBatch in an image-to-image workflow that has one', () => {
-    const graph = JSON.parse(shippedSource('img2img', false).graphText) as Record<string, Record<string, unknown>>;
+    const graph = shippedGraph('img2img');
     graph['12'] = node('RepeatLatentBatch', { samples: ['11', 0], amount: 1 });
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), latent_image: ['12', 0] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, latent_image: ['12', 0] };
     const workflow = buildReady(inlineSource('variations', graph));
     const result = bound(bindWorkflow(workflow, { prompt: 'x', image: { name: 'a.png' }, count: 4 }));
     expect(valueAt(result.graph, '12.amount')).toBe(4);
@@ -273,7 +282,7 @@ describe('binding settings to a workflow', () => {
 
   it('writes one value to every input a setting is bound to', () => {
     const graph = defaultGraph();
-    graph['10'] = node('KSampler', { ...(graph['3']!['inputs'] as object), latent_image: ['3', 0] });
+    graph['10'] = node('KSampler', { ...graph['3']!.inputs, latent_image: ['3', 0] });
     const workflow = buildReady(inlineSource('two', graph, { settings: { seed: ['3.seed', '10.seed'] } }));
     const result = bound(bindWorkflow(workflow, { prompt: 'x', seed: 7 }));
     expect([valueAt(result.graph, '3.seed'), valueAt(result.graph, '10.seed')]).toEqual([7, 7]);

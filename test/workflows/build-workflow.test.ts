@@ -97,7 +97,7 @@ describe('building a workflow from its files', () => {
 
   it('disables a graph with a link to a node it does not have', () => {
     const graph = defaultGraph();
-    graph['9']!['inputs'] = { filename_prefix: 'x', images: ['99', 0] };
+    graph['9']!.inputs = { filename_prefix: 'x', images: ['99', 0] };
     expect(buildReasons(inlineSource('dangling', graph))).toEqual([
       'dangling.json: node 9 "Save Image" (SaveImage) input images is linked to node 99, which does not exist.',
     ]);
@@ -151,7 +151,7 @@ describe('building a workflow from its files', () => {
 
   it('refuses a title shared by two nodes and asks for the id', () => {
     const graph = defaultGraph();
-    graph['7']!['_meta'] = { title: 'Positive' };
+    graph['7']!._meta = { title: 'Positive' };
     expect(buildReasons(inlineSource('twins', graph, { settings: { prompt: 'Positive.text' } }))).toEqual([
       'twins.manifest.json: settings.prompt.to "Positive.text": the title "Positive" is on nodes 6, 7; use the node id instead.',
     ]);

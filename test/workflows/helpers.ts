@@ -54,13 +54,28 @@ export function buildReasons(source: WorkflowSource): readonly string[] {
   return result.reasons;
 }
 
+/** A node as a test writes it: API format, mutable (a type, not an interface, so it fits ApiGraph's index). */
+export type TestNode = {
+  inputs: Record<string, unknown>;
+  class_type: string;
+  _meta?: { title: string };
+};
+
+/** A graph as a test writes it. */
+export type TestGraph = Record<string, TestNode>;
+
 /** A node in API format. */
-export function node(classType: string, inputs: Record<string, unknown>, title?: string): Record<string, unknown> {
+export function node(classType: string, inputs: Record<string, unknown>, title?: string): TestNode {
   return { inputs, class_type: classType, ...(title === undefined ? {} : { _meta: { title } }) };
 }
 
+/** A shipped workflow's graph, parsed, to vary in a test. */
+export function shippedGraph(name: string): TestGraph {
+  return JSON.parse(shippedSource(name, false).graphText) as TestGraph;
+}
+
 /** The SD1.5 default graph's nodes (like the seed's), to vary in a test. */
-export function defaultGraph(): Record<string, Record<string, unknown>> {
+export function defaultGraph(): TestGraph {
   return {
     '3': node('KSampler', {
       seed: 1,

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { formatTarget, type ApiGraph } from '../../src/workflows/graph.js';
+import { formatTarget } from '../../src/workflows/graph.js';
 import { inferBindings, inferKind } from '../../src/workflows/inference.js';
-import { buildReady, defaultGraph, inlineSource, node, seedSource, shippedSource } from './helpers.js';
+import {
+  buildReady,
+  defaultGraph,
+  inlineSource,
+  node,
+  seedSource,
+  shippedGraph,
+  shippedSource,
+  type TestGraph,
+} from './helpers.js';
 
-function targetsOf(graph: Record<string, unknown>): Record<string, string[]> {
-  const inferred = inferBindings(graph as ApiGraph);
+function targetsOf(graph: TestGraph): Record<string, string[]> {
+  const inferred = inferBindings(graph);
   return Object.fromEntries(
     Object.entries(inferred.bindings).map(([setting, targets]) => [setting, targets.map(formatTarget)]),
   );
@@ -74,7 +83,7 @@ describe('inference without a manifest', () => {
     expect(buildReady(shippedSource('img2img', false)).kind).toBe('image-to-image');
     expect(buildReady(shippedSource('upscale', false)).kind).toBe('upscale');
     expect(buildReady(shippedSource('upscale-basic', false)).kind).toBe('upscale');
-    const noSampler = { '1': node('EmptyImage', { width: 8, height: 8, batch_size: 1, color: 0 }) };
+    const noSampler: TestGraph = { '1': node('EmptyImage', { width: 8, height: 8, batch_size: 1, color: 0 }) };
     expect(inferKind({ ...noSampler, '2': node('SaveImage', { images: ['1', 0], filename_prefix: 'x' }) })).toBe(
       'other',
     );
@@ -100,7 +109,7 @@ describe('inference without a manifest', () => {
       end_percent: 1,
     });
     graph['11'] = node('ConditioningSetTimestepRange', { conditioning: ['6', 0], start: 0, end: 1 });
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), positive: ['10', 0], negative: ['10', 1] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, positive: ['10', 0], negative: ['10', 1] };
     expect(targetsOf(graph)).toMatchObject({ prompt: ['6.text'], negative: ['7.text'] });
   });
 
@@ -108,7 +117,7 @@ describe('inference without a manifest', () => {
     const graph = defaultGraph();
     graph['10'] = node('CLIPTextEncode', { text: 'style words', clip: ['4', 1] });
     graph['11'] = node('ConditioningCombine', { conditioning_1: ['6', 0], conditioning_2: ['10', 0] });
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), positive: ['11', 0] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, positive: ['11', 0] };
     const workflow = buildReady(inlineSource('combined', graph));
     expect(workflow.settings.prompt).toBeUndefined();
     expect(workflow.settings.negative?.targets).toEqual([{ nodeId: '7', input: 'text' }]);
@@ -120,12 +129,12 @@ describe('inference without a manifest', () => {
   it('loads a graph with two samplers with what is certain and says what a manifest should pin', () => {
     const graph = defaultGraph();
     graph['10'] = node('KSampler', {
-      ...(graph['3']!['inputs'] as object),
+      ...graph['3']!.inputs,
       seed: 2,
       latent_image: ['3', 0],
       denoise: 0.5,
     });
-    graph['8']!['inputs'] = { samples: ['10', 0], vae: ['4', 2] };
+    graph['8']!.inputs = { samples: ['10', 0], vae: ['4', 2] };
     const workflow = buildReady(inlineSource('hires', graph));
     expect(workflow.settings.prompt?.targets).toEqual([{ nodeId: '6', input: 'text' }]);
     expect(workflow.settings.width?.targets).toEqual([{ nodeId: '5', input: 'width' }]);
@@ -141,7 +150,7 @@ describe('inference without a manifest', () => {
 
   it('silences an ambiguity note once a manifest pins that setting', () => {
     const graph = defaultGraph();
-    graph['10'] = node('KSampler', { ...(graph['3']!['inputs'] as object), latent_image: ['3', 0] });
+    graph['10'] = node('KSampler', { ...graph['3']!.inputs, latent_image: ['3', 0] });
     const workflow = buildReady(
       inlineSource('hires', graph, { settings: { seed: ['3.seed', '10.seed'], steps: '10.steps', cfg: false } }),
     );
@@ -154,7 +163,7 @@ describe('inference without a manifest', () => {
   it('shares one seed when two samplers read it from the same primitive node', () => {
     const graph = defaultGraph();
     graph['20'] = node('PrimitiveInt', { value: 5 }, 'Seed');
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), seed: ['20', 0] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, seed: ['20', 0] };
     graph['10'] = node('KSamplerAdvanced', {
       add_noise: 'enable',
       noise_seed: ['20', 0],
@@ -174,7 +183,7 @@ describe('inference without a manifest', () => {
   });
 
   it('reads a Flux-style SamplerCustomAdvanced graph and ignores a zeroed-out negative', () => {
-    const graph = {
+    const graph: TestGraph = {
       '1': node('UNETLoader', { unet_name: 'flux1-dev.safetensors', weight_dtype: 'default' }),
       '2': node('DualCLIPLoader', { clip_name1: 't5xxl.safetensors', clip_name2: 'clip_l.safetensors', type: 'flux' }),
       '3': node('CLIPTextEncode', { text: 'a lighthouse', clip: ['2', 0] }),
@@ -205,13 +214,13 @@ describe('inference without a manifest', () => {
       height: ['10.height'],
       count: ['10.batch_size'],
     });
-    expect(inferKind(graph as ApiGraph)).toBe('text-to-image');
+    expect(inferKind(graph)).toBe('text-to-image');
   });
 
   it('says when the prompt comes from a node it cannot read', () => {
     const graph = defaultGraph();
     graph['10'] = node('SomeCustomPromptNode', { text: 'x', clip: ['4', 1] });
-    graph['3']!['inputs'] = { ...(graph['3']!['inputs'] as object), positive: ['10', 0] };
+    graph['3']!.inputs = { ...graph['3']!.inputs, positive: ['10', 0] };
     const workflow = buildReady(inlineSource('custom', graph));
     expect(workflow.settings.prompt).toBeUndefined();
     expect(workflow.notes[0]).toContain('node 10 (SomeCustomPromptNode)');
@@ -219,10 +228,10 @@ describe('inference without a manifest', () => {
   });
 
   it('binds count to RepeatLatentBatch in an image-to-image graph that has one', () => {
-    const img2img = JSON.parse(shippedSource('img2img', false).graphText) as Record<string, Record<string, unknown>>;
+    const img2img = shippedGraph('img2img');
     expect(targetsOf(img2img)['count']).toBeUndefined();
     img2img['12'] = node('RepeatLatentBatch', { samples: ['11', 0], amount: 1 });
-    img2img['3']!['inputs'] = { ...(img2img['3']!['inputs'] as object), latent_image: ['12', 0] };
+    img2img['3']!.inputs = { ...img2img['3']!.inputs, latent_image: ['12', 0] };
     expect(targetsOf(img2img)['count']).toEqual(['12.amount']);
   });
 
