@@ -14,7 +14,9 @@ try {
     { applicationId: config.discord.applicationId ?? '', guildId: config.discord.guildId },
     COMMAND_DEFINITIONS,
   );
-  const where = config.discord.guildId ? `to guild ${config.discord.guildId}` : 'globally (may take up to an hour to appear)';
+  const where = config.discord.guildId
+    ? `to guild ${config.discord.guildId}`
+    : 'globally (may take up to an hour to appear)';
   console.log(`Registered ${names.map((name) => `/${name}`).join(', ')} ${where}.`);
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : `Could not register the commands: ${String(error)}`);

@@ -1,0 +1,103 @@
+/**
+ * The composition root as a function: config -> stores -> workflows -> job runner -> Discord client, each service
+ * handed to the ones that need it. `src/index.ts` calls it for `npm start`; the end-to-end tests and `npm run demo`
+ * call it too, pointed at the ComfyUI emulator and the fake Discord, so they run exactly what production runs.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Events, type Client } from 'discord.js';
+import { COMMANDS } from './commands/index.js';
+import type { Config } from './config.js';
+import { componentHandlers } from './discord/buttons.js';
+import { CardUpdater } from './discord/card-updater.js';
+import { createDiscordClient } from './discord/client.js';
+import { JobPresenter } from './discord/job-presenter.js';
+import { createInteractionRouter } from './discord/router.js';
+import type { BotServices } from './discord/services.js';
+import { SessionOpener } from './discord/session-opener.js';
+import { JobRunner } from './jobs/runner.js';
+import type { Logger } from './logger.js';
+import { openSessions } from './sessions/index.js';
+import { openStore, type Store } from './store/index.js';
+import { loadWorkflows } from './workflows/index.js';
+
+/** A running bot. */
+export interface Comfycord {
+  readonly client: Client;
+  readonly runner: JobRunner;
+  readonly services: BotServices;
+  /** Stops taking jobs, persists, closes sockets and the store; the next start resumes. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Where attached images wait for their jobs; default `data/inputs` beside the SQLite file, or `data/inputs`. */
+  readonly dataDir?: string;
+  /** Minimum time between two edits of one status card (tests shorten it). */
+  readonly cardIntervalMs?: number;
+}
+
+/** Starts comfycord: everything is connected when the promise resolves. */
+export async function startComfycord(options: StartOptions): Promise<Comfycord> {
+  const { config, logger } = options;
+  const dataDir = options.dataDir ?? 'data';
+  const inputDir = path.join(dataDir, 'inputs');
+  await mkdir(inputDir, { recursive: true });
+
+  const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
+  const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
+  const runner = new JobRunner({
+    store,
+    servers: config.comfy.servers,
+    workflows,
+    defaultWorkflow: config.workflows.defaultWorkflow,
+    promptsPerServer: config.comfy.promptsPerServer,
+    limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
+    stallTimeoutMs: config.comfy.stallTimeoutMs,
+    logger,
+  });
+  const sessions = openSessions(store);
+  const client = createDiscordClient({ apiUrl: config.discord.apiUrl });
+  const discordLogger = logger.child({ module: 'discord' });
+  const cards = new CardUpdater({ rest: client.rest, logger: discordLogger, minIntervalMs: options.cardIntervalMs });
+  const services: BotServices = { config, workflows, jobs: runner, sessions, cards, inputDir };
+
+  const sessionOpener = new SessionOpener(client.rest, sessions, discordLogger, config.refineIgnorePrefix);
+  const presenter = new JobPresenter({ cards, sessions, sessionOpener, logger: discordLogger });
+  runner.onEvent(presenter.listener);
+  const route = createInteractionRouter({
+    commands: COMMANDS,
+    components: componentHandlers,
+    services,
+    logger: discordLogger,
+  });
+  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+  client.on(Events.Error, (error) => discordLogger.error({ err: error }, 'discord client error'));
+
+  await login(client, config.discord.token ?? '');
+  discordLogger.info({ user: client.user?.tag }, 'connected to Discord');
+  await runner.resume();
+
+  return {
+    client,
+    runner,
+    services,
+    stop: () => stopAll(client, runner, store, logger),
+  };
+}
+
+async function login(client: Client, token: string): Promise<void> {
+  // Listen before logging in: clientReady can fire before login() resolves.
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(token);
+  await ready;
+}
+
+async function stopAll(client: Client, runner: JobRunner, store: Store, logger: Logger): Promise<void> {
+  logger.info('stopping: no new jobs; jobs in flight are persisted and resumed on the next start');
+  await runner.stop();
+  await client.destroy();
+  await store.close();
+}

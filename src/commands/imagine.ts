@@ -1,0 +1,82 @@
+/**
+ * `/imagine prompt:<text>`: checks what can be checked without I/O (flags, workflow, limits, permissions), refusing
+ * bad input with one private sentence; then defers at once, reads the member's defaults, keeps an attached image and
+ * queues the job. From there the job presenter turns the deferred reply into the status card.
+ */
+import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
+import { UserFacingError } from '../errors.js';
+import { checkAccess } from '../discord/access.js';
+import { planGeneration, type PlanContext } from '../discord/generation-plan.js';
+import { deliveryFor, sessionIdFor } from '../discord/delivery-info.js';
+import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discord/input-images.js';
+import type { BotServices } from '../discord/services.js';
+import type { SettingsChange } from '../workflows/settings.js';
+import type { CommandContext, SlashCommand } from './command.js';
+import { imagineDefinition } from './definitions.js';
+import { suggestWorkflows } from './workflow-autocomplete.js';
+
+// Refusals that no /settings default could change are given before deferring, privately and at once.
+const FINAL_REFUSALS = new Set(['bad-flag', 'setting-twice', 'prompt-too-long', 'unknown-workflow']);
+
+export const imagine: SlashCommand = {
+  definition: imagineDefinition,
+
+  async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
+    checkAccess(interaction, services.config.limits);
+    const attachment = readAttachment(interaction);
+    if (attachment) checkAttachment(attachment, services.config.limits.attachmentBytes);
+    const input = {
+      text: interaction.options.getString('prompt', true),
+      options: readOptions(interaction),
+      hasImage: attachment !== undefined,
+    };
+    const early = planGeneration({ ...input, defaults: {} }, planContext(services));
+    if (!early.ok && FINAL_REFUSALS.has(early.identifier)) throw new UserFacingError(early.identifier, early.message);
+
+    await interaction.deferReply();
+    const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
+    const plan = planGeneration({ ...input, defaults }, planContext(services));
+    if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+    const image = attachment
+      ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)
+      : undefined;
+    await services.jobs.enqueue({
+      memberId: interaction.user.id,
+      guildId: interaction.guildId ?? undefined,
+      channelId: interaction.channelId,
+      sessionId: await sessionIdFor(interaction, services.sessions),
+      settings: plan.settings,
+      inputImage: image && { path: image.path, filename: image.filename },
+      delivery: deliveryFor(interaction, plan.defaultsApplied),
+    });
+  },
+
+  async autocomplete(interaction: AutocompleteInteraction, { services }: CommandContext): Promise<void> {
+    await interaction.respond(suggestWorkflows(services.workflows.list(), interaction.options.getFocused()));
+  },
+};
+
+/** The planning context every generation request shares. */
+export function planContext(services: BotServices): PlanContext {
+  return {
+    workflows: services.workflows,
+    defaultWorkflow: services.config.workflows.defaultWorkflow,
+    maxPromptLength: services.config.limits.promptLength,
+  };
+}
+
+function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
+  return {
+    negative: interaction.options.getString('negative') ?? undefined,
+    workflow: interaction.options.getString('workflow') ?? undefined,
+    aspect: interaction.options.getString('aspect') ?? undefined,
+    seed: interaction.options.getInteger('seed') ?? undefined,
+    count: interaction.options.getInteger('count') ?? undefined,
+  };
+}
+
+function readAttachment(interaction: ChatInputCommandInteraction): AttachmentInfo | undefined {
+  const attachment = interaction.options.getAttachment('image');
+  if (!attachment) return undefined;
+  return { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType };
+}

@@ -1,0 +1,14 @@
+/**
+ * The registry: every slash command, once. The interaction router and `deploy-commands` both read this list, so what
+ * is registered with Discord and what the bot answers can never drift apart.
+ */
+import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { SlashCommand } from './command.js';
+import { imagine } from './imagine.js';
+
+export const COMMANDS: readonly SlashCommand[] = [imagine];
+
+/** The registration JSON of every command, as `deploy-commands` sends it. */
+export const COMMAND_DEFINITIONS: readonly RESTPostAPIChatInputApplicationCommandsJSONBody[] = COMMANDS.map(
+  (command) => command.definition,
+);

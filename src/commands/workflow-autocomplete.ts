@@ -1,0 +1,25 @@
+/**
+ * Autocomplete over the loaded workflows, shared by `/imagine` and `/settings`.
+ */
+import type { ApplicationCommandOptionChoiceData } from 'discord.js';
+import type { Workflow } from '../workflows/index.js';
+
+/** Up to 25 workflows whose name or description matches what the member typed, names first. */
+export function suggestWorkflows(
+  workflows: readonly Workflow[],
+  typed: string,
+): ApplicationCommandOptionChoiceData<string>[] {
+  const needle = typed.trim().toLowerCase();
+  const byName = workflows.filter((workflow) => workflow.name.toLowerCase().includes(needle));
+  const byDescription = workflows.filter(
+    (workflow) => !byName.includes(workflow) && workflow.description.toLowerCase().includes(needle),
+  );
+  return [...byName, ...byDescription].slice(0, 25).map((workflow) => ({
+    name: truncate(workflow.description ? `${workflow.name} — ${workflow.description}` : workflow.name, 100),
+    value: workflow.name,
+  }));
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

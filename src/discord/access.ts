@@ -1,0 +1,60 @@
+/**
+ * Who may use the bot where, and whether the bot can do its job in a channel. Checked from the interaction alone
+ * (Discord sends the member's roles and the bot's permissions with it), so a refusal costs no request.
+ */
+import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
+import type { Config } from '../config.js';
+import { UserFacingError } from '../errors.js';
+
+/** The permissions without which a result cannot be shown at all. */
+const REQUIRED_PERMISSIONS: ReadonlyArray<readonly [bigint, string]> = [
+  [PermissionFlagsBits.ViewChannel, 'View Channel'],
+  [PermissionFlagsBits.SendMessages, 'Send Messages'],
+  [PermissionFlagsBits.EmbedLinks, 'Embed Links'],
+  [PermissionFlagsBits.AttachFiles, 'Attach Files'],
+];
+
+/** Throws a UserFacingError when the member may not use the bot here, or the bot lacks what it needs. */
+export function checkAccess(interaction: BaseInteraction, limits: Config['limits']): void {
+  if (!interaction.inGuild()) return;
+  const channel = interaction.channel;
+  const channelIds = [interaction.channelId, channel?.isThread() ? channel.parentId : null].filter(Boolean);
+  if (limits.allowedChannelIds.length > 0 && !channelIds.some((id) => limits.allowedChannelIds.includes(id!))) {
+    throw new UserFacingError(
+      'channel-not-allowed',
+      'I am not allowed to make images in this channel; try one of the bot channels.',
+    );
+  }
+  if (
+    limits.allowedRoleIds.length > 0 &&
+    !memberRoles(interaction).some((role) => limits.allowedRoleIds.includes(role))
+  ) {
+    throw new UserFacingError('role-not-allowed', 'Making images here needs a role you do not have; ask a moderator.');
+  }
+  const missing = REQUIRED_PERMISSIONS.filter(([flag]) => !interaction.appPermissions.has(flag)).map(
+    ([, name]) => name,
+  );
+  if (missing.length > 0) {
+    throw new UserFacingError(
+      'missing-permission',
+      `I cannot post results in this channel: I lack the ${missing.join(', ')} permission${missing.length > 1 ? 's' : ''} here. Ask a moderator to grant ${missing.length > 1 ? 'them' : 'it'}.`,
+      { detail: `missing permissions in channel ${interaction.channelId}: ${missing.join(', ')}` },
+    );
+  }
+}
+
+/** Whether the bot may start a thread on its result here (else the session falls back to a reply chain). */
+export function canStartThreads(interaction: BaseInteraction): boolean {
+  if (!interaction.inGuild()) return false;
+  if (interaction.channel?.isThread()) return false;
+  return (
+    interaction.appPermissions.has(PermissionFlagsBits.CreatePublicThreads) &&
+    interaction.appPermissions.has(PermissionFlagsBits.SendMessagesInThreads)
+  );
+}
+
+function memberRoles(interaction: BaseInteraction): string[] {
+  const roles = interaction.member?.roles;
+  if (!roles) return [];
+  return Array.isArray(roles) ? roles : [...roles.cache.keys()];
+}

@@ -1,0 +1,188 @@
+/**
+ * The buttons on status cards and results, and the Edit modal. Custom ids are static (`kind:id[:extra]`) and every
+ * handler loads what it needs from the store, so buttons keep working on old messages and after a restart.
+ */
+import {
+  ActionRowBuilder,
+  MessageFlags,
+  ModalBuilder,
+  PermissionFlagsBits,
+  TextInputBuilder,
+  TextInputStyle,
+  type ButtonInteraction,
+  type MessageComponentInteraction,
+  type ModalSubmitInteraction,
+} from 'discord.js';
+import { UserFacingError } from '../errors.js';
+import type { Generation } from '../sessions/index.js';
+import type { GenerationSettings } from '../workflows/settings.js';
+import { checkAccess } from './access.js';
+import { parseButtonId } from './cards.js';
+import { deliveryFor } from './delivery-info.js';
+import { planSettings } from './generation-plan.js';
+import { storeInputImage } from './input-images.js';
+import type { ComponentHandlers } from './router.js';
+import type { BotServices } from './services.js';
+import type { CommandContext } from '../commands/command.js';
+import { planContext } from '../commands/imagine.js';
+
+const GONE = 'That picture is no longer in my records, so I cannot do that; start again with /imagine.';
+
+export const componentHandlers: ComponentHandlers = {
+  async button(interaction, context) {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed) throw new Error(`unknown button ${interaction.customId}`);
+    const { services } = context;
+    switch (parsed.kind) {
+      case 'cancel':
+        await interaction.deferUpdate();
+        return services.jobs.cancel(parsed.id, interaction.user.id);
+      case 'delete':
+        return deleteResult(interaction, parsed.id, services);
+      case 'edit':
+        return showEditModal(interaction, await loadGeneration(services, parsed.id));
+      case 'reroll':
+        return rerun(interaction, context, parsed.id, () => ({}));
+      case 'vary':
+        return rerun(interaction, context, parsed.id, () => ({ image: 0, kind: 'image-to-image' }));
+      case 'upscale':
+        return rerun(interaction, context, parsed.id, () => ({ image: Number(parsed.extra ?? 0), kind: 'upscale' }));
+    }
+  },
+
+  async modal(interaction, context) {
+    const parsed = parseButtonId(interaction.customId);
+    if (parsed?.kind !== 'edit') throw new Error(`unknown modal ${interaction.customId}`);
+    const prompt = interaction.fields.getTextInputValue('prompt');
+    const negative = interaction.fields.getTextInputValue('negative').trim();
+    return rerun(interaction, context, parsed.id, () => ({ prompt, negative }));
+  },
+};
+
+interface RerunChange {
+  /** Use this attachment (by index) of the result message as the input image. */
+  readonly image?: number;
+  /** Run the first workflow of this kind instead of the generation's own. */
+  readonly kind?: 'image-to-image' | 'upscale';
+  readonly prompt?: string;
+  readonly negative?: string;
+}
+
+/** Runs a new generation from an old one: same settings, a fresh seed, and the change asked for. */
+async function rerun(
+  interaction: MessageComponentInteraction | ModalSubmitInteraction,
+  { services }: CommandContext,
+  generationId: string,
+  change: () => RerunChange,
+): Promise<void> {
+  checkAccess(interaction, services.config.limits);
+  await interaction.deferReply();
+  const generation = await loadGeneration(services, generationId);
+  const wanted = change();
+  const { seed: _seed, image: _image, ...kept } = generation.settings;
+  const workflow = wanted.kind ? firstOfKind(services, wanted.kind) : generation.workflow;
+  const settings: GenerationSettings = {
+    ...(wanted.kind === 'upscale' ? { prompt: '' } : kept),
+    ...(wanted.prompt === undefined ? {} : { prompt: wanted.prompt }),
+    ...(wanted.negative === undefined ? {} : { negative: wanted.negative || undefined }),
+    workflow,
+  };
+  const source =
+    wanted.image === undefined
+      ? await previousInput(services, generationId)
+      : await resultImage(interaction, wanted.image, services);
+  const plan = planSettings(settings, {}, source !== undefined, planContext(services));
+  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+  await services.jobs.enqueue({
+    memberId: interaction.user.id,
+    guildId: interaction.guildId ?? undefined,
+    channelId: interaction.channelId ?? generation.channelId ?? '',
+    sessionId: generation.sessionId,
+    settings: plan.settings,
+    inputImage: source,
+    delivery: deliveryFor(interaction),
+  });
+}
+
+async function loadGeneration(services: BotServices, generationId: string): Promise<Generation> {
+  const generation = await services.sessions.getGeneration(generationId);
+  if (!generation) throw new UserFacingError('generation-gone', GONE);
+  return generation;
+}
+
+/** The input image of the job behind a generation, so a reroll of an image-to-image result keeps its source. */
+async function previousInput(services: BotServices, generationId: string) {
+  const job = await services.jobs.findJob(generationId);
+  return job?.inputImage;
+}
+
+/** One of the result message's attachments, kept as an input image for the next job. */
+async function resultImage(
+  interaction: MessageComponentInteraction | ModalSubmitInteraction,
+  index: number,
+  services: BotServices,
+) {
+  const attachment = interaction.message ? [...interaction.message.attachments.values()][index] : undefined;
+  if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
+  const image = await storeInputImage(
+    { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
+    services.inputDir,
+    services.config.limits.attachmentBytes,
+  );
+  return { path: image.path, filename: image.filename };
+}
+
+function firstOfKind(services: BotServices, kind: 'image-to-image' | 'upscale'): string {
+  const workflow = services.workflows.list().find((candidate) => candidate.kind === kind);
+  if (!workflow) {
+    const what = kind === 'upscale' ? 'upscale' : 'image-to-image';
+    throw new UserFacingError(
+      'no-workflow-of-kind',
+      `No ${what} workflow is loaded here; ask the server admins to add one.`,
+    );
+  }
+  return workflow.name;
+}
+
+async function showEditModal(interaction: ButtonInteraction, generation: Generation): Promise<void> {
+  const prompt = new TextInputBuilder()
+    .setCustomId('prompt')
+    .setLabel('Prompt')
+    .setStyle(TextInputStyle.Paragraph)
+    .setMaxLength(4000)
+    .setRequired(true)
+    .setValue(generation.settings.prompt.slice(0, 4000) || ' ');
+  const negative = new TextInputBuilder()
+    .setCustomId('negative')
+    .setLabel('Negative prompt')
+    .setStyle(TextInputStyle.Paragraph)
+    .setMaxLength(2000)
+    .setRequired(false)
+    .setValue((generation.settings.negative ?? '').slice(0, 2000));
+  const modal = new ModalBuilder()
+    .setCustomId(`edit:${generation.id}`)
+    .setTitle('Edit and run again')
+    .addComponents(
+      new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
+      new ActionRowBuilder<TextInputBuilder>().addComponents(negative),
+    );
+  await interaction.showModal(modal);
+}
+
+async function deleteResult(
+  interaction: ButtonInteraction,
+  generationId: string,
+  services: BotServices,
+): Promise<void> {
+  const generation = await services.sessions.getGeneration(generationId);
+  const owner = generation?.ownerId;
+  const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) === true;
+  if (owner !== undefined && owner !== interaction.user.id && !moderator) {
+    throw new UserFacingError('not-owner', 'Only the member who made this picture, or a moderator, can delete it.');
+  }
+  if (owner === undefined && !moderator) throw new UserFacingError('generation-gone', GONE);
+  await interaction.deferUpdate();
+  await interaction.message.delete();
+  await services.sessions.deleteGeneration(generationId);
+  await interaction.followUp({ content: 'Deleted.', flags: MessageFlags.Ephemeral });
+}

@@ -1,0 +1,178 @@
+/**
+ * Shows jobs to members: listens to every job event from the runner and keeps each job's status card current; on a
+ * result, posts the files, records the generation and opens (or continues) the session it belongs to.
+ *
+ * The terminal events' promise is the delivery confirmation the runner waits for (src/jobs/events.ts): it resolves
+ * only once the member can see the outcome, so a result that could not be posted is delivered again after a restart.
+ */
+import type { Logger } from '../logger.js';
+import type { JobEvent, JobFile } from '../jobs/events.js';
+import type { JobRecord } from '../jobs/model.js';
+import type { GenerationOutcome, Sessions } from '../sessions/index.js';
+import { renderCard, type CardDetails, type CardFile, type CardState } from './cards.js';
+import type { CardUpdater, PostedCard } from './card-updater.js';
+import { cardTargetOf, DEFAULT_ATTACHMENT_LIMIT } from './delivery-info.js';
+import { fitAttachments } from './fit-attachments.js';
+import type { SessionOpener } from './session-opener.js';
+
+export interface JobPresenterOptions {
+  readonly cards: CardUpdater;
+  readonly sessions: Sessions;
+  readonly sessionOpener: SessionOpener;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Turns job events into status cards and results. */
+export class JobPresenter {
+  /** The newest preview of each running job, shown with its progress. */
+  readonly #previews = new Map<string, CardFile>();
+  readonly #options: JobPresenterOptions;
+
+  constructor(options: JobPresenterOptions) {
+    this.#options = options;
+  }
+
+  /** The runner's listener: `runner.onEvent(presenter.listener)`. */
+  readonly listener = (job: JobRecord, event: JobEvent): void | Promise<void> => {
+    const target = cardTargetOf(job);
+    if (!target) return undefined;
+    const details = detailsOf(job);
+    const show = (state: CardState) => this.#options.cards.show(job.id, target, renderCard(job.id, details, state));
+    switch (event.type) {
+      case 'queued':
+        return show({ phase: 'queued', position: event.position });
+      case 'submitted':
+        return show({ phase: 'starting' });
+      case 'moved':
+        return show({ phase: 'starting', note: 'The image server stopped answering; moved your job to another one.' });
+      case 'preview':
+        this.#previews.set(job.id, {
+          name: `preview.${event.mimeType === 'image/png' ? 'png' : 'jpg'}`,
+          data: event.bytes,
+          contentType: event.mimeType,
+        });
+        return undefined;
+      case 'progress':
+        return show({
+          phase: 'running',
+          value: event.value,
+          max: event.max,
+          elapsedMs: event.elapsedMs,
+          preview: this.#previews.get(job.id),
+        });
+      case 'succeeded':
+        return this.#deliverResult(job, details, event.files, event.durationMs);
+      case 'failed':
+        return this.#deliverEnd(
+          job,
+          details,
+          { phase: 'failed', sentence: event.error.userMessage },
+          { status: 'failed', reason: event.error.userMessage },
+        );
+      case 'cancelled':
+        return this.#deliverEnd(job, details, { phase: 'cancelled' }, { status: 'cancelled' });
+    }
+  };
+
+  async #deliverResult(
+    job: JobRecord,
+    details: CardDetails,
+    files: readonly JobFile[],
+    durationMs: number,
+  ): Promise<void> {
+    this.#previews.delete(job.id);
+    const target = cardTargetOf(job)!;
+    const limit = job.delivery?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+    const fitted = await fitAttachments(
+      files.map((file) => ({ name: file.filename, data: file.bytes, contentType: file.mimeType })),
+      limit,
+    );
+    // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
+    const generationId = job.id;
+    const session = this.#options.sessionOpener.plan(job);
+    const notes = [...fitted.notes, ...session.notes];
+    const card = renderCard(job.id, details, { phase: 'done', files: fitted.files, durationMs, notes, generationId });
+    const posted = await this.#options.cards.finish(job.id, target, card);
+    const sessionId = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
+    await this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
+  }
+
+  async #deliverEnd(job: JobRecord, details: CardDetails, state: CardState, outcome: GenerationOutcome): Promise<void> {
+    this.#previews.delete(job.id);
+    const posted = await this.#options.cards.finish(job.id, cardTargetOf(job)!, renderCard(job.id, details, state));
+    const durationMs = (job.finishedAt ?? Date.now()) - job.createdAt;
+    await this.#record(job, posted, job.id, job.sessionId, outcome, durationMs, []);
+  }
+
+  async #record(
+    job: JobRecord,
+    posted: PostedCard,
+    generationId: string,
+    sessionId: string | undefined,
+    outcome: GenerationOutcome,
+    durationMs: number,
+    files: readonly JobFile[],
+  ): Promise<void> {
+    await this.#options.sessions.recordGeneration({
+      id: generationId,
+      sessionId,
+      ownerId: job.memberId,
+      guildId: job.guildId,
+      promptIds: [job.promptId],
+      settings: { ...job.settings, ...appliedSettings(job) },
+      workflow: job.workflow,
+      outputs: files.map((file) => {
+        const ref = job.outputs.find((output) => output.filename === file.filename);
+        return {
+          server: job.server ?? 'unknown',
+          filename: file.filename,
+          subfolder: ref?.subfolder ?? '',
+          type: ref?.type ?? 'output',
+          mimeType: file.mimeType,
+        };
+      }),
+      messageId: posted.messageId,
+      channelId: posted.channelId,
+      durationMs: Math.max(0, Math.round(durationMs)),
+      outcome,
+    });
+  }
+}
+
+/** What the card's embed says: the member's settings, overlaid with the values the binding actually used. */
+export function detailsOf(job: JobRecord): CardDetails {
+  const applied = appliedSettings(job);
+  const settings = { ...job.settings, ...applied };
+  return {
+    prompt: settings.prompt,
+    negative: settings.negative,
+    workflow: job.workflow,
+    seed: settings.seed,
+    width: settings.width,
+    height: settings.height,
+    count: settings.count,
+    defaultsApplied: job.delivery?.defaultsApplied,
+  };
+}
+
+/** The values the runner's binding used that matter to a member (the seed above all). */
+function appliedSettings(job: JobRecord): Partial<JobRecord['settings']> {
+  const applied = job.applied;
+  const pick = <T>(key: string, check: (value: unknown) => value is T): T | undefined =>
+    check(applied[key]) ? (applied[key] as T) : undefined;
+  const isNumber = (value: unknown): value is number => typeof value === 'number';
+  const isString = (value: unknown): value is string => typeof value === 'string';
+  const values = {
+    seed: pick('seed', isNumber),
+    width: pick('width', isNumber),
+    height: pick('height', isNumber),
+    count: pick('count', isNumber),
+    steps: pick('steps', isNumber),
+    cfg: pick('cfg', isNumber),
+    denoise: pick('denoise', isNumber),
+    negative: pick('negative', isString),
+    checkpoint: pick('checkpoint', isString),
+  };
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+}

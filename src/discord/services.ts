@@ -1,0 +1,32 @@
+/**
+ * What the Discord layer needs from the rest of the bot, as small interfaces the composition root fills in. Handlers
+ * never reach for globals; tests wire real implementations against the emulator and the fake Discord.
+ */
+import type { Config } from '../config.js';
+import type { JobListener } from '../jobs/events.js';
+import type { JobRecord, JobRequest } from '../jobs/model.js';
+import type { Sessions } from '../sessions/index.js';
+import type { LoadedWorkflows } from '../workflows/index.js';
+import type { CardUpdater } from './card-updater.js';
+
+/** The job runner as the Discord layer uses it. */
+export interface JobsPort {
+  /** Queues a job; throws a UserFacingError when a limit is hit. */
+  enqueue(request: JobRequest): Promise<JobRecord>;
+  /** Cancels a waiting or running job of the member's; throws a UserFacingError when it cannot. */
+  cancel(jobId: string, memberId: string): Promise<void>;
+  /** A job by id, from memory or the store (delivered jobs expire after a while). */
+  findJob(jobId: string): Promise<JobRecord | undefined>;
+  /** Subscribes to every job's events; returns the unsubscribe function. */
+  onEvent(listener: JobListener): () => void;
+}
+
+export interface BotServices {
+  readonly config: Config;
+  readonly workflows: LoadedWorkflows;
+  readonly jobs: JobsPort;
+  readonly sessions: Sessions;
+  readonly cards: CardUpdater;
+  /** Where images members attach are kept until their jobs have run. */
+  readonly inputDir: string;
+}

@@ -1,0 +1,82 @@
+/**
+ * A finished generation becomes a session members refine by replying: a thread started on the result (named after the
+ * prompt, opened by two lines of help), or where threads are impossible (DMs, no permission, already inside a thread
+ * that is not a session) the chain of replies to the result message. A job started inside a session continues it.
+ */
+import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import type { Logger } from '../logger.js';
+import type { JobRecord } from '../jobs/model.js';
+import { refineHelp, type Sessions } from '../sessions/index.js';
+import type { PostedCard } from './card-updater.js';
+
+/** How a job's result will be refined, decided before the card is posted so the card can say so. */
+export interface SessionPlan {
+  readonly mode: 'continue' | 'thread' | 'reply-chain';
+  /** Lines for the finished card (e.g. how to refine without a thread). */
+  readonly notes: readonly string[];
+}
+
+const REPLY_CHAIN_NOTE = 'Reply to this message to refine the picture.';
+
+/** A thread name may be at most 100 characters. */
+export function threadNameFor(prompt: string): string {
+  const name = prompt.replace(/\s+/g, ' ').trim() || 'comfycord session';
+  return name.length <= 100 ? name : `${name.slice(0, 99)}…`;
+}
+
+export class SessionOpener {
+  constructor(
+    private readonly rest: REST,
+    private readonly sessions: Sessions,
+    private readonly logger: Logger,
+    private readonly ignorePrefix: string,
+  ) {}
+
+  /** Decides where the session of a job's result lives. */
+  plan(job: JobRecord): SessionPlan {
+    if (job.sessionId !== undefined) return { mode: 'continue', notes: [] };
+    if (job.delivery?.threads === true) return { mode: 'thread', notes: [] };
+    return { mode: 'reply-chain', notes: [REPLY_CHAIN_NOTE] };
+  }
+
+  /** Opens (or continues) the session on the posted result; returns its id. */
+  async open(job: JobRecord, posted: PostedCard, prompt: string, plan: SessionPlan): Promise<string> {
+    if (plan.mode === 'continue') return job.sessionId!;
+    if (plan.mode === 'thread') {
+      const threadId = await this.#startThread(posted, prompt);
+      if (threadId) return this.#create(job, threadId, 'thread', posted.channelId);
+    }
+    return this.#create(job, posted.messageId, 'reply-chain', posted.channelId);
+  }
+
+  async #startThread(posted: PostedCard, prompt: string): Promise<string | undefined> {
+    try {
+      const thread = (await this.rest.post(Routes.threads(posted.channelId, posted.messageId), {
+        body: { name: threadNameFor(prompt), auto_archive_duration: 1440 },
+      })) as { id: string };
+      await this.rest.post(Routes.channelMessages(thread.id), { body: { content: refineHelp(this.ignorePrefix) } });
+      return thread.id;
+    } catch (error) {
+      // Permissions can change between the command and its result; a reply chain still lets people refine.
+      const code = error instanceof DiscordAPIError ? error.code : undefined;
+      this.logger.warn(
+        { err: error, code, message: posted.messageId },
+        'could not start a session thread; using replies',
+      );
+      return undefined;
+    }
+  }
+
+  async #create(job: JobRecord, id: string, kind: 'thread' | 'reply-chain', channelId: string): Promise<string> {
+    await this.sessions.createSession({
+      id,
+      kind,
+      ownerId: job.memberId,
+      guildId: job.guildId,
+      channelId,
+      workflow: job.workflow,
+      settings: job.settings,
+    });
+    return id;
+  }
+}
