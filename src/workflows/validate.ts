@@ -89,7 +89,7 @@ function checkValue(check: Check, nodeId: string, input: string, value: unknown,
     const model = modelKindOf(classType, input);
     check.problems.push(
       model
-        ? `${check.prefix} lacks ${model} ${String(value)} (${describeNode(check.graph, nodeId)}).`
+        ? `${check.prefix} lacks ${model} ${String(value)} (node ${nodeId}).`
         : `${check.prefix}: ${where} is ${JSON.stringify(value)}, which is not one of ${listSome(spec.options)}.`,
     );
   }
