@@ -1,0 +1,87 @@
+/**
+ * The record of every REST call the bot made: what it sent (with uploaded bytes) and what the fake answered.
+ */
+import type { ChangeSignal } from './change-signal.js';
+
+/** A file uploaded in a multipart request. */
+export interface RecordedFile {
+  /** The form field, e.g. `files[0]`. */
+  readonly fieldName: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly data: Buffer;
+}
+
+/** One REST call and its answer. */
+export interface RecordedCall {
+  /** 1, 2, 3... in the order the calls arrived. */
+  readonly seq: number;
+  readonly method: string;
+  /** The path after `/api/v10`, percent-decoded: `/webhooks/1/tok/messages/@original`. */
+  readonly path: string;
+  /** The matched route template, e.g. `/channels/:channelId/messages`; `null` for an unhandled call. */
+  readonly route: string | null;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  /** Request headers, lower-cased, without `authorization`. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Whether an `Authorization: Bot <token>` header came with the call (its value is never kept). */
+  readonly authorized: boolean;
+  /** The JSON body (for multipart: the parsed `payload_json`); `null` when there was none. */
+  readonly body: unknown;
+  readonly files: readonly RecordedFile[];
+  /** `Date.now()` when the request arrived. */
+  readonly receivedAt: number;
+  readonly status: number;
+  /** The JSON the fake answered with (`null` for 204). */
+  readonly response: unknown;
+  /** True when the answer came from `fake.inject(...)`. */
+  readonly injected: boolean;
+}
+
+/** A predicate over recorded calls. */
+export type CallPredicate = (call: RecordedCall) => boolean;
+
+/** Keeps the calls in arrival order and lets tests wait for them. */
+export class CallLog {
+  private readonly recorded: RecordedCall[] = [];
+  private nextSeq = 1;
+
+  constructor(private readonly signal: ChangeSignal) {}
+
+  /** Reserves the sequence number of an arriving call. */
+  reserveSeq(): number {
+    return this.nextSeq++;
+  }
+
+  add(call: RecordedCall): void {
+    this.recorded.push(call);
+    this.recorded.sort((a, b) => a.seq - b.seq);
+    this.signal.notify();
+  }
+
+  /** Every answered call so far, in arrival order. */
+  get all(): readonly RecordedCall[] {
+    return [...this.recorded];
+  }
+
+  /** Calls no route handled (they got a 404). */
+  get unhandled(): readonly RecordedCall[] {
+    return this.recorded.filter((call) => call.route === null);
+  }
+
+  /** The first recorded call (past or future) matching `predicate`. */
+  waitFor(predicate: CallPredicate, timeoutMs: number): Promise<RecordedCall> {
+    return this.signal.until(
+      () => this.recorded.find(predicate),
+      timeoutMs,
+      () => `a matching REST call; calls so far:\n${this.summary()}`,
+    );
+  }
+
+  /** One line per call, for failure messages. */
+  summary(): string {
+    if (this.recorded.length === 0) return '  (none)';
+    return this.recorded.map((c) => `  #${c.seq} ${c.method} ${c.path} -> ${c.status}`).join('\n');
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * One "something changed" signal for the whole fake. Waiting helpers re-evaluate their condition whenever a call is
+ * recorded, a message changes or an interaction is answered, so no helper can miss an event that happened before it
+ * started waiting.
+ */
+
+/** Thrown when a wait times out; the message says what was awaited. */
+export class FakeDiscordTimeoutError extends Error {
+  override readonly name = 'FakeDiscordTimeoutError';
+}
+
+type Waiter = () => void;
+
+/** Notifies waiters of changes; timers are unref'd so a forgotten wait never holds the process open. */
+export class ChangeSignal {
+  private readonly waiters = new Set<Waiter>();
+
+  /** Re-evaluates every pending wait. */
+  notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  /**
+   * Resolves with the first non-undefined result of `check`, evaluated now and after every change; rejects after
+   * `timeoutMs` with `describe()` in the message (called then, so it can list what did happen).
+   */
+  until<T>(check: () => T | undefined, timeoutMs: number, describe: () => string): Promise<T> {
+    const first = check();
+    if (first !== undefined) return Promise.resolve(first);
+    return new Promise<T>((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+      };
+      const waiter: Waiter = () => {
+        let result: T | undefined;
+        try {
+          result = check();
+        } catch (error) {
+          finish();
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        if (result === undefined) return;
+        finish();
+        resolve(result);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new FakeDiscordTimeoutError(`timed out after ${timeoutMs} ms waiting for ${describe()}`));
+      }, timeoutMs);
+      timer.unref();
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** How many waits are pending (tests of the fake check nothing is left behind). */
+  get pending(): number {
+    return this.waiters.size;
+  }
+}
