@@ -10,29 +10,30 @@ type SizeError = { ok: false; setting: 'aspect' | 'width' | 'height'; message: s
 
 export type SizeResult = { ok: true; width: number; height: number; aspect: string } | SizeError;
 
-/** Works out the width and height for a workflow that takes a size. */
+/** Whether a workflow takes a width and a height together, so aspect ratios and snapping apply. */
+export function takesSize(workflow: Workflow): boolean {
+  return Boolean(workflow.settings.width && workflow.settings.height && workflow.resolution);
+}
+
+/** Works out the width and height for a workflow that takes both (and so has a resolution). */
 export function bindSize(workflow: Workflow, settings: GenerationSettings): SizeResult {
   const { width: widthSpec, height: heightSpec, aspect: aspectSpec } = workflow.settings;
   const resolution = workflow.resolution;
   if (!widthSpec || !heightSpec || !resolution) throw new Error(`${workflow.name} takes no size`);
-  if (settings.aspect !== undefined && (settings.width !== undefined || settings.height !== undefined)) {
+  // Without an aspect setting (a manifest turned it off) an aspect is refused as not accepted, before we get here.
+  const aspect = aspectSpec ? settings.aspect : undefined;
+  if (aspect !== undefined && (settings.width !== undefined || settings.height !== undefined)) {
     return { ok: false, setting: 'aspect', message: 'Give either an aspect ratio or a width and height, not both.' };
   }
-  if (settings.aspect !== undefined) {
-    if (!aspectSpec)
-      return {
-        ok: false,
-        setting: 'aspect',
-        message: `${workflow.name} has a fixed aspect ratio; leave out the aspect.`,
-      };
-    if (aspectSpec.choices && !aspectSpec.choices.includes(settings.aspect)) {
+  if (aspect !== undefined) {
+    if (aspectSpec?.choices && !aspectSpec.choices.includes(aspect)) {
       return {
         ok: false,
         setting: 'aspect',
         message: `aspect must be one of ${aspectSpec.choices.join(', ')} for ${workflow.name}.`,
       };
     }
-    return fitAspect(workflow.name, settings.aspect, resolution, widthSpec, heightSpec);
+    return fitAspect(workflow.name, aspect, resolution, widthSpec, heightSpec);
   }
   const width = snapToMultiple(settings.width ?? Number(widthSpec.default), resolution.multiple);
   const height = snapToMultiple(settings.height ?? Number(heightSpec.default), resolution.multiple);

@@ -4,7 +4,7 @@
  * the workflow cannot use is an error that says which workflow can, never silently dropped.
  */
 import type { ApiGraph } from './graph.js';
-import { bindSize } from './bind-size.js';
+import { bindSize, takesSize } from './bind-size.js';
 import type { ModelLists } from './object-info.js';
 import { type GenerationSettings, generationSettingsSchema, randomSeed, type SettingName } from './settings.js';
 import { type SettingSpec, type Workflow, type WorkflowSettingName } from './workflow.js';
@@ -61,10 +61,12 @@ export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, o
   }
   const errors = unacceptedSettings(workflow, parsed.data, options.workflows ?? []);
   const values = new Map<WorkflowSettingName, Value>();
+  const sized = takesSize(workflow);
   for (const spec of Object.values(workflow.settings)) {
-    if (spec.name === 'aspect' || spec.name === 'height') continue;
-    const result =
-      spec.name === 'width' ? sizeValues(workflow, parsed.data) : valueFor(workflow, spec, parsed.data, options);
+    // Width, height and aspect are worked out together when the workflow takes a whole size.
+    if (spec.name === 'aspect' || (sized && spec.name === 'height')) continue;
+    const together = sized && spec.name === 'width';
+    const result = together ? sizeValues(workflow, parsed.data) : valueFor(workflow, spec, parsed.data, options);
     if ('error' in result) errors.push(result.error);
     else for (const [name, value] of result.values) values.set(name, value);
   }

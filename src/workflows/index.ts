@@ -11,6 +11,7 @@ export { listModels, comboOptions, parseObjectInfo, type ModelLists, type Object
 export { sizeForAspect, aspectOf, type Resolution, type Size } from './aspect.js';
 export {
   acceptedSettings,
+  describeSetting,
   WORKFLOW_SETTING_ORDER,
   type OutputNode,
   type SettingSpec,

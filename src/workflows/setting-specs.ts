@@ -156,7 +156,8 @@ function limitsFor(
   resolution: Resolution | undefined,
 ): { min?: number; max?: number } {
   if (!NUMERIC.includes(setting)) return {};
-  const sizeLimits = resolution ? { min: 64, max: resolution.base * 2 } : undefined;
+  // Twice the base covers a 4:1 ratio at full pixel count; without a base, 2048 is a safe ceiling.
+  const sizeLimits = { min: 64, max: resolution ? resolution.base * 2 : 2048 };
   const base = setting === 'width' || setting === 'height' ? sizeLimits : DEFAULT_LIMITS[setting];
   const fromEntry = { min: numberField(entry, 'min'), max: numberField(entry, 'max') };
   // An inferred limit stretches to include the graph's own value; only a manifest's limits are strict.

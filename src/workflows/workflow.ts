@@ -79,3 +79,15 @@ export function acceptedSettings(workflow: Workflow): SettingSpec[] {
     return spec ? [spec] : [];
   });
 }
+
+/** One line for people (`/workflows`, the CLI): `steps: default 25, 1–60`, `seed: random unless set`. */
+export function describeSetting(spec: SettingSpec): string {
+  if (spec.name === 'seed') return 'seed: random unless set';
+  const parts: string[] = [];
+  if (spec.required) parts.push('required');
+  if (spec.default !== undefined)
+    parts.push(`default ${typeof spec.default === 'string' ? JSON.stringify(spec.default) : spec.default}`);
+  if (spec.choices) parts.push(`one of ${spec.choices.join(', ')}`);
+  else if (spec.min !== undefined && spec.max !== undefined) parts.push(`${spec.min}–${spec.max}`);
+  return `${spec.name}: ${parts.length > 0 ? parts.join(', ') : 'optional'}`;
+}

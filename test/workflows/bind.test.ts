@@ -288,3 +288,26 @@ describe('binding settings to a workflow', () => {
     expect([valueAt(result.graph, '3.seed'), valueAt(result.graph, '10.seed')]).toEqual([7, 7]);
   });
 });
+
+describe('binding a workflow whose manifest bends the size rules', () => {
+  it('treats a lone width as a plain number when the height is fixed', () => {
+    const workflow = buildReady(inlineSource('strip', defaultGraph(), { settings: { height: false } }));
+    expect(workflow.settings.aspect).toBeUndefined();
+    const result = bound(bindWorkflow(workflow, { prompt: 'x', width: 768 }));
+    expect(result.applied).toMatchObject({ width: 768 });
+    expect(valueAt(result.graph, '5.height')).toBe(512);
+    expect(errorsOf(bindWorkflow(workflow, { prompt: 'x', height: 768 }))).toEqual([
+      ['height', 'strip does not take a height.'],
+    ]);
+  });
+
+  it('refuses an aspect once, as not accepted, when the manifest turns aspect off', () => {
+    const workflow = buildReady(inlineSource('square', defaultGraph(), { settings: { aspect: false } }));
+    expect(errorsOf(bindWorkflow(workflow, { prompt: 'x', aspect: '16:9' }))).toEqual([
+      ['aspect', 'square does not take an aspect ratio.'],
+    ]);
+    expect(bound(bindWorkflow(workflow, { prompt: 'x', width: 640 })).applied).toEqual(
+      expect.not.objectContaining({ aspect: expect.anything() }),
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatTarget } from '../../src/workflows/graph.js';
-import { acceptedSettings } from '../../src/workflows/workflow.js';
+import { acceptedSettings, describeSetting } from '../../src/workflows/workflow.js';
 import { buildReady, buildReasons, defaultGraph, inlineSource, SHIPPED_NAMES, shippedSource } from './helpers.js';
 
 const UI_EXPORT = {
@@ -198,5 +198,23 @@ describe('building a workflow from its files', () => {
     expect(() => {
       (workflow.graph['3']!.inputs as Record<string, unknown>)['steps'] = 1;
     }).toThrow(TypeError);
+  });
+});
+
+describe('describing accepted settings for people', () => {
+  it('gives one line per setting with its default, range or choices', () => {
+    expect(acceptedSettings(buildReady(shippedSource('sdxl'))).map(describeSetting)).toEqual([
+      'prompt: required',
+      'negative: default "blurry, deformed, watermark, text"',
+      'aspect: default "1:1", one of 1:1, 3:2, 2:3, 4:3, 3:4, 16:9, 9:16',
+      'width: default 1024, 512–2048',
+      'height: default 1024, 512–2048',
+      'count: default 1, 1–4',
+      'seed: random unless set',
+      'steps: default 30, 10–60',
+      'cfg: default 7, 1–15',
+      'checkpoint: default "sd_xl_base_1.0.safetensors"',
+    ]);
+    expect(acceptedSettings(buildReady(shippedSource('upscale'))).map(describeSetting)).toEqual(['image: required']);
   });
 });
