@@ -12,6 +12,7 @@ import { componentHandlers } from './discord/buttons.js';
 import { CardUpdater } from './discord/card-updater.js';
 import { createDiscordClient } from './discord/client.js';
 import { JobPresenter } from './discord/job-presenter.js';
+import { createRefineHandler } from './discord/refine-handler.js';
 import { createInteractionRouter } from './discord/router.js';
 import type { BotServices } from './discord/services.js';
 import { SessionOpener } from './discord/session-opener.js';
@@ -74,6 +75,8 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     logger: discordLogger,
   });
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+  const refine = createRefineHandler(services, discordLogger);
+  client.on(Events.MessageCreate, (message) => void refine(message));
   client.on(Events.Error, (error) => discordLogger.error({ err: error }, 'discord client error'));
 
   await login(client, config.discord.token ?? '');

@@ -13,11 +13,14 @@ import type { RenderedCard } from './cards.js';
 
 /** Where a job's card lives; persisted with the job so a restarted bot can still reach it. */
 export interface CardTarget {
-  readonly applicationId: string;
-  readonly interactionToken: string;
+  /** The interaction's webhook, for cards that answer a slash command, a button or a modal. */
+  readonly applicationId?: string | undefined;
+  readonly interactionToken?: string | undefined;
   /** Epoch ms after which the interaction token is dead (Discord: 15 minutes after the interaction). */
   readonly tokenExpiresAt: number;
   readonly channelId: string;
+  /** The bot's own status message, for cards that answer a message (a reply in a session thread). */
+  readonly messageId?: string | undefined;
   readonly memberId: string;
 }
 
@@ -112,10 +115,10 @@ export class CardUpdater {
   async #sendPending(key: string, slot: CardSlot, target: CardTarget): Promise<void> {
     const card = slot.pending;
     slot.pending = undefined;
-    if (!card || !this.#slots.has(key) || !this.#tokenAlive(target)) return;
+    if (!card || !this.#slots.has(key) || !this.#editable(target)) return;
     slot.lastSentAt = this.#now();
     try {
-      await this.#editOriginal(target, card);
+      await this.#edit(target, card);
     } catch (error) {
       // A lost progress edit is harmless: the next state or the final card replaces it.
       this.#logger.warn({ err: error, job: key }, 'could not update a status card');
@@ -123,9 +126,9 @@ export class CardUpdater {
   }
 
   async #deliverFinal(target: CardTarget, card: RenderedCard): Promise<PostedCard> {
-    if (this.#tokenAlive(target)) {
+    if (this.#editable(target)) {
       try {
-        const message = (await this.#editOriginal(target, card)) as { id: string; channel_id?: string };
+        const message = (await this.#edit(target, card)) as { id: string; channel_id?: string };
         return { messageId: message.id, channelId: message.channel_id ?? target.channelId, postedInChannel: false };
       } catch (error) {
         if (!isDeadInteraction(error)) throw error;
@@ -143,16 +146,26 @@ export class CardUpdater {
     return { messageId: message.id, channelId: target.channelId, postedInChannel: true };
   }
 
-  #editOriginal(target: CardTarget, card: RenderedCard): Promise<unknown> {
-    return this.#rest.patch(Routes.webhookMessage(target.applicationId, target.interactionToken, '@original'), {
-      auth: false,
-      body: bodyOf(card),
-      files: filesOf(card),
-    });
+  /** Edits the card where it is: the interaction's original response, or the bot's own status message. */
+  #edit(target: CardTarget, card: RenderedCard): Promise<unknown> {
+    const options = { body: bodyOf(card), files: filesOf(card) };
+    if (this.#tokenAlive(target)) {
+      const route = Routes.webhookMessage(target.applicationId!, target.interactionToken!, '@original');
+      return this.#rest.patch(route, { ...options, auth: false });
+    }
+    return this.#rest.patch(Routes.channelMessage(target.channelId, target.messageId!), options);
+  }
+
+  #editable(target: CardTarget): boolean {
+    return this.#tokenAlive(target) || target.messageId !== undefined;
   }
 
   #tokenAlive(target: CardTarget): boolean {
-    return this.#now() < target.tokenExpiresAt - TOKEN_SAFETY_MS;
+    return (
+      target.interactionToken !== undefined &&
+      target.applicationId !== undefined &&
+      this.#now() < target.tokenExpiresAt - TOKEN_SAFETY_MS
+    );
   }
 }
 

@@ -41,6 +41,7 @@ export function cardTargetOf(job: JobRecord): CardTarget | undefined {
     interactionToken: job.delivery.interactionToken,
     tokenExpiresAt: job.delivery.tokenExpiresAt,
     channelId: job.delivery.channelId,
+    messageId: job.delivery.statusMessageId,
     memberId: job.memberId,
   };
 }

@@ -30,16 +30,18 @@ export type InputImage = z.infer<typeof inputImageSchema>;
  * Opaque to the job layer: stored and handed back, never interpreted.
  */
 export const deliveryInfoSchema = z.object({
-  applicationId: z.string(),
-  interactionToken: z.string(),
-  /** Milliseconds since the epoch after which the token no longer works (Discord: 15 minutes). */
+  /** Present when the job came from an interaction (a slash command, a button, a modal). */
+  applicationId: z.string().optional(),
+  interactionToken: z.string().optional(),
+  /** Milliseconds since the epoch after which the token no longer works (Discord: 15 minutes); 0 without a token. */
   tokenExpiresAt: z.number(),
+  /** The bot's own status message, for jobs started by a message (a reply in a session thread). */
   statusMessageId: z.string().optional(),
+  channelId: z.string(),
   // The Discord layer's own notes, kept with the job so a restarted bot renders the card the same way.
   attachmentSizeLimit: z.number().int().positive().optional(),
   defaultsApplied: z.array(z.string()).optional(),
   threads: z.boolean().optional(),
-  channelId: z.string(),
 });
 export type DeliveryInfo = z.infer<typeof deliveryInfoSchema>;
 

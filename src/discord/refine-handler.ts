@@ -1,0 +1,128 @@
+/**
+ * Replies in a session refine its last generation (the grammar is in src/sessions/refine.ts). A session is a thread on
+ * a result, or where threads were impossible, the chain of replies to a result message. The new status card is the
+ * bot's reply to the member's message, edited as the job moves.
+ *
+ * Without the privileged MessageContent intent Discord sends no text for ordinary messages, but it still does for
+ * messages that mention the bot: so mentioning the bot works everywhere, and plain replies work where the intent is on.
+ */
+import { Routes, type Message } from 'discord.js';
+import { isUserFacing, UserFacingError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
+import type { GenerationSettings } from '../workflows/settings.js';
+import { planContext } from '../commands/imagine.js';
+import { renderCard } from './cards.js';
+import { planSettings } from './generation-plan.js';
+import { storeInputImage } from './input-images.js';
+import type { BotServices } from './services.js';
+
+/** Returns the `messageCreate` listener. */
+export function createRefineHandler(services: BotServices, logger: Logger): (message: Message) => Promise<void> {
+  return async (message) => {
+    if (message.author.bot || message.system) return;
+    const session = await findSession(message, services).catch((error: unknown) => {
+      logger.error({ err: error, message: message.id }, 'could not look up the session of a message');
+      return undefined;
+    });
+    if (!session) return;
+    const log = logger.child({ message: message.id, member: message.author.id, session: session.id });
+    try {
+      await refine(message, session, services, log);
+    } catch (error) {
+      if (isUserFacing(error)) log.info({ err: error, reason: error.identifier }, 'refine refused');
+      else log.error({ err: error }, 'refine failed');
+      const sentence = isUserFacing(error)
+        ? error.userMessage
+        : 'Something went wrong on our side; it has been logged.';
+      await message
+        .reply({ content: `❌ ${sentence}`, allowedMentions: { repliedUser: false } })
+        .catch((replyError: unknown) => {
+          log.warn({ err: replyError }, 'could not tell the member why a refine failed');
+        });
+    }
+  };
+}
+
+async function findSession(message: Message, services: BotServices): Promise<Session | undefined> {
+  if (message.channel.isThread()) {
+    const session = await services.sessions.getSessionByThread(message.channelId);
+    if (session) return session;
+  }
+  const repliedTo = message.reference?.messageId;
+  return repliedTo === undefined ? undefined : services.sessions.getSessionByMessage(repliedTo);
+}
+
+async function refine(message: Message, session: Session, services: BotServices, logger: Logger): Promise<void> {
+  const attachment = message.attachments.find((file) => file.contentType?.startsWith('image/') ?? true);
+  const text = withoutBotMention(message);
+  const parsed = parseRefine(text, {
+    hasImage: attachment !== undefined,
+    ignorePrefix: services.config.refineIgnorePrefix,
+  });
+  if (parsed.kind === 'ignore') return;
+  if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.message);
+
+  let settings: GenerationSettings = applyRefine(session.settings, parsed);
+  const image = attachment
+    ? await storeInputImage(
+        { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
+        services.inputDir,
+        services.config.limits.attachmentBytes,
+      )
+    : undefined;
+  const previousInput = image ? undefined : await inputOfLastGeneration(session, services);
+  const inputImage = image ? { path: image.path, filename: image.filename } : previousInput;
+  if (image && parsed.settings.workflow === undefined && !isImageToImage(settings.workflow, services)) {
+    // An image on a text-to-image session means "start from this picture": let the plan pick image-to-image.
+    const { workflow: _workflow, ...rest } = settings;
+    settings = rest;
+  }
+  const plan = planSettings(settings, {}, inputImage !== undefined, planContext(services));
+  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+
+  const status = await postStatus(message, plan.settings);
+  const job = await services.jobs.enqueue({
+    memberId: message.author.id,
+    guildId: message.guildId ?? undefined,
+    channelId: message.channelId,
+    sessionId: session.id,
+    settings: plan.settings,
+    inputImage,
+    delivery: { tokenExpiresAt: 0, statusMessageId: status, channelId: message.channelId },
+  });
+  logger.info({ job: job.id }, 'refine queued');
+}
+
+/** Posts the status card as a reply to the member's message; the presenter edits it from then on. */
+async function postStatus(message: Message, settings: GenerationSettings): Promise<string> {
+  const card = renderCard(
+    'pending',
+    { prompt: settings.prompt, workflow: settings.workflow ?? '' },
+    { phase: 'starting' },
+  );
+  const posted = (await message.client.rest.post(Routes.channelMessages(message.channelId), {
+    body: {
+      content: card.content,
+      embeds: card.embeds,
+      message_reference: { message_id: message.id, fail_if_not_exists: false },
+      allowed_mentions: { parse: [] },
+    },
+  })) as { id: string };
+  return posted.id;
+}
+
+async function inputOfLastGeneration(session: Session, services: BotServices) {
+  if (session.lastGenerationId === undefined) return undefined;
+  const job = await services.jobs.findJob(session.lastGenerationId);
+  return job?.inputImage;
+}
+
+function isImageToImage(workflow: string | undefined, services: BotServices): boolean {
+  return workflow !== undefined && services.workflows.get(workflow)?.kind === 'image-to-image';
+}
+
+function withoutBotMention(message: Message): string {
+  const botId = message.client.user.id;
+  return message.content.replace(new RegExp(`<@!?${botId}>`, 'g'), ' ').trim();
+}
