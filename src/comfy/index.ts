@@ -11,6 +11,7 @@ export { mimeTypeOf, filesOfNodeOutput, type OutputFile, type OutputKind } from 
 export * from './errors.js';
 export type {
   ComfyGraph,
+  ComfyNode,
   Features,
   FileRef,
   HistoryEntry,

@@ -204,6 +204,8 @@ export class JobMonitor {
     if (jobs.length === 0) return;
     // Queue first, history second: a prompt finishing in between is then found in history, never missed by both.
     const queue = await this.options.http.queue();
+    // After a reconnect, legacy previews (which name no prompt) belong to whatever the queue says is running.
+    this.runningPromptId ??= queue.running[0];
     for (const tracked of jobs) tracked.apply(tracked.state.onQueue(queue));
     for (const tracked of jobs) {
       if (tracked.state.terminal || !tracked.state.absentFrom(queue)) continue;

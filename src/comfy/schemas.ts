@@ -7,13 +7,14 @@ import { z } from 'zod';
 /** Node ids are strings on the wire; very old servers and hand-written graphs sometimes use numbers. */
 export const NodeIdSchema = z.union([z.string(), z.number()]).transform(String);
 
-/** An API-format graph: node id → `{ class_type, inputs }`. */
-export const ComfyGraphSchema = z.record(
-  z.string(),
-  z.looseObject({ class_type: z.string(), inputs: z.record(z.string(), z.unknown()).default({}) }),
-);
-/** An API-format graph as submitted to `POST /prompt`. */
-export type ComfyGraph = z.input<typeof ComfyGraphSchema>;
+/** One node of an API-format graph; other fields (`_meta`…) are sent as they are. */
+export interface ComfyNode {
+  readonly class_type: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** An API-format graph as submitted to `POST /prompt` (node id → node); the workflows layer validates it. */
+export type ComfyGraph = Readonly<Record<string, ComfyNode>>;
 
 const NodeErrorItemSchema = z.looseObject({
   type: z.string().default(''),
