@@ -32,7 +32,10 @@ const shorthand = (value: unknown): unknown =>
 function settingSchema<Shape extends z.ZodRawShape>(shape: Shape) {
   return z.preprocess(
     shorthand,
-    z.union([z.literal(false), z.strictObject({ to: targetsSchema.optional(), ...shape })]),
+    z.union([z.literal(false), z.strictObject({ to: targetsSchema.optional(), ...shape })], {
+      error:
+        'must be false, a target such as "3.steps", a list of targets, or an object such as { "to": "3.steps", "max": 60 }',
+    }),
   );
 }
 

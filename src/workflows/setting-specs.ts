@@ -175,6 +175,11 @@ function numberField(entry: ManifestSetting | undefined, key: 'min' | 'max'): nu
 function aspectSpec(settings: Specs, resolution: Resolution | undefined, context: Context): SettingSpec | undefined {
   const entry = context.manifest?.settings?.aspect;
   const { width, height } = settings;
+  if (entry && (!width || !height)) {
+    context.reasons.push(
+      `${context.manifestFile}: settings.aspect needs both width and height to be bound; bind them or set "aspect": false.`,
+    );
+  }
   if (entry === false || !width || !height || !resolution) return undefined;
   const fallback =
     typeof width.default === 'number' && typeof height.default === 'number'

@@ -38,18 +38,27 @@ function describeIssue(issue: Issue, parentPath: readonly PropertyKey[]): string
   }
 }
 
-// A union (false | object, string | array) fails in every branch; the branch that got furthest is the one meant.
+// A union (false | object, string | list) fails in every branch; the branch that got furthest is the one meant.
+// When none got anywhere, the value has the wrong form altogether: say which forms would do.
 function describeUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: PropertyKey[], field: string): string {
   const branches = issue.errors.filter((branch) => branch.length > 0);
-  const best = branches.sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
-  if (!best || depth(best) === 0) {
-    return `${field} has the wrong form (${issue.message === 'Invalid input' ? 'see the manifest format' : issue.message})`;
-  }
-  return best.map((inner) => describeIssue(inner, path)).join('; ');
+  const best = [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+  if (best && depth(best) > 0) return best.map((inner) => describeIssue(inner, path)).join('; ');
+  if (issue.message !== 'Invalid input') return `${field} ${issue.message}`;
+  const forms = branches.flatMap((branch) => branch.map(formOf)).filter((form) => form !== undefined);
+  return forms.length > 0 ? `${field} must be ${[...new Set(forms)].join(' or ')}` : `${field} ${issue.message}`;
 }
 
+function formOf(issue: Issue): string | undefined {
+  if (issue.code === 'invalid_type') return article(issue.expected === 'array' ? 'list' : issue.expected);
+  if (issue.code === 'invalid_value') return issue.values.map((value) => JSON.stringify(value)).join(' or ');
+  return undefined;
+}
+
+// How far a branch got: the depth of its issues, where a wrong type or literal at the top counts as nowhere.
 function depth(issues: readonly Issue[]): number {
-  return Math.max(...issues.map((issue) => issue.path.length + (issue.code === 'invalid_type' ? 0 : 0.5)));
+  const wrongForm = (issue: Issue): boolean => issue.code === 'invalid_type' || issue.code === 'invalid_value';
+  return Math.max(...issues.map((issue) => issue.path.length + (wrongForm(issue) ? 0 : 0.5)));
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -218,3 +218,31 @@ describe('describing accepted settings for people', () => {
     expect(acceptedSettings(buildReady(shippedSource('upscale'))).map(describeSetting)).toEqual(['image: required']);
   });
 });
+
+describe('manifest entries of the wrong form', () => {
+  it('says which forms a setting entry may take', () => {
+    expect(buildReasons(inlineSource('form', defaultGraph(), { settings: { steps: 5, aspect: '16:9' } }))).toEqual([
+      'form.manifest.json: settings.steps must be false, a target such as "3.steps", a list of targets, or an object such as { "to": "3.steps", "max": 60 }',
+      'form.manifest.json: settings.aspect must be false or an object',
+    ]);
+  });
+
+  it('explains a target that does not name a node and an input', () => {
+    expect(buildReasons(inlineSource('target', defaultGraph(), { settings: { seed: 'KSampler' } }))).toEqual([
+      'target.manifest.json: settings.seed.to must name a node (id or title) and an input, like "3.seed" or "KSampler.seed"',
+    ]);
+    expect(buildReasons(inlineSource('target', defaultGraph(), { settings: { seed: { to: 3 } } }))).toEqual([
+      'target.manifest.json: settings.seed.to must be a string or a list',
+    ]);
+  });
+});
+
+describe('manifest settings that cannot apply', () => {
+  it('refuses an aspect for a workflow that takes no width and height', () => {
+    expect(
+      buildReasons({ ...shippedSource('upscale'), manifestText: '{"settings":{"aspect":{"default":"1:1"}}}' }),
+    ).toEqual([
+      'upscale.manifest.json: settings.aspect needs both width and height to be bound; bind them or set "aspect": false.',
+    ]);
+  });
+});
