@@ -97,6 +97,15 @@ export function isPromptDone(promptId: string): (event: WsEvent) => boolean {
   return (event) => isText('executing', promptId)(event) && (event as TextEvent).data['node'] === null;
 }
 
+/** True for a broadcast `status` saying the queue is empty (not the on-connect one). */
+export function isIdleStatus(event: WsEvent): boolean {
+  return (
+    isText('status')(event) &&
+    (event as TextEvent).data['sid'] === undefined &&
+    JSON.stringify((event as TextEvent).data) === '{"status":{"exec_info":{"queue_remaining":0}}}'
+  );
+}
+
 function summary(events: readonly WsEvent[]): string {
   return events.map((event) => (event.kind === 'text' ? event.type : `binary:${event.event}`)).join(', ');
 }

@@ -3,6 +3,7 @@
  * same port (the "refuse connections" fault) and to drop every connection.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -17,6 +18,8 @@ export class Listener {
   private port = 0;
   private transition: Promise<void> = Promise.resolve();
   private listening = false;
+  /** Every raw connection, upgraded ones included (server.close() waits for those too). */
+  private readonly connections = new Set<Socket>();
 
   constructor(
     private readonly router: Router,
@@ -27,6 +30,10 @@ export class Listener {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_error, socket) => socket.destroy());
+    this.server.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
   }
 
   /** Starts listening; resolves with the bound port. */
@@ -53,9 +60,9 @@ export class Listener {
     return this.transition;
   }
 
-  /** Cuts every HTTP connection (WebSockets are the hub's). */
+  /** Cuts every connection, HTTP and WebSocket alike. */
   dropConnections(): void {
-    this.server.closeAllConnections();
+    for (const socket of this.connections) socket.destroy();
   }
 
   /** Stops listening for good; resolves when the port is free. */
@@ -68,8 +75,8 @@ export class Listener {
   private async stop(): Promise<void> {
     this.listening = false;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
     this.hub.dropAll();
+    this.dropConnections();
     await closed;
   }
 
@@ -92,7 +99,9 @@ export class Listener {
     const url = new URL(req.url ?? '/', 'http://emulator.invalid');
     const status = url.pathname !== '/ws' && url.pathname !== '/api/ws' ? 404 : isForeignOrigin(req.headers) ? 403 : 0;
     if (status !== 0) {
-      socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+      );
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.hub.attach(ws, url.searchParams.get('clientId')));
