@@ -1,0 +1,60 @@
+import { DiscordAPIError, HTTPError } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import { useFakeDiscord } from './test-harness.js';
+
+describe('injected faults and unexpected calls', () => {
+  const h = useFakeDiscord();
+
+  function general() {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    return channel;
+  }
+
+  it('survives 429s: discord.js waits for Retry-After and the message gets through', async () => {
+    const fault = h.fake.inject({
+      method: 'POST',
+      match: '/channels/:channelId/messages',
+      status: 429,
+      times: 2,
+      retryAfter: 0.05,
+    });
+    await expect(general().send('hello')).resolves.toMatchObject({ content: 'hello' });
+    expect(fault.hits).toBe(2);
+    const posts = h.fake.calls.filter((c) => c.route === '/channels/:channelId/messages');
+    expect(posts.map((c) => [c.status, c.injected])).toEqual([
+      [429, true],
+      [429, true],
+      [200, false],
+    ]);
+    expect(posts[0]?.response).toEqual({ message: 'You are being rate limited.', retry_after: 0.05, global: false });
+  });
+
+  it('retries a 5xx and gives up after three retries', async () => {
+    h.fake.inject({ match: /\/messages$/, status: 500, times: 1 });
+    await expect(general().send('once')).resolves.toMatchObject({ content: 'once' });
+    h.fake.inject({ match: /\/messages$/, status: 502, times: 4 });
+    const error = await general()
+      .send('never')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HTTPError);
+    expect(error).toMatchObject({ status: 502 });
+    expect(h.fake.calls.filter((c) => c.status === 502)).toHaveLength(4);
+  });
+
+  it('answers an unknown route with 404 and records it as unhandled', async () => {
+    const error = await h.client.rest.get(`/guilds/${h.fake.guild.id}/bans`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    expect(error).toMatchObject({ status: 404, code: 0 });
+    expect(h.fake.unhandledCalls.map((c) => `${c.method} ${c.path}`)).toEqual([`GET /guilds/${h.fake.guild.id}/bans`]);
+    expect(() => h.fake.assertNoUnhandledCalls()).toThrow(/bans/);
+  });
+
+  it('requires the bot token on bot routes', async () => {
+    const response = await fetch(`${h.fake.apiUrl}/v10/channels/${h.fake.channel.id}`);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: '401: Unauthorized', code: 0 });
+    const call = await h.fake.waitFor((c) => c.status === 401);
+    expect(call.authorized).toBe(false);
+  });
+});

@@ -1,0 +1,117 @@
+import { DiscordAPIError, Events, GatewayIntentBits, type Message } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import { createTestClient } from './test-client.js';
+import { useFakeDiscord } from './test-harness.js';
+
+function nextMessage(client: import('discord.js').Client, predicate: (m: Message) => boolean): Promise<Message> {
+  return new Promise((resolve) => {
+    const listener = (message: Message) => {
+      if (!predicate(message)) return;
+      client.off(Events.MessageCreate, listener);
+      resolve(message);
+    };
+    client.on(Events.MessageCreate, listener);
+  });
+}
+
+describe('messages and threads against the real discord.js client', () => {
+  const h = useFakeDiscord();
+
+  it('delivers a member reply in a thread the bot started, with the reference and the bot mention', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable() || !('threads' in channel)) throw new Error('expected #general to be a text channel');
+    const card = await channel.send('your picture');
+    const thread = await card.startThread({ name: 'a red fox' });
+    expect(thread.id).toBe(card.id);
+    expect(h.fake.threads(h.fake.channel)).toEqual([expect.objectContaining({ id: card.id, name: 'a red fox' })]);
+    const starter = await thread.send('reply here to refine');
+    const received = nextMessage(h.client, (m) => m.author.id === h.fake.member.id);
+    await h.fake.postMessage({
+      user: h.fake.member,
+      channel: thread.id,
+      content: `<@${h.fake.botUser.id}> make it blue`,
+      replyTo: starter.id,
+    });
+    const message = await received;
+    expect(message.channelId).toBe(thread.id);
+    expect(message.content).toBe(`<@${h.fake.botUser.id}> make it blue`);
+    expect(message.reference?.messageId).toBe(starter.id);
+    expect(message.mentions.users.has(h.client.user.id)).toBe(true);
+    h.fake.assertNoUnhandledCalls();
+  });
+
+  it('serves the files members post so the bot can download them', async () => {
+    const received = nextMessage(h.client, (m) => m.author.id === h.fake.member.id);
+    await h.fake.postMessage({
+      user: h.fake.member,
+      channel: h.fake.channel,
+      content: 'use this',
+      attachments: [{ name: 'start.png', data: Buffer.from('png bytes') }],
+    });
+    const attachment = (await received).attachments.first();
+    expect(attachment).toMatchObject({ name: 'start.png', contentType: 'image/png', size: 9 });
+    const response = await fetch(attachment?.url ?? '');
+    expect(Buffer.from(await response.arrayBuffer()).toString()).toBe('png bytes');
+    expect(h.fake.downloads).toEqual([expect.objectContaining({ status: 200 })]);
+  });
+
+  it('answers a send without a needed permission with DiscordAPIError 50013 and reflects it in app_permissions', async () => {
+    h.fake.denyBotPermissions(h.fake.channel, ['AttachFiles']);
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    const failure = await channel.send({ files: [{ attachment: Buffer.from('x'), name: 'x.png' }] }).catch((e) => e);
+    expect(failure).toBeInstanceOf(DiscordAPIError);
+    expect(failure).toMatchObject({ code: 50013, status: 403 });
+    await expect(channel.send('text still works')).resolves.toMatchObject({ content: 'text still works' });
+    const handle = await h.fake.sendSlashCommand({ user: h.fake.member, channel: h.fake.channel, name: 'imagine' });
+    const appPermissions = BigInt(String(handle.payload.app_permissions));
+    expect(appPermissions & (1n << 15n)).toBe(0n);
+    expect(appPermissions & (1n << 11n)).toBe(1n << 11n);
+  });
+
+  it('caches threads announced by THREAD_CREATE so their messages arrive', async () => {
+    const opener = await h.fake.postMessage({ user: h.fake.member, channel: h.fake.channel, content: 'look' });
+    const thread = h.fake.createThread(h.fake.channel, 'member thread', h.fake.member, opener);
+    const received = nextMessage(h.client, (m) => m.channelId === thread.id);
+    await h.fake.postMessage({ user: h.fake.member, channel: thread, content: 'in the thread' });
+    expect((await received).content).toBe('in the thread');
+  });
+
+  it('blanks message content for a client without the MessageContent intent unless it is mentioned', async () => {
+    const reader = await createTestClient(h.fake, {
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
+    });
+    try {
+      const plain = nextMessage(reader, (m) => m.author.id === h.fake.member.id && !m.content.includes('<@'));
+      await h.fake.postMessage({ user: h.fake.member, channel: h.fake.channel, content: 'secret' });
+      expect((await plain).content).toBe('');
+      const mention = nextMessage(reader, (m) => m.content.length > 0);
+      await h.fake.postMessage({ user: h.fake.member, channel: h.fake.channel, content: `<@${h.fake.botUser.id}> hi` });
+      expect((await mention).content).toBe(`<@${h.fake.botUser.id}> hi`);
+    } finally {
+      await reader.destroy();
+    }
+  });
+});
+
+describe('attachment size limit', () => {
+  const h = useFakeDiscord({ attachmentSizeLimit: 1024 });
+
+  it('tells interactions the limit and refuses a larger upload with 413 40005', async () => {
+    const outcome = new Promise<unknown>((resolve) => {
+      h.client.once(Events.InteractionCreate, (interaction) => {
+        if (!interaction.isChatInputCommand()) return;
+        void (async () => {
+          await interaction.deferReply();
+          const big = { attachment: Buffer.alloc(2048), name: 'big.png' };
+          const error = await interaction.editReply({ files: [big] }).catch((e: unknown) => e);
+          resolve({ limit: interaction.attachmentSizeLimit, error });
+        })();
+      });
+    });
+    await h.fake.sendSlashCommand({ user: h.fake.member, channel: h.fake.channel, name: 'imagine' });
+    const { limit, error } = (await outcome) as { limit: number; error: unknown };
+    expect(limit).toBe(1024);
+    expect(error).toMatchObject({ status: 413, code: 40005 });
+  });
+});
