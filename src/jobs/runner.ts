@@ -10,7 +10,13 @@ import { UserFacingError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { Attempt, uploadInputImage } from './attempt.js';
 import type { JobEvent, JobListener, TerminalJobEvent } from './events.js';
-import { decideAfterFailure, DEFAULT_RETRY_LIMITS, type FailureAction, type RetryLimits } from './failure-policy.js';
+import {
+  decideAfterFailure,
+  DEFAULT_RETRY_LIMITS,
+  isServerLoss,
+  type FailureAction,
+  type RetryLimits,
+} from './failure-policy.js';
 import { FairQueue } from './fair-queue.js';
 import { bindForServer, bindRequest, workflowForServer } from './job-binding.js';
 import { JobBook } from './job-book.js';
@@ -383,6 +389,8 @@ export class JobRunner {
     try {
       await this.#succeeded(jobId, attempt, outcome.outputs);
     } catch (error) {
+      // The server died between finishing and handing over the files: run the job again elsewhere.
+      if (isServerLoss(error)) return this.#attemptFailed(jobId, attempt, error);
       if (attempt.abandoned) return;
       const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
       const failure = new UserFacingError('output-unavailable', sentence, { cause: error, detail: String(error) });
