@@ -8,16 +8,14 @@ import {
   ModalBuilder,
   TextInputBuilder,
   TextInputStyle,
+  type Client,
   type Interaction,
 } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { useFakeDiscord } from './test-harness.js';
 
 /** Resolves with the next interaction the client receives, after running `handle` on it. */
-function nextInteraction<T>(
-  client: import('discord.js').Client,
-  handle: (interaction: Interaction) => Promise<T>,
-): Promise<T> {
+function nextInteraction<T>(client: Client, handle: (interaction: Interaction) => Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     client.once(Events.InteractionCreate, (interaction) => {
       handle(interaction).then(resolve, reject);

@@ -1,9 +1,9 @@
-import { DiscordAPIError, Events, GatewayIntentBits, type Message } from 'discord.js';
+import { DiscordAPIError, Events, GatewayIntentBits, type Client, type Message } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { createTestClient } from './test-client.js';
 import { useFakeDiscord } from './test-harness.js';
 
-function nextMessage(client: import('discord.js').Client, predicate: (m: Message) => boolean): Promise<Message> {
+function nextMessage(client: Client, predicate: (m: Message) => boolean): Promise<Message> {
   return new Promise((resolve) => {
     const listener = (message: Message) => {
       if (!predicate(message)) return;
