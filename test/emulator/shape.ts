@@ -57,7 +57,7 @@ export function describeLive(event: WsEvent, like: RecordedEvent | undefined): u
     }
     return binaryDescription(event.event, event.bytes.readUInt32BE(4), undefined);
   }
-  if (like && like.data === undefined && like.nodes) {
+  if (like && like.data === undefined && like.nodes && event.type === 'progress_state') {
     const nodes = (event.data['nodes'] ?? {}) as Record<string, { state: string }>;
     return { type: event.type, nodes: Object.fromEntries(Object.entries(nodes).map(([id, node]) => [id, node.state])) };
   }

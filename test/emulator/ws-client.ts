@@ -92,6 +92,20 @@ export function isText(type: string, promptId?: string): (event: WsEvent) => boo
     event.kind === 'text' && event.type === type && (promptId === undefined || event.data['prompt_id'] === promptId);
 }
 
+/** True for a text event of this type whose data passes `test`. */
+export function isTextWhere(
+  type: string,
+  test: (data: Record<string, unknown>) => boolean,
+): (event: WsEvent) => boolean {
+  return (event) => event.kind === 'text' && event.type === type && test(event.data);
+}
+
+/** The data of a text event (fails the test if it is not one). */
+export function textData(event: WsEvent | undefined): Record<string, unknown> {
+  if (event?.kind !== 'text') throw new Error('expected a text event');
+  return event.data;
+}
+
 /** Resolves when the prompt's final `executing {node: null}` arrives. */
 export function isPromptDone(promptId: string): (event: WsEvent) => boolean {
   return (event) => isText('executing', promptId)(event) && (event as TextEvent).data['node'] === null;
