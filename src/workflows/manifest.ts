@@ -63,7 +63,8 @@ const manifestSettingsSchema = z.strictObject({
   width: settingSchema(numericShape(int.min(16).max(16_384))).optional(),
   height: settingSchema(numericShape(int.min(16).max(16_384))).optional(),
   count: settingSchema(numericShape(int.min(1).max(MAX_COUNT))).optional(),
-  image: settingSchema({}).optional(),
+  // A default image (one already in the server's input folder) makes the member's image optional, e.g. a pose.
+  image: settingSchema({ default: z.string().min(1).optional() }).optional(),
   checkpoint: settingSchema(modelShape).optional(),
   lora: settingSchema(modelShape).optional(),
   aspect: z

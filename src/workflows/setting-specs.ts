@@ -117,7 +117,7 @@ function specFor(
   const value = entry && 'default' in entry && entry.default !== undefined ? entry.default : fallback;
   const limits = limitsFor(setting, entry, value, resolution);
   const choices = entry && 'choices' in entry ? entry.choices : undefined;
-  const required = setting === 'image' || (setting === 'prompt' && value === undefined);
+  const required = (setting === 'image' || setting === 'prompt') && value === undefined;
   return {
     name: setting,
     targets,

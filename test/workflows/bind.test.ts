@@ -311,3 +311,18 @@ describe('binding a workflow whose manifest bends the size rules', () => {
     );
   });
 });
+
+describe('binding a workflow with a default input image', () => {
+  it('uses the manifest image unless the member attaches one', () => {
+    const graph = defaultGraph();
+    graph['10'] = node('LoadImage', { image: 'example.png' }, 'Pose');
+    const workflow = buildReady(
+      inlineSource('pose', graph, { settings: { image: { to: 'Pose.image', default: 'pose.png' } } }),
+    );
+    expect(workflow.settings.image).toMatchObject({ default: 'pose.png', required: false });
+    expect(valueAt(bound(bindWorkflow(workflow, { prompt: 'x' })).graph, '10.image')).toBe('pose.png');
+    expect(valueAt(bound(bindWorkflow(workflow, { prompt: 'x', image: { name: 'mine.png' } })).graph, '10.image')).toBe(
+      'mine.png',
+    );
+  });
+});
