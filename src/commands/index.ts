@@ -4,9 +4,13 @@
  */
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { SlashCommand } from './command.js';
+import { history } from './history.js';
 import { imagine } from './imagine.js';
+import { queue } from './queue.js';
+import { settings } from './settings.js';
+import { workflows } from './workflows.js';
 
-export const COMMANDS: readonly SlashCommand[] = [imagine];
+export const COMMANDS: readonly SlashCommand[] = [imagine, settings, history, queue, workflows];
 
 /** The registration JSON of every command, as `deploy-commands` sends it. */
 export const COMMAND_DEFINITIONS: readonly RESTPostAPIChatInputApplicationCommandsJSONBody[] = COMMANDS.map(

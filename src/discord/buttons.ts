@@ -25,6 +25,7 @@ import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
 import type { CommandContext } from '../commands/command.js';
 import { planContext } from '../commands/imagine.js';
+import { showHistoryPage } from '../commands/history.js';
 
 const GONE = 'That picture is no longer in my records, so I cannot do that; start again with /imagine.';
 
@@ -47,6 +48,8 @@ export const componentHandlers: ComponentHandlers = {
         return rerun(interaction, context, parsed.id, () => ({ image: 0, kind: 'image-to-image' }));
       case 'upscale':
         return rerun(interaction, context, parsed.id, () => ({ image: Number(parsed.extra ?? 0), kind: 'upscale' }));
+      case 'history':
+        return showHistoryPage(interaction, services.sessions, parsed.id, Number(parsed.extra ?? 1));
     }
   },
 

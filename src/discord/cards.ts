@@ -83,12 +83,14 @@ export function buttonId(kind: ButtonKind, id: string, extra?: string | number):
   return extra === undefined ? `${kind}:${id}` : `${kind}:${id}:${extra}`;
 }
 
-export type ButtonKind = 'cancel' | 'reroll' | 'vary' | 'upscale' | 'edit' | 'delete';
+export type ButtonKind = 'cancel' | 'reroll' | 'vary' | 'upscale' | 'edit' | 'delete' | 'history';
+
+const BUTTON_KINDS: readonly string[] = ['cancel', 'reroll', 'vary', 'upscale', 'edit', 'delete', 'history'];
 
 /** Splits a custom id made by `buttonId`; null for ids that are not ours. */
 export function parseButtonId(customId: string): { kind: ButtonKind; id: string; extra?: string } | null {
   const [kind, id, extra] = customId.split(':');
-  if (!id || !['cancel', 'reroll', 'vary', 'upscale', 'edit', 'delete'].includes(kind ?? '')) return null;
+  if (!id || !BUTTON_KINDS.includes(kind as ButtonKind)) return null;
   return extra === undefined ? { kind: kind as ButtonKind, id } : { kind: kind as ButtonKind, id, extra };
 }
 

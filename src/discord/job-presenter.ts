@@ -94,8 +94,13 @@ export class JobPresenter {
     const notes = [...fitted.notes, ...session.notes];
     const card = renderCard(job.id, details, { phase: 'done', files: fitted.files, durationMs, notes, generationId });
     const posted = await this.#options.cards.finish(job.id, target, card);
+    const record = (sessionId: string | undefined) =>
+      this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
+    // The card's buttons work from now on: record the generation before the thread's round trips, so a Reroll
+    // pressed at once finds it. A new session is linked by recording it again (same id: an overwrite).
+    await record(job.sessionId);
     const sessionId = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
-    await this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
+    if (sessionId !== job.sessionId) await record(sessionId);
   }
 
   async #deliverEnd(job: JobRecord, details: CardDetails, state: CardState, outcome: GenerationOutcome): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { JobListener } from '../jobs/events.js';
 import type { JobRecord, JobRequest } from '../jobs/model.js';
+import type { RunnerSnapshot } from '../jobs/snapshot.js';
 import type { Sessions } from '../sessions/index.js';
 import type { LoadedWorkflows } from '../workflows/index.js';
 import type { CardUpdater } from './card-updater.js';
@@ -17,6 +18,8 @@ export interface JobsPort {
   cancel(jobId: string, memberId: string): Promise<void>;
   /** A job by id, from memory or the store (delivered jobs expire after a while). */
   findJob(jobId: string): Promise<JobRecord | undefined>;
+  /** What waits and runs where, and how the servers are, right now. */
+  snapshot(): RunnerSnapshot;
   /** Subscribes to every job's events; returns the unsubscribe function. */
   onEvent(listener: JobListener): () => void;
 }

@@ -1,0 +1,92 @@
+/**
+ * `/history [member]`: the last generations with prompt, seed, workflow, time and a jump link, ten a page, paged with
+ * buttons whose ids carry the member and the page (so paging works on old messages and after a restart).
+ */
+import {
+  ButtonStyle,
+  ComponentType,
+  MessageFlags,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
+import type { Generation, HistoryPage, Sessions } from '../sessions/index.js';
+import type { CommandContext, SlashCommand } from './command.js';
+import { historyDefinition } from './definitions.js';
+
+export const history: SlashCommand = {
+  definition: historyDefinition,
+  async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const member = interaction.options.getUser('member') ?? interaction.user;
+    await interaction.editReply(await historyMessage(services.sessions, member.id, 1));
+  },
+};
+
+/** A history paging button: shows the page its id names. */
+export async function showHistoryPage(
+  interaction: ButtonInteraction,
+  sessions: Sessions,
+  memberId: string,
+  page: number,
+) {
+  await interaction.update(await historyMessage(sessions, memberId, page));
+}
+
+async function historyMessage(sessions: Sessions, memberId: string, page: number) {
+  const found = await sessions.listHistory(memberId, Math.max(1, page));
+  return { content: '', embeds: [historyEmbed(found, memberId)], components: pager(found, memberId) };
+}
+
+function historyEmbed(page: HistoryPage, memberId: string): APIEmbed {
+  if (page.total === 0) return { description: `<@${memberId}> has no generations yet.` };
+  return {
+    title: `Generations of ${page.total === 1 ? 'one picture' : `${page.total} pictures`}`,
+    description: `<@${memberId}>, page ${page.page} of ${page.pageCount}`,
+    fields: page.generations.map(historyField),
+  };
+}
+
+function historyField(generation: Generation) {
+  const prompt = generation.settings.prompt || '(no prompt)';
+  const seed = generation.settings.seed === undefined ? '' : ` · seed ${generation.settings.seed}`;
+  const outcome = generation.outcome.status === 'succeeded' ? '' : ` · ${generation.outcome.status}`;
+  const when = `<t:${Math.floor(generation.createdAt / 1000)}:R>`;
+  const link = jumpLink(generation);
+  return {
+    name: truncate(prompt, 240),
+    value: `${generation.workflow}${seed}${outcome} · ${when}${link ? ` · [jump](${link})` : ''}`,
+    inline: false,
+  };
+}
+
+function jumpLink(generation: Generation): string | undefined {
+  if (generation.messageId === undefined || generation.channelId === undefined) return undefined;
+  return `https://discord.com/channels/${generation.guildId ?? '@me'}/${generation.channelId}/${generation.messageId}`;
+}
+
+function pager(page: HistoryPage, memberId: string): APIActionRowComponent<APIButtonComponent>[] {
+  if (page.pageCount <= 1) return [];
+  const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
+    type: ComponentType.Button,
+    style: ButtonStyle.Secondary,
+    label,
+    custom_id: `history:${memberId}:${target}`,
+    disabled,
+  });
+  return [
+    {
+      type: ComponentType.ActionRow,
+      components: [
+        button('Newer', page.page - 1, page.page <= 1),
+        button('Older', page.page + 1, page.page >= page.pageCount),
+      ],
+    },
+  ];
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,47 @@
+/**
+ * `/workflows`: the loaded workflows and the settings each accepts; for members who may manage the server, also the
+ * disabled workflows with their reasons and where each workflow can run.
+ */
+import { MessageFlags, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
+import type { RunnerSnapshot } from '../jobs/snapshot.js';
+import { acceptedSettings, describeSetting, type LoadedWorkflows } from '../workflows/index.js';
+import type { CommandContext, SlashCommand } from './command.js';
+import { workflowsDefinition } from './definitions.js';
+
+// Discord refuses messages over 2000 characters.
+const MESSAGE_LIMIT = 2000;
+
+export const workflows: SlashCommand = {
+  definition: workflowsDefinition,
+  async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
+    const operator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true;
+    const text = describeWorkflows(services.workflows, operator ? services.jobs.snapshot() : undefined);
+    await interaction.reply({ content: fit(text), flags: MessageFlags.Ephemeral });
+  },
+};
+
+/** The `/workflows` text; with a snapshot, the operator's report too. */
+export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnapshot): string {
+  const lines: string[] = [];
+  for (const workflow of loaded.list()) {
+    const where = snapshot ? ` — runs on ${serversFor(snapshot, workflow.name)}` : '';
+    lines.push(`**${workflow.name}** (${workflow.kind})${where}: ${workflow.description}`);
+    lines.push(`  ${acceptedSettings(workflow).map(describeSetting).join('; ')}`);
+  }
+  if (lines.length === 0) lines.push('No workflow is loaded.');
+  if (snapshot) {
+    const disabled = loaded.report.filter((entry) => entry.status === 'disabled');
+    if (disabled.length > 0) lines.push('', '**Disabled**');
+    for (const entry of disabled) lines.push(`• ${entry.name} (${entry.file}): ${entry.reasons.join(' ')}`);
+  }
+  return lines.join('\n');
+}
+
+function serversFor(snapshot: RunnerSnapshot, name: string): string {
+  const servers = snapshot.servers.filter((server) => server.workflows.includes(name.toLowerCase()));
+  return servers.length > 0 ? servers.map((server) => server.name).join(', ') : 'no server right now';
+}
+
+function fit(text: string): string {
+  return text.length <= MESSAGE_LIMIT ? text : `${text.slice(0, MESSAGE_LIMIT - 30)}\n… (more in the bot's log)`;
+}
