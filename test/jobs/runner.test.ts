@@ -160,7 +160,7 @@ describe('JobRunner on one server', () => {
       .toBuffer();
     await writeFile(path, png);
     const job = await runner.enqueue({
-      ...quickRequest('member-1', { workflow: 'img2img' }),
+      ...quickRequest('member-1', { workflow: 'img2img', width: undefined, height: undefined }),
       inputImage: { path, filename: 'holiday.png' },
     });
     expect((await log.terminalOf(job.id)).type).toBe('succeeded');
