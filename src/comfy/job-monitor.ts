@@ -82,8 +82,14 @@ export class JobMonitor {
 
   /** Routes a text message to the job it is about. */
   onMessage(message: ComfyMessage): void {
-    if (message.type === 'status') return this.onQueueStatus(message.data.status?.exec_info.queue_remaining);
-    if (message.type === 'feature_flags') return void this.options.logger.debug(message.data, 'comfy feature flags');
+    if (message.type === 'status') {
+      this.onQueueStatus(message.data.status?.exec_info.queue_remaining);
+      return;
+    }
+    if (message.type === 'feature_flags') {
+      this.options.logger.debug(message.data, 'comfy feature flags');
+      return;
+    }
     const promptId = message.data.prompt_id ?? this.runningPromptId;
     this.trackRunning(message, promptId);
     const tracked = promptId === undefined ? undefined : this.jobs.get(promptId);

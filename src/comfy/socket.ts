@@ -85,11 +85,6 @@ export class ComfySocket {
     this.ws = undefined;
   }
 
-  /** Closes the current connection as a network failure would; the socket then reconnects. For tests and probes. */
-  drop(): void {
-    this.ws?.close();
-  }
-
   private connect(): void {
     const ws = new WebSocket(this.options.url, { dispatcher: this.options.agent });
     ws.binaryType = 'arraybuffer';
