@@ -8,6 +8,7 @@ import { bindSize, takesSize } from './bind-size.js';
 import type { ModelLists } from './object-info.js';
 import { type GenerationSettings, generationSettingsSchema, randomSeed, type SettingName } from './settings.js';
 import { type SettingSpec, type Workflow, type WorkflowSettingName } from './workflow.js';
+import { describeZodIssue } from './zod-sentences.js';
 
 /** The values a generation actually used, for the result card and the history. */
 export interface AppliedSettings {
@@ -49,13 +50,13 @@ type Value = string | number;
 
 /** Binds settings to a workflow: the graph to submit and the values applied, or every error at once. */
 export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, options: BindOptions = {}): BindResult {
-  const parsed = generationSettingsSchema.safeParse(settings);
+  const parsed = generationSettingsSchema.safeParse(settings, { reportInput: true });
   if (!parsed.success) {
     return {
       ok: false,
       errors: parsed.error.issues.map((issue) => ({
         setting: (issue.path[0] ?? 'prompt') as SettingName,
-        message: `${String(issue.path[0] ?? 'settings')}: ${issue.message}.`,
+        message: `${describeZodIssue(issue)}.`,
       })),
     };
   }

@@ -11,6 +11,11 @@ export function describeZodError(file: string, error: z.ZodError): string[] {
   return error.issues.map((issue) => `${file}: ${describeIssue(issue, [])}`);
 }
 
+/** One sentence for one issue, starting with the field: `count must be at most 4`. */
+export function describeZodIssue(issue: Issue): string {
+  return describeIssue(issue, []);
+}
+
 function describeIssue(issue: Issue, parentPath: readonly PropertyKey[]): string {
   const path = [...parentPath, ...issue.path];
   const field = path.length === 0 ? 'the file' : formatPath(path);

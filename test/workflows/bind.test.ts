@@ -229,7 +229,10 @@ describe('binding settings to a workflow', () => {
 
   it('checks malformed settings with the shared schema', () => {
     const result = bindWorkflow(shipped.txt2img, { prompt: 'x', count: 9, seed: -1 } as GenerationSettings);
-    expect(errorsOf(result).map(([setting]) => setting)).toEqual(['seed', 'count']);
+    expect(errorsOf(result)).toEqual([
+      ['seed', 'seed must be at least 0.'],
+      ['count', 'count must be at most 4.'],
+    ]);
   });
 
   it('refuses a checkpoint or LoRA the chosen server does not have', () => {
