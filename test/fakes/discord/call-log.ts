@@ -45,6 +45,8 @@ export type CallPredicate = (call: RecordedCall) => boolean;
 /** Keeps the calls in arrival order and lets tests wait for them. */
 export class CallLog {
   private readonly recorded: RecordedCall[] = [];
+  /** Calls by interaction token, so per-interaction helpers stay cheap when there are thousands of calls. */
+  private readonly byToken = new Map<string, RecordedCall[]>();
   private nextSeq = 1;
 
   constructor(private readonly signal: ChangeSignal) {}
@@ -55,9 +57,19 @@ export class CallLog {
   }
 
   add(call: RecordedCall): void {
-    this.recorded.push(call);
-    this.recorded.sort((a, b) => a.seq - b.seq);
+    insertInOrder(this.recorded, call);
+    const token = call.params.token;
+    if (token !== undefined) {
+      const list = this.byToken.get(token) ?? [];
+      insertInOrder(list, call);
+      this.byToken.set(token, list);
+    }
     this.signal.notify();
+  }
+
+  /** Calls made with an interaction token (callback and webhook routes), in arrival order. */
+  withToken(token: string): readonly RecordedCall[] {
+    return this.byToken.get(token) ?? [];
   }
 
   /** Every answered call so far, in arrival order. */
@@ -84,4 +96,11 @@ export class CallLog {
     if (this.recorded.length === 0) return '  (none)';
     return this.recorded.map((c) => `  #${c.seq} ${c.method} ${c.path} -> ${c.status}`).join('\n');
   }
+}
+
+/** Calls finish out of order; keep them in arrival order (usually this appends). */
+function insertInOrder(list: RecordedCall[], call: RecordedCall): void {
+  let index = list.length;
+  while (index > 0 && (list[index - 1]?.seq ?? 0) > call.seq) index -= 1;
+  list.splice(index, 0, call);
 }

@@ -54,9 +54,9 @@ export class InteractionHandle {
     return this.record.followupIds.flatMap((id) => this.state.messages.get(id) ?? []);
   }
 
-  /** Every REST call that used this interaction's id or token. */
-  get calls(): RecordedCall[] {
-    return this.callLog.all.filter((c) => c.params.token === this.token || c.params.interactionId === this.id);
+  /** Every REST call made with this interaction's token (its callback and webhook calls). */
+  get calls(): readonly RecordedCall[] {
+    return this.callLog.withToken(this.token);
   }
 
   /** PATCH calls that edited the original response, in order. */

@@ -96,6 +96,24 @@ describe('slash commands against the real discord.js client', () => {
     ).rejects.toThrow(/has no option "nope"/);
   });
 
+  it('keeps editReply working after a thread was started on the response, and answers withResponse', async () => {
+    const handled = nextInteraction(h.client, async (interaction) => {
+      if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');
+      const response = await interaction.deferReply({ withResponse: true });
+      const card = await interaction.editReply('card');
+      const thread = await card.startThread({ name: 'session' });
+      const edited = await interaction.editReply('card, edited');
+      return { responseId: response.resource?.message?.id, cardId: card.id, thread, edited };
+    });
+    const handle = await h.fake.sendSlashCommand({ user: h.fake.member, channel: h.fake.channel, name: 'imagine' });
+    const { responseId, cardId, thread, edited } = await handled;
+    expect(responseId).toBe(cardId);
+    expect(thread.id).toBe(cardId);
+    expect(edited.hasThread).toBe(true);
+    expect(edited.thread?.id).toBe(thread.id);
+    expect(handle.original).toMatchObject({ content: 'card, edited', threadId: thread.id });
+  });
+
   it('records followups and lets the bot fetch and delete its reply', async () => {
     const handled = nextInteraction(h.client, async (interaction) => {
       if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');

@@ -1,4 +1,13 @@
-import { DiscordAPIError, Events, GatewayIntentBits, type Client, type Message } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ChannelType,
+  DiscordAPIError,
+  StringSelectMenuBuilder,
+  Events,
+  GatewayIntentBits,
+  type Client,
+  type Message,
+} from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { createTestClient } from './test-client.js';
 import { useFakeDiscord } from './test-harness.js';
@@ -75,6 +84,50 @@ describe('messages and threads against the real discord.js client', () => {
     const received = nextMessage(h.client, (m) => m.channelId === thread.id);
     await h.fake.postMessage({ user: h.fake.member, channel: thread, content: 'in the thread' });
     expect((await received).content).toBe('in the thread');
+  });
+
+  it('carries direct messages both ways', async () => {
+    const dm = h.fake.openDm(h.fake.member);
+    const received = nextMessage(h.client, (m) => m.channelId === dm.id);
+    await h.fake.postMessage({ user: h.fake.member, channel: dm, content: 'hi bot' });
+    const message = await received;
+    expect(message.channel.type).toBe(ChannelType.DM);
+    expect(message.content).toBe('hi bot');
+    await message.author.send('hello member');
+    expect(h.fake.messagesIn(dm).map((m) => m.content)).toEqual(['hi bot', 'hello member']);
+  });
+
+  it('refuses bodies that break Discord limits with 50035 and empty messages with 50006', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    const tooLong = await channel.send('x'.repeat(2001)).catch((e: unknown) => e);
+    expect(tooLong).toMatchObject({ code: 50035, status: 400 });
+    expect((tooLong as DiscordAPIError).rawError).toMatchObject({
+      errors: { content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } },
+    });
+    await expect(channel.send({ content: '' })).rejects.toMatchObject({ code: 50006 });
+  });
+
+  it('delivers a select menu choice and checks it against the offered options', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    const menu = new StringSelectMenuBuilder()
+      .setCustomId('aspect')
+      .addOptions({ label: 'Square', value: '1:1' }, { label: 'Wide', value: '16:9' });
+    const sent = await channel.send({
+      content: 'pick',
+      components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(menu)],
+    });
+    const picked = new Promise<string[]>((resolve) =>
+      h.client.once(Events.InteractionCreate, (interaction) => {
+        if (!interaction.isStringSelectMenu()) return;
+        void interaction.deferUpdate().then(() => resolve(interaction.values));
+      }),
+    );
+    const handle = await h.fake.selectMenu(sent.id, 'aspect', ['16:9'], h.fake.member);
+    expect(await picked).toEqual(['16:9']);
+    expect((await handle.waitForCallback()).type).toBe(6);
+    expect(() => h.fake.selectMenu(sent.id, 'aspect', ['4:3'], h.fake.member)).toThrow(/does not offer 4:3/);
   });
 
   it('blanks message content for a client without the MessageContent intent unless it is mentioned', async () => {
