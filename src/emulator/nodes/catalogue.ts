@@ -1,7 +1,15 @@
 /**
  * The node classes the emulator knows, and their `/object_info` entries in ComfyUI's exact shape.
  */
-import { emptyImage, imageInvert, imageScale, imageScaleBy, imageUpscaleWithModel, loadImage } from './image-ops.js';
+import {
+  emptyImage,
+  imageBatchNode,
+  imageInvert,
+  imageScale,
+  imageScaleBy,
+  imageUpscaleWithModel,
+  loadImage,
+} from './image-ops.js';
 import { checkpointLoaderSimple, loraLoader, upscaleModelLoader } from './loaders.js';
 import {
   previewAny,
@@ -28,6 +36,7 @@ const ALL_NODES: readonly NodeClass[] = [
   imageScale,
   imageScaleBy,
   imageInvert,
+  imageBatchNode,
   emptyImage,
   loraLoader,
   upscaleModelLoader,

@@ -124,6 +124,26 @@ export const imageUpscaleWithModel: NodeClass = {
   },
 };
 
+/** ImageBatch ("Batch Images"): image2 is resized to image1's size when they differ, as ComfyUI does. */
+export const imageBatchNode: NodeClass = {
+  name: 'ImageBatch',
+  displayName: 'Batch Images',
+  description: '',
+  category: 'image',
+  pythonModule: 'nodes',
+  outputNode: false,
+  returnTypes: ['IMAGE'],
+  inputTypes: () => ({ required: { image1: ['IMAGE'], image2: ['IMAGE'] } }),
+  run: async (inputs) => {
+    const first = expectImage(inputs['image1']);
+    let second = expectImage(inputs['image2']);
+    if (second.width !== first.width || second.height !== first.height) {
+      second = await resizeBatch(second, first.width, first.height, 'bilinear', 'cover');
+    }
+    return { outputs: [imageBatch(first.width, first.height, [...first.frames, ...second.frames])] };
+  },
+};
+
 /** LoadImage ("Load Image"): the combo lists top-level files of input/, subfolders pass VALIDATE_INPUTS. */
 export const loadImage: NodeClass = {
   name: 'LoadImage',
