@@ -6,7 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REST } from 'discord.js';
 import { startComfycord, type Comfycord } from '../../src/app.js';
+import { deployCommands } from '../../src/commands/deploy.js';
+import { COMMAND_DEFINITIONS } from '../../src/commands/index.js';
 import { loadConfig } from '../../src/config.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -25,6 +28,11 @@ export interface RigOptions {
   readonly logger?: Logger;
   /** Reuse a data directory (a restart on the same SQLite file). */
   readonly dataDir?: string;
+  /**
+   * Register the registry's commands in the default guild first, as an operator does with `deploy-commands`, so the
+   * fake types every option from the real definitions (default true).
+   */
+  readonly deployCommands?: boolean;
 }
 
 export interface Rig {
@@ -45,6 +53,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'comfycord-e2e-'));
   const emulator = await startEmulator({ stepMs: 2, ...options.emulator });
   const discord = await startFakeDiscord(options.discord);
+  if (options.deployCommands !== false) await registerCommands(discord);
   const start = () =>
     startComfycord({
       config: loadConfig(
@@ -90,4 +99,10 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     },
   };
   return rig;
+}
+
+/** Registers every command of the registry in the fake's default guild, through `deployCommands`. */
+async function registerCommands(discord: FakeDiscord): Promise<void> {
+  const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
+  await deployCommands(rest, { applicationId: discord.applicationId, guildId: discord.guild.id }, COMMAND_DEFINITIONS);
 }

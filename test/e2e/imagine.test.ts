@@ -1,12 +1,33 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { refineHelp } from '../../src/sessions/index.js';
 import { startRig, type Rig } from './harness.js';
+import {
+  buttonId,
+  buttonLabels,
+  descriptionOf,
+  editContents,
+  emulatorOutput,
+  fieldsOf,
+  imagine,
+  nodeOfClass,
+  pngImage,
+  promptText,
+  waitForGraph,
+  waitForResult,
+  waitForUpload,
+} from './helpers.js';
 
 let rig: Rig;
 
 beforeAll(async () => {
-  rig = await startRig();
+  rig = await startRig({ logger: (await import('pino')).pino({ level: process.env.E2E_LOG ?? 'silent' }) });
+});
+
+afterEach(() => {
+  rig.emulator.faults.stepMs = 2;
+  rig.discord.assertNoUnhandledCalls();
 });
 
 afterAll(async () => {
@@ -14,24 +35,118 @@ afterAll(async () => {
 });
 
 describe('/imagine end to end', () => {
-  it('defers, shows the card, and posts the emulator’s image with its details and buttons', async () => {
-    const handle = await rig.discord.sendSlashCommand({
-      user: rig.discord.member,
-      channel: rig.discord.channel,
-      name: 'imagine',
-      options: { prompt: 'a red fox in the snow --seed 42 --ar 3:2' },
-    });
+  it('defers at once, shows progress, and posts the emulator’s image with its details, buttons and a thread', async () => {
+    // Slow enough for several progress edits at the rig's 50 ms card interval.
+    rig.emulator.faults.stepMs = 40;
+    const handle = await imagine(rig, { prompt: 'a red fox in the snow --seed 42 --steps 12' });
     const callback = await handle.waitForCallback();
     expect(callback.type).toBe(5);
-    const final = await handle.waitForOriginal((message) => message.attachments.length > 0, 15_000);
-    expect(final.content).toMatch(/^Done in/);
-    const received = rig.emulator.received.at(-1)!;
-    const upload = await rig.discord.waitFor((call) => call.method === 'PATCH' && call.files.length > 0);
-    const files = upload.files;
-    expect(files).toHaveLength(1);
-    const written = await readFile(path.join(rig.emulator.dataDir, 'output', 'comfycord', files[0]!.filename));
-    expect(Buffer.compare(files[0]!.data, written)).toBe(0);
-    expect(JSON.stringify(received.prompt)).toContain('a red fox in the snow');
-    rig.discord.assertNoUnhandledCalls();
+    expect(callback.at - handle.record.createdAt).toBeLessThan(3000);
+
+    const final = await waitForResult(handle);
+    const statuses = editContents(handle.edits);
+    expect(statuses.some((status) => /^(Queued, position \d+\.|Starting…)$/.test(status))).toBe(true);
+    expect(statuses.some((status) => /^Running: \d+% \(step \d+\/12, [\d.]+ s elapsed\)\.$/.test(status))).toBe(true);
+    expect(final.content).toMatch(/^Done in [\d.]+ s\.$/);
+
+    const upload = await waitForUpload(rig, handle);
+    expect(upload.files).toHaveLength(1);
+    const written = await emulatorOutput(rig, upload.files[0]!.filename);
+    expect(upload.files[0]!.data.equals(written)).toBe(true);
+    expect(final.attachments[0]!.data.equals(written)).toBe(true);
+
+    const graph = await waitForGraph(rig, 'a red fox in the snow');
+    expect(descriptionOf(final)).toBe('a red fox in the snow');
+    const latent = nodeOfClass(graph, 'EmptyLatentImage').inputs;
+    expect(fieldsOf(final)).toEqual({
+      Negative: promptText(graph, 'negative'),
+      Seed: '42',
+      Size: `${String(latent['width'])}×${String(latent['height'])}`,
+      Workflow: 'txt2img',
+      Time: expect.stringMatching(/^[\d.]+ s$/),
+    });
+    expect(buttonLabels(final)).toEqual(['Reroll', 'Vary', 'Edit', 'Delete', 'Upscale']);
+
+    const thread = await rig.discord.waitForThread((candidate) => candidate.id === final.threadId);
+    expect(thread.parentId).toBe(rig.discord.channel.id);
+    expect(thread.name).toBe('a red fox in the snow');
+    const help = await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+    expect(help.content).toBe(refineHelp('//'));
+    expect(help.content.split('\n')).toHaveLength(2);
+  });
+
+  it('carries the inline flags into the graph the server runs: seed, size for --ar, steps, cfg and --no', async () => {
+    const handle = await imagine(rig, {
+      prompt: 'a lighthouse at dusk --seed 1234 --ar 16:9 --steps 12 --cfg 5.5 --no fog, rain',
+    });
+    const final = await waitForResult(handle);
+    const graph = await waitForGraph(rig, 'a lighthouse at dusk');
+    const sampler = nodeOfClass(graph, 'KSampler').inputs;
+    expect(sampler).toMatchObject({ seed: 1234, steps: 12, cfg: 5.5 });
+    expect(promptText(graph, 'negative')).toBe('fog, rain');
+    const { width, height } = nodeOfClass(graph, 'EmptyLatentImage').inputs as { width: number; height: number };
+    expect(width / height).toBeCloseTo(16 / 9, 1);
+    expect(width % 8).toBe(0);
+    expect(height % 8).toBe(0);
+    expect(fieldsOf(final)).toMatchObject({ Seed: '1234', Size: `${width}×${height}`, Negative: 'fog, rain' });
+  });
+
+  it('makes four images in one batch when asked for four, and attaches all four', async () => {
+    const handle = await imagine(rig, { prompt: 'four little boats', count: 4 });
+    const final = await waitForResult(handle);
+    const graph = await waitForGraph(rig, 'four little boats');
+    expect(nodeOfClass(graph, 'EmptyLatentImage').inputs['batch_size']).toBe(4);
+    const upload = await waitForUpload(rig, handle);
+    expect(upload.files).toHaveLength(4);
+    for (const file of upload.files) expect(file.data.equals(await emulatorOutput(rig, file.filename))).toBe(true);
+    expect(final.attachments).toHaveLength(4);
+    expect(fieldsOf(final)['Images']).toBe('4');
+    expect(buttonLabels(final)).toEqual([
+      'Reroll',
+      'Vary',
+      'Edit',
+      'Delete',
+      'Upscale 1',
+      'Upscale 2',
+      'Upscale 3',
+      'Upscale 4',
+    ]);
+  });
+
+  it('runs image-to-image from an attached picture: the server’s LoadImage gets the member’s exact bytes', async () => {
+    const picture = await pngImage(96, 64);
+    const handle = await imagine(
+      rig,
+      { prompt: 'make it a watercolour' },
+      { attachments: { image: { name: 'sketch.png', data: picture } } },
+    );
+    const final = await waitForResult(handle);
+    const graph = await waitForGraph(rig, 'make it a watercolour');
+    const loaded = String(nodeOfClass(graph, 'LoadImage').inputs['image']);
+    expect(loaded).toMatch(/^comfycord\//);
+    const onServer = await readFile(path.join(rig.emulator.dataDir, 'input', loaded));
+    expect(onServer.equals(picture)).toBe(true);
+    expect(fieldsOf(final)['Workflow']).toBe('img2img');
+  });
+
+  it('rerolls from the Reroll button: a new card with the same prompt and a different seed', async () => {
+    const first = await imagine(rig, { prompt: 'a snail on a leaf --seed 7' });
+    const result = await waitForResult(first);
+    // As a member would: the card and its thread are there before anyone presses a button.
+    await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+    const reroll = await rig.discord.pressButton(result, buttonId(result, 'Reroll'), rig.discord.member);
+    expect((await reroll.waitForCallback()).type).toBe(5);
+    const card = await waitForResult(reroll);
+    expect(card.id).not.toBe(result.id);
+    expect(descriptionOf(card)).toBe('a snail on a leaf');
+    const [before, after] = [
+      await waitForGraph(rig, 'a snail on a leaf'),
+      await waitForGraph(rig, 'a snail on a leaf', 2),
+    ];
+    expect(nodeOfClass(before, 'KSampler').inputs['seed']).toBe(7);
+    const newSeed = nodeOfClass(after, 'KSampler').inputs['seed'];
+    expect(newSeed).not.toBe(7);
+    expect(fieldsOf(card)['Seed']).toBe(String(newSeed));
+    expect(promptText(after, 'positive')).toBe(promptText(before, 'positive'));
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * Small readers shared by the end-to-end tests: what the emulator received, what a card shows, and member actions
+ * that every test repeats.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { fetch } from 'undici';
+import type { FakeMessage, FakeUser, FileInput, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
+import type { OptionValue } from '../fakes/discord/index.js';
+import type { Rig } from './harness.js';
+
+/** A node of an API-format graph as the emulator received it. */
+export interface ReceivedNode {
+  readonly class_type: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/** A graph the emulator accepted, with its prompt id. */
+export interface ReceivedGraph {
+  readonly promptId: string;
+  readonly nodes: Record<string, ReceivedNode>;
+}
+
+/** `/imagine` as a member types it in the default channel (or another one). */
+export function imagine(
+  rig: Rig,
+  options: Record<string, OptionValue>,
+  more: { user?: FakeUser; channel?: string; attachments?: Record<string, FileInput> } = {},
+): Promise<InteractionHandle> {
+  return rig.discord.sendSlashCommand({
+    user: more.user ?? rig.discord.member,
+    channel: more.channel ?? rig.discord.channel.id,
+    name: 'imagine',
+    options,
+    ...(more.attachments ? { attachments: more.attachments } : {}),
+  });
+}
+
+/** Waits for the finished card (the original response once it carries files). */
+export function waitForResult(handle: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
+  return handle.waitForOriginal((message) => message.attachments.length > 0, timeoutMs);
+}
+
+/** Waits for the recorded PATCH that uploaded files to the original response (recorded once it was answered). */
+export function waitForUpload(rig: Rig, handle: InteractionHandle, timeoutMs = 20_000): Promise<RecordedCall> {
+  return rig.discord.waitFor(
+    (call) => call.method === 'PATCH' && call.params.token === handle.token && call.files.length > 0,
+    timeoutMs,
+  );
+}
+
+/** Waits for the original response to show a terminal sentence (failed or cancelled: no buttons left). */
+export function waitForEnd(handle: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
+  return handle.waitForOriginal((message) => message.components.length === 0 && message.content !== '', timeoutMs);
+}
+
+/** The graphs the emulator received that carry `text` as one of their input values, oldest first. */
+export function receivedGraphs(rig: Rig, text: string): ReceivedGraph[] {
+  return rig.emulator.received
+    .filter((entry) => JSON.stringify(entry.prompt).includes(JSON.stringify(text)))
+    .map((entry) => ({ promptId: entry.promptId, nodes: entry.prompt as Record<string, ReceivedNode> }));
+}
+
+/** Waits until the emulator has received the `nth` (1-based) graph carrying `text` as an input value. */
+export async function waitForGraph(rig: Rig, text: string, nth = 1, timeoutMs = 10_000): Promise<ReceivedGraph> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const graph = receivedGraphs(rig, text)[nth - 1];
+    if (graph) return graph;
+    if (Date.now() > deadline) throw new Error(`the emulator received no graph #${nth} with ${JSON.stringify(text)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The one node of a class in a graph. */
+export function nodeOfClass(graph: ReceivedGraph, classType: string): ReceivedNode {
+  const nodes = Object.values(graph.nodes).filter((node) => node.class_type === classType);
+  if (nodes.length !== 1) throw new Error(`expected one ${classType} node, found ${nodes.length}`);
+  return nodes[0]!;
+}
+
+/** The text of the CLIPTextEncode wired to the sampler's positive or negative input. */
+export function promptText(graph: ReceivedGraph, which: 'positive' | 'negative'): unknown {
+  const link = nodeOfClass(graph, 'KSampler').inputs[which] as [string, number];
+  return graph.nodes[link[0]]?.inputs['text'];
+}
+
+/** The embed fields of a card by name. */
+export function fieldsOf(message: FakeMessage): Record<string, string> {
+  const embed = message.embeds[0] as { fields?: { name: string; value: string }[] } | undefined;
+  return Object.fromEntries((embed?.fields ?? []).map((field) => [field.name, field.value]));
+}
+
+/** The embed's description (the prompt). */
+export function descriptionOf(message: FakeMessage): string | undefined {
+  return (message.embeds[0] as { description?: string } | undefined)?.description;
+}
+
+/** Every button label of a message, in order. */
+export function buttonLabels(message: FakeMessage): string[] {
+  return buttonsOf(message).map((button) => button.label);
+}
+
+/** The custom id of the button labelled `label`. */
+export function buttonId(message: FakeMessage, label: string): string {
+  const button = buttonsOf(message).find((candidate) => candidate.label === label);
+  if (!button) throw new Error(`no button "${label}" on message ${message.id}`);
+  return button.custom_id;
+}
+
+function buttonsOf(message: FakeMessage): { label: string; custom_id: string }[] {
+  const rows = message.components as { components?: { label: string; custom_id: string }[] }[];
+  return rows.flatMap((row) => row.components ?? []);
+}
+
+/** The content of each PATCH body of a set of calls (status edits), in order. */
+export function editContents(calls: readonly RecordedCall[]): string[] {
+  return calls.map((call) => (call.body as { content?: string } | null)?.content ?? '');
+}
+
+/** A file the emulator wrote under its output folder. */
+export function emulatorOutput(rig: Rig, filename: string): Promise<Buffer> {
+  return readFile(path.join(rig.emulator.dataDir, 'output', 'comfycord', filename));
+}
+
+/** A prompt's entry in the emulator's /history, as the bot's client would read it. */
+export async function emulatorHistory(rig: Rig, promptId: string): Promise<Record<string, unknown> | undefined> {
+  const response = await fetch(`${rig.emulator.url}/history/${promptId}`);
+  const body = (await response.json()) as Record<string, Record<string, unknown>>;
+  return body[promptId];
+}
+
+/** A small real PNG (a gradient, so every image differs by its size). */
+export function pngImage(width: number, height: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let index = 0; index < pixels.length; index += 1) pixels[index] = (index * 7) % 256;
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
