@@ -86,8 +86,18 @@ export function collectWorkflows(
   return {
     get: (name) => byName.get(name.toLowerCase()),
     list: () => workflows,
-    report,
+    report: report.map((entry) => withFallbackNote(entry, byName)),
   };
+}
+
+// A fallback that names no ready workflow would leave members with nothing where the workflow cannot run.
+function withFallbackNote(entry: WorkflowLoadReport, byName: ReadonlyMap<string, Workflow>): WorkflowLoadReport {
+  const workflow = entry.status === 'ready' ? byName.get(entry.name.toLowerCase()) : undefined;
+  const fallback = workflow?.fallback;
+  const other = fallback !== undefined && fallback.toLowerCase() !== entry.name.toLowerCase();
+  if (fallback === undefined || (other && byName.has(fallback.toLowerCase()))) return entry;
+  const note = `${entry.file}: its fallback "${fallback}" is not another ready workflow, so it has none.`;
+  return { ...entry, notes: [...entry.notes, note] };
 }
 
 function logReport(report: readonly WorkflowLoadReport[], logger: Logger): void {

@@ -113,4 +113,18 @@ describe('loading a workflows directory', () => {
     expect(lines()).toEqual([expect.objectContaining({ level: 50, msg: 'no workflow is ready' })]);
     await expect(loadWorkflows(path.join(dir, 'missing'), logger)).rejects.toThrow(/ENOENT/);
   });
+
+  it('notes a fallback that names no other ready workflow', async () => {
+    await put('fancy.json', defaultGraph());
+    await put('fancy.manifest.json', { fallback: 'plain' });
+    await put('loop.json', defaultGraph());
+    await put('loop.manifest.json', { fallback: 'LOOP' });
+    const loaded = await loadWorkflows(dir, capturingLogger().logger);
+    expect(loaded.report.map((entry) => entry.notes)).toEqual([
+      ['fancy.json: its fallback "plain" is not another ready workflow, so it has none.'],
+      ['loop.json: its fallback "LOOP" is not another ready workflow, so it has none.'],
+    ]);
+    await put('plain.json', defaultGraph());
+    expect((await loadWorkflows(dir, capturingLogger().logger)).report[0]?.notes).toEqual([]);
+  });
 });
