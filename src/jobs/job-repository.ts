@@ -3,10 +3,14 @@
  * in the `open-jobs` index, which is what `resume()` reads after a restart. Delivered jobs are kept for a while
  * (buttons on old cards look them up) and then expire.
  */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Collection, Index, Store } from '../store/store.js';
 import { jobRecordSchema, type JobRecord } from './model.js';
 
 const OPEN_KEY = 'all';
+
+const runnerStateSchema = z.object({ clientId: z.string().min(1) });
 
 /** How long a delivered job stays readable (Reroll, Vary and Upscale buttons read its settings). */
 export const DELIVERED_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -15,10 +19,18 @@ export const DELIVERED_JOB_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 export class JobRepository {
   readonly #records: Collection<JobRecord>;
   readonly #open: Index;
+  readonly #state: Collection<z.infer<typeof runnerStateSchema>>;
 
   constructor(store: Store) {
     this.#records = store.collection('jobs', jobRecordSchema, { version: 1 });
     this.#open = store.index('open-jobs');
+    this.#state = store.collection('runner-state', runnerStateSchema, { version: 1 });
+  }
+
+  /** The bot's ComfyUI client id: created once, then the same after every restart. */
+  async clientId(): Promise<string> {
+    const state = await this.#state.update('runner', (current) => current ?? { clientId: `comfycord-${randomUUID()}` });
+    return state?.clientId ?? `comfycord-${randomUUID()}`;
   }
 
   /** Writes a new job and lists it as open. */

@@ -18,13 +18,14 @@ export interface RefetchOptions {
 
 const DEFAULT_REFETCH: RefetchOptions = { tries: 4, delayMs: 1_000 };
 
-/** The event a finished job should have delivered. */
+/** The event a finished job should have delivered; undefined when `signal` aborted the refetch (bot stopping). */
 export async function rebuildTerminalEvent(
   job: JobRecord,
   clientOf: (server: string) => ComfyServer | undefined,
   logger: Logger,
+  signal: AbortSignal,
   options: RefetchOptions = DEFAULT_REFETCH,
-): Promise<TerminalJobEvent> {
+): Promise<TerminalJobEvent | undefined> {
   if (job.state === 'cancelled') return { type: 'cancelled' };
   if (job.state === 'failed') {
     const identifier = job.failure?.identifier ?? 'job-failed';
@@ -40,8 +41,10 @@ export async function rebuildTerminalEvent(
       const files = await downloadOutputs(client, job.outputs);
       return { type: 'succeeded', files, applied: job.applied, durationMs };
     } catch (error) {
+      if (signal.aborted) return undefined;
       if (attempt < options.tries && client !== undefined) {
-        await sleep(options.delayMs * attempt);
+        const slept = await sleep(options.delayMs * attempt, true, { signal }).catch(() => false);
+        if (!slept) return undefined;
         continue;
       }
       logger.warn({ err: error, jobId: job.id }, 'could not fetch the result of a finished job again');

@@ -77,6 +77,10 @@ export class JobRunner {
   readonly #creating = new Map<string, number>();
   /** The last position announced for each waiting job. */
   readonly #positions = new Map<string, number>();
+  /** Work that ends in a delivery (finishing and redelivering jobs): `stop()` waits for it. */
+  readonly #settling = new Set<Promise<void>>();
+  /** Aborted by `stop()`: redeliveries waiting for a server give up (the next start tries again). */
+  readonly #stopping = new AbortController();
   #sequence = 0;
   #phase: Phase = 'new';
 
@@ -97,7 +101,8 @@ export class JobRunner {
       servers: options.servers,
       connect:
         options.connect ??
-        ((server) => new ComfyClient({ name: server.name, baseUrl: server.url, logger, stallTimeoutMs })),
+        ((server, clientId) =>
+          new ComfyClient({ name: server.name, baseUrl: server.url, clientId, logger, stallTimeoutMs })),
       workflows: options.workflows,
       promptsPerServer: options.promptsPerServer ?? 2,
       logger: this.#logger,
@@ -120,12 +125,13 @@ export class JobRunner {
   async resume(): Promise<void> {
     if (this.#phase !== 'new') throw new Error('JobRunner.resume() may be called once, before stop()');
     const open = await this.#repository.listOpen();
+    const clientId = await this.#repository.clientId();
     this.#phase = 'running';
     this.#sequence = Math.max(0, ...open.map((job) => job.sequence + 1));
-    this.#pool.start();
+    this.#pool.start(clientId);
     for (const job of open) {
       this.#book.adopt(job);
-      if (isTerminal(job.state)) void this.#redeliver(job);
+      if (isTerminal(job.state)) this.#settle(this.#redeliver(job));
       else if (job.state === 'waiting') this.#queue.push({ id: job.id, memberId: job.memberId });
       else this.#followAfterRestart(job);
     }
@@ -174,6 +180,9 @@ export class JobRunner {
 
   /** Cancels a job of `memberId`: a waiting one leaves the queue, one on a server is interrupted or dequeued there. */
   async cancel(jobId: string, memberId: string): Promise<void> {
+    if (this.#phase !== 'running') {
+      throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
+    }
     const job = this.#book.get(jobId) ?? (await this.#repository.get(jobId));
     if (job === undefined) throw new UserFacingError('job-unknown', 'That job no longer exists.');
     if (job.memberId !== memberId) {
@@ -230,9 +239,11 @@ export class JobRunner {
   async stop(): Promise<void> {
     if (this.#phase === 'stopped') return;
     this.#phase = 'stopped';
+    this.#stopping.abort();
     for (const attempt of this.#attempts.values()) attempt.abandon();
     this.#delivery.stop();
     await this.#pool.stop();
+    while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     await this.#delivery.idle();
     await this.#book.idle();
     this.#logger.info('job runner stopped');
@@ -291,7 +302,7 @@ export class JobRunner {
   /** Hands waiting jobs, in fair order, to free servers that can run them. */
   #pump(): void {
     if (this.#phase !== 'running') return;
-    for (const item of this.#queue.ordered()) {
+    for (const item of this.#pool.hasFreeSlot() ? this.#queue.ordered() : []) {
       const server = this.#pool.choose((name) => this.#canRunOn(item.id, name));
       if (server === undefined) continue;
       this.#queue.take(item.id);
@@ -506,19 +517,29 @@ export class JobRunner {
     this.#queue.remove(jobId);
     const saved = this.#book.save(jobId, { ...change, finishedAt: Date.now() });
     this.#pump();
-    void saved
+    const settled = saved
       .then(() => this.#delivery.deliver(jobId, event))
       .catch((error: unknown) => {
         // Not persisted as finished: the next start finds the job unfinished and settles it again.
         this.#logger.error({ err: error, jobId }, 'saving a finished job failed');
       })
       .finally(() => this.#finished.delete(jobId));
+    this.#settle(settled);
+  }
+
+  /** Tracks work that ends in a delivery, so `stop()` can wait for it. */
+  #settle(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.#logger.error({ err: error }, 'settling a job failed'));
+    this.#settling.add(tracked);
+    void tracked.finally(() => this.#settling.delete(tracked));
   }
 
   /** Delivers again a job that ended before a restart but whose delivery was not confirmed. */
   async #redeliver(job: JobRecord): Promise<void> {
     this.#finished.add(job.id);
-    const event = await rebuildTerminalEvent(job, (name) => this.#pool.client(name), this.#logger);
+    const clientOf = (name: string) => this.#pool.client(name);
+    const event = await rebuildTerminalEvent(job, clientOf, this.#logger, this.#stopping.signal);
+    if (event === undefined) return this.#book.forget(job.id);
     if (event.type === 'failed' && job.state === 'succeeded') {
       const failure = { identifier: event.error.identifier, message: event.error.userMessage };
       await this.#book.save(job.id, { state: 'failed', failure }).catch(() => undefined);

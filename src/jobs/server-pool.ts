@@ -9,13 +9,16 @@ import type { ComfyServer } from '../comfy/index.js';
 import type { ComfyServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { assessServer, type ServerCapabilities, type WorkflowSource } from './server-capabilities.js';
-import { chooseServer, smoothDuration, type ServerLoad } from './server-choice.js';
+import { chooseServer, hasFreeSlot, smoothDuration, type ServerLoad } from './server-choice.js';
 
 /** up: checked and usable; down: failing checks; unknown: not checked yet. */
 export type ServerHealth = 'up' | 'down' | 'unknown';
 
-/** Creates the client of one server (a `ComfyClient` in production). */
-export type ConnectServer = (server: ComfyServerConfig) => ComfyServer;
+/**
+ * Creates the client of one server (a `ComfyClient` in production). `clientId` is the bot's WebSocket client id,
+ * the same across restarts, so prompts submitted before a restart keep sending their events to the bot.
+ */
+export type ConnectServer = (server: ComfyServerConfig, clientId: string) => ComfyServer;
 
 /** How the pool is set up. */
 export interface ServerPoolOptions {
@@ -49,7 +52,8 @@ export interface ServerStatus {
 
 interface PoolServer {
   readonly config: ComfyServerConfig;
-  client: ComfyServer;
+  /** Created by `start`, replaced when the server goes down. */
+  client: ComfyServer | undefined;
   health: ServerHealth;
   readonly jobs: Set<string>;
   averageDurationMs: number | undefined;
@@ -66,13 +70,14 @@ export class ServerPool {
   readonly #servers = new Map<string, PoolServer>();
   readonly #options: ServerPoolOptions;
   #running = false;
+  #clientId = '';
 
   constructor(options: ServerPoolOptions) {
     this.#options = options;
     for (const config of options.servers) {
       this.#servers.set(config.name, {
         config,
-        client: options.connect(config),
+        client: undefined,
         health: 'unknown',
         jobs: new Set(),
         averageDurationMs: undefined,
@@ -86,11 +91,15 @@ export class ServerPool {
     }
   }
 
-  /** Starts checking every server now. */
-  start(): void {
+  /** Connects to every server as `clientId` and starts checking them. */
+  start(clientId: string): void {
     if (this.#running) return;
     this.#running = true;
-    for (const server of this.#servers.values()) this.#schedule(server, 0);
+    this.#clientId = clientId;
+    for (const server of this.#servers.values()) {
+      server.client = this.#options.connect(server.config, clientId);
+      this.#schedule(server, 0);
+    }
   }
 
   /** Stops the checks and closes every client (prompts keep running on their servers). */
@@ -98,12 +107,12 @@ export class ServerPool {
     this.#running = false;
     const closing = [...this.#servers.values()].map((server) => {
       clearTimeout(server.timer);
-      return server.client.close();
+      return server.client?.close();
     });
     await Promise.allSettled(closing);
   }
 
-  /** The current client of a server. */
+  /** The current client of a server (once started). */
   client(name: string): ComfyServer | undefined {
     return this.#servers.get(name)?.client;
   }
@@ -121,6 +130,11 @@ export class ServerPool {
   /** True when every server has been checked at least once (so "no server can run it" is a fact). */
   get allAssessed(): boolean {
     return [...this.#servers.values()].every((server) => server.capabilities !== undefined);
+  }
+
+  /** True when some server that is up has a free slot. */
+  hasFreeSlot(): boolean {
+    return this.#loads().some(hasFreeSlot);
   }
 
   /** The best free server among those `canRun` accepts. */
@@ -190,6 +204,7 @@ export class ServerPool {
     if (server.checking) return;
     server.checking = true;
     const client = server.client;
+    if (client === undefined) return;
     try {
       await client.systemStats();
       if (server.health !== 'up') {
@@ -233,8 +248,8 @@ export class ServerPool {
     // Tell the runner first (it abandons the jobs on this client), then replace the client.
     this.#options.onDown(server.config.name, error);
     const old = server.client;
-    server.client = this.#options.connect(server.config);
-    void old.close().catch((closeError: unknown) => {
+    server.client = this.#options.connect(server.config, this.#clientId);
+    void old?.close().catch((closeError: unknown) => {
       this.#options.logger.debug({ err: closeError }, 'closing the client of a down server failed');
     });
   }

@@ -60,6 +60,25 @@ describe('JobRunner across a restart', () => {
     }
   });
 
+  it('follows a job still running on its server after a restart, progress included', async () => {
+    const [emulator] = await harness.startEmulators(40);
+    const url = await harness.storeUrl();
+    const first = await harness.started([emulator!], {}, url);
+    const job = await first.runner.enqueue(quickRequest('member-1', { steps: 40 }));
+    await first.log.until(() => first.log.of(job.id).some((event) => event.type === 'progress'), 'progress');
+    await first.runner.stop();
+    await first.store.close();
+
+    const second = await harness.started([emulator!], {}, url);
+    const terminal = await second.log.terminalOf(job.id);
+    expect(terminal.type).toBe('succeeded');
+    expect(second.log.of(job.id).some((event) => event.type === 'progress')).toBe(true);
+    expect(first.log.terminals(job.id)).toHaveLength(0);
+    // Followed, not submitted again.
+    expect(emulator!.received.filter((prompt) => prompt.promptId === job.promptId)).toHaveLength(1);
+    expect(emulator!.received).toHaveLength(1);
+  });
+
   it('queues jobs that were waiting again, in their order', async () => {
     const [emulator] = await harness.startEmulators(5);
     emulator!.faults.refuseConnections(true);
