@@ -3,9 +3,12 @@
  * handed to the ones that need it. `src/index.ts` calls it for `npm start`; the end-to-end tests and `npm run demo`
  * call it too, pointed at the ComfyUI emulator and the fake Discord, so they run exactly what production runs.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Events, type Client } from 'discord.js';
+import { Events, RESTEvents, Status, type Client } from 'discord.js';
+import { z } from 'zod';
+import { ComfyClient } from './comfy/index.js';
 import { COMMANDS } from './commands/index.js';
 import type { Config } from './config.js';
 import { componentHandlers } from './discord/buttons.js';
@@ -16,6 +19,8 @@ import { createRefineHandler } from './discord/refine-handler.js';
 import { createInteractionRouter } from './discord/router.js';
 import type { BotServices } from './discord/services.js';
 import { SessionOpener } from './discord/session-opener.js';
+import { createMetrics } from './health/metrics.js';
+import { startHealthServer } from './health/server.js';
 import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions } from './sessions/index.js';
@@ -27,6 +32,8 @@ export interface Comfycord {
   readonly client: Client;
   readonly runner: JobRunner;
   readonly services: BotServices;
+  /** The health and metrics endpoint, when HTTP_PORT is set. */
+  readonly healthUrl: string | undefined;
   /** Stops taking jobs, persists, closes sockets and the store; the next start resumes. */
   stop(): Promise<void>;
 }
@@ -49,9 +56,20 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
 
   const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
   const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
+  // ComfyUI sends a prompt's events only to the client id that submitted it: keep one id across restarts, so jobs
+  // resumed after a restart still get their progress and previews instead of being polled.
+  const instanceId = await loadInstanceId(store);
   const runner = new JobRunner({
     store,
     servers: config.comfy.servers,
+    connect: (server) =>
+      new ComfyClient({
+        name: server.name,
+        baseUrl: server.url,
+        clientId: `comfycord-${instanceId}-${server.name}`,
+        logger: logger.child({ module: 'comfy', server: server.name }),
+        stallTimeoutMs: config.comfy.stallTimeoutMs,
+      }),
     workflows,
     defaultWorkflow: config.workflows.defaultWorkflow,
     promptsPerServer: config.comfy.promptsPerServer,
@@ -79,6 +97,8 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   client.on(Events.MessageCreate, (message) => void refine(message));
   client.on(Events.Error, (error) => discordLogger.error({ err: error }, 'discord client error'));
 
+  const health = config.http.port === undefined ? undefined : await startHealth(config, client, runner, store, logger);
+
   await login(client, config.discord.token ?? '');
   discordLogger.info({ user: client.user?.tag }, 'connected to Discord');
   await runner.resume();
@@ -87,8 +107,55 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     client,
     runner,
     services,
-    stop: () => stopAll(client, runner, store, logger),
+    healthUrl: health?.url,
+    stop: async () => {
+      await stopAll(client, runner, store, logger);
+      await health?.close();
+    },
   };
+}
+
+async function startHealth(config: Config, client: Client, runner: JobRunner, store: Store, logger: Logger) {
+  const metrics = createMetrics(() => runner.snapshot());
+  runner.onEvent(metrics.onJobEvent);
+  client.rest.on(RESTEvents.Response, (request, response) =>
+    metrics.onDiscordResponse(request.method, response.status),
+  );
+  const probe = store.collection('health', z.object({ at: z.number() }), { version: 1 });
+  return startHealthServer({
+    host: config.http.host,
+    port: config.http.port ?? 0,
+    metrics,
+    logger: logger.child({ module: 'health' }),
+    checks: {
+      gateway: async () =>
+        client.ws.status === Status.Ready
+          ? { ok: true }
+          : { ok: false, reason: 'not connected to the Discord gateway' },
+      store: async () => {
+        await probe.set('probe', { at: Date.now() }, 60_000);
+        return (await probe.get('probe'))
+          ? { ok: true }
+          : { ok: false, reason: 'the store did not return what was written' };
+      },
+      comfyui: async () => {
+        const servers = runner.snapshot().servers;
+        const down = servers.filter((server) => server.health !== 'up').map((server) => server.name);
+        return down.length < servers.length
+          ? { ok: true }
+          : { ok: false, reason: `no ComfyUI server is up (${down.join(', ')})` };
+      },
+    },
+  });
+}
+
+async function loadInstanceId(store: Store): Promise<string> {
+  const instance = store.collection('instance', z.object({ id: z.string() }), { version: 1 });
+  const existing = await instance.get('id');
+  if (existing) return existing.id;
+  const id = randomBytes(6).toString('hex');
+  await instance.set('id', { id });
+  return id;
 }
 
 async function login(client: Client, token: string): Promise<void> {

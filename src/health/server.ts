@@ -1,0 +1,77 @@
+/**
+ * The operators' HTTP endpoint: `/healthz` (200 when the gateway is connected, the store answers and at least one
+ * ComfyUI server is up; 503 with the reasons otherwise) and `/metrics` for Prometheus. Off unless HTTP_PORT is set;
+ * binds to HTTP_HOST (127.0.0.1 by default), since metrics name members by id.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logger.js';
+import type { Metrics } from './metrics.js';
+
+/** One check of `/healthz`: ok, or the reason it is not. */
+export type HealthCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+export interface HealthServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly checks: Readonly<Record<string, HealthCheck>>;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export interface HealthServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the endpoint; resolves once it listens. */
+export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const server: Server = createServer((request, response) => {
+    const route = (request.url ?? '/').split('?')[0];
+    const answer =
+      request.method !== 'GET'
+        ? Promise.resolve({ status: 405, type: 'text/plain', body: 'Method Not Allowed\n' })
+        : route === '/healthz'
+          ? health(options.checks)
+          : route === '/metrics'
+            ? options.metrics.registry
+                .metrics()
+                .then((body) => ({ status: 200, type: options.metrics.registry.contentType, body }))
+            : Promise.resolve({ status: 404, type: 'text/plain', body: 'Not Found\n' });
+    answer
+      .then(({ status, type, body }) => {
+        response.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
+      })
+      .catch((error: unknown) => {
+        options.logger.error({ err: error, route }, 'health endpoint failed');
+        response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Server Error\n');
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  options.logger.info({ url: `http://${host}:${port}` }, 'health and metrics endpoint listening');
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function health(checks: Readonly<Record<string, HealthCheck>>) {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      const result = await check().catch((error: unknown) => ({ ok: false as const, reason: String(error) }));
+      return [name, result.ok ? 'ok' : result.reason] as const;
+    }),
+  );
+  const healthy = results.every(([, state]) => state === 'ok');
+  const body = JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', checks: Object.fromEntries(results) }, null, 2);
+  return { status: healthy ? 200 : 503, type: 'application/json', body: `${body}\n` };
+}
