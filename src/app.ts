@@ -3,12 +3,10 @@
  * handed to the ones that need it. `src/index.ts` calls it for `npm start`; the end-to-end tests and `npm run demo`
  * call it too, pointed at the ComfyUI emulator and the fake Discord, so they run exactly what production runs.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Events, RESTEvents, Status, type Client } from 'discord.js';
 import { z } from 'zod';
-import { ComfyClient } from './comfy/index.js';
 import { COMMANDS } from './commands/index.js';
 import type { Config } from './config.js';
 import { componentHandlers } from './discord/buttons.js';
@@ -56,20 +54,9 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
 
   const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
   const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
-  // ComfyUI sends a prompt's events only to the client id that submitted it: keep one id across restarts, so jobs
-  // resumed after a restart still get their progress and previews instead of being polled.
-  const instanceId = await loadInstanceId(store);
   const runner = new JobRunner({
     store,
     servers: config.comfy.servers,
-    connect: (server) =>
-      new ComfyClient({
-        name: server.name,
-        baseUrl: server.url,
-        clientId: `comfycord-${instanceId}-${server.name}`,
-        logger: logger.child({ module: 'comfy', server: server.name }),
-        stallTimeoutMs: config.comfy.stallTimeoutMs,
-      }),
     workflows,
     defaultWorkflow: config.workflows.defaultWorkflow,
     promptsPerServer: config.comfy.promptsPerServer,
@@ -147,15 +134,6 @@ async function startHealth(config: Config, client: Client, runner: JobRunner, st
       },
     },
   });
-}
-
-async function loadInstanceId(store: Store): Promise<string> {
-  const instance = store.collection('instance', z.object({ id: z.string() }), { version: 1 });
-  const existing = await instance.get('id');
-  if (existing) return existing.id;
-  const id = randomBytes(6).toString('hex');
-  await instance.set('id', { id });
-  return id;
 }
 
 async function login(client: Client, token: string): Promise<void> {
