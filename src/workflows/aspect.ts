@@ -9,6 +9,7 @@ export interface Resolution {
   readonly multiple: number;
 }
 
+/** A width and height in pixels. */
 export interface Size {
   readonly width: number;
   readonly height: number;

@@ -8,6 +8,7 @@ import type { SettingSpec, Workflow } from './workflow.js';
 
 type SizeError = { ok: false; setting: 'aspect' | 'width' | 'height'; message: string };
 
+/** The size to use, or why the member's size cannot be used. */
 export type SizeResult = { ok: true; width: number; height: number; aspect: string } | SizeError;
 
 /** Whether a workflow takes a width and a height together, so aspect ratios and snapping apply. */

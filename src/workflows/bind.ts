@@ -33,10 +33,12 @@ export interface BindError {
   readonly message: string;
 }
 
+/** The graph to submit and the values used, or every setting that cannot be used as given. */
 export type BindResult =
   | { readonly ok: true; readonly graph: ApiGraph; readonly applied: AppliedSettings }
   | { readonly ok: false; readonly errors: readonly BindError[] };
 
+/** What binding may need besides the workflow and the settings. */
 export interface BindOptions {
   /** The random source for fresh seeds (tests pass a fixed one). */
   readonly random?: () => number;

@@ -20,6 +20,7 @@ export interface WorkflowSource {
   readonly manifestText?: string;
 }
 
+/** A workflow ready to use, or the reasons it is disabled. */
 export type BuildResult =
   | { readonly ok: true; readonly workflow: Workflow }
   | { readonly ok: false; readonly name: string; readonly reasons: readonly string[] };
