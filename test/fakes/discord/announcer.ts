@@ -58,9 +58,9 @@ export class Announcer {
     this.gateway.dispatch(event, guildId, (session) => (session.has(intent) ? data : null));
   }
 
-  /** INTERACTION_CREATE goes to every session, whatever its intents. */
-  interactionCreate(payload: Record<string, unknown>, guildId: string | null): void {
-    this.gateway.dispatch('INTERACTION_CREATE', guildId, () => payload);
+  /** INTERACTION_CREATE goes to every session, whatever its intents; returns how many connected ones got it. */
+  interactionCreate(payload: Record<string, unknown>, guildId: string | null): number {
+    return this.gateway.dispatch('INTERACTION_CREATE', guildId, () => payload);
   }
 
   private message(event: string, message: FakeMessage): void {

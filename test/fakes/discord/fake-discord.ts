@@ -15,14 +15,14 @@ import { ChangeSignal } from './change-signal.js';
 import { CommandRegistry } from './command-registry.js';
 import type { FakeApplication, FakeContext } from './context.js';
 import { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
-import { FakeGateway } from './gateway.js';
-import { allowedPrivilegedBits, type PrivilegedIntentSettings } from './gateway-protocol.js';
+import { FakeGateway, type GatewayWorld } from './gateway.js';
+import { allowedPrivilegedBits, shardOf, type PrivilegedIntentSettings } from './gateway-protocol.js';
 import { createHttpServer, type DownloadRecord } from './http-server.js';
 import type { InteractionHandle } from './interaction-handle.js';
 import { InteractionRegistry, type InteractionRecord } from './interaction-registry.js';
 import { MemberActions } from './member-actions.js';
 import type { FakeChannel, FakeGuild, FakeMessage, FakeRole, FakeUser } from './model.js';
-import { permissionBits, type PermissionName } from './permissions.js';
+import type { PermissionName } from './permissions.js';
 import { Router } from './router.js';
 import { registerInteractionRoutes } from './routes/interaction-routes.js';
 import { registerMessageRoutes } from './routes/message-routes.js';
@@ -30,7 +30,7 @@ import { registerMetaRoutes } from './routes/meta-routes.js';
 import { registerThreadRoutes } from './routes/thread-routes.js';
 import { serializeMessage, serializeUser } from './serialize.js';
 import { FakeState } from './state.js';
-import { createGuild, createTextChannel, createUser, guildCreatePayload } from './world.js';
+import { createUser, guildCreatePayload, seedDefaultWorld } from './world.js';
 import { WorldBuilder } from './world-builder.js';
 
 /** Settings of a fake Discord; every one has a default. */
@@ -102,35 +102,20 @@ export class FakeDiscord extends WorldBuilder {
       ackDeadlineMs: options.ackDeadlineMs ?? DEFAULTS.ackDeadlineMs,
       tokenLifetimeMs: options.interactionTokenLifetimeMs ?? DEFAULTS.interactionTokenLifetimeMs,
     });
-    this.gateway = new FakeGateway(
-      {
-        isValidToken: (token) => token === this.token,
-        allowedPrivilegedIntents: () => this.privileged,
-        readyData: (shard) => ({
-          user: serializeUser(this.botUser),
-          application: { id: this.application.id, flags: this.application.flags },
-          guildIds: [...state.guilds.keys()].filter(
-            (id) => (BigInt(id) >> 22n) % BigInt(shard[1]) === BigInt(shard[0]),
-          ),
-        }),
-        guildCreate: (guildId) => guildCreatePayload(state, state.guild(guildId), this.botUser.id),
-      },
-      { heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs, logger, signal },
-    );
+    this.gateway = new FakeGateway(this.gatewayWorld(state), {
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+      logger,
+      signal,
+    });
     const ctx = this.buildContext(state, signal);
     this.attach(ctx);
     this.members = new MemberActions(ctx, this.callLog, signal);
-    this.owner = createUser(state, { username: 'owner' });
-    const world = createGuild(state, {
-      owner: this.owner,
-      bot: this.botUser,
-      ...(options.botPermissions ? { botPermissions: permissionBits(options.botPermissions) } : {}),
-      ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}),
-    });
+    const world = seedDefaultWorld(state, this.botUser, options);
+    this.owner = world.owner;
     this.guild = world.guild;
     this.botRole = world.botRole;
-    this.channel = createTextChannel(state, this.guild, { name: 'general' });
-    this.member = this.createUser({ username: 'alice' }, this.guild);
+    this.channel = world.channel;
+    this.member = world.member;
     this.server = createHttpServer({
       router: this.buildRouter(ctx),
       calls: this.callLog,
@@ -273,6 +258,19 @@ export class FakeDiscord extends WorldBuilder {
   /** The API JSON of a message in its current state (what GET would return). */
   apiMessage(ref: FakeMessage | string) {
     return serializeMessage(this.state, this.state.message(ref));
+  }
+
+  private gatewayWorld(state: FakeState): GatewayWorld {
+    return {
+      isValidToken: (token) => token === this.token,
+      allowedPrivilegedIntents: () => this.privileged,
+      readyData: (shard) => ({
+        user: serializeUser(this.botUser),
+        application: { id: this.application.id, flags: this.application.flags },
+        guildIds: [...state.guilds.keys()].filter((id) => shardOf(id, shard[1]) === shard[0]),
+      }),
+      guildCreate: (guildId) => guildCreatePayload(state, state.guild(guildId), this.botUser.id),
+    };
   }
 
   private buildContext(state: FakeState, signal: ChangeSignal): FakeContext {

@@ -60,8 +60,29 @@ describe('the Gateway with the real discord.js client', () => {
   });
 });
 
-describe('Gateway login failures', () => {
+describe('Gateway connections each test makes itself', () => {
   const h = useFakeDiscord({ login: false });
+
+  it('sends active threads in GUILD_CREATE so messages in them arrive after login', async () => {
+    const thread = h.fake.createThread(h.fake.channel, 'old session', h.fake.member);
+    const client = await createTestClient(h.fake);
+    try {
+      expect(client.channels.cache.get(thread.id)?.isThread()).toBe(true);
+      const received = new Promise<string>((resolve) =>
+        client.once(Events.MessageCreate, (message) => resolve(message.channelId)),
+      );
+      await h.fake.postMessage({ user: h.fake.member, channel: thread, content: 'again' });
+      expect(await received).toBe(thread.id);
+    } finally {
+      await client.destroy();
+    }
+  });
+
+  it('tells a test when no bot was connected to receive an interaction', async () => {
+    const handle = await h.fake.sendSlashCommand({ user: h.fake.member, channel: h.fake.channel, name: 'imagine' });
+    expect(handle.record.deliveredTo).toBe(0);
+    await expect(handle.waitForCallback(50)).rejects.toThrow(/delivered to 0 connected bot session/);
+  });
 
   it('makes login reject on a bad token (401 from /gateway/bot)', async () => {
     const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: h.fake.apiUrl } });

@@ -86,15 +86,20 @@ export class FakeGateway {
 
   /**
    * Sends an event to every session whose intents and shard cover it; `build` returns the data for one session
-   * (or null to skip it). Disconnected but resumable sessions keep the event for replay.
+   * (or null to skip it). Disconnected but resumable sessions keep the event for replay. Returns how many
+   * connected sessions it was sent to.
    */
-  dispatch(event: string, guildId: string | null, build: (session: GatewaySession) => unknown): void {
+  dispatch(event: string, guildId: string | null, build: (session: GatewaySession) => unknown): number {
+    let sent = 0;
     for (const session of this.sessions.values()) {
       if (shardOf(guildId, session.shard[1]) !== session.shard[0]) continue;
       const data = build(session);
-      if (data !== null) session.dispatch(event, data);
+      if (data === null) continue;
+      session.dispatch(event, data);
+      if (session.connection) sent += 1;
     }
     this.options.signal.notify();
+    return sent;
   }
 
   /** Closes every connection with `code` (default 4000, which a client answers by resuming). */

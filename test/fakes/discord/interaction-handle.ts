@@ -74,7 +74,9 @@ export class InteractionHandle {
     return this.signal.until(
       () => this.record.callback ?? undefined,
       timeoutMs,
-      () => `the callback of interaction ${this.id}; calls so far:\n${this.callSummary()}`,
+      () =>
+        `the callback of interaction ${this.id} (delivered to ${this.record.deliveredTo} connected bot ` +
+        `session(s)); its calls so far:\n${this.callSummary()}`,
     );
   }
 

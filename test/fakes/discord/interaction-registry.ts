@@ -34,6 +34,8 @@ export interface InteractionRecord {
   readonly followupIds: string[];
   /** Set by `FakeDiscord.expireInteraction` to end the token's life at once. */
   expired: boolean;
+  /** How many connected bot sessions received INTERACTION_CREATE (0: no bot was there to answer). */
+  deliveredTo: number;
 }
 
 /** Clocks of the interaction rules. */
@@ -45,7 +47,7 @@ export interface InteractionTimings {
 /** What a new record needs. */
 export type NewInteraction = Omit<
   InteractionRecord,
-  'token' | 'payload' | 'createdAt' | 'callback' | 'originalMessageId' | 'followupIds' | 'expired'
+  'token' | 'payload' | 'createdAt' | 'callback' | 'originalMessageId' | 'followupIds' | 'expired' | 'deliveredTo'
 >;
 
 /** Holds the interactions by id and by token. */
@@ -67,6 +69,7 @@ export class InteractionRegistry {
       originalMessageId: fields.sourceMessageId,
       followupIds: [],
       expired: false,
+      deliveredTo: 0,
     };
     this.byId.set(record.id, record);
     this.byToken.set(token, record);

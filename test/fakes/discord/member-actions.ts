@@ -228,7 +228,7 @@ export class MemberActions {
       sourceMessageId: fields.sourceMessageId,
     });
     record.payload = { ...interactionEnvelope(this.ctx, record), ...extra };
-    this.ctx.announce.interactionCreate(record.payload, record.guildId);
+    record.deliveredTo = this.ctx.announce.interactionCreate(record.payload, record.guildId);
     return Promise.resolve(new InteractionHandle(record, this.ctx.state, this.calls, this.signal));
   }
 }

@@ -4,7 +4,12 @@
  */
 import { ChannelType } from 'discord.js';
 import type { FakeChannel, FakeGuild, FakeMember, FakeOverwrite, FakeRole, FakeUser } from './model.js';
-import { DEFAULT_BOT_PERMISSIONS, DEFAULT_EVERYONE_PERMISSIONS } from './permissions.js';
+import {
+  DEFAULT_BOT_PERMISSIONS,
+  DEFAULT_EVERYONE_PERMISSIONS,
+  permissionBits,
+  type PermissionName,
+} from './permissions.js';
 import { isoTime, serializeChannel, serializeMember, serializeRole } from './serialize.js';
 import type { FakeState } from './state.js';
 
@@ -160,6 +165,34 @@ export function dmChannel(state: FakeState, user: FakeUser): FakeChannel {
     recipientIds: [user.id],
     createdAt: Date.now(),
   });
+}
+
+/** The world every fake starts with. */
+export interface DefaultWorld {
+  readonly owner: FakeUser;
+  readonly guild: FakeGuild;
+  readonly botRole: FakeRole;
+  readonly channel: FakeChannel;
+  readonly member: FakeUser;
+}
+
+/** One guild owned by `owner`, with the bot, a #general channel and a member called alice. */
+export function seedDefaultWorld(
+  state: FakeState,
+  bot: FakeUser,
+  options: { botPermissions?: readonly PermissionName[]; attachmentSizeLimit?: number },
+): DefaultWorld {
+  const owner = createUser(state, { username: 'owner' });
+  const { guild, botRole } = createGuild(state, {
+    owner,
+    bot,
+    ...(options.botPermissions ? { botPermissions: permissionBits(options.botPermissions) } : {}),
+    ...(options.attachmentSizeLimit ? { attachmentSizeLimit: options.attachmentSizeLimit } : {}),
+  });
+  const channel = createTextChannel(state, guild, { name: 'general' });
+  const member = createUser(state, { username: 'alice' });
+  addMember(state, guild, member);
+  return { owner, guild, botRole, channel, member };
 }
 
 /** The GUILD_CREATE payload: the full guild with roles, members, channels and active threads. */
