@@ -25,8 +25,11 @@ export interface JobCounts {
 /** Throws the `UserFacingError` of the first limit a new job would break. */
 export function checkLimits(limits: JobLimits, counts: JobCounts): void {
   if (counts.memberInFlight >= limits.jobsPerMember) {
-    const images = limits.jobsPerMember === 1 ? 'an image' : `${limits.jobsPerMember} images`;
-    throw new UserFacingError('member-limit', `You already have ${images} in progress; wait for one to finish.`, {
+    const sentence =
+      limits.jobsPerMember === 1
+        ? 'You already have an image in progress; wait for it to finish.'
+        : `You already have ${limits.jobsPerMember} images in progress; wait for one to finish.`;
+    throw new UserFacingError('member-limit', sentence, {
       detail: `member has ${counts.memberInFlight} jobs in flight (limit ${limits.jobsPerMember})`,
     });
   }
