@@ -1,0 +1,113 @@
+/**
+ * One generation from the command line: plan it as the bot would, choose a server, upload the input image, bind,
+ * apply the `--set` overrides, submit, follow, download and write the files.
+ */
+import type { ComfyJob, JobOutcome } from '../../comfy/index.js';
+import { UserFacingError } from '../../errors.js';
+import { bindForServer } from '../../jobs/job-binding.js';
+import { downloadOutputs, selectOutputs } from '../../jobs/job-files.js';
+import { describeNode, type ApiGraph } from '../../workflows/graph.js';
+import type { AppliedSettings } from '../../workflows/index.js';
+import type { GenerationArgs } from './args.js';
+import { chooseServerFor, openClient, selectServers, type ServerChoice } from './choose-server.js';
+import { EXIT, type GenerateContext } from './context.js';
+import { readInputImage, uploadInputImage, type LocalImage } from './input-image.js';
+import { writeOutputFiles } from './output-files.js';
+import { applyOverrides } from './overrides.js';
+import { loadWorkflowsDir, planCliGeneration, type CliPlan } from './plan.js';
+import { ProgressPrinter } from './progress.js';
+
+/** Runs one generation; resolves with the exit code, throws what should be reported as a failure. */
+export async function runGeneration(args: GenerationArgs, context: GenerateContext): Promise<number> {
+  const { config, logger } = context;
+  const workflows = await loadWorkflowsDir(config, logger);
+  const plan = planCliGeneration(args, workflows, config);
+  const image = args.image === undefined ? undefined : await readInputImage(args.image);
+  const servers = selectServers(config, args.server);
+  const choice = await chooseServerFor(workflows, plan.workflow, servers, (server) =>
+    openClient(config, server, logger),
+  );
+  try {
+    const graph = await prepareGraph(args, plan, choice, image, workflows);
+    if (context.signal?.aborted) return EXIT.cancelled;
+    const printer = new ProgressPrinter(context.stdout, context.interactive === true, (id) =>
+      describeNode(graph.graph, id),
+    );
+    printer.line(describeStart(plan, choice, graph.applied));
+    const startedAt = Date.now();
+    const outputNodes = choice.workflow.outputs.map((output) => output.nodeId);
+    const job = await choice.client.submit(graph.graph, { outputs: outputNodes });
+    printer.line(`Submitted to ${choice.config.name} as prompt ${job.promptId}.`);
+    const outcome = await follow(job, printer, context.signal);
+    if (outcome.status === 'interrupted' && context.signal?.aborted) {
+      context.stderr.write('Cancelled; the job was removed from the server.\n');
+      return EXIT.cancelled;
+    }
+    if (outcome.status !== 'succeeded') throw outcome.error;
+    const files = await downloadOutputs(choice.client, selectOutputs(outcome.outputs, outputNodes));
+    if (files.length === 0) throw new UserFacingError('cli-no-files', `${choice.workflow.name} produced no files.`);
+    const written = await writeFiles(args.out, files);
+    for (const file of written) printer.line(`Wrote ${file}`);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    printer.line(`Done in ${seconds} s on ${choice.config.name}${seedNote(graph.applied)}.`);
+    return EXIT.ok;
+  } finally {
+    await choice.client.close();
+  }
+}
+
+async function prepareGraph(
+  args: GenerationArgs,
+  plan: CliPlan,
+  choice: ServerChoice,
+  image: LocalImage | undefined,
+  workflows: Parameters<typeof bindForServer>[0],
+): Promise<{ graph: ApiGraph; applied: AppliedSettings }> {
+  const imageName = image === undefined ? undefined : await uploadInputImage(choice.client, image);
+  const bound = bindForServer(workflows, choice.workflow, { settings: plan.settings, applied: {} }, imageName);
+  const overridden = applyOverrides(bound.graph, args.overrides, choice.objectInfo);
+  if (!overridden.ok) throw new UserFacingError('cli-bad-set', overridden.message);
+  return { graph: overridden.graph, applied: bound.applied };
+}
+
+async function follow(job: ComfyJob, printer: ProgressPrinter, signal: AbortSignal | undefined): Promise<JobOutcome> {
+  printer.follow(job);
+  const cancel = () => void job.cancel().catch(() => undefined);
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    return await job.done;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+    printer.close();
+  }
+}
+
+async function writeFiles(dir: string, files: Parameters<typeof writeOutputFiles>[1]): Promise<string[]> {
+  try {
+    return await writeOutputFiles(dir, files);
+  } catch (error) {
+    throw new UserFacingError('cli-cannot-write', `Cannot write the files to ${dir}: ${String(error)}.`, {
+      cause: error,
+    });
+  }
+}
+
+/** `txt2img on comfy1: 768×512, seed 42, 25 steps, cfg 7` (and the fallback, when one is used). */
+function describeStart(plan: CliPlan, choice: ServerChoice, applied: AppliedSettings): string {
+  const parts: string[] = [];
+  if (applied.width !== undefined && applied.height !== undefined) parts.push(`${applied.width}×${applied.height}`);
+  if (applied.count !== undefined && applied.count > 1) parts.push(`${applied.count} images`);
+  if (applied.seed !== undefined) parts.push(`seed ${applied.seed}`);
+  if (applied.steps !== undefined) parts.push(`${applied.steps} steps`);
+  if (applied.cfg !== undefined) parts.push(`cfg ${applied.cfg}`);
+  if (applied.denoise !== undefined) parts.push(`denoise ${applied.denoise}`);
+  if (applied.image !== undefined) parts.push(`image ${applied.image}`);
+  const fallback =
+    choice.workflow.name === plan.workflow.name ? '' : ` (instead of ${plan.workflow.name}, which no server can run)`;
+  const details = parts.length > 0 ? `: ${parts.join(', ')}` : '';
+  return `${choice.workflow.name}${fallback} on ${choice.config.name}${details}.`;
+}
+
+function seedNote(applied: AppliedSettings): string {
+  return applied.seed === undefined ? '' : ` (seed ${applied.seed})`;
+}

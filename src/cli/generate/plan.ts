@@ -1,0 +1,68 @@
+/**
+ * The CLI's side of planning: the same `planSettings` the bot uses (flags over workflow defaults, workflow choice,
+ * every setting checked by binding), plus the sentences only a terminal needs (a disabled workflow's reasons, the
+ * `--image` option instead of an attachment).
+ */
+import type { Config } from '../../config.js';
+import { planSettings } from '../../discord/generation-plan.js';
+import { UserFacingError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { loadWorkflows, type LoadedWorkflows, type Workflow } from '../../workflows/index.js';
+import type { GenerationSettings } from '../../workflows/settings.js';
+import type { GenerationArgs } from './args.js';
+
+/** The workflow the operator asked for and the settings to bind, checked. */
+export interface CliPlan {
+  readonly workflow: Workflow;
+  readonly settings: GenerationSettings;
+}
+
+/** Loads WORKFLOWS_DIR; a folder that cannot be read is a sentence naming it. */
+export async function loadWorkflowsDir(config: Config, logger: Logger): Promise<LoadedWorkflows> {
+  try {
+    return await loadWorkflows(config.workflows.dir, logger);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such folder' : String(error);
+    throw new UserFacingError(
+      'cli-workflows-unreadable',
+      `Cannot read the workflows folder ${config.workflows.dir} (WORKFLOWS_DIR): ${reason}.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Plans the generation, or throws a `UserFacingError` with the sentence to print. */
+export function planCliGeneration(args: GenerationArgs, workflows: LoadedWorkflows, config: Config): CliPlan {
+  if (workflows.list().length === 0) {
+    throw new UserFacingError(
+      'cli-no-workflow',
+      `No workflow in ${config.workflows.dir} is ready; run npm run generate -- --check to see why.`,
+    );
+  }
+  const requested = args.settings.workflow;
+  if (requested !== undefined) {
+    const workflow = workflows.get(requested);
+    const disabled = workflows.report.find(
+      (entry) => entry.status === 'disabled' && entry.name.toLowerCase() === requested.toLowerCase(),
+    );
+    if (!workflow && disabled) {
+      throw new UserFacingError(
+        'cli-workflow-disabled',
+        `The workflow ${disabled.name} is disabled: ${disabled.reasons.join(' ')}`,
+      );
+    }
+    if (workflow?.settings.image?.required && args.image === undefined) {
+      throw new UserFacingError(
+        'cli-image-needed',
+        `${workflow.name} needs an input image; give one with --image <path>.`,
+      );
+    }
+  }
+  const plan = planSettings({ ...args.settings, prompt: args.prompt }, {}, args.image !== undefined, {
+    workflows,
+    defaultWorkflow: config.workflows.defaultWorkflow,
+    maxPromptLength: config.limits.promptLength,
+  });
+  if (!plan.ok) throw new UserFacingError(`cli-${plan.identifier}`, plan.message);
+  return { workflow: plan.workflow, settings: plan.settings };
+}
