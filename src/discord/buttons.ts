@@ -19,7 +19,7 @@ import type { GenerationSettings } from '../workflows/settings.js';
 import { checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
-import { planSettings } from './generation-plan.js';
+import { keepAccepted, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
@@ -84,8 +84,10 @@ async function rerun(
   const wanted = change();
   const { seed: _seed, image: _image, ...kept } = generation.settings;
   const workflow = wanted.kind ? firstOfKind(services, wanted.kind) : generation.workflow;
+  const target = services.workflows.get(workflow);
+  const carried = target && wanted.kind ? keepAccepted(kept, target) : kept;
   const settings: GenerationSettings = {
-    ...(wanted.kind === 'upscale' ? { prompt: '' } : kept),
+    ...(wanted.kind === 'upscale' ? { prompt: '' } : carried),
     ...(wanted.prompt === undefined ? {} : { prompt: wanted.prompt }),
     ...(wanted.negative === undefined ? {} : { negative: wanted.negative || undefined }),
     workflow,

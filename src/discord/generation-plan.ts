@@ -121,6 +121,17 @@ function pickWorkflow(
   return refuse('no-workflow', 'No workflow is loaded right now; please tell the server admins.');
 }
 
+/**
+ * The settings a workflow takes, the rest dropped: for carrying a generation's settings over to another workflow
+ * (Vary runs image-to-image on a text-to-image result; its width and height mean nothing there).
+ */
+export function keepAccepted(settings: GenerationSettings, workflow: Workflow): GenerationSettings {
+  const kept = Object.entries(settings).filter(
+    ([key]) => key === 'prompt' || key === 'workflow' || acceptsDefault(workflow, key),
+  );
+  return { ...(Object.fromEntries(kept) as Partial<GenerationSettings>), prompt: settings.prompt };
+}
+
 /** A default applies only where the workflow takes it: a default count does not break an upscale. */
 function acceptsDefault(workflow: Workflow, key: string): boolean {
   if (key === 'workflow') return true;

@@ -13,7 +13,7 @@ import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { planContext } from '../commands/imagine.js';
 import { renderCard } from './cards.js';
-import { planSettings } from './generation-plan.js';
+import { keepAccepted, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { BotServices } from './services.js';
 
@@ -76,7 +76,8 @@ async function refine(message: Message, session: Session, services: BotServices,
   if (image && parsed.settings.workflow === undefined && !isImageToImage(settings.workflow, services)) {
     // An image on a text-to-image session means "start from this picture": let the plan pick image-to-image.
     const { workflow: _workflow, ...rest } = settings;
-    settings = rest;
+    const imageWorkflow = services.workflows.list().find((candidate) => candidate.kind === 'image-to-image');
+    settings = imageWorkflow ? keepAccepted({ ...rest, workflow: imageWorkflow.name }, imageWorkflow) : rest;
   }
   const plan = planSettings(settings, {}, inputImage !== undefined, planContext(services));
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
