@@ -88,7 +88,7 @@ function findNode(
   if (matches.length > 1) {
     return refuse(
       override,
-      `nodes ${matches.join(' and ')} are all titled "${override.node}"; name the node by its id instead.`,
+      `nodes ${matches.join(' and ')} are ${matches.length === 2 ? 'both' : 'all'} titled "${override.node}"; name the node by its id instead.`,
     );
   }
   const some = ids.slice(0, 12).map((id) => describeNode(graph, id).replace(/^node /, ''));
