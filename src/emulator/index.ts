@@ -177,8 +177,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       worker.abandonCurrent();
       queue.reset();
       counter = 0;
+      // WebSockets are dropped like a real restart would; HTTP keep-alive connections are left alone so in-process
+      // callers are not hit by a race on a pooled socket (refuseConnections simulates a server that is down).
       hub.dropAll();
-      listener.dropConnections();
       cleanTemp(environment);
       logger.info('ComfyUI emulator restarted');
     },

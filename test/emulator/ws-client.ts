@@ -27,6 +27,8 @@ export interface RecordingClient {
   /** Resolves with the first event (from index `from`) that satisfies `test`. */
   waitFor(test: (event: WsEvent) => boolean, from?: number, timeoutMs?: number): Promise<WsEvent>;
   send(message: unknown): void;
+  /** Resolves when the socket is closed, by either side. */
+  readonly closed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,12 +43,14 @@ export async function connectClient(baseUrl: string, clientId?: string, path = '
     events.push(toEvent(message.data as string | ArrayBuffer));
     for (const listener of listeners) listener();
   });
+  const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve(), { once: true }));
   await new Promise<void>((resolve, reject) => {
     socket.addEventListener('open', () => resolve(), { once: true });
     socket.addEventListener('error', () => reject(new Error('websocket failed to open')), { once: true });
   });
   return {
     events,
+    closed,
     send: (message) => socket.send(JSON.stringify(message)),
     waitFor: (test, from = 0, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
@@ -68,12 +72,10 @@ export async function connectClient(baseUrl: string, clientId?: string, path = '
         const listener = (): void => void check();
         if (!check()) listeners.add(listener);
       }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (socket.readyState === socket.CLOSED) return resolve();
-        socket.addEventListener('close', () => resolve(), { once: true });
-        socket.close();
-      }),
+    close: () => {
+      if (socket.readyState !== socket.CLOSED) socket.close();
+      return closed;
+    },
   };
 }
 

@@ -54,6 +54,8 @@ const EXECUTION_TRACEBACK = [
   '  File "/opt/ComfyUI/execution.py", line 277, in process_inputs\n    result = f(**inputs)\n             ^^^^^^^^^^^\n',
 ];
 
+const STEP_SLICE_MS = 25;
+
 /** Executes (or replays from cache) one node. */
 export async function runNode(run: PromptRun, nodeId: string): Promise<NodeOutcome> {
   const node = run.graph[nodeId] as { class_type: string; inputs: Record<string, unknown> };
@@ -136,11 +138,22 @@ function nodeContext(run: PromptRun, nodeId: string, classType: string): NodeRun
     objectState: run.cache.objectState(nodeId, classType),
     progress: (value, max, preview) => reportProgress(run, nodeId, value, max, preview),
     samplerStep: async () => {
-      const stepMs = run.stepMs();
-      await (stepMs > 0 ? delay(stepMs) : yieldToLoop());
+      await waitOneStep(run);
       run.control.checkInterrupt();
     },
   };
+}
+
+/** Sleeps one sampler step in short slices, so a changed `stepMs` or an abandoned run takes effect at once. */
+async function waitOneStep(run: PromptRun): Promise<void> {
+  const started = performance.now();
+  await yieldToLoop();
+  for (;;) {
+    run.control.checkAbandoned();
+    const remaining = run.stepMs() - (performance.now() - started);
+    if (remaining <= 0) return;
+    await delay(Math.min(remaining, STEP_SLICE_MS));
+  }
 }
 
 /** ComfyUI's progress hook: progress_state, [type-4 preview], progress, [type-1 preview]. */
