@@ -23,6 +23,7 @@ import { InteractionRegistry, type InteractionRecord } from './interaction-regis
 import { MemberActions } from './member-actions.js';
 import type { FakeChannel, FakeGuild, FakeMessage, FakeRole, FakeUser } from './model.js';
 import type { PermissionName } from './permissions.js';
+import { RateLimiter, type RateLimitSettings } from './rate-limiter.js';
 import { Router } from './router.js';
 import { registerInteractionRoutes } from './routes/interaction-routes.js';
 import { registerMessageRoutes } from './routes/message-routes.js';
@@ -48,6 +49,11 @@ export interface FakeDiscordOptions {
   readonly attachmentSizeLimit?: number;
   /** HELLO's heartbeat interval (Discord: 41250 ms). */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Per-route rate limits (e.g. `{ limit: 5, windowMs: 5000 }`), with X-RateLimit-* headers on every answer and
+   * 429 over the limit. Off by default.
+   */
+  readonly rateLimit?: RateLimitSettings;
   /** Permissions of the bot's managed role in the default guild. */
   readonly botPermissions?: readonly PermissionName[];
   readonly logger?: Logger;
@@ -123,6 +129,7 @@ export class FakeDiscord extends WorldBuilder {
       gateway: this.gateway,
       logger,
       downloads: this.downloads,
+      rateLimiter: options.rateLimit ? new RateLimiter(options.rateLimit) : null,
       isValidToken: (token) => token === this.token,
       attachment: (id) => state.attachments.get(id),
     });

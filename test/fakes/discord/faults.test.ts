@@ -58,3 +58,31 @@ describe('injected faults and unexpected calls', () => {
     expect(call.authorized).toBe(false);
   });
 });
+
+describe('rate limits', () => {
+  const h = useFakeDiscord({ rateLimit: { limit: 2, windowMs: 300 } });
+
+  it('sends X-RateLimit headers that discord.js paces itself by, so a burst gets through without a 429', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    const sent = await Promise.all([1, 2, 3, 4, 5].map((n) => channel.send(`burst ${n}`)));
+    expect(sent.map((m) => m.content)).toEqual(['burst 1', 'burst 2', 'burst 3', 'burst 4', 'burst 5']);
+    const posts = h.fake.calls.filter((c) => c.route === '/channels/:channelId/messages');
+    expect(posts.map((c) => c.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it('answers a caller that ignores the headers with 429 and Retry-After', async () => {
+    const url = `${h.fake.apiUrl}/v10/channels/${h.fake.channel.id}`;
+    const headers = { authorization: `Bot ${h.fake.token}` };
+    const statuses: number[] = [];
+    let last: Response | null = null;
+    for (let i = 0; i < 3; i += 1) {
+      last = await fetch(url, { headers });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(Number(last?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last?.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(await last?.json()).toMatchObject({ message: 'You are being rate limited.', global: false });
+  });
+});

@@ -10,6 +10,7 @@ import type { FakeGateway } from './gateway.js';
 import type { FakeAttachment } from './model.js';
 import { parseBody, readRequestBody, type ParsedBody } from './request-body.js';
 import { DiscordHttpError, errors } from './rest-types.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { splitPath, type Router } from './router.js';
 
 const API_PREFIX = '/api/v10';
@@ -29,6 +30,8 @@ export interface HttpServerDeps {
   readonly gateway: FakeGateway;
   readonly logger: Logger;
   readonly downloads: DownloadRecord[];
+  /** Per-route limits; none when absent. */
+  readonly rateLimiter: RateLimiter | null;
   isValidToken(token: string): boolean;
   attachment(id: string): FakeAttachment | undefined;
 }
@@ -83,11 +86,18 @@ async function handle(deps: HttpServerDeps, req: IncomingMessage, res: ServerRes
     } else {
       if (!match) throw errors.notFound();
       if (match.route.auth === 'bot' && !authorized) throw errors.unauthorized();
-      const query = Object.fromEntries(url.searchParams);
-      const result = await match.route.handler({ method, path, params: match.params, query, ...parsed, receivedAt });
-      response = result.body ?? null;
-      if (result.body === undefined) send(result.status, {}, null);
-      else send(result.status, { 'content-type': 'application/json' }, JSON.stringify(result.body));
+      const limit = rateLimit(deps, method, match);
+      if (limit.retryAfter !== null) {
+        response = { message: 'You are being rate limited.', retry_after: limit.retryAfter, global: false };
+        send(429, { ...limit.headers, 'content-type': 'application/json' }, JSON.stringify(response));
+      } else {
+        const query = Object.fromEntries(url.searchParams);
+        const request = { method, path, params: match.params, query, ...parsed, receivedAt };
+        const result = await match.route.handler(request);
+        response = result.body ?? null;
+        const json = result.body === undefined ? null : JSON.stringify(result.body);
+        send(result.status, { ...limit.headers, ...(json ? { 'content-type': 'application/json' } : {}) }, json);
+      }
     }
   } catch (error) {
     const failure = error instanceof DiscordHttpError ? error : unexpected(deps.logger, error);
@@ -97,6 +107,14 @@ async function handle(deps: HttpServerDeps, req: IncomingMessage, res: ServerRes
   deps.calls.add(
     buildCall({ seq, method, path, match, url, req, authorized, parsed, receivedAt, status, response, injected }),
   );
+}
+
+const NO_LIMIT = { headers: {}, retryAfter: null };
+
+/** Interaction callbacks have no bucket on Discord; every other handled route does when limits are on. */
+function rateLimit(deps: HttpServerDeps, method: string, match: NonNullable<ReturnType<Router['match']>>) {
+  if (!deps.rateLimiter || match.route.template.endsWith('/callback')) return NO_LIMIT;
+  return deps.rateLimiter.take(method, match.route.template, match.params);
 }
 
 function unexpected(logger: Logger, error: unknown): DiscordHttpError {

@@ -7,6 +7,7 @@ export { InteractionHandle, type MessagePredicate } from './interaction-handle.j
 export type { InteractionCallback, InteractionRecord } from './interaction-registry.js';
 export type { RecordedCall, RecordedFile, CallPredicate } from './call-log.js';
 export type { FaultSpec, FaultHandle, FaultMatch } from './faults.js';
+export type { RateLimitSettings } from './rate-limiter.js';
 export type { FileInput, SlashCommandInput, AutocompleteInput, PostMessageInput } from './member-actions.js';
 export type { OptionValue } from './command-options.js';
 export type { ModalValues } from './components.js';
