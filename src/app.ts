@@ -19,6 +19,7 @@ import type { BotServices } from './discord/services.js';
 import { SessionOpener } from './discord/session-opener.js';
 import { createMetrics } from './health/metrics.js';
 import { startHealthServer } from './health/server.js';
+import type { ConnectServer } from './jobs/index.js';
 import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions } from './sessions/index.js';
@@ -43,6 +44,8 @@ export interface StartOptions {
   readonly dataDir?: string;
   /** Minimum time between two edits of one status card (tests shorten it). */
   readonly cardIntervalMs?: number;
+  /** Creates each ComfyUI server's client; a `ComfyClient` by default (benchmarks inject a polling-only one). */
+  readonly connect?: ConnectServer;
 }
 
 /** Starts comfycord: everything is connected when the promise resolves. */
@@ -62,6 +65,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     promptsPerServer: config.comfy.promptsPerServer,
     limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
     stallTimeoutMs: config.comfy.stallTimeoutMs,
+    connect: options.connect,
     logger,
   });
   const sessions = openSessions(store);
