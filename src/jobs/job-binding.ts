@@ -6,7 +6,6 @@
 import { UserFacingError } from '../errors.js';
 import {
   bindWorkflow,
-  chooseWorkflow,
   type AppliedSettings,
   type ApiGraph,
   type BindError,
@@ -51,15 +50,6 @@ export function bindRequest(
   const bound = bindWorkflow(workflow, settings, { workflows: workflows.list() });
   if (!bound.ok) throw bindingError(bound.errors);
   return { workflow, settings, graph: bound.graph, applied: bound.applied };
-}
-
-/** The workflow a job runs on a server: its own, or the first of its fallbacks the server can run. */
-export function workflowForServer(
-  workflows: WorkflowSource,
-  job: Pick<JobRecord, 'workflow'>,
-  canRun: (workflow: Workflow) => boolean,
-): Workflow | undefined {
-  return chooseWorkflow(workflows, job.workflow, canRun);
 }
 
 /** Binds a queued job for the server that will run it; `imageName` is where its input image was uploaded. */

@@ -113,6 +113,41 @@ export interface JobRequest {
   readonly delivery?: DeliveryInfo | undefined;
 }
 
+/** What binding a request produced, as the new record stores it. */
+export interface BoundSettings {
+  readonly workflow: string;
+  readonly settings: JobRecord['settings'];
+  readonly graph: JobRecord['graph'];
+  readonly applied: JobRecord['applied'];
+}
+
+/** A new waiting job for a request whose settings were bound; `sequence` orders it in the queue. */
+export function createJobRecord(request: JobRequest, bound: BoundSettings, sequence: number): JobRecord {
+  const now = Date.now();
+  return {
+    id: newJobId(),
+    memberId: request.memberId,
+    guildId: request.guildId,
+    channelId: request.channelId,
+    sessionId: request.sessionId,
+    workflow: bound.workflow,
+    settings: bound.settings,
+    graph: bound.graph,
+    applied: { ...bound.applied },
+    inputImage: request.inputImage,
+    delivery: request.delivery,
+    state: 'waiting',
+    sequence,
+    promptId: newPromptId(),
+    attempts: 0,
+    moves: 0,
+    createdAt: now,
+    updatedAt: now,
+    deliveryAttempts: 0,
+    outputs: [],
+  };
+}
+
 /** A short, url-safe, random job id (12 characters, 72 bits): fits in a button's custom id. */
 export function newJobId(): string {
   return randomBytes(9).toString('base64url');

@@ -4,32 +4,26 @@
  * terminal event per job. Every state change is persisted (the prompt id before the prompt is submitted), so
  * `resume()` after a restart picks up every job where it was. See events.ts for the delivery contract.
  */
-import { ComfyClient, ComfyUnreachableError, type ComfyJob, type JobOutcome, type OutputFile } from '../comfy/index.js';
+import { ComfyClient, ComfyUnreachableError, type ComfyJob } from '../comfy/index.js';
 import type { ComfyServerConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { Attempt, uploadInputImage } from './attempt.js';
+import { Attempt } from './attempt.js';
+import { AttemptRunner, type AttemptResult } from './attempt-runner.js';
 import type { JobEvent, JobListener, TerminalJobEvent } from './events.js';
-import {
-  decideAfterFailure,
-  DEFAULT_RETRY_LIMITS,
-  isServerLoss,
-  type FailureAction,
-  type RetryLimits,
-} from './failure-policy.js';
+import { decideAfterFailure, DEFAULT_RETRY_LIMITS, type FailureAction, type RetryLimits } from './failure-policy.js';
 import { FairQueue } from './fair-queue.js';
-import { bindForServer, bindRequest, workflowForServer } from './job-binding.js';
+import { bindRequest } from './job-binding.js';
 import { JobBook } from './job-book.js';
-import { downloadOutputs, selectOutputs } from './job-files.js';
 import { JobRepository } from './job-repository.js';
 import { checkLimits, DEFAULT_LIMITS, type JobLimits } from './limits.js';
 import { JobListeners } from './listeners.js';
-import { isTerminal, newJobId, newPromptId, type JobRecord, type JobRequest } from './model.js';
+import { createJobRecord, isTerminal, type JobRecord, type JobRequest } from './model.js';
 import { rebuildTerminalEvent } from './recovery.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
-import { hasRequestedModels, type WorkflowSource } from './server-capabilities.js';
+import { canRunOnServer, workflowOnServer, type WorkflowSource } from './server-capabilities.js';
 import { ServerPool, type ConnectServer, type ServerPoolOptions } from './server-pool.js';
-import type { ActiveJobView, RunnerSnapshot, WaitingJobView } from './snapshot.js';
+import { buildSnapshot, type RunnerSnapshot } from './snapshot.js';
 import type { Store } from '../store/index.js';
 
 /** How the runner is wired and tuned. */
@@ -69,6 +63,7 @@ export class JobRunner {
   readonly #listeners: JobListeners;
   readonly #delivery: ResultDelivery;
   readonly #pool: ServerPool;
+  readonly #runner: AttemptRunner;
   readonly #queue = new FairQueue<{ id: string; memberId: string }>();
   readonly #attempts = new Map<string, Attempt>();
   /** Jobs whose terminal event was decided in this process: the exactly-once guard. */
@@ -110,6 +105,15 @@ export class JobRunner {
       onUp: () => this.#pump(),
       onDown: (server, error) => this.#serverDown(server, error),
     });
+    this.#runner = new AttemptRunner(this.#book, this.#workflows, {
+      client: (server) => this.#pool.client(server),
+      workflowOn: (job, server) => this.#workflowOn(job, server),
+      isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
+      emit: (jobId, event) => this.#emit(jobId, event),
+      succeeded: (jobId, attempt, result) => this.#succeeded(jobId, attempt, result),
+      failed: (jobId, attempt, error) => this.#attemptFailed(jobId, attempt, error),
+      cancelOnServer: (jobId, attempt, comfyJob) => void this.#cancelOnServer(jobId, attempt, comfyJob),
+    });
   }
 
   /** Subscribes to every event of every job (recovered ones included); returns the unsubscribe function. */
@@ -147,29 +151,12 @@ export class JobRunner {
     checkLimits(this.#limits, { memberInFlight: this.#inFlightOf(request.memberId), waiting: this.#queue.size });
     const bound = bindRequest(this.#workflows, this.#defaultWorkflow, request);
     this.#checkSomeServerCanRun(bound.workflow.name);
-    const now = Date.now();
-    const job: JobRecord = {
-      id: newJobId(),
-      memberId: request.memberId,
-      guildId: request.guildId,
-      channelId: request.channelId,
-      sessionId: request.sessionId,
-      workflow: bound.workflow.name,
-      settings: bound.settings,
-      graph: bound.graph,
-      applied: { ...bound.applied },
-      inputImage: request.inputImage,
-      delivery: request.delivery,
-      state: 'waiting',
-      sequence: this.#sequence++,
-      promptId: newPromptId(),
-      attempts: 0,
-      moves: 0,
-      createdAt: now,
-      updatedAt: now,
-      deliveryAttempts: 0,
-      outputs: [],
-    };
+    const { workflow, settings, graph, applied } = bound;
+    const job = createJobRecord(
+      request,
+      { workflow: workflow.name, settings, graph, applied: { ...applied } },
+      this.#sequence++,
+    );
     await this.#create(job);
     if (this.#phase === 'running') {
       this.#queue.push({ id: job.id, memberId: job.memberId });
@@ -197,6 +184,7 @@ export class JobRunner {
       throw new UserFacingError('job-finished', 'That job has already finished.');
     }
     attempt.cancelRequested = true;
+    clearTimeout(attempt.cancelTimer);
     attempt.cancelTimer = setTimeout(() => this.#forceCancel(jobId, attempt), this.#cancelGraceMs);
     attempt.cancelTimer.unref();
     if (attempt.comfyJob) await this.#cancelOnServer(jobId, attempt, attempt.comfyJob);
@@ -216,20 +204,8 @@ export class JobRunner {
 
   /** What waits, what runs where, and how the servers are. */
   snapshot(): RunnerSnapshot {
-    const positions = this.#queue.positions();
-    const waiting: WaitingJobView[] = [];
-    const active: ActiveJobView[] = [];
-    for (const job of this.#book.values()) {
-      const position = positions.get(job.id);
-      const { id: jobId, memberId, workflow } = job;
-      if (position !== undefined) waiting.push({ jobId, memberId, workflow, position, createdAt: job.createdAt });
-      const attempt = this.#attempts.get(job.id);
-      if (attempt && (job.state === 'submitted' || job.state === 'running')) {
-        active.push({ jobId, memberId, workflow, server: attempt.server, state: job.state, startedAt: job.startedAt });
-      }
-    }
-    waiting.sort((a, b) => a.position - b.position);
-    return { waiting, active, servers: this.#pool.status() };
+    const serverOf = (jobId: string) => this.#attempts.get(jobId)?.server;
+    return buildSnapshot(this.#book.values(), this.#queue.positions(), serverOf, this.#pool.status());
   }
 
   /**
@@ -275,8 +251,7 @@ export class JobRunner {
 
   #checkSomeServerCanRun(workflow: string): void {
     if (!this.#pool.allAssessed) return;
-    const servers = this.#pool.status();
-    if (servers.some((server) => this.#workflowOn({ workflow }, server.name) !== undefined)) return;
+    if (this.#pool.status().some((server) => this.#workflowOn({ workflow }, server.name) !== undefined)) return;
     throw new UserFacingError(
       'workflow-unavailable',
       `No image server can run ${workflow} (it needs nodes or models they lack); try another workflow.`,
@@ -285,18 +260,11 @@ export class JobRunner {
 
   /** The workflow (its own or a fallback) a job would run on a server, if the server can run any. */
   #workflowOn(job: Pick<JobRecord, 'workflow'>, server: string) {
-    const capabilities = this.#pool.capabilities(server);
-    if (capabilities === undefined) return undefined;
-    return workflowForServer(this.#workflows, job, (workflow) =>
-      capabilities.workflows.has(workflow.name.toLowerCase()),
-    );
+    return workflowOnServer(this.#pool.capabilities(server), this.#workflows, job.workflow);
   }
 
   #canRunOn(jobId: string, server: string): boolean {
-    const job = this.#book.require(jobId);
-    const capabilities = this.#pool.capabilities(server);
-    if (capabilities === undefined || !hasRequestedModels(capabilities.models, job.settings)) return false;
-    return this.#workflowOn(job, server) !== undefined;
+    return canRunOnServer(this.#pool.capabilities(server), this.#workflows, this.#book.require(jobId));
   }
 
   /** Hands waiting jobs, in fair order, to free servers that can run them. */
@@ -326,36 +294,7 @@ export class JobRunner {
     const attempt = new Attempt(server, false);
     this.#attempts.set(jobId, attempt);
     this.#pool.reserve(server, jobId);
-    void this.#submit(jobId, attempt).catch((error: unknown) => this.#attemptFailed(jobId, attempt, error));
-  }
-
-  async #submit(jobId: string, attempt: Attempt): Promise<void> {
-    const before = this.#book.require(jobId);
-    const to = attempt.server;
-    // The prompt id is persisted before the prompt exists anywhere, so a restart can always look for it.
-    const job = await this.#book.save(jobId, {
-      state: 'submitted',
-      server: to,
-      promptId: before.attempts === 0 ? before.promptId : newPromptId(),
-      attempts: before.attempts + 1,
-      movedFrom: undefined,
-      submittedAt: Date.now(),
-      startedAt: undefined,
-    });
-    if (attempt.abandoned) return;
-    const from = before.movedFrom;
-    this.#emit(jobId, from === undefined ? { type: 'submitted', server: to } : { type: 'moved', from, to });
-    const client = this.#client(to);
-    const workflow = this.#workflowOn(job, to);
-    if (workflow === undefined) throw new UserFacingError('workflow-unavailable', `${job.workflow} cannot run now.`);
-    const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
-    const { graph, applied } = bindForServer(this.#workflows, workflow, job, imageName);
-    await this.#book.save(jobId, { graph, applied: { ...applied } });
-    if (attempt.abandoned) return;
-    if (attempt.cancelRequested) return this.#apply(jobId, attempt, { kind: 'cancel' });
-    const outputs = workflow.outputs.map((output) => output.nodeId);
-    const comfyJob = await client.submit(graph, { promptId: job.promptId, outputs });
-    this.#follow(jobId, attempt, comfyJob);
+    this.#runner.submit(jobId, attempt);
   }
 
   #followAfterRestart(job: JobRecord): void {
@@ -363,64 +302,19 @@ export class JobRunner {
     this.#attempts.set(job.id, attempt);
     const client = job.server === undefined ? undefined : this.#pool.client(job.server);
     if (client === undefined) {
-      const error = new UserFacingError('server-removed', 'The image server of this job is no longer configured.');
-      return this.#attemptFailed(job.id, attempt, new ComfyUnreachableError(job.server ?? '?', error.message));
+      // Its server was removed from the configuration: the job is lost there, like on a server that died.
+      const lost = new ComfyUnreachableError(job.server ?? '(none)', 'the server is no longer configured');
+      return this.#attemptFailed(job.id, attempt, lost);
     }
     this.#pool.reserve(attempt.server, job.id);
-    this.#follow(job.id, attempt, client.follow(job.promptId));
+    this.#runner.follow(job.id, attempt, client.follow(job.promptId));
   }
 
-  #follow(jobId: string, attempt: Attempt, comfyJob: ComfyJob): void {
-    attempt.comfyJob = comfyJob;
-    // Stopping while the POST was in flight: the prompt id is persisted, so the next start follows it.
-    if (attempt.abandoned) return;
-    comfyJob.on('started', () => this.#started(jobId, attempt));
-    comfyJob.on('progress', ({ value, max, node }) => {
-      const elapsedMs = Date.now() - (attempt.startedAt ?? Date.now());
-      if (!attempt.abandoned) this.#emit(jobId, { type: 'progress', value, max, node, elapsedMs });
-    });
-    comfyJob.on('preview', ({ bytes, mimeType }) => {
-      if (!attempt.abandoned) this.#emit(jobId, { type: 'preview', bytes: Buffer.from(bytes), mimeType });
-    });
-    if (attempt.cancelRequested) void this.#cancelOnServer(jobId, attempt, comfyJob);
-    void comfyJob.done.then((outcome) => this.#ended(jobId, attempt, outcome));
-  }
-
-  #started(jobId: string, attempt: Attempt): void {
-    if (attempt.abandoned || attempt.startedAt !== undefined) return;
-    attempt.started = true;
-    // A job followed after a restart keeps the start time it had.
-    attempt.startedAt = this.#book.require(jobId).startedAt ?? Date.now();
-    this.#book.update(jobId, { state: 'running', startedAt: attempt.startedAt });
-  }
-
-  async #ended(jobId: string, attempt: Attempt, outcome: JobOutcome): Promise<void> {
-    if (attempt.abandoned || this.#attempts.get(jobId) !== attempt) return;
-    if (outcome.status !== 'succeeded') return this.#attemptFailed(jobId, attempt, outcome.error);
-    try {
-      await this.#succeeded(jobId, attempt, outcome.outputs);
-    } catch (error) {
-      // The server died between finishing and handing over the files: run the job again elsewhere.
-      if (isServerLoss(error)) return this.#attemptFailed(jobId, attempt, error);
-      if (attempt.abandoned) return;
-      const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
-      const failure = new UserFacingError('output-unavailable', sentence, { cause: error, detail: String(error) });
-      this.#apply(jobId, attempt, { kind: 'fail', error: failure });
-    }
-  }
-
-  async #succeeded(jobId: string, attempt: Attempt, outputs: OutputFile[]): Promise<void> {
-    const job = this.#book.require(jobId);
-    const outputNodes = this.#workflows.get(job.workflow)?.outputs.map((output) => output.nodeId) ?? [];
-    const refs = selectOutputs(outputs, outputNodes);
-    const files = await downloadOutputs(this.#client(attempt.server), refs);
-    // Stopping during the download: the job is still "running" in the store; the next start delivers it.
-    if (attempt.abandoned) return;
-    const startedAt = job.startedAt ?? job.submittedAt ?? Date.now();
-    const durationMs = Date.now() - startedAt;
+  #succeeded(jobId: string, attempt: Attempt, { refs, files, durationMs }: AttemptResult): void {
+    if (this.#attempts.get(jobId) !== attempt) return;
     this.#pool.recordDuration(attempt.server, durationMs);
-    const event: TerminalJobEvent = { type: 'succeeded', files, applied: job.applied, durationMs };
-    this.#finish(jobId, { state: 'succeeded', outputs: refs }, event);
+    const applied = this.#book.require(jobId).applied;
+    this.#finish(jobId, { state: 'succeeded', outputs: refs }, { type: 'succeeded', files, applied, durationMs });
   }
 
   #attemptFailed(jobId: string, attempt: Attempt, error: unknown): void {
@@ -551,11 +445,5 @@ export class JobRunner {
   #emit(jobId: string, event: JobEvent): void {
     const job = this.#book.get(jobId);
     if (job) this.#listeners.emit(job, event);
-  }
-
-  #client(server: string) {
-    const client = this.#pool.client(server);
-    if (client === undefined) throw new ComfyUnreachableError(server, 'server is not configured');
-    return client;
   }
 }

@@ -4,7 +4,15 @@
  * restarted server may have other models or custom nodes.
  */
 import type { Logger } from '../logger.js';
-import { listModels, validateWorkflow, type ModelLists, type ObjectInfo, type Workflow } from '../workflows/index.js';
+import {
+  chooseWorkflow,
+  listModels,
+  validateWorkflow,
+  type ModelLists,
+  type ObjectInfo,
+  type Workflow,
+} from '../workflows/index.js';
+import type { GenerationSettings } from '../workflows/settings.js';
 
 /** The workflows a server can run and the models it has. */
 export interface ServerCapabilities {
@@ -45,4 +53,24 @@ export function hasRequestedModels(
 ): boolean {
   if (settings.checkpoint !== undefined && !models.checkpoints.includes(settings.checkpoint)) return false;
   return settings.lora === undefined || models.loras.includes(settings.lora);
+}
+
+/** The workflow a server runs for `workflowName`: itself, or the first fallback it can run; undefined if none. */
+export function workflowOnServer(
+  capabilities: ServerCapabilities | undefined,
+  workflows: WorkflowSource,
+  workflowName: string,
+): Workflow | undefined {
+  if (capabilities === undefined) return undefined;
+  return chooseWorkflow(workflows, workflowName, (workflow) => capabilities.workflows.has(workflow.name.toLowerCase()));
+}
+
+/** True when a server can run a job: its workflow (or a fallback) and the models the member named. */
+export function canRunOnServer(
+  capabilities: ServerCapabilities | undefined,
+  workflows: WorkflowSource,
+  job: { readonly workflow: string; readonly settings: GenerationSettings },
+): boolean {
+  if (capabilities === undefined || !hasRequestedModels(capabilities.models, job.settings)) return false;
+  return workflowOnServer(capabilities, workflows, job.workflow) !== undefined;
 }

@@ -2,7 +2,7 @@
  * The read-only view `/queue` and the metrics show: who waits where, what runs on which server, and how the servers
  * are. Plain data, taken at one instant.
  */
-import type { JobState } from './model.js';
+import type { JobRecord, JobState } from './model.js';
 import type { ServerStatus } from './server-pool.js';
 
 /** A job waiting in the bot's queue. */
@@ -51,4 +51,26 @@ export function jobsByServer(snapshot: RunnerSnapshot): Map<string, ActiveJobVie
   const byServer = new Map<string, ActiveJobView[]>(snapshot.servers.map((server) => [server.name, []]));
   for (const job of snapshot.active) byServer.get(job.server)?.push(job);
   return byServer;
+}
+
+/** Builds a snapshot from the runner's jobs, the queue positions and the server each active job is on. */
+export function buildSnapshot(
+  jobs: Iterable<JobRecord>,
+  positions: ReadonlyMap<string, number>,
+  serverOf: (jobId: string) => string | undefined,
+  servers: readonly ServerStatus[],
+): RunnerSnapshot {
+  const waiting: WaitingJobView[] = [];
+  const active: ActiveJobView[] = [];
+  for (const job of jobs) {
+    const { id: jobId, memberId, workflow } = job;
+    const position = positions.get(jobId);
+    if (position !== undefined) waiting.push({ jobId, memberId, workflow, position, createdAt: job.createdAt });
+    const server = serverOf(jobId);
+    if (server !== undefined && (job.state === 'submitted' || job.state === 'running')) {
+      active.push({ jobId, memberId, workflow, server, state: job.state, startedAt: job.startedAt });
+    }
+  }
+  waiting.sort((a, b) => a.position - b.position);
+  return { waiting, active, servers };
 }

@@ -1,0 +1,147 @@
+/**
+ * Carries out one attempt of a job on its server: persist the hand-out (with the prompt id) before anything else,
+ * upload the input image, bind the graph for that server, submit, follow the prompt's events, download the files.
+ * What to do with the outcome is the runner's business: the attempt reports it through `AttemptHooks`.
+ */
+import {
+  ComfyUnreachableError,
+  type ComfyJob,
+  type ComfyServer,
+  type JobOutcome,
+  type OutputFile,
+} from '../comfy/index.js';
+import { UserFacingError } from '../errors.js';
+import type { Workflow } from '../workflows/index.js';
+import { uploadInputImage, type Attempt } from './attempt.js';
+import type { JobEvent, JobFile } from './events.js';
+import { isServerLoss } from './failure-policy.js';
+import { bindForServer } from './job-binding.js';
+import type { JobBook } from './job-book.js';
+import { downloadOutputs, selectOutputs } from './job-files.js';
+import { newPromptId, type JobRecord, type OutputRef } from './model.js';
+import type { WorkflowSource } from './server-capabilities.js';
+
+/** A finished attempt's result. */
+export interface AttemptResult {
+  readonly refs: OutputRef[];
+  readonly files: JobFile[];
+  readonly durationMs: number;
+}
+
+/** How an attempt talks back to the runner. */
+export interface AttemptHooks {
+  /** The job's current server client. */
+  client(server: string): ComfyServer | undefined;
+  /** The workflow (its own or a fallback) the job runs on that server. */
+  workflowOn(job: JobRecord, server: string): Workflow | undefined;
+  /** True while the runner counts this attempt as the job's live one. */
+  isCurrent(jobId: string, attempt: Attempt): boolean;
+  emit(jobId: string, event: JobEvent): void;
+  succeeded(jobId: string, attempt: Attempt, result: AttemptResult): void;
+  /** The attempt ended without a result, or never got to submit. */
+  failed(jobId: string, attempt: Attempt, error: unknown): void;
+  /** The member asked to cancel before the handle existed: cancel the prompt now. */
+  cancelOnServer(jobId: string, attempt: Attempt, comfyJob: ComfyJob): void;
+}
+
+const CANCELLED_BEFORE_SUBMIT = new UserFacingError('job-cancelled', 'The job was cancelled.');
+
+/** Runs attempts for the runner. */
+export class AttemptRunner {
+  constructor(
+    private readonly book: JobBook,
+    private readonly workflows: WorkflowSource,
+    private readonly hooks: AttemptHooks,
+  ) {}
+
+  /** Hands the job to the attempt's server. */
+  submit(jobId: string, attempt: Attempt): void {
+    void this.#submit(jobId, attempt).catch((error: unknown) => this.hooks.failed(jobId, attempt, error));
+  }
+
+  /** Follows a prompt already on the attempt's server (submitted now, or before a restart). */
+  follow(jobId: string, attempt: Attempt, comfyJob: ComfyJob): void {
+    attempt.comfyJob = comfyJob;
+    // Stopping while the POST was in flight: the prompt id is persisted, so the next start follows it.
+    if (attempt.abandoned) return;
+    comfyJob.on('started', () => this.#started(jobId, attempt));
+    comfyJob.on('progress', ({ value, max, node }) => {
+      const elapsedMs = Date.now() - (attempt.startedAt ?? Date.now());
+      if (!attempt.abandoned) this.hooks.emit(jobId, { type: 'progress', value, max, node, elapsedMs });
+    });
+    comfyJob.on('preview', ({ bytes, mimeType }) => {
+      if (!attempt.abandoned) this.hooks.emit(jobId, { type: 'preview', bytes: Buffer.from(bytes), mimeType });
+    });
+    if (attempt.cancelRequested) this.hooks.cancelOnServer(jobId, attempt, comfyJob);
+    void comfyJob.done.then((outcome) => this.#ended(jobId, attempt, outcome));
+  }
+
+  async #submit(jobId: string, attempt: Attempt): Promise<void> {
+    const before = this.book.require(jobId);
+    const to = attempt.server;
+    // The prompt id is persisted before the prompt exists anywhere, so a restart can always look for it.
+    const job = await this.book.save(jobId, {
+      state: 'submitted',
+      server: to,
+      promptId: before.attempts === 0 ? before.promptId : newPromptId(),
+      attempts: before.attempts + 1,
+      movedFrom: undefined,
+      submittedAt: Date.now(),
+      startedAt: undefined,
+    });
+    if (attempt.abandoned) return;
+    const from = before.movedFrom;
+    this.hooks.emit(jobId, from === undefined ? { type: 'submitted', server: to } : { type: 'moved', from, to });
+    const client = this.#client(to);
+    const workflow = this.hooks.workflowOn(job, to);
+    if (workflow === undefined) {
+      throw new UserFacingError('workflow-unavailable', `${job.workflow} cannot run on the image servers right now.`);
+    }
+    const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
+    const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName);
+    await this.book.save(jobId, { graph, applied: { ...applied } });
+    if (attempt.abandoned) return;
+    if (attempt.cancelRequested) return this.hooks.failed(jobId, attempt, CANCELLED_BEFORE_SUBMIT);
+    const outputs = workflow.outputs.map((output) => output.nodeId);
+    this.follow(jobId, attempt, await client.submit(graph, { promptId: job.promptId, outputs }));
+  }
+
+  #started(jobId: string, attempt: Attempt): void {
+    if (attempt.abandoned || attempt.startedAt !== undefined) return;
+    attempt.started = true;
+    // A job followed after a restart keeps the start time it had.
+    attempt.startedAt = this.book.require(jobId).startedAt ?? Date.now();
+    this.book.update(jobId, { state: 'running', startedAt: attempt.startedAt });
+  }
+
+  async #ended(jobId: string, attempt: Attempt, outcome: JobOutcome): Promise<void> {
+    if (attempt.abandoned || !this.hooks.isCurrent(jobId, attempt)) return;
+    if (outcome.status !== 'succeeded') return this.hooks.failed(jobId, attempt, outcome.error);
+    try {
+      const result = await this.#download(jobId, attempt, outcome.outputs);
+      // Stopping during the download: the job is still "running" in the store; the next start delivers it.
+      if (!attempt.abandoned) this.hooks.succeeded(jobId, attempt, result);
+    } catch (error) {
+      // The server died between finishing and handing over the files: the policy runs the job again elsewhere.
+      if (isServerLoss(error) || attempt.abandoned) return this.hooks.failed(jobId, attempt, error);
+      const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
+      const failure = new UserFacingError('output-unavailable', sentence, { cause: error, detail: String(error) });
+      this.hooks.failed(jobId, attempt, failure);
+    }
+  }
+
+  async #download(jobId: string, attempt: Attempt, outputs: OutputFile[]): Promise<AttemptResult> {
+    const job = this.book.require(jobId);
+    const outputNodes = this.workflows.get(job.workflow)?.outputs.map((output) => output.nodeId) ?? [];
+    const refs = selectOutputs(outputs, outputNodes);
+    const files = await downloadOutputs(this.#client(attempt.server), refs);
+    const durationMs = Date.now() - (job.startedAt ?? job.submittedAt ?? Date.now());
+    return { refs, files, durationMs };
+  }
+
+  #client(server: string): ComfyServer {
+    const client = this.hooks.client(server);
+    if (client === undefined) throw new ComfyUnreachableError(server, 'the server is not configured or not connected');
+    return client;
+  }
+}
