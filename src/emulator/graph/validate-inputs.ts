@@ -14,6 +14,9 @@ const INNER_TRACEBACK = [
 
 type Verdict = { ok: boolean; errors: readonly ValidationError[] };
 
+/** Nodes whose validation is under way, per walk: a link back to one of them is a cycle. */
+const inProgress = new WeakMap<Verdicts, Set<string>>();
+
 /** Validates node `nodeId` (and, through links, its ancestors), memoised in `verdicts`. */
 export function checkInputs(
   prompt: Record<string, unknown>,
@@ -23,13 +26,31 @@ export function checkInputs(
 ): Verdict {
   const known = verdicts.get(nodeId);
   if (known) return known;
+  const active = inProgress.get(verdicts) ?? new Set<string>();
+  inProgress.set(verdicts, active);
+  // Python recurses until it hits its recursion limit; the outcome is the same error, reached sooner.
+  if (active.has(nodeId)) throw new PythonError('RecursionError', 'maximum recursion depth exceeded');
+  active.add(nodeId);
+  try {
+    return checkNode(prompt, nodeId, verdicts, environment);
+  } finally {
+    active.delete(nodeId);
+  }
+}
+
+function checkNode(
+  prompt: Record<string, unknown>,
+  nodeId: string,
+  verdicts: Verdicts,
+  environment: NodeEnvironment,
+): Verdict {
   const node = prompt[nodeId] as Record<string, unknown>;
   if (!('inputs' in node)) throw new PythonError('KeyError', "'inputs'");
   const inputs = (isRecord(node['inputs']) ? node['inputs'] : {}) as Record<string, unknown>;
   const nodeClass = NODE_CLASSES.get(String(node['class_type'])) as NodeClass;
   const types = nodeClass.inputTypes(environment);
-  const specs: Record<string, InputSpec> = { ...types.optional, ...types.required };
-  const customInputs = nodeClass.validateInputs?.inputs ?? [];
+  const specs: Record<string, InputSpec> = { ...types.required, ...types.optional };
+  const walk: Walk = { prompt, verdicts, environment, customInputs: nodeClass.validateInputs?.inputs ?? [] };
   const errors: ValidationError[] = [];
   let valid = true;
   for (const [name, spec] of Object.entries(specs)) {
@@ -37,21 +58,32 @@ export function checkInputs(
       if (name in types.required) errors.push(missing(name));
       continue;
     }
-    const value = inputs[name];
-    const info = [spec[0], spec[1] ?? {}] as const;
-    if (Array.isArray(value)) {
-      const link = checkLink(prompt, name, value, info, verdicts, environment);
-      if (link === 'upstream-invalid') valid = false;
-      else if (link) errors.push(link);
-      continue;
-    }
-    const error = checkWidget(inputs, name, info, customInputs.includes(name));
-    if (error) errors.push(error);
+    const outcome = checkInput(walk, inputs, name, [spec[0], spec[1] ?? {}]);
+    if (outcome === 'upstream-invalid') valid = false;
+    else if (outcome) errors.push(outcome);
   }
   if (nodeClass.validateInputs) errors.push(...runCustomValidation(nodeClass, inputs, environment));
   const verdict: Verdict = errors.length > 0 || !valid ? { ok: false, errors } : { ok: true, errors: [] };
   verdicts.set(nodeId, verdict);
   return verdict;
+}
+
+interface Walk {
+  readonly prompt: Record<string, unknown>;
+  readonly verdicts: Verdicts;
+  readonly environment: NodeEnvironment;
+  readonly customInputs: readonly string[];
+}
+
+function checkInput(
+  walk: Walk,
+  inputs: Record<string, unknown>,
+  name: string,
+  info: readonly [InputType, Readonly<Record<string, unknown>>],
+): ValidationError | 'upstream-invalid' | undefined {
+  const value = inputs[name];
+  if (Array.isArray(value)) return checkLink(walk.prompt, name, value, info, walk.verdicts, walk.environment);
+  return checkWidget(inputs, name, info, walk.customInputs.includes(name));
 }
 
 function checkLink(

@@ -1,7 +1,6 @@
 /**
  * What the HTTP routes share: the queue, executor, WebSocket hub, folders and the list of accepted prompts.
  */
-import type { Logger } from 'pino';
 import type { PromptExecutor } from '../exec/prompt-executor.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 import type { PromptQueue } from '../queue/prompt-queue.js';
@@ -19,7 +18,6 @@ export interface RouteContext {
   readonly executor: PromptExecutor;
   readonly environment: NodeEnvironment;
   readonly received: ReceivedPrompt[];
-  readonly logger: Logger;
   /** POST /prompt's counter (`number`), reset by restart. */
   nextNumber(): number;
   /** Delay /view answers (fault). */

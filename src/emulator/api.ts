@@ -1,0 +1,54 @@
+/**
+ * The emulator's public types: how to start one, what a running one offers, and the faults it can be told to show.
+ */
+import type { Logger } from 'pino';
+
+/** How to start an emulator. */
+export interface EmulatorOptions {
+  /** 0 = any free port (the default in-process; main.ts uses 8188). */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Where input/, output/, temp/ live; default a fresh temp dir (removed again by close()). */
+  dataDir?: string;
+  /** Where output/ lives if not under dataDir (the CLI's --output-dir). */
+  outputDir?: string;
+  /** Time per sampler step, default 20; 0 allowed (zero render time, for benchmarks). */
+  stepMs?: number;
+  /** Send sampler preview frames (like --preview-method auto); default false. */
+  previews?: boolean;
+  /** Combo list for ckpt_name. */
+  checkpoints?: string[];
+  upscaleModels?: string[];
+  loras?: string[];
+  logger?: Logger;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT' */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly faults: EmulatorFaults;
+  /** Every graph accepted by POST /prompt, in order, with its prompt id and client id. */
+  readonly received: ReadonlyArray<{ promptId: string; clientId: string | undefined; prompt: Record<string, unknown> }>;
+  /** Forgets queue, history and cache, drops sockets, keeps serving on the same port. */
+  restart(): Promise<void>;
+  /** Stops everything; resolves when the port is free. */
+  close(): Promise<void>;
+}
+
+/** Knobs for making the emulator misbehave. */
+export interface EmulatorFaults {
+  /** Time per sampler step, settable at runtime. */
+  stepMs: number;
+  failNode(match: { nodeId?: string; classType?: string }, exceptionMessage: string, exceptionType?: string): void;
+  clearFailures(): void;
+  /** Closes every socket abruptly (clients must reconnect). */
+  dropWebSockets(): void;
+  /** Stops listening / listens again on the same port. */
+  refuseConnections(on: boolean): void;
+  /** Delay before /view answers. */
+  viewDelayMs: number;
+}
