@@ -90,9 +90,12 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
 
   const health = config.http.port === undefined ? undefined : await startHealth(config, client, runner, store, logger);
 
+  // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
+  // interaction can arrive while the runner still refuses new jobs.
+  client.rest.setToken(config.discord.token ?? '');
+  await runner.resume();
   await login(client, config.discord.token ?? '');
   discordLogger.info({ user: client.user?.tag }, 'connected to Discord');
-  await runner.resume();
 
   return {
     client,
