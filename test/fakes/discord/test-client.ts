@@ -27,7 +27,9 @@ export async function createTestClient(fake: FakeDiscord, options: Partial<Clien
     shards: [0],
     shardCount: 1,
     ...options,
-    rest: { ...options.rest, api: fake.apiUrl },
+    // Node's own fetch: discord.js's default sends files through its bundled undici 6 and the process-wide
+    // dispatcher, which fails ("action is not a function") once undici 7 has installed its dispatcher first.
+    rest: { makeRequest: fetch, ...options.rest, api: fake.apiUrl },
   });
   // Listen before logging in: clientReady may fire before login() resolves.
   const ready = new Promise<Client<true>>((resolve) => client.once('clientReady', resolve));
