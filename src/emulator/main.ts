@@ -26,6 +26,10 @@ const emulator = await startEmulator({
   outputDir: values['output-dir'],
   dataDir: values['data-dir'],
   logger,
+}).catch((error: unknown) => {
+  // The usual cause is another ComfyUI (or emulator) on the port; say so instead of dumping a stack.
+  console.error(`Could not start the ComfyUI emulator: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
 logger.info({ url: emulator.url, dataDir: emulator.dataDir }, 'ComfyUI emulator ready (Ctrl+C to stop)');
 

@@ -25,6 +25,18 @@ interface Route {
   readonly handler: RouteHandler;
 }
 
+/** ComfyUI's `client_max_size` (its `max_upload_size`, 100 MiB). */
+export const MAX_BODY_BYTES = 104857600;
+
+/** Thrown when a body exceeds MAX_BODY_BYTES; aiohttp answers 413. */
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+
+  constructor(readonly actual: number) {
+    super(`Maximum request body size ${MAX_BODY_BYTES} exceeded, actual body size ${actual}`);
+  }
+}
+
 /** Thrown by `readJson` when the body is not JSON; aiohttp turns the decoder's exception into a bare 500. */
 export class MalformedBodyError extends Error {
   override readonly name = 'MalformedBodyError';
@@ -142,6 +154,11 @@ export function wrapRequest(raw: IncomingMessage, params: Record<string, string>
 
 async function collectBody(raw: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of raw) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of raw) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(size);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { WebSocketHub } from '../ws/hub.js';
-import { sendEmpty, sendInternalError, sendText, wrapRequest, type Router } from './http-kit.js';
+import { BodyTooLargeError, sendEmpty, sendInternalError, sendText, wrapRequest, type Router } from './http-kit.js';
 import { isForeignOrigin } from './origin-guard.js';
 
 /** The listening socket of the emulator. */
@@ -90,6 +90,7 @@ export class Listener {
     try {
       await match.handler(wrapRequest(req, match.params), res);
     } catch (error) {
+      if (error instanceof BodyTooLargeError) return sendText(res, 413, error.message);
       this.logger.warn({ err: error, url: req.url }, 'emulator route failed');
       sendInternalError(res);
     }
