@@ -29,7 +29,10 @@ export async function runGeneration(args: GenerationArgs, context: GenerateConte
   );
   try {
     const graph = await prepareGraph(args, plan, choice, image, workflows);
-    if (context.signal?.aborted) return EXIT.cancelled;
+    if (context.signal?.aborted) {
+      context.stderr.write('Cancelled before the job was submitted.\n');
+      return EXIT.cancelled;
+    }
     const printer = new ProgressPrinter(context.stdout, context.interactive === true, (id) =>
       describeNode(graph.graph, id),
     );
@@ -74,6 +77,8 @@ async function follow(job: ComfyJob, printer: ProgressPrinter, signal: AbortSign
   printer.follow(job);
   const cancel = () => void job.cancel().catch(() => undefined);
   signal?.addEventListener('abort', cancel, { once: true });
+  // Ctrl+C while the prompt was being submitted: it is queued now, so cancel it there.
+  if (signal?.aborted) cancel();
   try {
     return await job.done;
   } finally {

@@ -33,30 +33,12 @@ export async function loadWorkflowsDir(config: Config, logger: Logger): Promise<
 
 /** Plans the generation, or throws a `UserFacingError` with the sentence to print. */
 export function planCliGeneration(args: GenerationArgs, workflows: LoadedWorkflows, config: Config): CliPlan {
+  if (args.settings.workflow !== undefined) checkRequested(args.settings.workflow, args, workflows);
   if (workflows.list().length === 0) {
     throw new UserFacingError(
       'cli-no-workflow',
       `No workflow in ${config.workflows.dir} is ready; run npm run generate -- --check to see why.`,
     );
-  }
-  const requested = args.settings.workflow;
-  if (requested !== undefined) {
-    const workflow = workflows.get(requested);
-    const disabled = workflows.report.find(
-      (entry) => entry.status === 'disabled' && entry.name.toLowerCase() === requested.toLowerCase(),
-    );
-    if (!workflow && disabled) {
-      throw new UserFacingError(
-        'cli-workflow-disabled',
-        `The workflow ${disabled.name} is disabled: ${disabled.reasons.join(' ')}`,
-      );
-    }
-    if (workflow?.settings.image?.required && args.image === undefined) {
-      throw new UserFacingError(
-        'cli-image-needed',
-        `${workflow.name} needs an input image; give one with --image <path>.`,
-      );
-    }
   }
   const plan = planSettings({ ...args.settings, prompt: args.prompt }, {}, args.image !== undefined, {
     workflows,
@@ -65,4 +47,24 @@ export function planCliGeneration(args: GenerationArgs, workflows: LoadedWorkflo
   });
   if (!plan.ok) throw new UserFacingError(`cli-${plan.identifier}`, plan.message);
   return { workflow: plan.workflow, settings: plan.settings };
+}
+
+/** What the bot says about a named workflow in Discord's words, said in a terminal's. */
+function checkRequested(requested: string, args: GenerationArgs, workflows: LoadedWorkflows): void {
+  const workflow = workflows.get(requested);
+  const disabled = workflows.report.find(
+    (entry) => entry.status === 'disabled' && entry.name.toLowerCase() === requested.toLowerCase(),
+  );
+  if (!workflow && disabled) {
+    throw new UserFacingError(
+      'cli-workflow-disabled',
+      `The workflow ${disabled.name} is disabled: ${disabled.reasons.join(' ')}`,
+    );
+  }
+  if (workflow?.settings.image?.required && args.image === undefined) {
+    throw new UserFacingError(
+      'cli-image-needed',
+      `${workflow.name} needs an input image; give one with --image <path>.`,
+    );
+  }
 }
