@@ -1,4 +1,4 @@
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +138,19 @@ describe('npm run generate against the emulator', () => {
     ]);
     expect(run.graph['3']).toMatchObject({ inputs: { sampler_name: 'dpmpp_2m', scheduler: 'karras', steps: 4 } });
     expect(run.files.map((file) => path.basename(file))).toEqual([expect.stringMatching(/^fox_\d+_\.png$/)]);
+  });
+
+  it('warns, and still writes the rest, when the server drops one of two outputs at validation', async () => {
+    const dir = await temp.make('comfycord-cli-two-outputs-');
+    const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, unknown>;
+    graph['10'] = { class_type: 'ImageScaleBy', inputs: { upscale_method: 'lanczos', scale_by: 2, image: ['8', 0] } };
+    graph['11'] = { class_type: 'SaveImage', inputs: { filename_prefix: 'big', images: ['10', 0] } };
+    await writeFile(path.join(dir, 'two.json'), JSON.stringify(graph));
+    const twoConfig = cliConfig({ COMFY_URLS: emulator.url, WORKFLOWS_DIR: dir });
+    const run = await generate(['a fox', '--steps', '2', '--set', '10.scale_by=99'], twoConfig);
+    expect(linesOf(run.stdout)).toContain(
+      'Warning: the server dropped some outputs at validation: node 10 (ImageScaleBy): Value 99.0 bigger than max of 8.0: scale_by.',
+    );
+    expect(run.files.map((file) => path.basename(file))).toEqual([expect.stringMatching(/^ComfyUI_\d+_\.png$/)]);
   });
 });

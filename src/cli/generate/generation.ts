@@ -11,6 +11,7 @@ import type { AppliedSettings } from '../../workflows/index.js';
 import type { GenerationArgs } from './args.js';
 import { chooseServerFor, openClient, selectServers, type ServerChoice } from './choose-server.js';
 import { EXIT, type GenerateContext } from './context.js';
+import { summariseNodeErrors } from './failure.js';
 import { readInputImage, uploadInputImage, type LocalImage } from './input-image.js';
 import { writeOutputFiles } from './output-files.js';
 import { applyOverrides } from './overrides.js';
@@ -28,35 +29,47 @@ export async function runGeneration(args: GenerationArgs, context: GenerateConte
     openClient(config, server, logger),
   );
   try {
-    const graph = await prepareGraph(args, plan, choice, image, workflows);
+    const prepared = await prepareGraph(args, plan, choice, image, workflows);
     if (context.signal?.aborted) {
       context.stderr.write('Cancelled before the job was submitted.\n');
       return EXIT.cancelled;
     }
-    const printer = new ProgressPrinter(context.stdout, context.interactive === true, (id) =>
-      describeNode(graph.graph, id),
-    );
-    printer.line(describeStart(plan, choice, graph.applied));
-    const startedAt = Date.now();
-    const outputNodes = choice.workflow.outputs.map((output) => output.nodeId);
-    const job = await choice.client.submit(graph.graph, { outputs: outputNodes });
-    printer.line(`Submitted to ${choice.config.name} as prompt ${job.promptId}.`);
-    const outcome = await follow(job, printer, context.signal);
-    if (outcome.status === 'interrupted' && context.signal?.aborted) {
-      context.stderr.write('Cancelled; the job was removed from the server.\n');
-      return EXIT.cancelled;
-    }
-    if (outcome.status !== 'succeeded') throw outcome.error;
-    const files = await downloadOutputs(choice.client, selectOutputs(outcome.outputs, outputNodes));
-    if (files.length === 0) throw new UserFacingError('cli-no-files', `${choice.workflow.name} produced no files.`);
-    const written = await writeFiles(args.out, files);
-    for (const file of written) printer.line(`Wrote ${file}`);
-    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-    printer.line(`Done in ${seconds} s on ${choice.config.name}${seedNote(graph.applied)}.`);
-    return EXIT.ok;
+    return await submitAndSave(args, context, choice, prepared, describeStart(plan, choice, prepared.applied));
   } finally {
     await choice.client.close();
   }
+}
+
+/** Submits the graph, follows it to its end and writes its files. */
+async function submitAndSave(
+  args: GenerationArgs,
+  context: GenerateContext,
+  choice: ServerChoice,
+  prepared: { graph: ApiGraph; applied: AppliedSettings },
+  startLine: string,
+): Promise<number> {
+  const printer = new ProgressPrinter(context.stdout, context.interactive === true, (id) =>
+    describeNode(prepared.graph, id),
+  );
+  printer.line(startLine);
+  const startedAt = Date.now();
+  const outputNodes = choice.workflow.outputs.map((output) => output.nodeId);
+  const job = await choice.client.submit(prepared.graph, { outputs: outputNodes });
+  printer.line(`Submitted to ${choice.config.name} as prompt ${job.promptId}.`);
+  const dropped = summariseNodeErrors(job.warnings);
+  if (dropped !== undefined) printer.line(`Warning: the server dropped some outputs at validation: ${dropped}.`);
+  const outcome = await follow(job, printer, context.signal);
+  if (outcome.status === 'interrupted' && context.signal?.aborted) {
+    context.stderr.write('Cancelled; the job was removed from the server.\n');
+    return EXIT.cancelled;
+  }
+  if (outcome.status !== 'succeeded') throw outcome.error;
+  const files = await downloadOutputs(choice.client, selectOutputs(outcome.outputs, outputNodes));
+  if (files.length === 0) throw new UserFacingError('cli-no-files', `${choice.workflow.name} produced no files.`);
+  for (const file of await writeFiles(args.out, files)) printer.line(`Wrote ${file}`);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  printer.line(`Done in ${seconds} s on ${choice.config.name}${seedNote(prepared.applied)}.`);
+  return EXIT.ok;
 }
 
 async function prepareGraph(
