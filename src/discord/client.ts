@@ -20,7 +20,10 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     intents,
     // DMs arrive for channels discord.js has not cached; partials let those messages through.
     partials: [Partials.Channel],
-    rest: { api: options.apiUrl },
+    // Node's own fetch, with the FormData it was built with. discord.js's default sends files through its bundled
+    // undici 6 and the process-wide dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's,
+    // which cannot read undici 6's FormData, and every upload fails ("action is not a function", discord.js#11525).
+    rest: { api: options.apiUrl, makeRequest: fetch },
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
   });
