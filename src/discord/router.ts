@@ -64,7 +64,11 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
 /** Shows one sentence to the member only, whatever state the interaction is in. */
 export async function tellMember(interaction: RepliableInteraction, sentence: string, logger: Logger): Promise<void> {
   try {
-    if (interaction.deferred && !interaction.ephemeral) {
+    if (interaction.deferred && interaction.ephemeral === null) {
+      // Acknowledged by deferUpdate(): the "reply" is the message the button sits on (maybe another member's card),
+      // which must be neither edited nor deleted.
+      await interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral });
+    } else if (interaction.deferred && !interaction.ephemeral) {
       // A public "thinking…" placeholder would stay forever: replace it by a private sentence.
       await interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral });
       await interaction.deleteReply().catch(() => undefined);
