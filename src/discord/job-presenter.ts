@@ -101,6 +101,7 @@ export class JobPresenter {
     await record(job.sessionId);
     const sessionId = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
     if (sessionId !== job.sessionId) await record(sessionId);
+    await this.#options.sessionOpener.greet(sessionId, session);
   }
 
   async #deliverEnd(job: JobRecord, details: CardDetails, state: CardState, outcome: GenerationOutcome): Promise<void> {
@@ -125,7 +126,7 @@ export class JobPresenter {
       ownerId: job.memberId,
       guildId: job.guildId,
       promptIds: [job.promptId],
-      settings: { ...job.settings, ...appliedSettings(job) },
+      settings: recordedSettings(job),
       workflow: job.workflow,
       outputs: files.map((file) => {
         const ref = job.outputs.find((output) => output.filename === file.filename);
@@ -159,6 +160,17 @@ export function detailsOf(job: JobRecord): CardDetails {
     count: settings.count,
     defaultsApplied: job.delivery?.defaultsApplied,
   };
+}
+
+/**
+ * The settings a generation is recorded with, for rerolls and refines: the member's, with the values the binding chose
+ * (the seed above all). A size derived from an aspect ratio is left out: bound again beside that ratio, it would clash.
+ */
+function recordedSettings(job: JobRecord): JobRecord['settings'] {
+  const settings = { ...job.settings, ...appliedSettings(job) };
+  if (job.settings.aspect === undefined) return settings;
+  const { width: _width, height: _height, ...sized } = settings;
+  return sized;
 }
 
 /** The values the runner's binding used that matter to a member (the seed above all). */

@@ -39,7 +39,10 @@ export class SessionOpener {
     return { mode: 'reply-chain', notes: [REPLY_CHAIN_NOTE] };
   }
 
-  /** Opens (or continues) the session on the posted result; returns its id. */
+  /**
+   * Opens (or continues) the session on the posted result; returns its id. A new thread stays silent until `greet`:
+   * members answer its help at once, so the help waits until the generation is recorded in the session.
+   */
   async open(job: JobRecord, posted: PostedCard, prompt: string, plan: SessionPlan): Promise<string> {
     if (plan.mode === 'continue') return job.sessionId!;
     if (plan.mode === 'thread') {
@@ -49,12 +52,25 @@ export class SessionOpener {
     return this.#create(job, posted.messageId, 'reply-chain', posted.channelId);
   }
 
+  /** Posts the two lines of help in a session thread `open` just started. */
+  async greet(sessionId: string, plan: SessionPlan): Promise<void> {
+    if (plan.mode !== 'thread') return;
+    const session = await this.sessions.getSessionByThread(sessionId);
+    if (!session) return;
+    try {
+      await this.rest.post(Routes.channelMessages(sessionId), { body: { content: refineHelp(this.ignorePrefix) } });
+    } catch (error) {
+      // The thread works without its help; the member still sees the result and can reply.
+      const code = error instanceof DiscordAPIError ? error.code : undefined;
+      this.logger.warn({ err: error, code, thread: sessionId }, 'could not post the help in a session thread');
+    }
+  }
+
   async #startThread(posted: PostedCard, prompt: string): Promise<string | undefined> {
     try {
       const thread = (await this.rest.post(Routes.threads(posted.channelId, posted.messageId), {
         body: { name: threadNameFor(prompt), auto_archive_duration: 1440 },
       })) as { id: string };
-      await this.rest.post(Routes.channelMessages(thread.id), { body: { content: refineHelp(this.ignorePrefix) } });
       return thread.id;
     } catch (error) {
       // Permissions can change between the command and its result; a reply chain still lets people refine.
