@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeChannel, FakeMessage, FileInput } from '../fakes/discord/index.js';
+import { refineHelp, type Generation } from '../../src/sessions/index.js';
+import { startRig, type Rig } from './harness.js';
+import {
+  buttonId,
+  descriptionOf,
+  fieldsOf,
+  imagine,
+  nodeOfClass,
+  pngImage,
+  promptText,
+  waitForGraph,
+  waitForResult,
+  type ReceivedGraph,
+} from './helpers.js';
+
+let rig: Rig;
+
+beforeAll(async () => {
+  rig = await startRig();
+});
+
+afterEach(() => {
+  rig.discord.assertNoUnhandledCalls();
+});
+
+afterAll(async () => {
+  await rig?.close();
+});
+
+/** Runs `/imagine` and waits for its result, its session thread and the thread's help message. */
+async function startSession(prompt: string): Promise<{ result: FakeMessage; thread: FakeChannel }> {
+  const result = await waitForResult(await imagine(rig, { prompt }));
+  const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.threadId);
+  await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+  return { result, thread };
+}
+
+/**
+ * Waits until the bot has recorded the result shown by `message` in its session. The card is visible a moment
+ * before that; a member is never that fast, a test is (a thread's help message waits for it, a bare card does not).
+ */
+async function recorded(message: FakeMessage): Promise<Generation> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const generation = await rig.bot.services.sessions.getGenerationByMessage(message.id);
+    if (generation?.sessionId !== undefined) return generation;
+    if (Date.now() > deadline) throw new Error(`the result ${message.id} was not recorded in a session`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The member writes in a channel or thread, optionally replying to a message or attaching files. */
+function say(
+  channel: FakeChannel,
+  content: string,
+  more: { replyTo?: FakeMessage; attachments?: FileInput[] } = {},
+): Promise<FakeMessage> {
+  return rig.discord.postMessage({ user: rig.discord.member, channel, content, ...more });
+}
+
+/** The bot's answer to a member's message, once it satisfies `predicate` (default: it carries the result). */
+function answerTo(
+  message: FakeMessage,
+  predicate: (answer: FakeMessage) => boolean = (answer) => answer.attachments.length > 0,
+): Promise<FakeMessage> {
+  return rig.discord.waitForMessage(
+    (answer) =>
+      answer.authorId === rig.discord.botUser.id && answer.reference?.messageId === message.id && predicate(answer),
+    20_000,
+  );
+}
+
+/** The bot's result for a refine, once it is recorded in the session (so the next reply starts from it). */
+async function refined(message: FakeMessage): Promise<FakeMessage> {
+  const answer = await answerTo(message);
+  await recorded(answer);
+  return answer;
+}
+
+/** The settings a text-to-image graph ran with. */
+function settingsOf(graph: ReceivedGraph) {
+  const sampler = nodeOfClass(graph, 'KSampler').inputs;
+  const latent = nodeOfClass(graph, 'EmptyLatentImage').inputs;
+  return {
+    prompt: promptText(graph, 'positive'),
+    negative: promptText(graph, 'negative'),
+    seed: sampler['seed'] as number,
+    steps: sampler['steps'],
+    cfg: sampler['cfg'],
+    width: latent['width'] as number,
+    height: latent['height'] as number,
+    count: latent['batch_size'],
+  };
+}
+
+/** Bot messages in a channel, and graphs received: to show that something caused neither. */
+function footprint(channel: FakeChannel) {
+  return {
+    graphs: rig.emulator.received.length,
+    botMessages: rig.discord.messagesIn(channel).filter((message) => message.authorId === rig.discord.botUser.id)
+      .length,
+  };
+}
+
+describe('session threads', () => {
+  it('starts a thread named after the prompt (at most 100 characters) whose first message is the two-line help', async () => {
+    const prompt =
+      `a very long winding road through autumn hills, ${'with golden trees and a small red car '.repeat(3)}`.trim();
+    expect(prompt.length).toBeGreaterThan(100);
+    const { result, thread } = await startSession(prompt);
+    expect(thread.parentId).toBe(rig.discord.channel.id);
+    expect(thread.name!.length).toBeLessThanOrEqual(100);
+    expect(prompt.startsWith(thread.name!.replace(/…$/, ''))).toBe(true);
+    const [help] = rig.discord.messagesIn(thread);
+    expect(help!.authorId).toBe(rig.discord.botUser.id);
+    expect(help!.content).toBe(refineHelp('//'));
+    expect(help!.content.split('\n')).toHaveLength(2);
+    expect(result.content).not.toMatch(/Reply to this message/);
+  });
+
+  it('continues the session when /imagine is used inside its thread: no new thread, the same session', async () => {
+    const { thread } = await startSession('a quiet harbour');
+    const threadsBefore = rig.discord.threads().length;
+    const inThread = await imagine(rig, { prompt: 'a busy harbour --steps 9' }, { channel: thread.id });
+    const card = await waitForResult(inThread);
+    expect(card.channelId).toBe(thread.id);
+    expect(card.threadId).toBeNull();
+    expect(rig.discord.threads()).toHaveLength(threadsBefore);
+
+    const generation = await recorded(card);
+    expect(generation.id).toBe(buttonId(card, 'Reroll').split(':')[1]);
+    expect(generation.sessionId).toBe(thread.id);
+    expect((await rig.bot.services.sessions.getSessionByThread(thread.id))?.lastGenerationId).toBe(generation.id);
+
+    // The next reply refines what /imagine made in the thread, not the picture the thread started on.
+    const answer = await refined(await say(thread, 'again'));
+    expect(descriptionOf(answer)).toBe('a busy harbour');
+    expect(settingsOf(await waitForGraph(rig, 'a busy harbour', 2)).steps).toBe(9);
+  });
+});
+
+describe('refining by replying in a session thread', () => {
+  it('carries the settings forward: plain text, + text, flags alone and again', async () => {
+    const { thread } = await startSession('a stone bridge --ar 3:2 --steps 14 --cfg 5 --no fog');
+    const first = settingsOf(await waitForGraph(rig, 'a stone bridge'));
+    expect(first).toMatchObject({ steps: 14, cfg: 5, negative: 'fog', count: 1 });
+    expect(first.width / first.height).toBeCloseTo(3 / 2, 1);
+
+    // Plain text replaces the prompt, keeps every other setting and draws a new seed.
+    const replaced = await refined(await say(thread, 'a wooden bridge'));
+    expect(replaced.channelId).toBe(thread.id);
+    expect(descriptionOf(replaced)).toBe('a wooden bridge');
+    const second = settingsOf(await waitForGraph(rig, 'a wooden bridge'));
+    const { seed: _firstSeed, prompt: _firstPrompt, ...kept } = first;
+    expect(second).toMatchObject({ ...kept, prompt: 'a wooden bridge' });
+    expect(second.seed).not.toBe(first.seed);
+    expect(fieldsOf(replaced)['Seed']).toBe(String(second.seed));
+
+    // `+ text` appends to the previous prompt.
+    await refined(await say(thread, '+ at night'));
+    const third = settingsOf(await waitForGraph(rig, 'a wooden bridge at night'));
+    expect(third).toMatchObject({ ...kept, prompt: 'a wooden bridge at night' });
+
+    // Flags alone change only those settings.
+    await refined(await say(thread, '--seed 7'));
+    const fourth = settingsOf(await waitForGraph(rig, 'a wooden bridge at night', 2));
+    expect(fourth).toEqual({ ...third, seed: 7 });
+
+    await refined(await say(thread, '--ar 2:3'));
+    const fifth = settingsOf(await waitForGraph(rig, 'a wooden bridge at night', 3));
+    const { width: _width, height: _height, seed: _seed, ...unsized } = fourth;
+    expect(fifth).toMatchObject(unsized);
+    expect(fifth.width / fifth.height).toBeCloseTo(2 / 3, 1);
+
+    // `again` rerolls: the same prompt and size, a new seed.
+    const again = await refined(await say(thread, 'again'));
+    const sixth = settingsOf(await waitForGraph(rig, 'a wooden bridge at night', 4));
+    expect(sixth).toMatchObject({ ...fifth, seed: expect.any(Number) });
+    expect(sixth.seed).not.toBe(fifth.seed);
+    expect(fieldsOf(again)['Seed']).toBe(String(sixth.seed));
+  });
+
+  it('starts image-to-image from an attached picture, uploading its exact bytes to the server', async () => {
+    const { thread } = await startSession('a paper boat');
+    const picture = await pngImage(80, 48);
+    const answer = await answerTo(
+      await say(thread, 'a paper boat in a puddle', { attachments: [{ name: 'boat.png', data: picture }] }),
+    );
+    const graph = await waitForGraph(rig, 'a paper boat in a puddle');
+    const loaded = String(nodeOfClass(graph, 'LoadImage').inputs['image']);
+    const onServer = await readFile(path.join(rig.emulator.dataDir, 'input', loaded));
+    expect(onServer.equals(picture)).toBe(true);
+    expect(fieldsOf(answer)['Workflow']).toBe('img2img');
+  });
+
+  it('ignores a message starting with // and answers a bad flag with one sentence', async () => {
+    const { thread } = await startSession('a lantern in the fog');
+    const before = footprint(thread);
+    const chat = await say(thread, '// love the colours --seed 3');
+    const bad = await say(thread, 'a lantern --sharpness 3');
+    const refusal = await answerTo(bad, (answer) => answer.content !== '');
+    expect(refusal.content).toMatch(/^❌ [^\n]*--sharpness[^\n]*\.$/);
+    // A real refine after both: once it is answered, the chat message has long been looked at.
+    await refined(await say(thread, '+ and rain'));
+    await waitForGraph(rig, 'a lantern in the fog and rain');
+    expect(footprint(thread)).toEqual({ graphs: before.graphs + 1, botMessages: before.botMessages + 2 });
+    expect(rig.discord.messagesIn(thread).some((message) => message.reference?.messageId === chat.id)).toBe(false);
+  });
+
+  it('ignores a reply in a thread that holds no session', async () => {
+    const { thread: session } = await startSession('a sleeping cat');
+    const plain = rig.discord.createThread(rig.discord.channel, 'just chatting', rig.discord.member);
+    const before = footprint(plain);
+    await say(plain, 'a sleeping dog');
+    await refined(await say(session, 'a sleeping fox'));
+    await waitForGraph(rig, 'a sleeping fox');
+    expect(rig.emulator.received.length).toBe(before.graphs + 1);
+    expect(footprint(plain).botMessages).toBe(before.botMessages);
+    expect(rig.emulator.received.some((entry) => JSON.stringify(entry.prompt).includes('a sleeping dog'))).toBe(false);
+  });
+});
+
+describe('reply-chain sessions', () => {
+  it('says to reply where the bot may not start threads, and a reply to the result refines it', async () => {
+    const channel = rig.discord.createTextChannel({ name: 'no-threads' });
+    rig.discord.denyBotPermissions(channel, ['CreatePublicThreads']);
+    const threadsBefore = rig.discord.threads().length;
+    const result = await waitForResult(
+      await imagine(rig, { prompt: 'a field of tulips --steps 11' }, { channel: channel.id }),
+    );
+    expect(result.content).toMatch(/\nReply to this message to refine the picture\.$/);
+    expect(result.threadId).toBeNull();
+    expect((await recorded(result)).sessionId).toBe(result.id);
+
+    const answer = await refined(await say(channel, '+ under a rainbow', { replyTo: result }));
+    expect(answer.channelId).toBe(channel.id);
+    expect(descriptionOf(answer)).toBe('a field of tulips under a rainbow');
+    expect(settingsOf(await waitForGraph(rig, 'a field of tulips under a rainbow')).steps).toBe(11);
+
+    // The chain goes on from the newest result.
+    await answerTo(await say(channel, '--steps 13', { replyTo: answer }));
+    const graph = settingsOf(await waitForGraph(rig, 'a field of tulips under a rainbow', 2));
+    expect(graph.steps).toBe(13);
+    expect(rig.discord.threads()).toHaveLength(threadsBefore);
+  });
+});
