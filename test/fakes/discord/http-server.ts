@@ -11,7 +11,7 @@ import type { FakeAttachment } from './model.js';
 import { parseBody, readRequestBody, type ParsedBody } from './request-body.js';
 import { DiscordHttpError, errors } from './rest-types.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { splitPath, type Router } from './router.js';
+import { splitPath, type RouteMatch, type Router } from './router.js';
 
 const API_PREFIX = '/api/v10';
 
@@ -53,66 +53,108 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   return server;
 }
 
+/** The parts of a call known when it arrives. */
+interface Incoming {
+  readonly seq: number;
+  readonly receivedAt: number;
+  readonly method: string;
+  readonly path: string;
+  readonly url: URL;
+  readonly match: RouteMatch | null;
+  readonly authorized: boolean;
+}
+
+/** What the fake answers. */
+interface Answer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string | null;
+  /** The parsed JSON answer, for the record. */
+  readonly response: unknown;
+  readonly injected: boolean;
+}
+
+const NO_BODY: ParsedBody = { body: null, files: [] };
+
 async function handle(deps: HttpServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (req.method === 'GET' && url.pathname.startsWith('/attachments/')) {
     serveAttachment(deps, url.pathname, res);
     return;
   }
-  const seq = deps.calls.reserveSeq();
-  const receivedAt = Date.now();
+  const incoming = arrive(deps, req, url);
+  let parsed = NO_BODY;
+  let answer: Answer;
+  try {
+    parsed = await parseBody(await readRequestBody(req), req.headers['content-type']);
+    answer = await answerCall(deps, incoming, parsed);
+  } catch (error) {
+    const failure = error instanceof DiscordHttpError ? error : unexpected(deps.logger, error);
+    answer = jsonAnswer(failure.status, {}, failure.toJSON());
+  }
+  res.writeHead(answer.status, answer.headers);
+  res.end(answer.text ?? undefined);
+  deps.calls.add(buildCall(incoming, req, parsed, answer));
+}
+
+function arrive(deps: HttpServerDeps, req: IncomingMessage, url: URL): Incoming {
   const method = req.method ?? 'GET';
   const inApi = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`);
   const path = `/${splitPath(inApi ? url.pathname.slice(API_PREFIX.length) : url.pathname).join('/')}`;
-  const match = inApi ? deps.router.match(method, path) : null;
   const authHeader = req.headers.authorization ?? '';
-  const authorized = authHeader.startsWith('Bot ') && deps.isValidToken(authHeader.slice(4));
-  let parsed: ParsedBody = { body: null, files: [] };
-  let status = 500;
-  let response: unknown = null;
-  let injected = false;
-  const send = (code: number, headers: Record<string, string>, text: string | null) => {
-    status = code;
-    res.writeHead(code, headers);
-    res.end(text ?? undefined);
+  return {
+    seq: deps.calls.reserveSeq(),
+    receivedAt: Date.now(),
+    method,
+    path,
+    url,
+    match: inApi ? deps.router.match(method, path) : null,
+    authorized: authHeader.startsWith('Bot ') && deps.isValidToken(authHeader.slice(4)),
   };
-  try {
-    parsed = await parseBody(await readRequestBody(req), req.headers['content-type']);
-    const fault = deps.faults.take({ method, path, route: match?.route.template ?? null });
-    if (fault) {
-      injected = true;
-      response = fault.headers['content-type'] === 'application/json' ? JSON.parse(fault.body) : fault.body;
-      send(fault.status, fault.headers, fault.body);
-    } else {
-      if (!match) throw errors.notFound();
-      if (match.route.auth === 'bot' && !authorized) throw errors.unauthorized();
-      const limit = rateLimit(deps, method, match);
-      if (limit.retryAfter !== null) {
-        response = { message: 'You are being rate limited.', retry_after: limit.retryAfter, global: false };
-        send(429, { ...limit.headers, 'content-type': 'application/json' }, JSON.stringify(response));
-      } else {
-        const query = Object.fromEntries(url.searchParams);
-        const request = { method, path, params: match.params, query, ...parsed, receivedAt };
-        const result = await match.route.handler(request);
-        response = result.body ?? null;
-        const json = result.body === undefined ? null : JSON.stringify(result.body);
-        send(result.status, { ...limit.headers, ...(json ? { 'content-type': 'application/json' } : {}) }, json);
-      }
-    }
-  } catch (error) {
-    const failure = error instanceof DiscordHttpError ? error : unexpected(deps.logger, error);
-    response = failure.toJSON();
-    send(failure.status, { 'content-type': 'application/json' }, JSON.stringify(response));
+}
+
+/** Faults first (Discord's edge answers before the API does), then routing, auth, rate limits and the route. */
+async function answerCall(deps: HttpServerDeps, incoming: Incoming, parsed: ParsedBody): Promise<Answer> {
+  const { method, path, match } = incoming;
+  const fault = deps.faults.take({ method, path, route: match?.route.template ?? null });
+  if (fault) {
+    const response = fault.headers['content-type'] === 'application/json' ? JSON.parse(fault.body) : fault.body;
+    return { status: fault.status, headers: fault.headers, text: fault.body, response, injected: true };
   }
-  deps.calls.add(
-    buildCall({ seq, method, path, match, url, req, authorized, parsed, receivedAt, status, response, injected }),
-  );
+  if (!match) throw errors.notFound();
+  if (match.route.auth === 'bot' && !incoming.authorized) throw errors.unauthorized();
+  const limit = rateLimit(deps, method, match);
+  if (limit.retryAfter !== null) {
+    return jsonAnswer(429, limit.headers, {
+      message: 'You are being rate limited.',
+      retry_after: limit.retryAfter,
+      global: false,
+    });
+  }
+  const query = Object.fromEntries(incoming.url.searchParams);
+  const result = await match.route.handler({
+    method,
+    path,
+    params: match.params,
+    query,
+    ...parsed,
+    receivedAt: incoming.receivedAt,
+  });
+  if (result.body === undefined) {
+    return { status: result.status, headers: limit.headers, text: null, response: null, injected: false };
+  }
+  return jsonAnswer(result.status, limit.headers, result.body);
+}
+
+function jsonAnswer(status: number, headers: Record<string, string>, body: unknown): Answer {
+  const text = JSON.stringify(body);
+  return { status, headers: { ...headers, 'content-type': 'application/json' }, text, response: body, injected: false };
 }
 
 const NO_LIMIT = { headers: {}, retryAfter: null };
 
 /** Interaction callbacks have no bucket on Discord; every other handled route does when limits are on. */
-function rateLimit(deps: HttpServerDeps, method: string, match: NonNullable<ReturnType<Router['match']>>) {
+function rateLimit(deps: HttpServerDeps, method: string, match: RouteMatch) {
   if (!deps.rateLimiter || match.route.template.endsWith('/callback')) return NO_LIMIT;
   return deps.rateLimiter.take(method, match.route.template, match.params);
 }
@@ -123,42 +165,27 @@ function unexpected(logger: Logger, error: unknown): DiscordHttpError {
   return new DiscordHttpError(500, 0, `500: Internal Server Error (fake Discord: ${detail})`);
 }
 
-interface CallParts {
-  seq: number;
-  method: string;
-  path: string;
-  match: ReturnType<Router['match']>;
-  url: URL;
-  req: IncomingMessage;
-  authorized: boolean;
-  parsed: ParsedBody;
-  receivedAt: number;
-  status: number;
-  response: unknown;
-  injected: boolean;
-}
-
-function buildCall(parts: CallParts): RecordedCall {
+function buildCall(incoming: Incoming, req: IncomingMessage, parsed: ParsedBody, answer: Answer): RecordedCall {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parts.req.headers)) {
+  for (const [name, value] of Object.entries(req.headers)) {
     if (name !== 'authorization' && value !== undefined)
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return {
-    seq: parts.seq,
-    method: parts.method,
-    path: parts.path,
-    route: parts.match?.route.template ?? null,
-    params: parts.match?.params ?? {},
-    query: Object.fromEntries(parts.url.searchParams),
+    seq: incoming.seq,
+    method: incoming.method,
+    path: incoming.path,
+    route: incoming.match?.route.template ?? null,
+    params: incoming.match?.params ?? {},
+    query: Object.fromEntries(incoming.url.searchParams),
     headers,
-    authorized: parts.authorized,
-    body: parts.parsed.body,
-    files: parts.parsed.files,
-    receivedAt: parts.receivedAt,
-    status: parts.status,
-    response: parts.response,
-    injected: parts.injected,
+    authorized: incoming.authorized,
+    body: parsed.body,
+    files: parsed.files,
+    receivedAt: incoming.receivedAt,
+    status: answer.status,
+    response: answer.response,
+    injected: answer.injected,
   };
 }
 

@@ -1,5 +1,29 @@
 /**
- * The fake Discord for tests, demos and benchmarks: `startFakeDiscord()` and the types of what it records.
+ * The fake Discord for tests, demos and benchmarks: REST and Gateway on 127.0.0.1 that the real discord.js client
+ * talks to, a world of guilds, channels, members and messages, member actions, a record of every REST call, and
+ * injected faults.
+ *
+ * ```ts
+ * for (const name of DISCORD_ENVIRONMENT_VARIABLES) delete process.env[name]; // discord.js reads these itself
+ * const fake = await startFakeDiscord({ ackDeadlineMs: 3000 });
+ * // the bot: new Client({ intents, rest: { api: fake.apiUrl } }).login(fake.token)
+ * const handle = await fake.sendSlashCommand({ user: fake.member, channel: fake.channel, name: 'imagine',
+ *   options: { prompt: 'a fox' }, attachments: { image: { name: 'in.png', data: pngBytes } } });
+ * await handle.waitForCallback();                                   // { type: 5, ... }
+ * const card = await handle.waitForOriginal((m) => m.attachments.length > 0);
+ * card.attachments[0].data;                                         // the uploaded bytes
+ * await fake.pressButton(card, 'reroll', fake.member);
+ * await fake.postMessage({ user: fake.member, channel: fake.threads()[0], content: 'make it blue' });
+ * fake.inject({ method: 'PATCH', match: /\/messages\//, status: 429, times: 2 });
+ * fake.assertNoUnhandledCalls();
+ * await fake.close(); // destroy the client first, or it will keep trying to reconnect
+ * ```
+ *
+ * Discord's rules are enforced: the acknowledgement deadline (10062), one callback per interaction (40060), the
+ * token's life (50027), the bot's channel permissions (50013/50001), attachment size (413 40005), message limits
+ * (50035/50006), bot-token auth (401), and close codes 4004/4013/4014 on the Gateway. Connections asking for
+ * `compress=zlib-stream` (discord.js does when the optional zlib-sync package is installed; it is not) or
+ * `encoding=etf` are closed at once with 4012 and a reason, so a misconfigured client fails instead of hanging.
  */
 export { startFakeDiscord, FakeDiscord, type FakeDiscordOptions } from './fake-discord.js';
 export { createTestClient, DISCORD_ENVIRONMENT_VARIABLES, TEST_CLIENT_INTENTS } from './test-client.js';
