@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { refineHelp } from '../../src/sessions/index.js';
+import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
@@ -22,7 +24,7 @@ import {
 let rig: Rig;
 
 beforeAll(async () => {
-  rig = await startRig({ logger: (await import('pino')).pino({ level: process.env.E2E_LOG ?? 'silent' }) });
+  rig = await startRig();
 });
 
 afterEach(() => {
@@ -148,5 +150,84 @@ describe('/imagine end to end', () => {
     expect(newSeed).not.toBe(7);
     expect(fieldsOf(card)['Seed']).toBe(String(newSeed));
     expect(promptText(after, 'positive')).toBe(promptText(before, 'positive'));
+  });
+});
+
+/** The one private sentence a refused command got, checking nothing reached the image server. */
+async function refusal(handle: InteractionHandle, receivedBefore: number): Promise<string> {
+  const callback = await handle.waitForCallback();
+  expect(callback.type).toBe(4);
+  expect(Number(callback.data?.['flags']) & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+  expect(handle.edits).toHaveLength(0);
+  expect(rig.emulator.received).toHaveLength(receivedBefore);
+  return String(callback.data?.['content']);
+}
+
+describe('/imagine refusals', () => {
+  it('refuses an unknown flag with one private sentence naming it, and sends nothing to the server', async () => {
+    const before = rig.emulator.received.length;
+    const handle = await imagine(rig, { prompt: 'a castle --sharpness 3' });
+    expect(await refusal(handle, before)).toMatch(/--sharpness/);
+  });
+
+  it('refuses a flag with a malformed value, naming the flag', async () => {
+    const before = rig.emulator.received.length;
+    const handle = await imagine(rig, { prompt: 'a castle --steps many' });
+    expect(await refusal(handle, before)).toMatch(/--steps/);
+  });
+
+  it('refuses a workflow that does not exist and lists the ones that do', async () => {
+    const before = rig.emulator.received.length;
+    const handle = await imagine(rig, { prompt: 'a castle', workflow: 'portrait' });
+    const sentence = await refusal(handle, before);
+    expect(sentence).toMatch(/no workflow called portrait/);
+    expect(sentence).toMatch(/txt2img/);
+  });
+
+  it('refuses a prompt longer than MAX_PROMPT_LENGTH, saying how long it is and what the limit is', async () => {
+    const before = rig.emulator.received.length;
+    const handle = await imagine(rig, { prompt: 'a very long castle '.repeat(80).trim() });
+    expect(await refusal(handle, before)).toBe('Your prompt is 1519 characters long; the limit is 1500.');
+  });
+
+  it('refuses an attachment that is not an image before downloading it', async () => {
+    const before = rig.emulator.received.length;
+    const downloads = rig.discord.downloads.length;
+    const handle = await imagine(
+      rig,
+      { prompt: 'redraw this' },
+      { attachments: { image: { name: 'notes.txt', data: 'not a picture' } } },
+    );
+    expect(await refusal(handle, before)).toBe(
+      'notes.txt is not an image I can read; attach a PNG, JPEG or WebP picture.',
+    );
+    expect(rig.discord.downloads).toHaveLength(downloads);
+  });
+
+  it('refuses an attachment that claims to be a PNG but is not, privately, after looking at it', async () => {
+    const before = rig.emulator.received.length;
+    const handle = await imagine(
+      rig,
+      { prompt: 'redraw this' },
+      { attachments: { image: { name: 'fake.png', data: 'GIF89a but not really', contentType: 'image/png' } } },
+    );
+    expect((await handle.waitForCallback()).type).toBe(5);
+    const followup = await handle.waitForFollowup();
+    expect(followup.content).toBe('fake.png is not an image I can read; attach a PNG, JPEG or WebP picture.');
+    expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    // The public "thinking…" placeholder does not stay behind.
+    await rig.discord.waitFor((call) => call.method === 'DELETE' && call.params.token === handle.token);
+    expect(handle.original?.deleted).toBe(true);
+    expect(rig.emulator.received).toHaveLength(before);
+  });
+
+  it('explains in a private sentence that the bot lacks Attach Files in the channel', async () => {
+    const channel = rig.discord.createTextChannel({ name: 'no-files' });
+    rig.discord.denyBotPermissions(channel, ['AttachFiles']);
+    const before = rig.emulator.received.length;
+    const handle = await imagine(rig, { prompt: 'a castle' }, { channel: channel.id });
+    expect(await refusal(handle, before)).toBe(
+      'I cannot post results in this channel: I lack the Attach Files permission here. Ask a moderator to grant it.',
+    );
   });
 });

@@ -1,0 +1,82 @@
+import { MessageFlags } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Rig } from './harness.js';
+import { startRig } from './harness.js';
+import { editContents, fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult } from './helpers.js';
+
+/** Resolves once the bot's server pool reports the server in that state (health checks run every few seconds). */
+async function waitForServerHealth(rig: Rig, health: 'up' | 'down', timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (rig.bot.runner.snapshot().servers.some((server) => server.health !== health)) {
+    if (Date.now() > deadline) throw new Error(`the image server was not ${health} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('/imagine when the image server fails', () => {
+  let rig: Rig;
+
+  beforeAll(async () => {
+    rig = await startRig();
+  });
+
+  afterAll(async () => {
+    rig.discord.assertNoUnhandledCalls();
+    await rig?.close();
+  });
+
+  it('shows which node failed and ComfyUI’s message on the card, with no buttons left', async () => {
+    rig.emulator.faults.failNode({ classType: 'VAEDecode' }, 'CUDA out of memory. Tried to allocate 2.00 GiB');
+    try {
+      const handle = await imagine(rig, { prompt: 'a node that breaks --seed 5' });
+      const card = await waitForEnd(handle);
+      expect(card.content).toBe('❌ Node 8 (VAEDecode) failed: CUDA out of memory. Tried to allocate 2.00 GiB');
+      expect(card.attachments).toHaveLength(0);
+      expect(fieldsOf(card)).toMatchObject({ Seed: '5', Workflow: 'txt2img' });
+    } finally {
+      rig.emulator.faults.clearFailures();
+    }
+  });
+
+  it('holds a job in the queue while the only server is down, and delivers it once the server is back', async () => {
+    rig.emulator.faults.refuseConnections(true);
+    await waitForServerHealth(rig, 'down');
+    const handle = await imagine(rig, { prompt: 'waiting for the server' });
+    expect((await handle.waitForCallback()).type).toBe(5);
+    const queued = await handle.waitForOriginal((message) => message.content !== '');
+    // What the member sees while no server answers (see the report: nothing says the server is down).
+    expect(queued.content).toBe('Queued, position 1.');
+    expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
+
+    rig.emulator.faults.refuseConnections(false);
+    const result = await waitForResult(handle, 30_000);
+    expect(result.content).toMatch(/^Done in/);
+    expect(editContents(handle.edits).some((content) => content.startsWith('❌'))).toBe(false);
+  });
+});
+
+describe('/imagine on a server that lacks the workflow’s model', () => {
+  let rig: Rig;
+
+  beforeAll(async () => {
+    rig = await startRig({ emulator: { checkpoints: [] } });
+  });
+
+  afterAll(async () => {
+    rig.discord.assertNoUnhandledCalls();
+    await rig?.close();
+  });
+
+  it('tells the member privately that no server can run the workflow, and sends nothing to the server', async () => {
+    await waitForServerHealth(rig, 'up');
+    const handle = await imagine(rig, { prompt: 'a checkpoint nobody has' });
+    expect((await handle.waitForCallback()).type).toBe(5);
+    const followup = await handle.waitForFollowup();
+    expect(followup.content).toBe(
+      'No image server can run txt2img (it needs nodes or models they lack); try another workflow.',
+    );
+    expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    await rig.discord.waitFor((call) => call.method === 'DELETE' && call.params.token === handle.token);
+    expect(rig.emulator.received).toHaveLength(0);
+  });
+});
