@@ -153,6 +153,19 @@ export class Harness {
     return { runner, log, store };
   }
 
+  /** A running runner whose only server refuses connections, so every job waits in the bot's queue. */
+  async startedWithServerDown(emulator: Emulator, options: Partial<JobRunnerOptions> = {}) {
+    emulator.faults.refuseConnections(true);
+    const store = await this.openStore(await this.storeUrl());
+    const runner = await this.runner(store, [emulator], options);
+    const log = new EventLog();
+    runner.onEvent(log.listener());
+    await runner.resume();
+    await log.until(() => runner.snapshot().servers[0]?.health === 'down', 'the server to be down');
+    const bringUp = () => emulator.faults.refuseConnections(false);
+    return { runner, log, store, bringUp };
+  }
+
   /** Stops every runner, closes every store and emulator, removes every temp dir. */
   async cleanUp(): Promise<void> {
     for (const runner of this.#runners.splice(0)) await runner.stop();

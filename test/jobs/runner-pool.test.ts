@@ -38,7 +38,7 @@ describe('JobRunner with a pool of servers', () => {
     expect(new Set(received).size).toBe(60);
     expect(mostInFlight).toBeLessThanOrEqual(2);
     for (const emulator of emulators) expect(emulator.received.length).toBeGreaterThan(0);
-  });
+  }, 90_000);
 
   it('finishes the jobs of a server that dies on the others', async () => {
     const emulators = await harness.startEmulators(15, 15, 15);

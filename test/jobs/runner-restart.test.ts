@@ -58,7 +58,7 @@ describe('JobRunner across a restart', () => {
       if (event.type !== 'succeeded') throw new Error('expected success');
       expect(event.files[0]!.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
     }
-  });
+  }, 90_000);
 
   it('follows a job still running on its server after a restart, progress included', async () => {
     const [emulator] = await harness.startEmulators(40);

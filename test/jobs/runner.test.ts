@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserFacingError } from '../../src/errors.js';
+import type { JobRecord } from '../../src/jobs/index.js';
 import { Harness, quickRequest } from './harness.js';
 
 const harness = new Harness();
@@ -39,33 +40,42 @@ describe('JobRunner on one server', () => {
   });
 
   it('serves members round-robin and announces every position change', async () => {
-    const [emulator] = await harness.startEmulators(20);
-    const { runner, log } = await harness.started([emulator!], {
+    const [emulator] = await harness.startEmulators(5);
+    const { runner, log, bringUp } = await harness.startedWithServerDown(emulator!, {
       promptsPerServer: 1,
       limits: { jobsPerMember: 10 },
     });
-    const a = [];
+    const a: JobRecord[] = [];
     for (let index = 0; index < 4; index++) a.push(await runner.enqueue(quickRequest('alice')));
     const b1 = await runner.enqueue(quickRequest('bob'));
     const c1 = await runner.enqueue(quickRequest('carol'));
-    expect(runner.snapshot().waiting.map((job) => job.jobId)).toEqual([b1.id, c1.id, a[1]!.id, a[2]!.id, a[3]!.id]);
-    // Alice's second job was first in line until Bob arrived, then second, then third.
+    const expected = [a[0]!.id, b1.id, c1.id, a[1]!.id, a[2]!.id, a[3]!.id];
+    expect(runner.snapshot().waiting.map((job) => job.jobId)).toEqual(expected);
+    // Alice's second job was second in line until Bob arrived, then third, then fourth when Carol came.
     const positions = log.of(a[1]!.id).filter((event) => event.type === 'queued');
     expect(positions).toEqual([
-      { type: 'queued', position: 1 },
       { type: 'queued', position: 2 },
       { type: 'queued', position: 3 },
+      { type: 'queued', position: 4 },
     ]);
+    bringUp();
     const all = [...a, b1, c1];
     await log.until(() => all.every((job) => log.terminals(job.id).length === 1), 'every job to end');
-    expect(log.submissionOrder()).toEqual([a[0]!.id, b1.id, c1.id, a[1]!.id, a[2]!.id, a[3]!.id]);
+    expect(log.submissionOrder()).toEqual(expected);
+    // Positions count down as the jobs ahead leave the queue.
+    expect(
+      log
+        .of(a[3]!.id)
+        .filter((event) => event.type === 'queued')
+        .at(-1),
+    ).toEqual({ type: 'queued', position: 1 });
   });
 
   it('refuses a third job in flight from one member with a clear sentence', async () => {
-    const [emulator] = await harness.startEmulators(50);
-    const { runner } = await harness.started([emulator!]);
-    await runner.enqueue(quickRequest('member-1', { steps: 20 }));
-    await runner.enqueue(quickRequest('member-1', { steps: 20 }));
+    const [emulator] = await harness.startEmulators(5);
+    const { runner } = await harness.startedWithServerDown(emulator!);
+    await runner.enqueue(quickRequest('member-1'));
+    await runner.enqueue(quickRequest('member-1'));
     const error = await refusal(runner.enqueue(quickRequest('member-1')));
     expect(error.identifier).toBe('member-limit');
     expect(error.userMessage).toBe('You already have 2 images in progress; wait for one to finish.');
@@ -73,12 +83,11 @@ describe('JobRunner on one server', () => {
   });
 
   it('refuses a job when the queue is full', async () => {
-    const [emulator] = await harness.startEmulators(50);
-    const { runner } = await harness.started([emulator!], { promptsPerServer: 1, limits: { queueLength: 2 } });
-    await runner.enqueue(quickRequest('member-1', { steps: 40 }));
+    const [emulator] = await harness.startEmulators(5);
+    const { runner } = await harness.startedWithServerDown(emulator!, { limits: { queueLength: 2 } });
+    await runner.enqueue(quickRequest('member-1'));
     await runner.enqueue(quickRequest('member-2'));
-    await runner.enqueue(quickRequest('member-3'));
-    const error = await refusal(runner.enqueue(quickRequest('member-4')));
+    const error = await refusal(runner.enqueue(quickRequest('member-3')));
     expect(error.identifier).toBe('queue-full');
     expect(error.userMessage).toBe('The queue is full (2 images waiting); please try again in a few minutes.');
   });
@@ -94,12 +103,14 @@ describe('JobRunner on one server', () => {
   });
 
   it('cancels a waiting job, which then never reaches the server', async () => {
-    const [emulator] = await harness.startEmulators(30);
-    const { runner, log } = await harness.started([emulator!], { promptsPerServer: 1 });
-    const first = await runner.enqueue(quickRequest('member-1', { steps: 10 }));
+    const [emulator] = await harness.startEmulators(5);
+    const { runner, log, bringUp } = await harness.startedWithServerDown(emulator!);
+    const first = await runner.enqueue(quickRequest('member-1'));
     const second = await runner.enqueue(quickRequest('member-2'));
     await runner.cancel(second.id, 'member-2');
     expect(await log.terminalOf(second.id)).toEqual({ type: 'cancelled' });
+    expect(runner.snapshot().waiting.map((job) => job.jobId)).toEqual([first.id]);
+    bringUp();
     expect((await log.terminalOf(first.id)).type).toBe('succeeded');
     expect(emulator!.received.map((prompt) => prompt.promptId)).not.toContain(second.promptId);
     expect((await runner.findJob(second.id))?.state).toBe('cancelled');
@@ -175,7 +186,7 @@ describe('JobRunner on one server', () => {
   it('shows waiting and running jobs per member and the servers’ health in its snapshot', async () => {
     const [emulator] = await harness.startEmulators(40);
     const { runner } = await harness.started([emulator!], { promptsPerServer: 1 });
-    const running = await runner.enqueue(quickRequest('member-1', { steps: 30 }));
+    const running = await runner.enqueue(quickRequest('member-1', { steps: 60 }));
     const waiting = await runner.enqueue(quickRequest('member-2'));
     const snapshot = runner.snapshot();
     expect(snapshot.active).toEqual([expect.objectContaining({ jobId: running.id, server: 'gpu1' })]);
