@@ -98,6 +98,8 @@ export class AttemptRunner {
       throw new UserFacingError('workflow-unavailable', `${job.workflow} cannot run on the image servers right now.`);
     }
     const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
+    // Given up during the upload (server down): the job may already be on another server, with its own graph.
+    if (attempt.abandoned) return;
     const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName);
     await this.book.save(jobId, { graph, applied: { ...applied } });
     if (attempt.abandoned) return;
