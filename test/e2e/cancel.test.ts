@@ -57,7 +57,7 @@ describe('cancelling a job from its card', () => {
   });
 
   it('lets only the member who asked cancel a job', async () => {
-    const job = await imagine(rig, { prompt: 'somebody else’s job --steps 40' });
+    const job = await imagine(rig, { prompt: 'somebody else’s job --steps 20' });
     const card = await job.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
     const stranger = rig.discord.createUser({ username: 'mallory' }, rig.discord.guild);
     const press = await rig.discord.pressButton(card, buttonId(card, 'Cancel'), stranger);
