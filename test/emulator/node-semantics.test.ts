@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { fetch, FormData } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { readChunks } from '../../src/emulator/media/png-chunks.js';
 import { RECORDED_CHECKPOINT, textToImageGraph } from './graphs.js';
 import { historyEntry, queuePrompt } from './http.js';
 import { connectClient, isPromptDone, isText, type RecordingClient } from './ws-client.js';
@@ -51,6 +52,22 @@ describe('emulated nodes', () => {
     expect((await rawPixels(differentSeed)).equals(await rawPixels(first))).toBe(false);
     expect(first?.length).toBeGreaterThan(200_000);
     expect(await sharp(first).metadata()).toMatchObject({ width: 512, height: 512, format: 'png' });
+  });
+
+  it('embeds the prompt and extra_pnginfo in saved PNGs, as ComfyUI does', async () => {
+    const answer = await queuePrompt(emulator.url, {
+      prompt: textToImageGraph(5, 1),
+      client_id: CLIENT,
+      extra_data: { extra_pnginfo: { workflow: { nodes: [] } } },
+    });
+    await client.waitFor(isPromptDone(answer.prompt_id));
+    const png = await readFile(path.join(emulator.dataDir, 'output', 'probe_t2i_00001_.png'));
+    const text = readChunks(png)
+      .filter((chunk) => chunk.type === 'tEXt')
+      .map((chunk) => chunk.data.toString('latin1').split('\u0000'));
+    expect(text.map(([key]) => key)).toEqual(['prompt', 'workflow']);
+    expect(JSON.parse(text[0]?.[1] ?? '')).toMatchObject({ '3': { class_type: 'KSampler' } });
+    expect(JSON.parse(text[1]?.[1] ?? '')).toEqual({ nodes: [] });
   });
 
   it('writes one file per latent in a batch, each different', async () => {
