@@ -16,7 +16,12 @@ import { CommandRegistry } from './command-registry.js';
 import type { FakeApplication, FakeContext } from './context.js';
 import { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
 import { FakeGateway, type GatewayWorld } from './gateway.js';
-import { allowedPrivilegedBits, shardOf, type PrivilegedIntentSettings } from './gateway-protocol.js';
+import {
+  allowedPrivilegedBits,
+  privilegedApplicationFlags,
+  shardOf,
+  type PrivilegedIntentSettings,
+} from './gateway-protocol.js';
 import { createHttpServer, type DownloadRecord } from './http-server.js';
 import type { InteractionHandle } from './interaction-handle.js';
 import { InteractionRegistry, type InteractionRecord } from './interaction-registry.js';
@@ -100,7 +105,14 @@ export class FakeDiscord extends WorldBuilder {
     super(state, signal);
     const logger = options.logger ?? silentLogger();
     this.botUser = createUser(state, { username: options.botUsername ?? 'comfycord', bot: true });
-    this.application = { id: this.botUser.id, name: this.botUser.username, flags: 0 };
+    const flags = () => privilegedApplicationFlags(this.privileged);
+    this.application = {
+      id: this.botUser.id,
+      name: this.botUser.username,
+      get flags() {
+        return flags();
+      },
+    };
     this.token = options.token ?? makeToken(this.botUser.id);
     this.privileged = allowedPrivilegedBits(options.privilegedIntents);
     this.callLog = new CallLog(signal);

@@ -1,7 +1,7 @@
 /**
  * The Gateway's wire format as the fake reads it: zod schemas for what a client sends, and the intent rules.
  */
-import { GatewayIntentBits } from 'discord.js';
+import { ApplicationFlags, GatewayIntentBits } from 'discord.js';
 import { z } from 'zod';
 
 /** Any frame a client sends; `d` is checked per opcode. */
@@ -61,6 +61,18 @@ export function allowedPrivilegedBits(settings: PrivilegedIntentSettings = {}): 
     (settings.messageContent === false ? 0 : GatewayIntentBits.MessageContent) |
     (settings.guildMembers === false ? 0 : GatewayIntentBits.GuildMembers) |
     (settings.guildPresences === false ? 0 : GatewayIntentBits.GuildPresences)
+  );
+}
+
+/**
+ * The application flags Discord reports (GET /applications/@me, READY) for the privileged intents switched on: the
+ * "limited" flags of a bot in fewer than 100 guilds.
+ */
+export function privilegedApplicationFlags(privileged: number): number {
+  return (
+    (privileged & GatewayIntentBits.MessageContent ? ApplicationFlags.GatewayMessageContentLimited : 0) |
+    (privileged & GatewayIntentBits.GuildMembers ? ApplicationFlags.GatewayGuildMembersLimited : 0) |
+    (privileged & GatewayIntentBits.GuildPresences ? ApplicationFlags.GatewayPresenceLimited : 0)
   );
 }
 

@@ -58,8 +58,9 @@ export class InteractionRegistry {
   constructor(readonly timings: InteractionTimings) {}
 
   create(fields: NewInteraction): InteractionRecord {
+    // Shaped like Discord's: base64url of "interaction:<id>:<secret>" (so it needs no escaping in a URL).
     const secret = randomBytes(48).toString('base64url');
-    const token = `aW50ZXJhY3Rpb246${Buffer.from(fields.id).toString('base64url')}:${secret}`;
+    const token = Buffer.from(`interaction:${fields.id}:${secret}`).toString('base64url');
     const record: InteractionRecord = {
       ...fields,
       token,

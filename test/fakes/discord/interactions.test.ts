@@ -160,6 +160,27 @@ describe('interaction rules', () => {
     expect(await second.json()).toEqual({ code: 40060, message: 'Interaction has already been acknowledged.' });
   });
 
+  it('refuses webhook calls before the acknowledgement and callbacks for unknown interactions', async () => {
+    const handle = await h.fake.sendSlashCommand({ user: h.fake.member, channel: h.fake.channel, name: 'early' });
+    const hook = `${h.fake.apiUrl}/v10/webhooks/${h.fake.applicationId}/${handle.token}`;
+    const json = { 'content-type': 'application/json' };
+    const followup = await fetch(`${hook}?wait=true`, { method: 'POST', headers: json, body: '{"content":"x"}' });
+    expect(await followup.json()).toEqual({ message: 'Unknown Webhook', code: 10015 });
+    const edit = await fetch(`${hook}/messages/%40original`, {
+      method: 'PATCH',
+      headers: json,
+      body: '{"content":"x"}',
+    });
+    expect(await edit.json()).toEqual({ message: 'Unknown Message', code: 10008 });
+    const unknown = await fetch(`${h.fake.apiUrl}/v10/interactions/123456789012345678/nope/callback`, {
+      method: 'POST',
+      headers: json,
+      body: '{"type":5}',
+    });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: 'Unknown interaction', code: 10062 });
+  });
+
   it('rejects webhook calls with an expired token as 401 50027 Invalid Webhook Token', async () => {
     const handled = nextInteraction(h.client, async (interaction) => {
       if (!interaction.isChatInputCommand()) throw new Error('expected a chat input command');

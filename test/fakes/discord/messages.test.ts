@@ -7,6 +7,7 @@ import {
   GatewayIntentBits,
   type Client,
   type Message,
+  type ThreadChannel,
 } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { createTestClient } from './test-client.js';
@@ -166,5 +167,37 @@ describe('attachment size limit', () => {
     const { limit, error } = (await outcome) as { limit: number; error: unknown };
     expect(limit).toBe(1024);
     expect(error).toMatchObject({ status: 413, code: 40005 });
+  });
+});
+
+describe('thread lifecycle and message history', () => {
+  const h = useFakeDiscord();
+
+  it('reopens an archived thread when the bot posts, and refuses a locked one with 50083', async () => {
+    const opener = await h.fake.postMessage({ user: h.fake.member, channel: h.fake.channel, content: 'start' });
+    const created = new Promise<ThreadChannel>((resolve) => h.client.once(Events.ThreadCreate, resolve));
+    const thread = h.fake.createThread(h.fake.channel, 'session', h.fake.member, opener);
+    const cached = await created;
+    const archived = new Promise<void>((resolve) => h.client.once(Events.ThreadUpdate, () => resolve()));
+    h.fake.archiveThread(thread);
+    await archived;
+    expect(cached.archived).toBe(true);
+    await expect(cached.send('back again')).resolves.toMatchObject({ content: 'back again' });
+    expect(thread.thread?.archived).toBe(false);
+    h.fake.archiveThread(thread, true);
+    await expect(cached.send('not allowed')).rejects.toMatchObject({ code: 50083 });
+  });
+
+  it('lists channel messages newest first and records the bot reactions', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isTextBased() || !channel.isSendable()) throw new Error('expected a text channel');
+    for (const content of ['one', 'two', 'three']) {
+      await h.fake.postMessage({ user: h.fake.member, channel: h.fake.channel, content });
+    }
+    const fetched = await channel.messages.fetch({ limit: 2 });
+    expect([...fetched.values()].map((m) => m.content)).toEqual(['three', 'two']);
+    await fetched.first()?.react('✅');
+    expect(h.fake.messagesIn(h.fake.channel).at(-1)?.reactions).toEqual(['✅']);
+    h.fake.assertNoUnhandledCalls();
   });
 });

@@ -23,18 +23,18 @@ export interface RouteMatch {
 
 /** The route table. Literal segments win over parameters, whatever the order of registration. */
 export class Router {
-  private readonly routes: RouteDefinition[] = [];
+  private readonly routes: { route: RouteDefinition; parts: string[] }[] = [];
 
   add(method: string, template: string, auth: RouteAuth, handler: RouteHandler): void {
-    this.routes.push({ method, template, auth, handler });
+    this.routes.push({ route: { method, template, auth, handler }, parts: splitPath(template) });
   }
 
   match(method: string, path: string): RouteMatch | null {
     const segments = splitPath(path);
     let best: { match: RouteMatch; literals: number } | null = null;
-    for (const route of this.routes) {
+    for (const { route, parts } of this.routes) {
       if (route.method !== method) continue;
-      const found = matchTemplate(route.template, segments);
+      const found = matchParts(parts, segments);
       if (found && (!best || found.literals > best.literals)) {
         best = { match: { route, params: found.params }, literals: found.literals };
       }
@@ -57,8 +57,7 @@ export function splitPath(path: string): string[] {
     });
 }
 
-function matchTemplate(template: string, segments: string[]) {
-  const parts = splitPath(template);
+function matchParts(parts: string[], segments: string[]) {
   if (parts.length !== segments.length) return null;
   const params: Record<string, string> = {};
   let literals = 0;
