@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
 import {
   JobRunner,
   type JobEvent,
@@ -107,6 +107,13 @@ export class Harness {
     const started = await Promise.all(stepMs.map((ms) => startEmulator({ port: 0, stepMs: ms, previews: true })));
     this.emulators.push(...started);
     return started;
+  }
+
+  /** Starts one emulator with the given options. */
+  async startEmulator(options: EmulatorOptions): Promise<Emulator> {
+    const emulator = await startEmulator({ port: 0, ...options });
+    this.emulators.push(emulator);
+    return emulator;
   }
 
   /** A fresh temp dir. */

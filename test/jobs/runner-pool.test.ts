@@ -112,4 +112,47 @@ describe('JobRunner with a pool of servers', () => {
     expect(log.of(job.id).filter((event) => event.type === 'moved')).toHaveLength(1);
     expect((await runner.findJob(job.id))?.moves).toBe(1);
   });
+
+  it('sends a job only to servers that can run its workflow', async () => {
+    const sdxlOnly = await harness.startEmulator({ stepMs: 5, checkpoints: ['sd_xl_base_1.0.safetensors'] });
+    const everything = await harness.startEmulator({ stepMs: 5 });
+    const { runner, log } = await harness.started([sdxlOnly, everything], { limits: { jobsPerMember: 4 } });
+    expect(runner.snapshot().servers[0]!.workflows).not.toContain('txt2img');
+    const jobs = [];
+    for (let index = 0; index < 4; index++) jobs.push(await runner.enqueue(quickRequest('member-1')));
+    for (const job of jobs) {
+      expect((await log.terminalOf(job.id)).type).toBe('succeeded');
+      expect(log.of(job.id)).toContainEqual({ type: 'submitted', server: 'gpu2' });
+    }
+    expect(sdxlOnly.received).toHaveLength(0);
+  });
+
+  it('sends a job naming a checkpoint only to servers that have it', async () => {
+    const without = await harness.startEmulator({ stepMs: 5, checkpoints: ['v1-5-pruned-emaonly.safetensors'] });
+    const withIt = await harness.startEmulator({ stepMs: 5 });
+    const { runner, log } = await harness.started([without, withIt], { limits: { jobsPerMember: 4 } });
+    expect(runner.snapshot().servers[0]!.workflows).toContain('txt2img');
+    const jobs = [];
+    for (let index = 0; index < 4; index++) {
+      jobs.push(await runner.enqueue(quickRequest('member-1', { checkpoint: 'v1-5-pruned-emaonly.ckpt' })));
+    }
+    for (const job of jobs) {
+      expect((await log.terminalOf(job.id)).type).toBe('succeeded');
+      expect(log.of(job.id)).toContainEqual({ type: 'submitted', server: 'gpu2' });
+    }
+    expect(without.received).toHaveLength(0);
+  });
+
+  it('refuses a workflow that no server can run, once every server was checked', async () => {
+    const emulator = await harness.startEmulator({ stepMs: 5, checkpoints: ['sd_xl_base_1.0.safetensors'] });
+    const { runner } = await harness.started([emulator]);
+    const error = await runner.enqueue(quickRequest('member-1')).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({
+      identifier: 'workflow-unavailable',
+      userMessage: 'No image server can run txt2img (it needs nodes or models they lack); try another workflow.',
+    });
+  });
 });
