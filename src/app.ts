@@ -5,13 +5,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Events, RESTEvents, Status, type Client } from 'discord.js';
+import { Events, REST, RESTEvents, Status, type Client } from 'discord.js';
 import { z } from 'zod';
 import { COMMANDS } from './commands/index.js';
 import type { Config } from './config.js';
 import { componentHandlers } from './discord/buttons.js';
 import { CardUpdater } from './discord/card-updater.js';
-import { createDiscordClient } from './discord/client.js';
+import { createDiscordClient, mayReadMessageContent } from './discord/client.js';
 import { JobPresenter } from './discord/job-presenter.js';
 import { createRefineHandler } from './discord/refine-handler.js';
 import { createInteractionRouter } from './discord/router.js';
@@ -69,8 +69,9 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     logger,
   });
   const sessions = openSessions(store);
-  const client = createDiscordClient({ apiUrl: config.discord.apiUrl });
   const discordLogger = logger.child({ module: 'discord' });
+  const messageContent = await checkMessageContent(config, discordLogger);
+  const client = createDiscordClient({ apiUrl: config.discord.apiUrl, messageContent });
   const cards = new CardUpdater({ rest: client.rest, logger: discordLogger, minIntervalMs: options.cardIntervalMs });
   const services: BotServices = { config, workflows, jobs: runner, sessions, cards, inputDir };
 
@@ -141,6 +142,24 @@ async function startHealth(config: Config, client: Client, runner: JobRunner, st
       },
     },
   });
+}
+
+/** Whether to ask for the Message Content intent: only when the application has it, else Discord refuses (4014). */
+async function checkMessageContent(config: Config, logger: Logger): Promise<boolean> {
+  const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token ?? '');
+  try {
+    const allowed = await mayReadMessageContent(rest);
+    if (!allowed) {
+      logger.warn(
+        'the Message Content intent is off for this application (Developer Portal → Bot): plain replies in session ' +
+          'threads are not read; replies that mention the bot still refine',
+      );
+    }
+    return allowed;
+  } finally {
+    rest.clearHashSweeper();
+    rest.clearHandlerSweeper();
+  }
 }
 
 async function login(client: Client, token: string): Promise<void> {

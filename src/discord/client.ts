@@ -1,9 +1,11 @@
 /**
  * The discord.js client as comfycord uses it: guilds (slash commands, threads), guild messages and message content
- * (refining by replying in a session thread). MessageContent is privileged: without it enabled in the Developer Portal,
- * Discord refuses the connection (close code 4014), and the README explains how to run without it.
+ * (refining by replying in a session thread). MessageContent is privileged: asked for without being switched on in the
+ * Developer Portal, Discord refuses the connection (close code 4014). So the bot reads the application's flags first and
+ * asks only when it may; without it, replies that mention the bot still refine.
  */
-import { Client, GatewayIntentBits, Partials } from 'discord.js';
+import { ApplicationFlags, Client, GatewayIntentBits, Partials, Routes, type REST } from 'discord.js';
+import { z } from 'zod';
 
 export interface DiscordClientOptions {
   /** Discord's REST base without the version, e.g. `https://discord.com/api` (or a proxy, or the fake in tests). */
@@ -27,4 +29,17 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
   });
+}
+
+const applicationSchema = z.object({ flags: z.number().int() });
+
+const MESSAGE_CONTENT_FLAGS = ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited;
+
+/**
+ * Whether the application has the Message Content intent switched on (its flags say so), so the client may ask for it
+ * without the Gateway refusing the connection. When the answer cannot be read, the client asks, and a refusal says why.
+ */
+export async function mayReadMessageContent(rest: REST): Promise<boolean> {
+  const application = applicationSchema.safeParse(await rest.get(Routes.currentApplication()));
+  return !application.success || (application.data.flags & MESSAGE_CONTENT_FLAGS) !== 0;
 }
