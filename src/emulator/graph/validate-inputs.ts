@@ -4,9 +4,10 @@
  */
 import { NODE_CLASSES } from '../nodes/catalogue.js';
 import type { InputSpec, InputType, NodeClass, NodeEnvironment } from '../nodes/types.js';
-import { pyRepr, pyStr } from '../server/py-json.js';
-import { PythonError, pyBool, pyFloat, pyInt, pyNumber } from './py-coerce.js';
-import { asPythonError, isRecord, type ValidationError, type Verdicts } from './validate.js';
+import { pyRepr } from '../server/py-json.js';
+import { PythonError } from './py-coerce.js';
+import { checkWidget } from './widget-checks.js';
+import { asPythonError, isRecord, type ValidationError, type Verdicts } from './validation-types.js';
 
 const INNER_TRACEBACK = [
   '  File "/opt/ComfyUI/execution.py", line 877, in validate_inputs\n    r = await validate_inputs(prompt_id, prompt, o_id, validated)\n',
@@ -173,77 +174,6 @@ function typesMatch(received: string, expected: InputType): boolean {
 
 function typeText(type: InputType): string {
   return typeof type === 'string' ? type : pyRepr(type);
-}
-
-function checkWidget(
-  inputs: Record<string, unknown>,
-  name: string,
-  info: readonly [InputType, Readonly<Record<string, unknown>>],
-  customValidated: boolean,
-): ValidationError | undefined {
-  const type = info[0];
-  let value = inputs[name];
-  try {
-    if (isRecord(value) && '__value__' in value) value = inputs[name] = value['__value__'];
-    value = convert(type, value);
-    if (type === 'INT' || type === 'FLOAT' || type === 'STRING' || type === 'BOOLEAN') inputs[name] = value;
-  } catch (error) {
-    const python = asPythonError(error);
-    return {
-      type: 'invalid_input_type',
-      message: `Failed to convert an input value to a ${typeText(type)} value`,
-      details: `${name}, ${pyStr(value)}, ${python.message}`,
-      extra_info: { input_name: name, input_config: info, received_value: value, exception_message: python.message },
-    };
-  }
-  return customValidated ? undefined : checkRange(name, value, info);
-}
-
-function convert(type: InputType, value: unknown): unknown {
-  if (type === 'INT') return pyInt(value);
-  if (type === 'FLOAT') return pyFloat(value);
-  if (type === 'STRING') return pyStr(value);
-  if (type === 'BOOLEAN') return pyBool(value);
-  return value;
-}
-
-function checkRange(
-  name: string,
-  value: unknown,
-  info: readonly [InputType, Readonly<Record<string, unknown>>],
-): ValidationError | undefined {
-  const [type, options] = info;
-  const asFloat = type === 'FLOAT';
-  const min = options['min'];
-  const max = options['max'];
-  if (typeof min === 'number' && typeof value === 'number' && value < min) {
-    const message = `Value ${pyNumber(value, asFloat)} smaller than min of ${pyNumber(min, asFloat)}`;
-    return { type: 'value_smaller_than_min', message, details: name, extra_info: rangeInfo(name, info, value) };
-  }
-  if (typeof max === 'number' && typeof value === 'number' && value > max) {
-    const message = `Value ${pyNumber(value, asFloat)} bigger than max of ${pyNumber(max, asFloat)}`;
-    return { type: 'value_bigger_than_max', message, details: name, extra_info: rangeInfo(name, info, value) };
-  }
-  if (typeof type !== 'string' && !type.some((option) => option === value)) {
-    // Like ComfyUI, long lists (scanned model folders) are not echoed back.
-    const long = type.length > 20;
-    const listText = long ? `(list of length ${type.length})` : pyRepr(type);
-    return {
-      type: 'value_not_in_list',
-      message: 'Value not in list',
-      details: `${name}: '${pyStr(value)}' not in ${listText}`,
-      extra_info: { input_name: name, input_config: long ? null : info, received_value: value },
-    };
-  }
-  return undefined;
-}
-
-function rangeInfo(
-  name: string,
-  info: readonly [InputType, Readonly<Record<string, unknown>>],
-  value: unknown,
-): Record<string, unknown> {
-  return { input_name: name, input_config: info, received_value: value };
 }
 
 function runCustomValidation(

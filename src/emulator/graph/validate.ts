@@ -7,15 +7,9 @@ import { NODE_CLASSES } from '../nodes/catalogue.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 import { pyStr } from '../server/py-json.js';
 import { checkInputs } from './validate-inputs.js';
-import { PythonError } from './py-coerce.js';
+import { asPythonError, isRecord, type ValidationError, type Verdicts } from './validation-types.js';
 
-/** One validation error as ComfyUI serialises it. */
-export interface ValidationError {
-  readonly type: string;
-  readonly message: string;
-  readonly details: string;
-  readonly extra_info: Readonly<Record<string, unknown>>;
-}
+export { isRecord, type ValidationError } from './validation-types.js';
 
 /** node_errors[nodeId]. */
 export interface NodeErrorEntry {
@@ -28,9 +22,6 @@ export interface NodeErrorEntry {
 export type ValidationResult =
   | { readonly valid: true; readonly outputs: string[]; readonly nodeErrors: Record<string, NodeErrorEntry> }
   | { readonly valid: false; readonly error: ValidationError; readonly nodeErrors: Record<string, NodeErrorEntry> };
-
-/** Per-node verdicts shared across the walk (ComfyUI's `validated` dict). */
-export type Verdicts = Map<string, { readonly ok: boolean; readonly errors: readonly ValidationError[] }>;
 
 const VALIDATION_TRACEBACK = [
   '  File "/opt/ComfyUI/execution.py", line 1084, in validate_prompt\n    m = await validate_inputs(prompt_id, prompt, o, validated)\n',
@@ -126,12 +117,6 @@ function collectNodeErrors(
   }
 }
 
-/** Turns anything thrown during validation into the Python exception ComfyUI would have caught. */
-export function asPythonError(error: unknown): PythonError {
-  if (error instanceof PythonError) return error;
-  return new PythonError('Exception', error instanceof Error ? error.message : String(error));
-}
-
 function isTargeted(targets: unknown, nodeId: string): boolean {
   if (targets === undefined || targets === null) return true;
   if (Array.isArray(targets)) return targets.some((target) => target === nodeId);
@@ -144,9 +129,4 @@ function invalidPrompt(message: string, nodeId: string): ValidationResult {
 
 function topLevel(type: string, message: string, details: string): ValidationError {
   return { type, message, details, extra_info: {} };
-}
-
-/** True for a JSON object (not null, not an array). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

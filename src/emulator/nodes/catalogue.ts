@@ -11,15 +11,10 @@ import {
   loadImage,
 } from './image-ops.js';
 import { checkpointLoaderSimple, loraLoader, upscaleModelLoader } from './loaders.js';
-import {
-  previewAny,
-  previewImage,
-  saveAnimatedPng,
-  saveAnimatedWebp,
-  saveImage,
-  saveImageWebsocket,
-} from './outputs.js';
-import { clipTextEncode, emptyLatentImage, kSampler, vaeDecode, vaeEncode } from './sampling.js';
+import { previewAny, saveAnimatedPng, saveAnimatedWebp, saveImageWebsocket } from './outputs.js';
+import { previewImage, saveImage } from './save-images.js';
+import { kSampler } from './ksampler.js';
+import { clipTextEncode, emptyLatentImage, vaeDecode, vaeEncode } from './latent-nodes.js';
 import type { InputSpec, NodeClass, NodeEnvironment } from './types.js';
 import { primitiveInt, primitiveString, testSleep } from './utility.js';
 
