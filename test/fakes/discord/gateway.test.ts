@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits } from 'discord.js';
+import { ApplicationFlags, Client, Events, GatewayIntentBits } from 'discord.js';
 import { WebSocket } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { createTestClient } from './test-client.js';
@@ -38,6 +38,14 @@ describe('the Gateway with the real discord.js client', () => {
       expect.objectContaining({ shard: [0, 1], intents: expect.any(Number) as number }),
     ]);
     expect(h.fake.calls.map((c) => `${c.method} ${c.route}`)).toEqual(['GET /gateway/bot']);
+  });
+
+  it('reports the enabled privileged intents as application flags, as Discord does', async () => {
+    const application = await h.client.application.fetch();
+    expect(application.flags.has(ApplicationFlags.GatewayMessageContentLimited)).toBe(true);
+    h.fake.setPrivilegedIntents({ messageContent: false });
+    const refetched = await h.client.application.fetch();
+    expect(refetched.flags.has(ApplicationFlags.GatewayMessageContentLimited)).toBe(false);
   });
 
   it('announces a guild the bot joins later', async () => {

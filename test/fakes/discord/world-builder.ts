@@ -3,7 +3,7 @@
  * DMs, change permissions, and look at messages and threads. Changes are announced to the connected bot as Discord
  * would (GUILD_CREATE, CHANNEL_CREATE, THREAD_CREATE, CHANNEL_UPDATE, GUILD_ROLE_*).
  */
-import { GatewayIntentBits } from 'discord.js';
+import { GatewayIntentBits, MessageFlags } from 'discord.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { FakeContext } from './context.js';
 import type { FakeChannel, FakeGuild, FakeMessage, FakeRole, FakeUser } from './model.js';
@@ -114,7 +114,7 @@ export class WorldBuilder {
     });
     if (fromMessage) {
       fromMessage.threadId = thread.id;
-      fromMessage.flags |= 32;
+      fromMessage.flags |= MessageFlags.HasThread;
     }
     this.ctx.announce.channelCreate(thread);
     return thread;
