@@ -64,7 +64,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     String(address.port),
   ]);
   const listener = new Listener(router, core.hub, host, logger);
-  address.port = await listener.listen(options.port ?? 0);
+  try {
+    address.port = await listener.listen(options.port ?? 0);
+  } catch (error) {
+    if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   core.worker.start();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   logger.info({ url, dataDir }, 'ComfyUI emulator listening');

@@ -140,3 +140,11 @@ async function waitUntil(test: () => Promise<boolean>, timeoutMs = 10_000): Prom
   }
   return false;
 }
+
+describe('starting an emulator', () => {
+  it('rejects when the port is taken and cleans up after itself', async () => {
+    const first = await startEmulator();
+    await expect(startEmulator({ port: first.port })).rejects.toThrow(/EADDRINUSE/);
+    await first.close();
+  });
+});
