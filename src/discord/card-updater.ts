@@ -78,8 +78,10 @@ export class CardUpdater {
   }
 
   /**
-   * Shows the final state of a card and forgets the job. Waits for the edit in flight and the throttle interval, so
-   * the final state lands last. Throws when the card could be placed nowhere (the caller logs and records that).
+   * Shows the final state of a card and forgets the job. Waits for the edit in flight, so the final state lands last,
+   * but not for the throttle interval: that keeps intermediate edits sparse, and one more edit fits any bucket (REST
+   * still waits if Discord says a bucket is empty). Waiting cost each result up to `minIntervalMs` after ComfyUI was
+   * done. Throws when the card could be placed nowhere (the caller logs and records that).
    */
   async finish(key: string, target: CardTarget, card: RenderedCard): Promise<PostedCard> {
     const slot = this.#slot(key);
@@ -87,8 +89,6 @@ export class CardUpdater {
     slot.timer = undefined;
     slot.pending = undefined;
     await slot.inFlight;
-    const wait = slot.lastSentAt + this.#minIntervalMs - this.#now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     try {
       return await this.#deliverFinal(target, card);
     } finally {
