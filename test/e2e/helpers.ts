@@ -6,8 +6,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { fetch } from 'undici';
-import type { FakeMessage, FakeUser, FileInput, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
-import type { OptionValue } from '../fakes/discord/index.js';
+import type {
+  FakeMessage,
+  FakeUser,
+  FileInput,
+  InteractionHandle,
+  OptionValue,
+  RecordedCall,
+} from '../fakes/discord/index.js';
 import type { Rig } from './harness.js';
 
 /** A node of an API-format graph as the emulator received it. */
