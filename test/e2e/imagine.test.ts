@@ -41,9 +41,9 @@ describe('/imagine end to end', () => {
     // Slow enough for several progress edits at the rig's 50 ms card interval.
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: 'a red fox in the snow --seed 42 --steps 12' });
+    // The fake refuses a callback after Discord's 3 s deadline, so a recorded one came in time.
     const callback = await handle.waitForCallback();
     expect(callback.type).toBe(5);
-    expect(callback.at - handle.record.createdAt).toBeLessThan(3000);
 
     const final = await waitForResult(handle);
     const statuses = editContents(handle.edits);
