@@ -78,13 +78,15 @@ function imageRefine(prompt: string, appending: boolean, settings: SettingsChang
 }
 
 /**
- * The settings of the next generation. Unless the reply set `--seed`, the old seed is dropped so a fresh one is
- * drawn: ComfyUI caches identical prompts, and a member who changes something expects a new picture. A new aspect
- * ratio drops the old width and height, which were derived from the old ratio. The caller puts the uploaded image
- * into `image` for an `image` refine.
+ * The settings of the next generation: every setting carries over, the seed included, so a refine changes only what
+ * the reply names and the pictures stay comparable (the graph differs, so ComfyUI's cache does not return the old
+ * picture). `again` is the one that asks for a fresh seed, unless it names one. A new aspect ratio drops the old width
+ * and height, which were derived from the old ratio. The caller puts the uploaded image into `image` for an `image`
+ * refine.
  */
 export function applyRefine(previous: GenerationSettings, refine: ActionableRefine): GenerationSettings {
-  const { seed: _oldSeed, ...kept } = previous;
+  const { seed: _oldSeed, ...withoutSeed } = previous;
+  const kept = refine.kind === 'reroll' ? withoutSeed : previous;
   const base: GenerationSettings =
     refine.settings.aspect === undefined ? kept : { ...kept, width: undefined, height: undefined };
   const next: GenerationSettings = { ...base, ...refine.settings, prompt: nextPrompt(previous.prompt, refine) };
