@@ -11,7 +11,7 @@ import { COMMANDS } from './commands/index.js';
 import type { Config } from './config.js';
 import { componentHandlers } from './discord/buttons.js';
 import { CardUpdater } from './discord/card-updater.js';
-import { createDiscordClient, mayReadMessageContent } from './discord/client.js';
+import { createDiscordClient, createInteractionRest, mayReadMessageContent } from './discord/client.js';
 import { JobPresenter } from './discord/job-presenter.js';
 import { createRefineHandler } from './discord/refine-handler.js';
 import { createInteractionRouter } from './discord/router.js';
@@ -72,7 +72,12 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   const discordLogger = logger.child({ module: 'discord' });
   const messageContent = await checkMessageContent(config, discordLogger);
   const client = createDiscordClient({ apiUrl: config.discord.apiUrl, messageContent });
-  const cards = new CardUpdater({ rest: client.rest, logger: discordLogger, minIntervalMs: options.cardIntervalMs });
+  const cards = new CardUpdater({
+    rest: client.rest,
+    interactionRest: createInteractionRest(config.discord.apiUrl),
+    logger: discordLogger,
+    minIntervalMs: options.cardIntervalMs,
+  });
   const services: BotServices = { config, workflows, jobs: runner, sessions, cards, inputDir };
 
   const sessionOpener = new SessionOpener(client.rest, sessions, discordLogger, config.refineIgnorePrefix);

@@ -4,8 +4,9 @@
  * shown. Edits go through the interaction webhook while its token lives (those calls do not count against the bot's
  * global rate limit); once the token has expired, the final card is posted in the channel, mentioning the member.
  *
- * Everything goes through `client.rest` rather than an Interaction object, so a job recovered after a restart (no
- * Interaction in memory) is rendered exactly like a live one.
+ * Everything goes through REST (`client.rest`, and for interaction-webhook edits a manager without discord.js's global
+ * budget) rather than an Interaction object, so a job recovered after a restart (no Interaction in memory) is rendered
+ * exactly like a live one.
  */
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
@@ -34,7 +35,7 @@ export interface PostedCard {
 
 interface CardSlot {
   lastSentAt: number;
-  pending: RenderedCard | undefined;
+  pending: (() => RenderedCard) | undefined;
   timer: NodeJS.Timeout | undefined;
   inFlight: Promise<unknown>;
 }
@@ -44,6 +45,8 @@ const TOKEN_SAFETY_MS = 30_000;
 
 export interface CardUpdaterOptions {
   readonly rest: REST;
+  /** For edits through the interaction webhook (see `createInteractionRest`); `rest` when unset. */
+  readonly interactionRest?: REST;
   readonly logger: Logger;
   readonly minIntervalMs?: number;
   readonly now?: () => number;
@@ -52,6 +55,7 @@ export interface CardUpdaterOptions {
 /** Throttled, coalescing editor of status cards. */
 export class CardUpdater {
   readonly #rest: REST;
+  readonly #interactionRest: REST;
   readonly #logger: Logger;
   readonly #minIntervalMs: number;
   readonly #now: () => number;
@@ -59,15 +63,19 @@ export class CardUpdater {
 
   constructor(options: CardUpdaterOptions) {
     this.#rest = options.rest;
+    this.#interactionRest = options.interactionRest ?? options.rest;
     this.#logger = options.logger;
     this.#minIntervalMs = options.minIntervalMs ?? 1500;
     this.#now = options.now ?? Date.now;
   }
 
-  /** Shows an intermediate state; it may be merged with later ones. Never throws. */
-  show(key: string, target: CardTarget, card: RenderedCard): void {
+  /**
+   * Shows an intermediate state; it may be merged with later ones, so it comes as a function that renders it, called
+   * only for the state actually sent (a queue of N jobs moves N cards at each dispatch). Never throws.
+   */
+  show(key: string, target: CardTarget, render: () => RenderedCard): void {
     const slot = this.#slot(key);
-    slot.pending = card;
+    slot.pending = render;
     if (slot.timer) return;
     const wait = Math.max(0, slot.lastSentAt + this.#minIntervalMs - this.#now());
     slot.timer = setTimeout(() => {
@@ -113,12 +121,12 @@ export class CardUpdater {
   }
 
   async #sendPending(key: string, slot: CardSlot, target: CardTarget): Promise<void> {
-    const card = slot.pending;
+    const render = slot.pending;
     slot.pending = undefined;
-    if (!card || !this.#slots.has(key) || !this.#editable(target)) return;
+    if (!render || !this.#slots.has(key) || !this.#editable(target)) return;
     slot.lastSentAt = this.#now();
     try {
-      await this.#edit(target, card);
+      await this.#edit(target, render());
     } catch (error) {
       // A lost progress edit is harmless: the next state or the final card replaces it.
       this.#logger.warn({ err: error, job: key }, 'could not update a status card');
@@ -151,7 +159,7 @@ export class CardUpdater {
     const options = { body: bodyOf(card), files: filesOf(card) };
     if (this.#tokenAlive(target)) {
       const route = Routes.webhookMessage(target.applicationId!, target.interactionToken!, '@original');
-      return this.#rest.patch(route, { ...options, auth: false });
+      return this.#interactionRest.patch(route, { ...options, auth: false });
     }
     return this.#rest.patch(Routes.channelMessage(target.channelId, target.messageId!), options);
   }

@@ -4,7 +4,7 @@
  * Developer Portal, Discord refuses the connection (close code 4014). So the bot reads the application's flags first and
  * asks only when it may; without it, replies that mention the bot still refine.
  */
-import { ApplicationFlags, Client, GatewayIntentBits, Partials, Routes, type REST } from 'discord.js';
+import { ApplicationFlags, Client, GatewayIntentBits, Partials, REST, Routes } from 'discord.js';
 import { z } from 'zod';
 
 export interface DiscordClientOptions {
@@ -29,6 +29,16 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
   });
+}
+
+/**
+ * A REST manager for interaction webhooks (the edits of a deferred reply). Discord does not count those against the
+ * bot's global limit of 50 requests per second, but discord.js counts every request it sends against that budget, so
+ * through `client.rest` card edits would wait behind (and crowd out) thread and channel-message calls. This manager has
+ * no global budget; each interaction's own bucket still applies. Calls through it must pass `auth: false`.
+ */
+export function createInteractionRest(apiUrl: string): REST {
+  return new REST({ api: apiUrl, makeRequest: fetch, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
 }
 
 const applicationSchema = z.object({ flags: z.number().int() });

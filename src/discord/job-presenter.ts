@@ -37,8 +37,9 @@ export class JobPresenter {
   readonly listener = (job: JobRecord, event: JobEvent): void | Promise<void> => {
     const target = cardTargetOf(job);
     if (!target) return undefined;
-    const details = detailsOf(job);
-    const show = (state: CardState) => this.#options.cards.show(job.id, target, renderCard(job.id, details, state));
+    // Rendered only when the card updater sends it: most intermediate states are replaced before that.
+    const show = (state: CardState) =>
+      this.#options.cards.show(job.id, target, () => renderCard(job.id, detailsOf(job), state));
     switch (event.type) {
       case 'queued':
         return show({ phase: 'queued', position: event.position });
@@ -62,16 +63,16 @@ export class JobPresenter {
           preview: this.#previews.get(job.id),
         });
       case 'succeeded':
-        return this.#deliverResult(job, details, event.files, event.durationMs);
+        return this.#deliverResult(job, detailsOf(job), event.files, event.durationMs);
       case 'failed':
         return this.#deliverEnd(
           job,
-          details,
+          detailsOf(job),
           { phase: 'failed', sentence: event.error.userMessage },
           { status: 'failed', reason: event.error.userMessage },
         );
       case 'cancelled':
-        return this.#deliverEnd(job, details, { phase: 'cancelled' }, { status: 'cancelled' });
+        return this.#deliverEnd(job, detailsOf(job), { phase: 'cancelled' }, { status: 'cancelled' });
     }
   };
 
