@@ -65,6 +65,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     promptsPerServer: config.comfy.promptsPerServer,
     limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
     stallTimeoutMs: config.comfy.stallTimeoutMs,
+    outageTimeoutMs: config.comfy.outageTimeoutMs,
     connect: options.connect,
     logger,
   });

@@ -32,6 +32,7 @@ const EXAMPLES: Record<string, string> = {
   DEFAULT_WORKFLOW: 'DEFAULT_WORKFLOW=txt2img',
   COMFY_STALL_TIMEOUT_SECONDS: 'COMFY_STALL_TIMEOUT_SECONDS=600',
   COMFY_PROMPTS_PER_SERVER: 'COMFY_PROMPTS_PER_SERVER=2',
+  COMFY_OUTAGE_TIMEOUT_SECONDS: 'COMFY_OUTAGE_TIMEOUT_SECONDS=120',
   MAX_JOBS_PER_MEMBER: 'MAX_JOBS_PER_MEMBER=2',
   MAX_QUEUE_LENGTH: 'MAX_QUEUE_LENGTH=100',
   MAX_PROMPT_LENGTH: 'MAX_PROMPT_LENGTH=1500',
@@ -111,6 +112,7 @@ const environmentSchema = z.object({
   DEFAULT_WORKFLOW: optional(z.string().regex(/^[\w.-]+$/, 'must be a workflow name such as txt2img')),
   COMFY_STALL_TIMEOUT_SECONDS: positiveInt(600, 86_400),
   COMFY_PROMPTS_PER_SERVER: positiveInt(2, 64),
+  COMFY_OUTAGE_TIMEOUT_SECONDS: positiveInt(120, 86_400),
   MAX_JOBS_PER_MEMBER: positiveInt(2, 1000),
   MAX_QUEUE_LENGTH: positiveInt(100, 100_000),
   MAX_PROMPT_LENGTH: positiveInt(1500, 100_000),
@@ -138,6 +140,7 @@ export interface Config {
     readonly servers: readonly ComfyServerConfig[];
     readonly stallTimeoutMs: number;
     readonly promptsPerServer: number;
+    readonly outageTimeoutMs: number;
   };
   readonly storeUrl: string;
   readonly log: { readonly level: string; readonly format: 'json' | 'pretty' };
@@ -221,6 +224,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       servers: env.COMFY_URLS,
       stallTimeoutMs: env.COMFY_STALL_TIMEOUT_SECONDS * 1000,
       promptsPerServer: env.COMFY_PROMPTS_PER_SERVER,
+      outageTimeoutMs: env.COMFY_OUTAGE_TIMEOUT_SECONDS * 1000,
     },
     storeUrl: env.STORE_URL,
     log: { level: env.LOG_LEVEL, format: pretty ? 'pretty' : 'json' },

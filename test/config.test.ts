@@ -75,6 +75,7 @@ describe('loadConfig', () => {
     ['DEFAULT_WORKFLOW', 'a b', /DEFAULT_WORKFLOW: must be a workflow name/],
     ['COMFY_STALL_TIMEOUT_SECONDS', '0', /COMFY_STALL_TIMEOUT_SECONDS: must be at least 1/],
     ['COMFY_PROMPTS_PER_SERVER', '1.5', /COMFY_PROMPTS_PER_SERVER: must be a whole number/],
+    ['COMFY_OUTAGE_TIMEOUT_SECONDS', '0', /COMFY_OUTAGE_TIMEOUT_SECONDS: must be at least 1/],
     ['MAX_JOBS_PER_MEMBER', 'many', /MAX_JOBS_PER_MEMBER: /],
     ['MAX_QUEUE_LENGTH', '-3', /MAX_QUEUE_LENGTH: must be at least 1/],
     ['MAX_PROMPT_LENGTH', '9999999', /MAX_PROMPT_LENGTH: must be at most 100000/],

@@ -13,6 +13,7 @@ import { AttemptRunner, type AttemptResult } from './attempt-runner.js';
 import type { JobEvent, JobListener, TerminalJobEvent } from './events.js';
 import { decideAfterFailure, DEFAULT_RETRY_LIMITS, type FailureAction, type RetryLimits } from './failure-policy.js';
 import { FairQueue } from './fair-queue.js';
+import { OutageTimer, serversDownError } from './outage.js';
 import { bindRequest } from './job-binding.js';
 import { JobBook } from './job-book.js';
 import { JobRepository } from './job-repository.js';
@@ -43,6 +44,8 @@ export interface JobRunnerOptions {
   readonly health?: Pick<ServerPoolOptions, 'healthIntervalMs' | 'downBackoff' | 'failuresBeforeDown'>;
   /** How long a cancelled prompt may take to stop before the job is ended as cancelled anyway. Default 15 s. */
   readonly cancelGraceMs?: number;
+  /** How long waiting jobs wait while every server is down before they fail with a sentence. Default 2 min. */
+  readonly outageTimeoutMs?: number;
   /** The stall timeout of the default clients. Default 10 min. */
   readonly stallTimeoutMs?: number;
   readonly logger?: Logger;
@@ -63,6 +66,7 @@ export class JobRunner {
   readonly #listeners: JobListeners;
   readonly #delivery: ResultDelivery;
   readonly #pool: ServerPool;
+  readonly #outage: OutageTimer;
   readonly #runner: AttemptRunner;
   readonly #queue = new FairQueue<{ id: string; memberId: string }>();
   readonly #attempts = new Map<string, Attempt>();
@@ -102,9 +106,20 @@ export class JobRunner {
       promptsPerServer: options.promptsPerServer ?? 2,
       logger: this.#logger,
       ...options.health,
-      onUp: () => this.#pump(),
-      onDown: (server, error) => this.#serverDown(server, error),
+      onUp: () => {
+        this.#outage.check();
+        this.#pump();
+      },
+      onDown: (server, error) => {
+        this.#serverDown(server, error);
+        this.#outage.check();
+      },
     });
+    this.#outage = new OutageTimer(
+      () => this.#allServersDown(),
+      options.outageTimeoutMs ?? 120_000,
+      () => this.#failWaitingJobs(),
+    );
     this.#runner = new AttemptRunner(this.#book, this.#workflows, {
       client: (server) => this.#pool.client(server),
       workflowOn: (job, server) => this.#workflowOn(job, server),
@@ -148,6 +163,7 @@ export class JobRunner {
     if (this.#phase !== 'running') {
       throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
     }
+    if (this.#allServersDown()) throw serversDownError('every ComfyUI server is down');
     checkLimits(this.#limits, { memberInFlight: this.#inFlightOf(request.memberId), waiting: this.#queue.size });
     const bound = bindRequest(this.#workflows, this.#defaultWorkflow, request);
     this.#checkSomeServerCanRun(bound.workflow.name);
@@ -215,6 +231,7 @@ export class JobRunner {
   async stop(): Promise<void> {
     if (this.#phase === 'stopped') return;
     this.#phase = 'stopped';
+    this.#outage.stop();
     this.#stopping.abort();
     for (const attempt of this.#attempts.values()) attempt.abandon();
     this.#delivery.stop();
@@ -239,6 +256,21 @@ export class JobRunner {
       if (count > 0) this.#creating.set(job.memberId, count);
       else this.#creating.delete(job.memberId);
     }
+  }
+
+  #allServersDown(): boolean {
+    const servers = this.#pool.status();
+    return servers.length > 0 && servers.every((server) => server.health === 'down');
+  }
+
+  /** After a long outage: waiting jobs fail with a sentence instead of waiting without end. */
+  #failWaitingJobs(): void {
+    const error = serversDownError('every ComfyUI server stayed down longer than the outage timeout');
+    const failure = { identifier: error.identifier, message: error.userMessage };
+    for (const item of this.#queue.ordered()) {
+      this.#finish(item.id, { state: 'failed', failure }, { type: 'failed', error });
+    }
+    this.#logger.warn({ failed: failure }, 'every image server stayed down; waiting jobs failed');
   }
 
   #inFlightOf(memberId: string): number {

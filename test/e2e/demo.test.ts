@@ -16,7 +16,7 @@ describe('npm run demo', () => {
     const lines: string[] = [];
     const result = await runDemo({
       outputDir,
-      prompt: 'a lighthouse at night --ar 16:9 --steps 6',
+      prompt: 'a lighthouse at night --ar 16:9 --steps 30',
       print: (line) => lines.push(line),
     });
     expect(result.comfy).toBe('emulator');

@@ -2,7 +2,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from './harness.js';
 import { startRig } from './harness.js';
-import { editContents, fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult } from './helpers.js';
+import { fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult } from './helpers.js';
 
 /** Resolves once the bot's server pool reports the server in that state (health checks run every few seconds). */
 async function waitForServerHealth(rig: Rig, health: 'up' | 'down', timeoutMs = 15_000): Promise<void> {
@@ -38,20 +38,53 @@ describe('/imagine when the image server fails', () => {
     }
   });
 
-  it('holds a job in the queue while the only server is down, and delivers it once the server is back', async () => {
+  it('refuses a new job with one private sentence while every server is down, and works again once one is back', async () => {
     rig.emulator.faults.refuseConnections(true);
-    await waitForServerHealth(rig, 'down');
-    const handle = await imagine(rig, { prompt: 'waiting for the server' });
-    expect((await handle.waitForCallback()).type).toBe(5);
-    const queued = await handle.waitForOriginal((message) => message.content !== '');
-    // What the member sees while no server answers (see the report: nothing says the server is down).
-    expect(queued.content).toBe('Queued, position 1.');
-    expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
-
-    rig.emulator.faults.refuseConnections(false);
-    const result = await waitForResult(handle, 30_000);
+    try {
+      await waitForServerHealth(rig, 'down');
+      const handle = await imagine(rig, { prompt: 'waiting for the server' });
+      expect((await handle.waitForCallback()).type).toBe(5);
+      const followup = await handle.waitForFollowup();
+      expect(followup.content).toBe(
+        'The image servers cannot be reached right now; please try again in a few minutes.',
+      );
+      expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+      expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
+    } finally {
+      rig.emulator.faults.refuseConnections(false);
+    }
+    await waitForServerHealth(rig, 'up');
+    const result = await waitForResult(await imagine(rig, { prompt: 'the server is back' }), 30_000);
     expect(result.content).toMatch(/^Done in/);
-    expect(editContents(handle.edits).some((content) => content.startsWith('❌'))).toBe(false);
+  });
+});
+
+describe('/imagine when every server stays down', () => {
+  let rig: Rig;
+
+  beforeAll(async () => {
+    rig = await startRig({
+      emulator: { stepMs: 100 },
+      env: { COMFY_PROMPTS_PER_SERVER: '1', MAX_JOBS_PER_MEMBER: '5', COMFY_OUTAGE_TIMEOUT_SECONDS: '1' },
+    });
+  });
+
+  afterAll(async () => {
+    rig.discord.assertNoUnhandledCalls();
+    await rig?.close();
+  });
+
+  it('fails the jobs that were waiting with a sentence once the outage outlasts the timeout', async () => {
+    await waitForServerHealth(rig, 'up');
+    const running = await imagine(rig, { prompt: 'a long one --steps 60' });
+    await running.waitForOriginal((message) => message.content.startsWith('Running'), 15_000);
+    const waiting = await imagine(rig, { prompt: 'the one behind it' });
+    await waiting.waitForOriginal((message) => message.content === 'Queued, position 1.', 15_000);
+    rig.emulator.faults.refuseConnections(true);
+    const sentence = '❌ The image servers cannot be reached right now; please try again in a few minutes.';
+    const ended = await waitForEnd(waiting, 20_000);
+    expect(ended.content).toBe(sentence);
+    expect(receivedGraphs(rig, 'the one behind it')).toHaveLength(0);
   });
 });
 
