@@ -14,6 +14,13 @@ export interface DiscordClientOptions {
   readonly messageContent?: boolean;
 }
 
+/**
+ * How often REST drops its idle request queues. There is one per interaction token and one per thread posted in, each
+ * used for a moment; at discord.js's default of an hour, a busy bot holds an hour of them (~1 KB each). Queues that
+ * are rate-limited or hold requests are never dropped, and bucket limits are kept apart from them.
+ */
+const HANDLER_SWEEP_MS = 60_000;
+
 /** Creates (but does not log in) the client. */
 export function createDiscordClient(options: DiscordClientOptions): Client {
   const intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages];
@@ -25,7 +32,7 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // Node's own fetch, with the FormData it was built with. discord.js's default sends files through its bundled
     // undici 6 and the process-wide dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's,
     // which cannot read undici 6's FormData, and every upload fails ("action is not a function", discord.js#11525).
-    rest: { api: options.apiUrl, makeRequest: fetch },
+    rest: { api: options.apiUrl, makeRequest: fetch, handlerSweepInterval: HANDLER_SWEEP_MS },
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
   });
@@ -38,7 +45,12 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
  * no global budget; each interaction's own bucket still applies. Calls through it must pass `auth: false`.
  */
 export function createInteractionRest(apiUrl: string): REST {
-  return new REST({ api: apiUrl, makeRequest: fetch, globalRequestsPerSecond: Number.POSITIVE_INFINITY });
+  return new REST({
+    api: apiUrl,
+    makeRequest: fetch,
+    globalRequestsPerSecond: Number.POSITIVE_INFINITY,
+    handlerSweepInterval: HANDLER_SWEEP_MS,
+  });
 }
 
 const applicationSchema = z.object({ flags: z.number().int() });
