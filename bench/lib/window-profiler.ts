@@ -2,7 +2,8 @@
  * A CPU profile of a window of time inside this process (the inspector's sampling profiler), for looking at what one
  * phase of a benchmark costs rather than the whole run that `node --cpu-prof` records.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Session } from 'node:inspector/promises';
 
 /** Starts and stops the sampling profiler; one window at a time. */
@@ -27,6 +28,7 @@ export class WindowProfiler {
     this.#session = undefined;
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(profile));
   }
 }

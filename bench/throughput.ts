@@ -1,0 +1,97 @@
+/**
+ * Throughput: jobs per second through the whole pipeline — interaction, acknowledgement, queue, ComfyUI, download,
+ * final card with its image — with zero render time (4 emulators at 0 ms per step, a 64 px image) and a fake Discord
+ * that never rate-limits. A closed loop keeps a window of jobs open (from 50 members), so the bot always has work
+ * waiting. With it: the REST calls the bot makes per job, split by whether Discord's global limit counts them, and
+ * how fast the session threads (which that limit governs) follow the cards.
+ */
+import path from 'node:path';
+import { JobTracker, type JobEnd } from './lib/job-tracker.js';
+import { closedLoop, requireSuccess } from './lib/load.js';
+import type { BenchResult } from './lib/report.js';
+import { countRestCalls, perJob } from './lib/rest-calls.js';
+import { median } from './lib/stats.js';
+import { BenchWorld } from './lib/world.js';
+
+/** How big a run is. */
+export interface ThroughputOptions {
+  readonly runs: number;
+  /** Jobs per run. */
+  readonly jobs: number;
+  /** Jobs kept open at once. */
+  readonly window: number;
+  /** Write a CPU profile of the bot during the first run into this folder. */
+  readonly profileDir?: string;
+}
+
+/** The full-size run. */
+export const THROUGHPUT_DEFAULTS: ThroughputOptions = { runs: 3, jobs: 2000, window: 300 };
+
+/** The environment of a bot meant to take everything it is sent (benchmarks measure speed, not limits). */
+export const UNLIMITED_ENV = { MAX_JOBS_PER_MEMBER: '1000', MAX_QUEUE_LENGTH: '100000' };
+
+/** Runs the throughput benchmark. */
+export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT_DEFAULTS): Promise<BenchResult> {
+  const world = await BenchWorld.start({ stepMs: [0, 0, 0, 0], members: 50, env: UNLIMITED_ENV });
+  const tracker = new JobTracker();
+  try {
+    await world.startBot();
+    const warmUp = { workflow: 'bench-tiny', label: 'throughput warm-up' };
+    requireSuccess(await closedLoop(world, tracker, warmUp, { total: 50, window: 25 }), 'warm-up');
+    await world.waitForQuiet(1000);
+    const runs = [];
+    for (let run = 1; run <= options.runs; run += 1) runs.push(await measureRun(world, tracker, options, run));
+    const rate = median(runs.map((run) => run.jobsPerSecond));
+    const calls = runs[runs.length - 1]!.restPerJob;
+    return {
+      name: 'throughput',
+      title: `Throughput over ${options.jobs} jobs, 4 emulators at zero render time`,
+      figures: [
+        { label: 'jobs per second', value: rate, unit: 'jobs/s', target: { op: '>=', value: 100 } },
+        { label: 'sessions opened per second', value: median(runs.map((run) => run.sessionsPerSecond)), unit: '/s' },
+        { label: 'REST calls per job, global limit', value: calls.global, unit: '' },
+        { label: 'REST calls per job, interaction', value: calls.callbacks + calls.interactionWebhooks, unit: '' },
+      ],
+      details: { options, runs },
+    };
+  } finally {
+    tracker.close();
+    await world.close();
+  }
+}
+
+async function measureRun(world: BenchWorld, tracker: JobTracker, options: ThroughputOptions, run: number) {
+  const firstCall = world.discord.calls.length;
+  const spec = { workflow: 'bench-tiny', label: `throughput run ${run}` };
+  const profile =
+    run === 1 && options.profileDir ? path.join(options.profileDir, 'throughput-bot.cpuprofile') : undefined;
+  if (profile) await world.bot.startProfile();
+  const ends = await closedLoop(world, tracker, spec, { total: options.jobs, window: options.window });
+  if (profile) await world.bot.stopProfile(profile);
+  requireSuccess(ends, 'throughput');
+  const cardsDoneAt = Math.max(...ends.map((end) => end.endAt));
+  // The session threads follow the cards; wait for the last of them.
+  await world.waitForQuiet(3000);
+  const calls = world.discord.calls.slice(firstCall);
+  const startedAt = Math.min(...ends.map((end) => end.sentAt));
+  const threads = calls.filter((call) => call.method === 'POST' && call.route?.endsWith('/threads'));
+  const sessionsDoneAt = Math.max(...threads.map((call) => call.receivedAt));
+  return {
+    run,
+    jobs: ends.length,
+    jobsPerSecond: ends.length / ((cardsDoneAt - startedAt) / 1000),
+    steadyJobsPerSecond: steadyRate(ends),
+    sessionsPerSecond: threads.length / ((sessionsDoneAt - startedAt) / 1000),
+    secondsToLastCard: (cardsDoneAt - startedAt) / 1000,
+    secondsToLastThread: (sessionsDoneAt - startedAt) / 1000,
+    restPerJob: perJob(countRestCalls(calls), ends.length),
+  };
+}
+
+/** The rate between the 10th and the 90th percentile of completions: the loop's ramp-up and drain left out. */
+function steadyRate(ends: readonly JobEnd[]): number {
+  const times = ends.map((end) => end.endAt).sort((a, b) => a - b);
+  const from = times[Math.floor(times.length * 0.1)]!;
+  const to = times[Math.floor(times.length * 0.9)]!;
+  return to > from ? (Math.floor(times.length * 0.9) - Math.floor(times.length * 0.1)) / ((to - from) / 1000) : NaN;
+}
