@@ -38,8 +38,10 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
     await world.startBot({ trace: true });
     // Warm-up: first calls compile code paths and open connections; not measured.
     const warmUp = { workflow: 'bench-tiny', label: 'ack warm-up' };
-    requireSuccess(await burst(world, tracker, warmUp, Math.min(20, options.burstSize)), 'warm-up');
-    await world.waitForQuiet();
+    const since = world.callCount;
+    const warmUpJobs = Math.min(20, options.burstSize);
+    requireSuccess(await burst(world, tracker, warmUp, warmUpJobs), 'warm-up');
+    await world.waitForSessions(since, warmUpJobs);
     await world.bot.sample();
     const runs = [];
     const latencies: number[] = [];
@@ -69,6 +71,7 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
 /** One burst: dispatch, wait for every callback (profiling that window if asked), then for every job's end. */
 async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number, size: number, profile?: string) {
   const parentDelay = monitorEventLoopDelay({ resolution: 1 });
+  const since = world.callCount;
   if (profile) await world.bot.startProfile();
   parentDelay.enable();
   const handles = await dispatch(world, { workflow: 'bench-tiny', label: `ack burst ${run}` }, size);
@@ -79,9 +82,9 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
   requireSuccess(ends, 'acknowledgement');
   const latencies = handles.map((handle) => handle.record.callback!.at - handle.record.createdAt);
   // Let the sessions' threads finish opening so the next burst starts from a quiet bot.
-  await world.waitForQuiet();
+  await world.waitForSessions(since, size);
   const bot = await world.bot.sample();
-  const since = (stamps: Record<string, number>) => (handle: InteractionHandle) =>
+  const after = (stamps: Record<string, number>) => (handle: InteractionHandle) =>
     (stamps[handle.id] ?? Number.NaN) - handle.record.createdAt;
   const sentAt = handles.map((handle) => handle.record.createdAt);
   const summary = {
@@ -90,9 +93,9 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
     /** How long the fake took to dispatch the whole burst (it cannot send faster than this). */
     dispatchSpreadMs: Math.max(...sentAt) - Math.min(...sentAt),
     /** From the fake's send to discord.js in the bot emitting the packet (`raw`). */
-    reachedDiscordJsMs: summarize(handles.map(since(bot.trace.interactions))),
+    reachedDiscordJsMs: summarize(handles.map(after(bot.trace.interactions))),
     /** From the fake's send to discord.js in the bot getting the callback's answer. */
-    callbackAnsweredMs: summarize(handles.map(since(bot.trace.callbacks))),
+    callbackAnsweredMs: summarize(handles.map(after(bot.trace.callbacks))),
     botLoopDelayMs: bot.loopDelayMs,
     parentLoopDelayP99Ms: parentDelay.percentile(99) / 1e6,
     profile,

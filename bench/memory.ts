@@ -31,8 +31,9 @@ export async function runMemoryBench(options: MemoryOptions = MEMORY_DEFAULTS): 
     await world.startBot();
     const runHalf = async (label: string, total: number): Promise<BotSample> => {
       const spec = { workflow: 'bench-tiny', label: `memory ${label}` };
+      const since = world.callCount;
       requireSuccess(await closedLoop(world, tracker, spec, { total, window: options.window }), 'memory');
-      await world.waitForQuiet(1000);
+      await world.waitForSessions(since, total);
       return world.bot.sample();
     };
     const warm = await runHalf('warm-up', Math.min(200, options.jobsPerHalf));

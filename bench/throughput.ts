@@ -37,8 +37,11 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
   try {
     await world.startBot();
     const warmUp = { workflow: 'bench-tiny', label: 'throughput warm-up' };
-    requireSuccess(await closedLoop(world, tracker, warmUp, { total: 50, window: 25 }), 'warm-up');
-    await world.waitForQuiet(1000);
+    const since = world.callCount;
+    const warmUpJobs = Math.min(50, options.jobs);
+    const window = Math.min(25, options.window);
+    requireSuccess(await closedLoop(world, tracker, warmUp, { total: warmUpJobs, window }), 'warm-up');
+    await world.waitForSessions(since, warmUpJobs);
     const runs = [];
     for (let run = 1; run <= options.runs; run += 1) runs.push(await measureRun(world, tracker, options, run));
     const rate = median(runs.map((run) => run.jobsPerSecond));
@@ -61,7 +64,7 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
 }
 
 async function measureRun(world: BenchWorld, tracker: JobTracker, options: ThroughputOptions, run: number) {
-  const firstCall = world.discord.calls.length;
+  const firstCall = world.callCount;
   const spec = { workflow: 'bench-tiny', label: `throughput run ${run}` };
   const profile =
     run === 1 && options.profileDir ? path.join(options.profileDir, 'throughput-bot.cpuprofile') : undefined;
@@ -71,7 +74,7 @@ async function measureRun(world: BenchWorld, tracker: JobTracker, options: Throu
   requireSuccess(ends, 'throughput');
   const cardsDoneAt = Math.max(...ends.map((end) => end.endAt));
   // The session threads follow the cards; wait for the last of them.
-  await world.waitForQuiet(3000);
+  await world.waitForSessions(firstCall, ends.length);
   const calls = world.discord.calls.slice(firstCall);
   const startedAt = Math.min(...ends.map((end) => end.sentAt));
   const threads = calls.filter((call) => call.method === 'POST' && call.route?.endsWith('/threads'));

@@ -142,6 +142,29 @@ export class BenchWorld {
     }
   }
 
+  /** How many REST calls the bot has made so far (a mark for `waitForSessions`). */
+  get callCount(): number {
+    return this.discord.calls.length;
+  }
+
+  /**
+   * Resolves once the bot, since call number `since`, has started `count` session threads and posted their help
+   * messages, and then made no call for a moment. Threads are opened after the cards, at the pace of Discord's global
+   * limit (discord.js sends 50 and then waits out the second, so silences alone do not mean the bot is done).
+   */
+  async waitForSessions(since: number, count: number, timeoutMs = 600_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const calls = this.discord.calls.slice(since).filter((call) => call.method === 'POST' && call.route !== null);
+      const threads = calls.filter((call) => call.route!.endsWith('/threads')).length;
+      const posts = calls.filter((call) => call.route === '/channels/:channelId/messages').length;
+      if (threads >= count && posts >= count) break;
+      if (Date.now() > deadline) throw new Error(`only ${threads} of ${count} session threads were opened`);
+      await sleep(100);
+    }
+    await this.waitForQuiet();
+  }
+
   /** Stops everything and removes the data (the bot's log goes with it unless `keepData`). */
   async close(keepData = false): Promise<void> {
     await this.stopBot();

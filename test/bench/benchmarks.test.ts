@@ -1,0 +1,69 @@
+/**
+ * Keeps the benchmarks from rotting: each runs at a tiny size (a handful of jobs) against the real bot, emulators and
+ * fake Discord, and must hand back a well-formed result. Nothing here looks at speed.
+ */
+import { describe, expect, it } from 'vitest';
+import { runAckBench } from '../../bench/ack.js';
+import { runDeliveryBench } from '../../bench/delivery.js';
+import { formatTable, type BenchResult } from '../../bench/lib/report.js';
+import { runMemoryBench } from '../../bench/memory.js';
+import { runPoolBench } from '../../bench/pool.js';
+import { runThroughputBench } from '../../bench/throughput.js';
+
+/** Every figure is a finite number with a unit, and the result prints as a table. */
+function expectWellFormed(result: BenchResult, name: string, figures: number): void {
+  expect(result.name).toBe(name);
+  expect(result.figures).toHaveLength(figures);
+  for (const figure of result.figures) {
+    expect(Number.isFinite(figure.value), `${figure.label} = ${figure.value}`).toBe(true);
+    expect(typeof figure.unit).toBe('string');
+  }
+  expect(formatTable([result])).toContain(result.figures[0]!.label);
+}
+
+describe('the benchmarks at a tiny size', { timeout: 120_000 }, () => {
+  it('measures acknowledgements of a burst, with where each one spent its time', async () => {
+    const result = await runAckBench({ bursts: 1, burstSize: 6, members: 3 });
+    expectWellFormed(result, 'ack', 3);
+    const [run] = result.details['runs'] as { ackMs: { count: number }; reachedDiscordJsMs: { count: number } }[];
+    expect(run?.ackMs.count).toBe(6);
+    expect(run?.reachedDiscordJsMs.count).toBe(6);
+  });
+
+  it('measures delivery over the WebSocket and by polling, and their ratio', async () => {
+    const result = await runDeliveryBench({ jobs: 1, stepMs: 2, pollMs: 200 });
+    expectWellFormed(result, 'delivery', 5);
+    const samples = result.details['samples'] as { websocket: { bytes: number }[]; polling: unknown[] };
+    expect(samples.websocket).toHaveLength(1);
+    expect(samples.polling).toHaveLength(1);
+    // The bench workflow makes an upload the size the benchmark is about.
+    expect(samples.websocket[0]!.bytes).toBeGreaterThan(512 * 1024);
+  });
+
+  it('measures throughput and counts the REST calls per job by kind', async () => {
+    const result = await runThroughputBench({ runs: 1, jobs: 6, window: 3 });
+    expectWellFormed(result, 'throughput', 4);
+    const [run] = result.details['runs'] as { jobs: number; restPerJob: { callbacks: number; global: number } }[];
+    expect(run?.jobs).toBe(6);
+    expect(run?.restPerJob.callbacks).toBe(1);
+    // Each job opens a session thread, which counts against the global limit.
+    expect(run?.restPerJob.global).toBeGreaterThan(0);
+  });
+
+  it('samples memory after a forced GC at both checkpoints', async () => {
+    const result = await runMemoryBench({ jobsPerHalf: 4, window: 2 });
+    expectWellFormed(result, 'memory', 5);
+    const samples = result.details['samples'] as Record<string, { gcForced: boolean; caches: { channels: number } }>;
+    expect(samples['second']?.gcForced).toBe(true);
+    expect(samples['second']!.caches.channels).toBeGreaterThan(samples['first']!.caches.channels);
+  });
+
+  it('compares the pool’s makespan with the ideal and samples every server', async () => {
+    // More jobs than the servers' 8 slots, so some wait in the bot while the servers are sampled.
+    const result = await runPoolBench({ runs: 1, jobs: 16, baseStepMs: 5 });
+    expectWellFormed(result, 'pool', 2);
+    const [run] = result.details['runs'] as { servers: { jobs: number }[]; busyWhileWaiting: number[] }[];
+    expect(run?.servers.reduce((total, server) => total + server.jobs, 0)).toBe(16);
+    expect(run?.busyWhileWaiting).toHaveLength(4);
+  });
+});
