@@ -83,15 +83,23 @@ async function refine(message: Message, session: Session, services: BotServices,
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
 
   const status = await postStatus(message, plan.settings);
-  const job = await services.jobs.enqueue({
-    memberId: message.author.id,
-    guildId: message.guildId ?? undefined,
-    channelId: message.channelId,
-    sessionId: session.id,
-    settings: plan.settings,
-    inputImage,
-    delivery: { tokenExpiresAt: 0, statusMessageId: status, channelId: message.channelId },
-  });
+  const job = await services.jobs
+    .enqueue({
+      memberId: message.author.id,
+      guildId: message.guildId ?? undefined,
+      channelId: message.channelId,
+      sessionId: session.id,
+      settings: plan.settings,
+      inputImage,
+      delivery: { tokenExpiresAt: 0, statusMessageId: status, channelId: message.channelId },
+    })
+    .catch(async (error: unknown) => {
+      // A refused job never gets a card update: remove its "Starting…" card, and the refusal is the answer.
+      await message.client.rest
+        .delete(Routes.channelMessage(message.channelId, status))
+        .catch((deleteError: unknown) => logger.warn({ err: deleteError }, 'could not remove a refused refine’s card'));
+      throw error;
+    });
   logger.info({ job: job.id }, 'refine queued');
 }
 

@@ -2,16 +2,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from './harness.js';
 import { startRig } from './harness.js';
-import { fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult } from './helpers.js';
-
-/** Resolves once the bot's server pool reports the server in that state (health checks run every few seconds). */
-async function waitForServerHealth(rig: Rig, health: 'up' | 'down', timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (rig.bot.runner.snapshot().servers.some((server) => server.health !== health)) {
-    if (Date.now() > deadline) throw new Error(`the image server was not ${health} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult, waitForServerHealth } from './helpers.js';
 
 describe('/imagine when the image server fails', () => {
   let rig: Rig;

@@ -61,6 +61,15 @@ export function waitForEnd(handle: InteractionHandle, timeoutMs = 20_000): Promi
   return handle.waitForOriginal((message) => message.components.length === 0 && message.content !== '', timeoutMs);
 }
 
+/** Resolves once the bot's server pool reports the server in that state (health checks run every few seconds). */
+export async function waitForServerHealth(rig: Rig, health: 'up' | 'down', timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (rig.bot.runner.snapshot().servers.some((server) => server.health !== health)) {
+    if (Date.now() > deadline) throw new Error(`the image server was not ${health} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The graphs the emulator received that carry `text` as one of their input values, oldest first. */
 export function receivedGraphs(rig: Rig, text: string): ReceivedGraph[] {
   return rig.emulator.received

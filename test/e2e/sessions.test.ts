@@ -14,6 +14,7 @@ import {
   promptText,
   waitForGraph,
   waitForResult,
+  waitForServerHealth,
   type ReceivedGraph,
 } from './helpers.js';
 
@@ -220,6 +221,24 @@ describe('refining by replying in a session thread', () => {
     expect(rig.emulator.received.length).toBe(before.graphs + 1);
     expect(footprint(plain).botMessages).toBe(before.botMessages);
     expect(rig.emulator.received.some((entry) => JSON.stringify(entry.prompt).includes('a sleeping dog'))).toBe(false);
+  });
+
+  it('answers a refine refused while every server is down with one sentence, and leaves no status card behind', async () => {
+    const { thread } = await startSession('a lighthouse');
+    rig.emulator.faults.refuseConnections(true);
+    try {
+      await waitForServerHealth(rig, 'down');
+      const refused = await say(thread, '+ in a storm');
+      const refusal = await answerTo(refused, (answer) => answer.content.startsWith('❌'));
+      expect(refusal.content).toBe(
+        '❌ The image servers cannot be reached right now; please try again in a few minutes.',
+      );
+      const answers = rig.discord.messagesIn(thread).filter((message) => message.reference?.messageId === refused.id);
+      expect(answers.map((message) => message.id)).toEqual([refusal.id]);
+    } finally {
+      rig.emulator.faults.refuseConnections(false);
+      await waitForServerHealth(rig, 'up');
+    }
   });
 });
 
