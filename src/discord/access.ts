@@ -2,7 +2,7 @@
  * Who may use the bot where, and whether the bot can do its job in a channel. Checked from the interaction alone
  * (Discord sends the member's roles and the bot's permissions with it), so a refusal costs no request.
  */
-import { PermissionFlagsBits, type BaseInteraction } from 'discord.js';
+import { PermissionFlagsBits, type BaseInteraction, type Message } from 'discord.js';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
 
@@ -18,19 +18,11 @@ const REQUIRED_PERMISSIONS: ReadonlyArray<readonly [bigint, string]> = [
 export function checkAccess(interaction: BaseInteraction, limits: Config['limits']): void {
   if (!interaction.inGuild()) return;
   const channel = interaction.channel;
-  const channelIds = [interaction.channelId, channel?.isThread() ? channel.parentId : null].filter(Boolean);
-  if (limits.allowedChannelIds.length > 0 && !channelIds.some((id) => limits.allowedChannelIds.includes(id!))) {
-    throw new UserFacingError(
-      'channel-not-allowed',
-      'I am not allowed to make images in this channel; try one of the bot channels.',
-    );
-  }
-  if (
-    limits.allowedRoleIds.length > 0 &&
-    !memberRoles(interaction).some((role) => limits.allowedRoleIds.includes(role))
-  ) {
-    throw new UserFacingError('role-not-allowed', 'Making images here needs a role you do not have; ask a moderator.');
-  }
+  checkPlaceAndRoles(
+    [interaction.channelId, channel?.isThread() ? channel.parentId : null],
+    memberRoles(interaction),
+    limits,
+  );
   const missing = REQUIRED_PERMISSIONS.filter(([flag]) => !interaction.appPermissions.has(flag)).map(
     ([, name]) => name,
   );
@@ -40,6 +32,31 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
       `I cannot post results in this channel: I lack the ${missing.join(', ')} permission${missing.length > 1 ? 's' : ''} here. Ask a moderator to grant ${missing.length > 1 ? 'them' : 'it'}.`,
       { detail: `missing permissions in channel ${interaction.channelId}: ${missing.join(', ')}` },
     );
+  }
+}
+
+/** Throws a UserFacingError when the author of a message (a reply that refines) may not use the bot there. */
+export function checkMessageAccess(message: Message, limits: Config['limits']): void {
+  if (!message.inGuild()) return;
+  const channel = message.channel;
+  const roles = message.member ? [...message.member.roles.cache.keys()] : [];
+  checkPlaceAndRoles([message.channelId, channel.isThread() ? channel.parentId : null], roles, limits);
+}
+
+function checkPlaceAndRoles(
+  channelIds: ReadonlyArray<string | null>,
+  roles: readonly string[],
+  limits: Config['limits'],
+): void {
+  const allowedChannels = limits.allowedChannelIds;
+  if (allowedChannels.length > 0 && !channelIds.some((id) => id !== null && allowedChannels.includes(id))) {
+    throw new UserFacingError(
+      'channel-not-allowed',
+      'I am not allowed to make images in this channel; try one of the bot channels.',
+    );
+  }
+  if (limits.allowedRoleIds.length > 0 && !roles.some((role) => limits.allowedRoleIds.includes(role))) {
+    throw new UserFacingError('role-not-allowed', 'Making images here needs a role you do not have; ask a moderator.');
   }
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { planContext } from '../commands/imagine.js';
+import { checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
 import { keepAccepted, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
@@ -61,6 +62,7 @@ async function refine(message: Message, session: Session, services: BotServices,
     ignorePrefix: services.config.refineIgnorePrefix,
   });
   if (parsed.kind === 'ignore') return;
+  checkMessageAccess(message, services.config.limits);
   if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.message);
 
   let settings: GenerationSettings = applyRefine(session.settings, parsed);
