@@ -73,9 +73,10 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   const discordLogger = logger.child({ module: 'discord' });
   const messageContent = await checkMessageContent(config, discordLogger);
   const client = createDiscordClient({ apiUrl: config.discord.apiUrl, messageContent });
+  const interactionRest = createInteractionRest(config.discord.apiUrl);
   const cards = new CardUpdater({
     rest: client.rest,
-    interactionRest: createInteractionRest(config.discord.apiUrl),
+    interactionRest,
     logger: discordLogger,
     minIntervalMs: options.cardIntervalMs,
   });
@@ -95,7 +96,10 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   client.on(Events.MessageCreate, (message) => void refine(message));
   client.on(Events.Error, (error) => discordLogger.error({ err: error }, 'discord client error'));
 
-  const health = config.http.port === undefined ? undefined : await startHealth(config, client, runner, store, logger);
+  const health =
+    config.http.port === undefined
+      ? undefined
+      : await startHealth(config, client, [client.rest, interactionRest], runner, store, logger);
 
   // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
   // interaction can arrive while the runner still refuses new jobs.
@@ -116,12 +120,20 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   };
 }
 
-async function startHealth(config: Config, client: Client, runner: JobRunner, store: Store, logger: Logger) {
+async function startHealth(
+  config: Config,
+  client: Client,
+  rests: readonly REST[],
+  runner: JobRunner,
+  store: Store,
+  logger: Logger,
+) {
   const metrics = createMetrics(() => runner.snapshot());
   runner.onEvent(metrics.onJobEvent);
-  client.rest.on(RESTEvents.Response, (request, response) =>
-    metrics.onDiscordResponse(request.method, response.status),
-  );
+  // Both managers: card edits go through the interaction-webhook one, and their errors count too.
+  for (const rest of rests) {
+    rest.on(RESTEvents.Response, (request, response) => metrics.onDiscordResponse(request.method, response.status));
+  }
   const probe = store.collection('health', z.object({ at: z.number() }), { version: 1 });
   return startHealthServer({
     host: config.http.host,

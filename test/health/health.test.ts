@@ -59,6 +59,24 @@ describe('the health and metrics endpoint', () => {
     expect(metrics.body).toMatch(/comfycord_job_wait_seconds_count 1/);
   });
 
+  it('counts Discord REST errors on card edits, which go through the interaction webhook', async () => {
+    const handle = await rig.discord.sendSlashCommand({
+      user: rig.discord.member,
+      channel: rig.discord.channel,
+      name: 'imagine',
+      options: { prompt: 'a rate limited fox --steps 2' },
+    });
+    const fault = rig.discord.inject({
+      method: 'PATCH',
+      match: (call) => call.path.includes(`/${handle.token}/messages/`),
+      status: 429,
+    });
+    await handle.waitForOriginal((message) => message.attachments.length > 0, 15_000);
+    expect(fault.hits).toBe(1);
+    const metrics = await get('/metrics');
+    expect(metrics.body).toContain('comfycord_discord_rest_errors_total{method="PATCH",status="429"} 1');
+  });
+
   it('answers 503 with the reason when no ComfyUI server is up, and 200 again when it is back', async () => {
     rig.emulator.faults.refuseConnections(true);
     const down = await until(
