@@ -41,6 +41,8 @@ export const componentHandlers: ComponentHandlers = {
       case 'delete':
         return deleteResult(interaction, parsed.id, services);
       case 'edit':
+        // Refuse before the form: its submission would be refused anyway, after the member filled it in.
+        checkAccess(interaction, services.config.limits);
         return showEditModal(interaction, await loadGeneration(services, parsed.id));
       case 'reroll':
         return rerun(interaction, context, parsed.id, () => ({}));

@@ -2,7 +2,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChannel, FakeUser, InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { imagine, waitForGraph, waitForResult } from './helpers.js';
+import { buttonId, imagine, waitForGraph, waitForResult } from './helpers.js';
 
 let rig: Rig;
 let outsider: FakeUser;
@@ -47,7 +47,7 @@ describe('allowed channels and roles', () => {
     expect(rig.emulator.received).toHaveLength(0);
   });
 
-  it('refuses a refine in a session thread from a member without an allowed role, and refines for one with it', async () => {
+  it('refuses a refine or an Edit from a member without an allowed role, and refines for one with it', async () => {
     const result = await waitForResult(await imagine(rig, { prompt: 'a quiet pond' }));
     const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.threadId);
     await rig.discord.waitForMessage((message) => message.channelId === thread.id);
@@ -59,6 +59,10 @@ describe('allowed channels and roles', () => {
       20_000,
     );
     expect(refused.content).toBe('❌ Making images here needs a role you do not have; ask a moderator.');
+
+    // The Edit button refuses at once rather than open a form whose submission would be refused.
+    const edit = await rig.discord.pressButton(result, buttonId(result, 'Edit'), outsider);
+    expect(await refusal(edit)).toBe('Making images here needs a role you do not have; ask a moderator.');
 
     await rig.discord.postMessage({ user: rig.discord.member, channel: thread, content: '+ with swans' });
     await waitForGraph(rig, 'a quiet pond with swans');
