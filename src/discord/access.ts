@@ -16,13 +16,14 @@ const REQUIRED_PERMISSIONS: ReadonlyArray<readonly [bigint, string]> = [
 
 /** Throws a UserFacingError when the member may not use the bot here, or the bot lacks what it needs. */
 export function checkAccess(interaction: BaseInteraction, limits: Config['limits']): void {
-  if (!interaction.inGuild()) return;
   const channel = interaction.channel;
+  // Outside a guild too: a DM is no allowed channel and carries no roles, so restrictions are not bypassed there.
   checkPlaceAndRoles(
     [interaction.channelId, channel?.isThread() ? channel.parentId : null],
     memberRoles(interaction),
     limits,
   );
+  if (!interaction.inGuild()) return;
   const missing = REQUIRED_PERMISSIONS.filter(([flag]) => !interaction.appPermissions.has(flag)).map(
     ([, name]) => name,
   );
@@ -37,7 +38,6 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
 
 /** Throws a UserFacingError when the author of a message (a reply that refines) may not use the bot there. */
 export function checkMessageAccess(message: Message, limits: Config['limits']): void {
-  if (!message.inGuild()) return;
   const channel = message.channel;
   const roles = message.member ? [...message.member.roles.cache.keys()] : [];
   checkPlaceAndRoles([message.channelId, channel.isThread() ? channel.parentId : null], roles, limits);

@@ -37,13 +37,15 @@ async function refusal(handle: InteractionHandle): Promise<string> {
 }
 
 describe('allowed channels and roles', () => {
-  it('refuses /imagine privately outside the allowed channels and to a member without an allowed role', async () => {
+  it('refuses /imagine privately outside the allowed channels, in DMs and to a member without an allowed role', async () => {
     const elsewhere = await imagine(rig, { prompt: 'a fox elsewhere' }, { channel: offTopic.id });
     expect(await refusal(elsewhere)).toBe(
       'I am not allowed to make images in this channel; try one of the bot channels.',
     );
     const roleless = await imagine(rig, { prompt: 'a fox without a role' }, { user: outsider });
     expect(await refusal(roleless)).toBe('Making images here needs a role you do not have; ask a moderator.');
+    const dm = await imagine(rig, { prompt: 'a fox in a DM' }, { channel: rig.discord.openDm(rig.discord.member).id });
+    expect(await refusal(dm)).toBe('I am not allowed to make images in this channel; try one of the bot channels.');
     expect(rig.emulator.received).toHaveLength(0);
   });
 
