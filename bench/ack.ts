@@ -10,7 +10,7 @@ import type { InteractionHandle } from '../test/fakes/discord/index.js';
 import { JobTracker } from './lib/job-tracker.js';
 import { burst, dispatch, requireSuccess } from './lib/load.js';
 import type { BenchResult } from './lib/report.js';
-import { summarize } from './lib/stats.js';
+import { median, summarize } from './lib/stats.js';
 import { BenchWorld } from './lib/world.js';
 
 /** How big a run is. */
@@ -18,12 +18,14 @@ export interface AckOptions {
   readonly bursts: number;
   readonly burstSize: number;
   readonly members: number;
+  /** Lone /imagine sent one after another (each once the one before has finished), for comparison. */
+  readonly singles: number;
   /** Write a CPU profile of the bot during the first burst's acknowledgements into this folder. */
   readonly profileDir?: string;
 }
 
 /** The full-size run. */
-export const ACK_DEFAULTS: AckOptions = { bursts: 5, burstSize: 200, members: 50 };
+export const ACK_DEFAULTS: AckOptions = { bursts: 5, burstSize: 200, members: 50, singles: 30 };
 
 /** Runs the acknowledgement benchmark. */
 export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<BenchResult> {
@@ -51,6 +53,7 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
       latencies.push(...measured.latencies);
       runs.push(measured.summary);
     }
+    const singles = summarize(await measureSingles(world, tracker, options.singles));
     const all = summarize(latencies);
     return {
       name: 'ack',
@@ -59,8 +62,10 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
         { label: 'ack median', value: all.median, unit: 'ms' },
         { label: 'ack p99', value: all.p99, unit: 'ms', target: { op: '<', value: 25 } },
         { label: 'ack max', value: all.max, unit: 'ms' },
+        { label: 'acks per second in a burst', value: median(runs.map((run) => run.acksPerSecond)), unit: '/s' },
+        { label: 'ack p99, one at a time', value: singles.p99, unit: 'ms' },
       ],
-      details: { options, all, runs },
+      details: { options, all, singles, runs },
     };
   } finally {
     tracker.close();
@@ -84,16 +89,23 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
   // Let the sessions' threads finish opening so the next burst starts from a quiet bot.
   await world.waitForSessions(since, size);
   const bot = await world.bot.sample();
+  const sentAt = handles.map((handle) => handle.record.createdAt);
   const after = (stamps: Record<string, number>) => (handle: InteractionHandle) =>
     (stamps[handle.id] ?? Number.NaN) - handle.record.createdAt;
-  const sentAt = handles.map((handle) => handle.record.createdAt);
+  const lastAck = Math.max(...handles.map((handle) => handle.record.callback!.at));
   const summary = {
     run,
     ackMs: summarize(latencies),
+    /** How fast the bot worked through the burst: interactions over first send to last callback. */
+    acksPerSecond: size / ((lastAck - Math.min(...sentAt)) / 1000),
     /** How long the fake took to dispatch the whole burst (it cannot send faster than this). */
     dispatchSpreadMs: Math.max(...sentAt) - Math.min(...sentAt),
     /** From the fake's send to discord.js in the bot emitting the packet (`raw`). */
     reachedDiscordJsMs: summarize(handles.map(after(bot.trace.interactions))),
+    /** From the fake's send to the bot creating the callback request (the handler got as far as deferring). */
+    callbackCreatedMs: summarize(handles.map(after(bot.trace.callbackCreated))),
+    /** From the fake's send to the bot writing the callback's headers to a socket (connection found or made). */
+    callbackSentMs: summarize(handles.map(after(bot.trace.callbackSent))),
     /** From the fake's send to discord.js in the bot getting the callback's answer. */
     callbackAnsweredMs: summarize(handles.map(after(bot.trace.callbacks))),
     botLoopDelayMs: bot.loopDelayMs,
@@ -101,4 +113,17 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
     profile,
   };
   return { latencies, summary };
+}
+
+/** Acknowledgement latency of lone interactions: what one member sees when nobody else is asking. */
+async function measureSingles(world: BenchWorld, tracker: JobTracker, count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const since = world.callCount;
+    const [end] = await burst(world, tracker, { workflow: 'bench-tiny', label: `ack single ${index}` }, 1);
+    requireSuccess([end!], 'single acknowledgement');
+    latencies.push(end!.ackAt! - end!.sentAt);
+    await world.waitForSessions(since, 1);
+  }
+  return latencies;
 }

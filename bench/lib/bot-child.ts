@@ -4,6 +4,7 @@
  * the composition `npm start` runs, with a production logger on stdout (which the parent points at a file), and
  * answers the parent's requests over IPC: start, sample (memory after a forced GC, caches, event-loop delay), stop.
  */
+import diagnostics from 'node:diagnostics_channel';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Events, RESTEvents, type Client } from 'discord.js';
@@ -39,10 +40,12 @@ type StartRequest = z.infer<typeof startRequest>;
 let bot: Comfycord | undefined;
 const profiler = new WindowProfiler();
 /**
- * With `trace`: when each INTERACTION_CREATE reached discord.js, when each callback's answer came back, how many job
+ * With `trace`: when each INTERACTION_CREATE reached discord.js, when its callback request was created and written to
+ * a socket, when the callback's answer came back, how many job
  * events of each type the runner emitted, and when the runner announced each job's result (by interaction token).
  */
 const trace = newTrace();
+const channels: diagnostics.Channel[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 
@@ -102,8 +105,20 @@ async function start(message: StartRequest): Promise<Comfycord> {
   return started;
 }
 
-/** Timestamps from discord.js's own events (no change to the bot): gateway packets in, REST answers back. */
+/**
+ * Timestamps from discord.js's own events and undici's diagnostics channels (no change to the bot): gateway packets
+ * in, callback requests created and their headers written to a socket, REST answers back.
+ */
 function traceInteractions(client: Client): void {
+  const callbackId = (path: string) => /^\/api\/v\d+\/interactions\/(\d+)\/[^/]+\/callback/.exec(path)?.[1];
+  const stamp = (into: 'callbackCreated' | 'callbackSent') => (message: unknown) => {
+    const id = callbackId((message as { request?: { path?: string } }).request?.path ?? '');
+    if (id) trace[into][id] = Date.now();
+  };
+  // Held here: a channel nothing references may be collected, and its subscribers with it.
+  channels.push(diagnostics.channel('undici:request:create'), diagnostics.channel('undici:client:sendHeaders'));
+  channels[0]!.subscribe(stamp('callbackCreated'));
+  channels[1]!.subscribe(stamp('callbackSent'));
   client.on(Events.Raw, (packet: { t?: string; d?: { id?: string } }) => {
     if (packet.t === 'INTERACTION_CREATE' && packet.d?.id) trace.interactions[packet.d.id] = Date.now();
   });
@@ -170,6 +185,8 @@ function cacheSizes(client: Client): Record<string, number> {
 function newTrace() {
   return {
     interactions: {} as Record<string, number>,
+    callbackCreated: {} as Record<string, number>,
+    callbackSent: {} as Record<string, number>,
     callbacks: {} as Record<string, number>,
     events: {} as Record<string, number>,
     succeeded: {} as Record<string, number>,

@@ -45,6 +45,8 @@ const sampleSchema = z.object({
   cpu: z.object({ user: z.number(), system: z.number() }),
   trace: z.object({
     interactions: z.record(z.string(), z.number()),
+    callbackCreated: z.record(z.string(), z.number()),
+    callbackSent: z.record(z.string(), z.number()),
     callbacks: z.record(z.string(), z.number()),
     events: z.record(z.string(), z.number()),
     succeeded: z.record(z.string(), z.number()),
