@@ -32,5 +32,6 @@ export function describeQueue(snapshot: RunnerSnapshot, memberId: string): strin
     lines.push(`• ${server.name}: ${state}, ${server.inFlight}/${server.capacity} busy`);
   }
   if (snapshot.servers.length === 0) lines.push('• none configured');
+  if (snapshot.outage) lines.push('', 'Every image server is down; new images are refused until one is back.');
   return lines.join('\n');
 }

@@ -1,7 +1,8 @@
 /**
- * What happens while every image server is down. New jobs are refused at once with a sentence; jobs already waiting
- * keep waiting for a while (a restarting ComfyUI is back within a minute or two), and if no server has come back by
- * then they fail with the same sentence rather than sit on "queued" forever.
+ * What happens while every image server is down. For a while nothing changes: jobs wait in the queue, since a
+ * restarting ComfyUI is back within a minute or two. If no server has come back by then, the outage is declared: the
+ * waiting jobs fail with a sentence rather than sit on "queued" forever, and new jobs are refused with it at once until
+ * a server is up again.
  */
 import { UserFacingError } from '../errors.js';
 
@@ -17,6 +18,7 @@ export function serversDownError(detail: string): UserFacingError {
 /** Calls `onOutage` once every server has been down for `timeoutMs` without a break. */
 export class OutageTimer {
   #timer: NodeJS.Timeout | undefined;
+  #declared = false;
 
   constructor(
     private readonly allDown: () => boolean,
@@ -24,13 +26,20 @@ export class OutageTimer {
     private readonly onOutage: () => void,
   ) {}
 
+  /** True from the moment the outage was declared until a server is up again. */
+  get declared(): boolean {
+    return this.#declared;
+  }
+
   /** Re-evaluates after a server's health changed: starts the clock when all are down, stops it when one is up. */
   check(): void {
     if (!this.allDown()) return this.stop();
-    if (this.#timer) return;
+    if (this.#timer || this.#declared) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.allDown()) this.onOutage();
+      if (!this.allDown()) return;
+      this.#declared = true;
+      this.onOutage();
     }, this.timeoutMs);
     this.#timer.unref();
   }
@@ -38,5 +47,6 @@ export class OutageTimer {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#declared = false;
   }
 }

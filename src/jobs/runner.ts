@@ -163,7 +163,8 @@ export class JobRunner {
     if (this.#phase !== 'running') {
       throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
     }
-    if (this.#allServersDown()) throw serversDownError('every ComfyUI server is down');
+    if (this.#outage.declared)
+      throw serversDownError('every ComfyUI server has been down longer than the outage timeout');
     checkLimits(this.#limits, { memberInFlight: this.#inFlightOf(request.memberId), waiting: this.#queue.size });
     const bound = bindRequest(this.#workflows, this.#defaultWorkflow, request);
     this.#checkSomeServerCanRun(bound.workflow.name);
@@ -221,7 +222,13 @@ export class JobRunner {
   /** What waits, what runs where, and how the servers are. */
   snapshot(): RunnerSnapshot {
     const serverOf = (jobId: string) => this.#attempts.get(jobId)?.server;
-    return buildSnapshot(this.#book.values(), this.#queue.positions(), serverOf, this.#pool.status());
+    return buildSnapshot(
+      this.#book.values(),
+      this.#queue.positions(),
+      serverOf,
+      this.#pool.status(),
+      this.#outage.declared,
+    );
   }
 
   /**

@@ -30,6 +30,8 @@ export interface RunnerSnapshot {
   readonly waiting: readonly WaitingJobView[];
   readonly active: readonly ActiveJobView[];
   readonly servers: readonly ServerStatus[];
+  /** Every server has been down longer than the outage timeout: new jobs are refused until one is back. */
+  readonly outage: boolean;
 }
 
 /** One member's part of a snapshot. */
@@ -59,6 +61,7 @@ export function buildSnapshot(
   positions: ReadonlyMap<string, number>,
   serverOf: (jobId: string) => string | undefined,
   servers: readonly ServerStatus[],
+  outage = false,
 ): RunnerSnapshot {
   const waiting: WaitingJobView[] = [];
   const active: ActiveJobView[] = [];
@@ -72,5 +75,5 @@ export function buildSnapshot(
     }
   }
   waiting.sort((a, b) => a.position - b.position);
-  return { waiting, active, servers };
+  return { waiting, active, servers, outage };
 }

@@ -29,23 +29,17 @@ describe('/imagine when the image server fails', () => {
     }
   });
 
-  it('refuses a new job with one private sentence while every server is down, and works again once one is back', async () => {
+  it('holds a job in the queue while the only server is briefly down, and delivers it once the server is back', async () => {
     rig.emulator.faults.refuseConnections(true);
-    try {
-      await waitForServerHealth(rig, 'down');
-      const handle = await imagine(rig, { prompt: 'waiting for the server' });
-      expect((await handle.waitForCallback()).type).toBe(5);
-      const followup = await handle.waitForFollowup();
-      expect(followup.content).toBe(
-        'The image servers cannot be reached right now; please try again in a few minutes.',
-      );
-      expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
-      expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
-    } finally {
-      rig.emulator.faults.refuseConnections(false);
-    }
-    await waitForServerHealth(rig, 'up');
-    const result = await waitForResult(await imagine(rig, { prompt: 'the server is back' }), 30_000);
+    await waitForServerHealth(rig, 'down');
+    const handle = await imagine(rig, { prompt: 'waiting for the server' });
+    expect((await handle.waitForCallback()).type).toBe(5);
+    const queued = await handle.waitForOriginal((message) => message.content !== '');
+    expect(queued.content).toBe('Queued, position 1.');
+    expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
+
+    rig.emulator.faults.refuseConnections(false);
+    const result = await waitForResult(handle, 30_000);
     expect(result.content).toMatch(/^Done in/);
   });
 });
@@ -65,17 +59,27 @@ describe('/imagine when every server stays down', () => {
     await rig?.close();
   });
 
-  it('fails the jobs that were waiting with a sentence once the outage outlasts the timeout', async () => {
+  it('fails the jobs that were waiting once the outage outlasts the timeout, then refuses new ones until a server is back', async () => {
     await waitForServerHealth(rig, 'up');
     const running = await imagine(rig, { prompt: 'a long one --steps 60' });
     await running.waitForOriginal((message) => message.content.startsWith('Running'), 15_000);
     const waiting = await imagine(rig, { prompt: 'the one behind it' });
     await waiting.waitForOriginal((message) => message.content === 'Queued, position 1.', 15_000);
     rig.emulator.faults.refuseConnections(true);
-    const sentence = '❌ The image servers cannot be reached right now; please try again in a few minutes.';
+    const sentence = 'The image servers cannot be reached right now; please try again in a few minutes.';
     const ended = await waitForEnd(waiting, 20_000);
-    expect(ended.content).toBe(sentence);
+    expect(ended.content).toBe(`❌ ${sentence}`);
     expect(receivedGraphs(rig, 'the one behind it')).toHaveLength(0);
+
+    const refused = await imagine(rig, { prompt: 'asked during the outage' });
+    const followup = await refused.waitForFollowup();
+    expect(followup.content).toBe(sentence);
+    expect(followup.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+
+    rig.emulator.faults.refuseConnections(false);
+    await waitForServerHealth(rig, 'up');
+    const result = await waitForResult(await imagine(rig, { prompt: 'the server is back' }), 30_000);
+    expect(result.content).toMatch(/^Done in/);
   });
 });
 

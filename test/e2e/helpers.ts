@@ -70,6 +70,15 @@ export async function waitForServerHealth(rig: Rig, health: 'up' | 'down', timeo
   }
 }
 
+/** Resolves once the runner has declared an outage (every server down longer than COMFY_OUTAGE_TIMEOUT_SECONDS). */
+export async function waitForOutage(rig: Rig, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!rig.bot.runner.snapshot().outage) {
+    if (Date.now() > deadline) throw new Error(`no outage was declared within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The graphs the emulator received that carry `text` as one of their input values, oldest first. */
 export function receivedGraphs(rig: Rig, text: string): ReceivedGraph[] {
   return rig.emulator.received

@@ -14,6 +14,7 @@ import {
   promptText,
   waitForGraph,
   waitForResult,
+  waitForOutage,
   waitForServerHealth,
   type ReceivedGraph,
 } from './helpers.js';
@@ -21,7 +22,8 @@ import {
 let rig: Rig;
 
 beforeAll(async () => {
-  rig = await startRig();
+  // A short outage timeout: one test takes the only server down and needs the outage declared quickly.
+  rig = await startRig({ env: { COMFY_OUTAGE_TIMEOUT_SECONDS: '1' } });
 });
 
 afterEach(() => {
@@ -228,6 +230,7 @@ describe('refining by replying in a session thread', () => {
     rig.emulator.faults.refuseConnections(true);
     try {
       await waitForServerHealth(rig, 'down');
+      await waitForOutage(rig);
       const refused = await say(thread, '+ in a storm');
       const refusal = await answerTo(refused, (answer) => answer.content.startsWith('❌'));
       expect(refusal.content).toBe(

@@ -17,7 +17,13 @@ describe('OutageTimer', () => {
     expect(onOutage).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(onOutage).toHaveBeenCalledTimes(1);
+    expect(timer.declared).toBe(true);
+    timer.check();
+    vi.advanceTimersByTime(5000);
+    expect(onOutage).toHaveBeenCalledTimes(1);
     down = false;
+    timer.check();
+    expect(timer.declared).toBe(false);
   });
 
   it('does not fire when a server comes back before the timeout', () => {
@@ -31,6 +37,7 @@ describe('OutageTimer', () => {
     timer.check();
     vi.advanceTimersByTime(5000);
     expect(onOutage).not.toHaveBeenCalled();
+    expect(timer.declared).toBe(false);
   });
 
   it('starts again from zero after a server came and went', () => {
