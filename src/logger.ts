@@ -45,13 +45,9 @@ export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: { err: serializeError },
     // A token can also hide inside free text (an error message quoting a URL or a header); scrub it there too.
-    hooks:
-      secrets.length > 0
-        ? {
-            streamWrite: (line) => secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), line),
-          }
-        : {},
+    hooks: { streamWrite: (line) => scrubLine(line, secrets) },
   };
   if (options.format === 'pretty') {
     const transport = pino.transport({
@@ -61,6 +57,26 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino(pinoOptions, transport);
   }
   return options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+}
+
+// Interaction and webhook tokens sit in URL paths (`/webhooks/<app id>/<token>/…`); anyone holding one can post as the
+// bot for 15 minutes, so they never reach a log line.
+const URL_TOKEN = /\b(webhooks|interactions)\/(\d+)\/[A-Za-z0-9_.:-]{20,}/g;
+
+/** Masks every secret and every URL-borne interaction token in a finished log line. */
+export function scrubLine(line: string, secrets: readonly string[] = []): string {
+  const masked = line.replace(URL_TOKEN, '$1/$2/[redacted]');
+  return secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), masked);
+}
+
+/**
+ * pino's error serializer, minus what must not be logged: discord.js's `DiscordAPIError` carries the request body,
+ * files and all (megabytes of image bytes as a JSON array on one line).
+ */
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
+  delete serialized.requestBody;
+  return serialized;
 }
 
 /** A logger that writes nothing, for tests and library use where no logger is given. */

@@ -11,6 +11,20 @@ function capture(secrets: string[] = []) {
 }
 
 describe('createLogger', () => {
+  it('masks interaction tokens in URLs and leaves request bodies of errors out', () => {
+    const { logger, lines } = capture();
+    const token = 'aW50ZXJhY3Rpb246MTU3NDc4MDI5NjQwOTI1MTg0OA:FNZW5kgO5ZIbGIA32mB3klpMwFtpyMx';
+    const error = Object.assign(new Error('Unknown Webhook'), {
+      url: `http://127.0.0.1/api/v10/webhooks/1574780295314538497/${token}/messages/@original`,
+      requestBody: { files: [{ name: 'a.png', data: [1, 2, 3] }], json: {} },
+    });
+    logger.warn({ err: error }, `PATCH /interactions/1574780296409251848/${token}/callback failed`);
+    expect(lines[0]).not.toContain(token);
+    expect(lines[0]).toContain('webhooks/1574780295314538497/[redacted]/messages');
+    expect(lines[0]).toContain('interactions/1574780296409251848/[redacted]/callback');
+    expect(JSON.parse(lines[0]!).err).not.toHaveProperty('requestBody');
+  });
+
   it('writes JSON lines', () => {
     const { logger, lines } = capture();
     logger.info({ jobId: 'j1' }, 'job queued');
