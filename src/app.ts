@@ -189,7 +189,11 @@ async function login(client: Client, token: string): Promise<void> {
 
 async function stopAll(client: Client, runner: JobRunner, store: Store, logger: Logger): Promise<void> {
   logger.info('stopping: no new jobs; jobs in flight are persisted and resumed on the next start');
-  await runner.stop();
-  await client.destroy();
-  await store.close();
+  try {
+    await runner.stop();
+  } finally {
+    // Whatever the runner did, the gateway and the store are closed: a half-stopped bot must not linger.
+    await client.destroy();
+    await store.close();
+  }
 }

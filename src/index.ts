@@ -17,7 +17,16 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ ...config.log, secrets: config.discord.token ? [config.discord.token] : [] });
-  const bot = await startComfycord({ config, logger });
+  // A stray rejection must leave a log line, not kill the bot silently.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  let bot;
+  try {
+    bot = await startComfycord({ config, logger });
+  } catch (error) {
+    logger.fatal({ err: error }, 'comfycord could not start');
+    console.error(`comfycord could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

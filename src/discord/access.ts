@@ -14,6 +14,12 @@ const REQUIRED_PERMISSIONS: ReadonlyArray<readonly [bigint, string]> = [
   [PermissionFlagsBits.AttachFiles, 'Attach Files'],
 ];
 
+const THREAD_PERMISSIONS: ReadonlyArray<readonly [bigint, string]> = REQUIRED_PERMISSIONS.map(([flag, name]) =>
+  flag === PermissionFlagsBits.SendMessages
+    ? [PermissionFlagsBits.SendMessagesInThreads, 'Send Messages in Threads']
+    : [flag, name],
+);
+
 /** Throws a UserFacingError when the member may not use the bot here, or the bot lacks what it needs. */
 export function checkAccess(interaction: BaseInteraction, limits: Config['limits']): void {
   const channel = interaction.channel;
@@ -24,9 +30,9 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
     limits,
   );
   if (!interaction.inGuild()) return;
-  const missing = REQUIRED_PERMISSIONS.filter(([flag]) => !interaction.appPermissions.has(flag)).map(
-    ([, name]) => name,
-  );
+  // In a thread Discord checks Send Messages in Threads instead of Send Messages.
+  const required = channel?.isThread() ? THREAD_PERMISSIONS : REQUIRED_PERMISSIONS;
+  const missing = required.filter(([flag]) => !interaction.appPermissions.has(flag)).map(([, name]) => name);
   if (missing.length > 0) {
     throw new UserFacingError(
       'missing-permission',
