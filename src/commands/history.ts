@@ -21,7 +21,8 @@ export const history: SlashCommand = {
   async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const member = interaction.options.getUser('member') ?? interaction.user;
-    await interaction.editReply(await historyMessage(services.sessions, member.id, 1));
+    const viewer = { id: interaction.user.id, guildId: interaction.guildId };
+    await interaction.editReply(await historyMessage(services.sessions, member.id, 1, viewer));
   },
 };
 
@@ -32,12 +33,32 @@ export async function showHistoryPage(
   memberId: string,
   page: number,
 ) {
-  await interaction.update(await historyMessage(sessions, memberId, page));
+  const viewer = { id: interaction.user.id, guildId: interaction.guildId };
+  await interaction.update(await historyMessage(sessions, memberId, page, viewer));
 }
 
-async function historyMessage(sessions: Sessions, memberId: string, page: number) {
+/** Who asks: another member's history shows only what they made in the server it is asked from. */
+interface Viewer {
+  readonly id: string;
+  readonly guildId: string | null;
+}
+
+async function historyMessage(sessions: Sessions, memberId: string, page: number, viewer: Viewer) {
   const found = await sessions.listHistory(memberId, Math.max(1, page));
-  return { content: '', embeds: [historyEmbed(found, memberId)], components: pager(found, memberId) };
+  const own = viewer.id === memberId;
+  // Prompts made in another server or in a DM with the bot are that member's business, not this server's.
+  const shown = own
+    ? found
+    : {
+        ...found,
+        generations: found.generations.filter((g) => g.guildId === viewer.guildId && g.guildId !== undefined),
+      };
+  const hidden = found.generations.length - shown.generations.length;
+  const content =
+    hidden > 0
+      ? `${hidden} generation${hidden > 1 ? 's' : ''} made elsewhere ${hidden > 1 ? 'are' : 'is'} not shown.`
+      : '';
+  return { content, embeds: [historyEmbed(shown, memberId)], components: pager(found, memberId) };
 }
 
 function historyEmbed(page: HistoryPage, memberId: string): APIEmbed {

@@ -107,6 +107,27 @@ describe('/history', () => {
   });
 });
 
+describe('/history of another member', () => {
+  it('shows only what they made in this server, and says how many are hidden', async () => {
+    const traveller = rig.discord.createUser({ username: 'traveller' }, rig.discord.guild);
+    const elsewhere = rig.discord.createGuild('elsewhere', traveller);
+    await resultOf('made here', traveller);
+    await waitForResult(
+      await imagine(rig, { prompt: 'made elsewhere' }, { user: traveller, channel: elsewhere.channel.id }),
+    );
+    const handle = await command('history', rig.discord.member, { member: traveller.id });
+    const answer = await privateAnswer(handle);
+    expect(answer.content).toBe('1 generation made elsewhere is not shown.');
+    expect(historyOf(answer).fields!.map((field) => field.name)).toEqual(['made here']);
+    const own = await privateAnswer(await command('history', traveller));
+    expect(
+      historyOf(own)
+        .fields!.map((field) => field.name)
+        .sort(),
+    ).toEqual(['made elsewhere', 'made here']);
+  });
+});
+
 describe('/settings', () => {
   it('saves defaults that the next /imagine applies and its card lists, and reset forgets them', async () => {
     const saved = await privateAnswer(
