@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../../src/logger.js';
 export const SHIPPED_DIR = path.resolve(import.meta.dirname, '../../workflows');
 
 /** The seed demo's workflow (API format, no manifest). */
-export const SEED_WORKFLOW = path.resolve(import.meta.dirname, '../../../shared/seed/simple_workflow.json');
+export const SEED_WORKFLOW = path.resolve(import.meta.dirname, '../fixtures/seed/simple_workflow.json');
 
 /** A stream that keeps what is written to it. */
 export class TextSink extends Writable {

@@ -14,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const SHIPPED_DIR = path.resolve(here, '../../workflows');
 
 /** The seed demo's workflow (an SD1.5 default graph, API format, no manifest). */
-export const SEED_WORKFLOW = path.resolve(here, '../../../shared/seed/simple_workflow.json');
+export const SEED_WORKFLOW = path.resolve(here, '../fixtures/seed/simple_workflow.json');
 
 export const SHIPPED_NAMES = ['animated', 'img2img', 'sdxl', 'txt2img', 'upscale', 'upscale-basic'] as const;
 
