@@ -26,7 +26,7 @@ export interface DeliveryOptions {
 }
 
 /** The full-size run: renders of 0.25 to 1.25 s. */
-export const DELIVERY_DEFAULTS: DeliveryOptions = { jobs: 30, stepMs: 25, pollMs: 1000 };
+export const DELIVERY_DEFAULTS: DeliveryOptions = { jobs: 20, stepMs: 25, pollMs: 1000 };
 
 const WORKFLOW = 'bench-1mib';
 

@@ -135,6 +135,12 @@ export class BotProcess {
     await this.#exited;
   }
 
+  /** Ends the process at once, without the clean stop (which would first deliver everything still owed). */
+  async kill(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    await this.#exited;
+  }
+
   #request(message: Record<string, unknown>): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

@@ -110,6 +110,12 @@ export class BenchWorld {
     return this.#bot;
   }
 
+  /** Kills the bot, if one runs, leaving whatever it still owed undelivered (for a benchmark done with it). */
+  async abandonBot(): Promise<void> {
+    await this.#bot?.kill();
+    this.#bot = undefined;
+  }
+
   /** Stops the bot, if one runs. */
   async stopBot(): Promise<void> {
     await this.#bot?.stop();
