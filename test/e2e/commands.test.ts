@@ -112,9 +112,11 @@ describe('/history of another member', () => {
     const traveller = rig.discord.createUser({ username: 'traveller' }, rig.discord.guild);
     const elsewhere = rig.discord.createGuild('elsewhere', traveller);
     await resultOf('made here', traveller);
-    await waitForResult(
+    const far = await waitForResult(
       await imagine(rig, { prompt: 'made elsewhere' }, { user: traveller, channel: elsewhere.channel.id }),
     );
+    // The thread's help is posted once the generation is recorded.
+    await rig.discord.waitForMessage((message) => message.channelId === far.threadId);
     const handle = await command('history', rig.discord.member, { member: traveller.id });
     const answer = await privateAnswer(handle);
     expect(answer.content).toBe('1 generation made elsewhere is not shown.');
