@@ -15,6 +15,7 @@ import { closedLoop, requireSuccess } from './lib/load.js';
 import type { BenchResult } from './lib/report.js';
 import { countRestCalls, perJob } from './lib/rest-calls.js';
 import { median } from './lib/stats.js';
+import type { BotSample } from './lib/bot-process.js';
 import { BenchWorld } from './lib/world.js';
 
 /** How big a run is. */
@@ -46,8 +47,13 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
     const window = Math.min(25, options.window);
     requireSuccess(await closedLoop(world, tracker, warmUp, { total: warmUpJobs, window }), 'warm-up');
     await world.waitForSessions(since, warmUpJobs);
+    const before = await world.bot.sample();
     const first = await measureRun(world, tracker, options, 1);
     const sessions = await measureSessions(world, first);
+    const after = await world.bot.sample();
+    const cpuMs = (sample: BotSample) => (sample.cpu.user + sample.cpu.system) / 1000;
+    // Everything the bot did for the first run's jobs, threads included: a figure the machine's load barely moves.
+    const cpuMsPerJob = (cpuMs(after) - cpuMs(before)) / first.jobs;
     const runs = [first.rate];
     for (let run = 2; run <= options.runs; run += 1) runs.push((await measureRun(world, tracker, options, run)).rate);
     await world.abandonBot();
@@ -58,6 +64,7 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
       title: `Throughput over ${options.jobs} jobs, 4 emulators at zero render time`,
       figures: [
         { label: 'jobs per second', value: rate, unit: 'jobs/s', target: { op: '>=', value: 100 } },
+        { label: 'bot CPU per job', value: cpuMsPerJob, unit: 'ms' },
         { label: 'sessions opened per second', value: sessions.sessionsPerSecond, unit: '/s' },
         { label: 'REST calls per job, global limit', value: calls.global, unit: '' },
         { label: 'REST calls per job, interaction', value: calls.callbacks + calls.interactionWebhooks, unit: '' },
