@@ -11,6 +11,7 @@ import { JobTracker } from './lib/job-tracker.js';
 import { burst, dispatch, requireSuccess } from './lib/load.js';
 import type { BenchResult } from './lib/report.js';
 import { median, summarize } from './lib/stats.js';
+import { WindowProfiler } from './lib/window-profiler.js';
 import { BenchWorld } from './lib/world.js';
 
 /** How big a run is. */
@@ -77,12 +78,17 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
 async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number, size: number, profile?: string) {
   const parentDelay = monitorEventLoopDelay({ resolution: 1 });
   const since = world.callCount;
-  if (profile) await world.bot.startProfile();
+  // The parent (fake Discord, emulator) is profiled too: its answers are part of what the figure measures.
+  const parentProfiler = profile ? new WindowProfiler() : undefined;
+  if (profile) await Promise.all([world.bot.startProfile(), parentProfiler!.start()]);
   parentDelay.enable();
   const handles = await dispatch(world, { workflow: 'bench-tiny', label: `ack burst ${run}` }, size);
   await Promise.all(handles.map((handle) => handle.waitForCallback(30_000)));
   parentDelay.disable();
-  if (profile) await world.bot.stopProfile(profile);
+  if (profile) {
+    await world.bot.stopProfile(profile);
+    await parentProfiler!.stop(profile.replace(/-bot\.cpuprofile$/, '-parent.cpuprofile'));
+  }
   const ends = await Promise.all(handles.map((handle) => tracker.follow(handle)));
   requireSuccess(ends, 'acknowledgement');
   const latencies = handles.map((handle) => handle.record.callback!.at - handle.record.createdAt);

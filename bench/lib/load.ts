@@ -15,9 +15,9 @@ export interface JobSpec {
   readonly label: string;
 }
 
-/** Sends `count` jobs at once (the fake dispatches them in one go), member `i % members` sending job `i`. */
+/** Sends `count` jobs at once (the fake dispatches them in one write), member `i % members` sending job `i`. */
 export function dispatch(world: BenchWorld, spec: JobSpec, count: number): Promise<InteractionHandle[]> {
-  return Promise.all(Array.from({ length: count }, (_, index) => send(world, spec, index)));
+  return world.imagineAll(Array.from({ length: count }, (_, index) => request(world, spec, index)));
 }
 
 /** Sends `count` jobs at once and resolves when every one has ended. */
@@ -57,9 +57,15 @@ export async function closedLoop(
 }
 
 function send(world: BenchWorld, spec: JobSpec, index: number) {
+  const { member, prompt, workflow } = request(world, spec, index);
+  return world.imagine(member, prompt, workflow);
+}
+
+/** Job `index` of a load: who sends it and what it asks for. */
+function request(world: BenchWorld, spec: JobSpec, index: number) {
   const member: FakeUser = world.members[index % world.members.length]!;
   const prompt = `${spec.label} job ${index + 1}${spec.flags ? ` ${spec.flags}` : ''}`;
-  return world.imagine(member, prompt, spec.workflow);
+  return { member, prompt, workflow: spec.workflow };
 }
 
 /** Throws with the first reasons when some jobs did not succeed: a figure over failed jobs would mislead. */

@@ -124,12 +124,20 @@ export class BenchWorld {
 
   /** A member runs `/imagine` with a prompt in a workflow; the fake dispatches it at once. */
   imagine(member: FakeUser, prompt: string, workflow: string): Promise<InteractionHandle> {
-    return this.discord.sendSlashCommand({
-      user: member,
-      channel: this.discord.channel.id,
-      name: 'imagine',
-      options: { prompt, workflow },
-    });
+    return this.discord.sendSlashCommand(this.imagineInput(member, prompt, workflow));
+  }
+
+  /** Several members run `/imagine` at the same moment: the fake dispatches them together, in one write. */
+  imagineAll(
+    requests: readonly { member: FakeUser; prompt: string; workflow: string }[],
+  ): Promise<InteractionHandle[]> {
+    return this.discord.sendSlashCommands(
+      requests.map(({ member, prompt, workflow }) => this.imagineInput(member, prompt, workflow)),
+    );
+  }
+
+  private imagineInput(member: FakeUser, prompt: string, workflow: string) {
+    return { user: member, channel: this.discord.channel.id, name: 'imagine', options: { prompt, workflow } };
   }
 
   /**

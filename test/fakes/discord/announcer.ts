@@ -59,6 +59,11 @@ export class Announcer {
   }
 
   /** INTERACTION_CREATE goes to every session, whatever its intents; returns how many connected ones got it. */
+  /** Runs `send`; the events it announces reach each bot in one write. */
+  together(send: () => void): void {
+    this.gateway.together(send);
+  }
+
   interactionCreate(payload: Record<string, unknown>, guildId: string | null): number {
     return this.gateway.dispatch('INTERACTION_CREATE', guildId, () => payload);
   }

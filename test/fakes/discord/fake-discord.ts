@@ -220,6 +220,11 @@ export class FakeDiscord extends WorldBuilder {
     return this.members.sendSlashCommand(...args);
   }
 
+  /** Members run slash commands at the same moment: built first, then dispatched in one write. */
+  sendSlashCommands(...args: Parameters<MemberActions['sendSlashCommands']>): Promise<InteractionHandle[]> {
+    return this.members.sendSlashCommands(...args);
+  }
+
   /** A member types into an autocompleted option. */
   autocomplete(...args: Parameters<MemberActions['autocomplete']>): Promise<InteractionHandle> {
     return this.members.autocomplete(...args);

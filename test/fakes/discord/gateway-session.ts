@@ -2,6 +2,7 @@
  * One Gateway connection (a socket with its heartbeat deadline) and one session (what survives a reconnect: the
  * sequence number and the events sent, so RESUME can replay those a client missed).
  */
+import type { Duplex } from 'node:stream';
 import { SOCKET_OPEN, type ServerSocket } from './ws-library.js';
 
 /** Events kept per session for RESUME; an older sequence number gets INVALID_SESSION. */
@@ -14,6 +15,8 @@ export class GatewayConnection {
 
   constructor(
     private readonly socket: ServerSocket,
+    /** The TCP stream under `socket`, corked while several frames are written as one. */
+    private readonly stream: Duplex,
     private readonly heartbeatIntervalMs: number,
     private readonly onTimeout: (code: number, reason: string) => void,
   ) {
@@ -27,6 +30,15 @@ export class GatewayConnection {
 
   sendText(text: string): void {
     if (this.socket.readyState === SOCKET_OPEN) this.socket.send(text);
+  }
+
+  /** Holds written frames until `uncork`, so frames sent together leave in one write. */
+  cork(): void {
+    this.stream.cork();
+  }
+
+  uncork(): void {
+    this.stream.uncork();
   }
 
   heartbeatReceived(): void {

@@ -68,7 +68,7 @@ export class FakeGateway {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const problem = unsupportedQuery(new URL(request.url ?? '/', 'http://127.0.0.1'));
     this.server.handleUpgrade(request, socket, head, (ws) => {
-      const connection = new GatewayConnection(ws, this.options.heartbeatIntervalMs, (code, reason) =>
+      const connection = new GatewayConnection(ws, socket, this.options.heartbeatIntervalMs, (code, reason) =>
         this.closeConnection(connection, code, reason),
       );
       this.connections.add(connection);
@@ -100,6 +100,20 @@ export class FakeGateway {
     }
     this.options.signal.notify();
     return sent;
+  }
+
+  /**
+   * Runs `send`, whose dispatches leave together: each connection's socket is corked meanwhile, so the frames go out
+   * in one write, the way a burst of events reaches a bot from Discord.
+   */
+  together(send: () => void): void {
+    const corked = [...this.connections];
+    for (const connection of corked) connection.cork();
+    try {
+      send();
+    } finally {
+      for (const connection of corked) connection.uncork();
+    }
   }
 
   /** Closes every connection with `code` (default 4000, which a client answers by resuming). */

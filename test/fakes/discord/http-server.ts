@@ -45,6 +45,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       res.end(JSON.stringify({ message: '500: Internal Server Error', code: 0 }));
     });
   });
+  // Discord's API sits behind Cloudflare, which keeps an idle HTTP/1.1 client connection for 400 s
+  // (developers.cloudflare.com/fundamentals/reference/connection-limits); Node's default is 5 s.
+  server.keepAliveTimeout = 400_000;
   server.on('upgrade', (req, socket, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
     if (path === '/gateway') deps.gateway.handleUpgrade(req, socket, head);

@@ -21,7 +21,8 @@ export interface InteractionRecord {
   readonly type: InteractionType;
   /** The payload dispatched in INTERACTION_CREATE (set right after the record is made, as it carries the token). */
   payload: Record<string, unknown>;
-  readonly createdAt: number;
+  /** When the fake dispatched it (Discord's clocks start here); set again at dispatch when built ahead. */
+  createdAt: number;
   readonly userId: string;
   readonly channelId: string;
   readonly guildId: string | null;

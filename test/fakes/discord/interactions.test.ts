@@ -56,6 +56,35 @@ describe('slash commands against the real discord.js client', () => {
     h.fake.assertNoUnhandledCalls();
   });
 
+  it('dispatches commands sent together in one go, each stamped when it leaves', async () => {
+    const seen: string[] = [];
+    const listener = (interaction: Interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      seen.push(interaction.options.getString('prompt') ?? '');
+      void interaction.deferReply();
+    };
+    h.client.on(Events.InteractionCreate, listener);
+    try {
+      const before = Date.now();
+      const handles = await h.fake.sendSlashCommands(
+        ['one', 'two', 'three'].map((prompt) => ({
+          user: h.fake.member,
+          channel: h.fake.channel,
+          name: 'imagine',
+          options: { prompt },
+        })),
+      );
+      await Promise.all(handles.map((handle) => handle.waitForCallback()));
+      expect(seen).toEqual(['one', 'two', 'three']);
+      for (const handle of handles) {
+        expect(handle.record.createdAt).toBeGreaterThanOrEqual(before);
+        expect(handle.record.deliveredTo).toBe(1);
+      }
+    } finally {
+      h.client.off(Events.InteractionCreate, listener);
+    }
+  });
+
   it('types options from the registered command and resolves attachment options to downloadable URLs', async () => {
     const registered = await h.client.application.commands.set([
       {

@@ -12,7 +12,7 @@ import { findComponent, modalSubmission, type ModalValues } from './components.j
 import { sendPermission, type FakeContext } from './context.js';
 import { InteractionHandle } from './interaction-handle.js';
 import { interactionEnvelope } from './interaction-payloads.js';
-import type { NewInteraction } from './interaction-registry.js';
+import type { InteractionRecord, NewInteraction } from './interaction-registry.js';
 import { createMessage, storeAttachment } from './message-writer.js';
 import type { FakeChannel, FakeMessage, FakeUser } from './model.js';
 import { serializeMessage } from './serialize.js';
@@ -82,6 +82,24 @@ export class MemberActions {
   ) {}
 
   async sendSlashCommand(input: SlashCommandInput): Promise<InteractionHandle> {
+    return this.send(await this.prepareSlashCommand(input));
+  }
+
+  /**
+   * Several members run slash commands at the same moment: every payload is built first, then all are dispatched in
+   * one write, each stamped with that moment (so building one does not count against the bot's time for another).
+   */
+  async sendSlashCommands(inputs: readonly SlashCommandInput[]): Promise<InteractionHandle[]> {
+    const records: InteractionRecord[] = [];
+    for (const input of inputs) records.push(await this.prepareSlashCommand(input));
+    const handles: InteractionHandle[] = [];
+    this.ctx.announce.together(() => {
+      for (const record of records) handles.push(this.send(record));
+    });
+    return handles;
+  }
+
+  private async prepareSlashCommand(input: SlashCommandInput): Promise<InteractionRecord> {
     const { user, channel } = this.participants(input.user, input.channel, PermissionFlagsBits.UseApplicationCommands);
     const options: Record<string, OptionValue> = { ...input.options };
     for (const [name, file] of Object.entries(input.attachments ?? {})) {
@@ -95,7 +113,7 @@ export class MemberActions {
     }
     const invocation = { name: input.name, options, guildId: channel.guildId, channel, userId: user.id };
     const { data, commandName } = buildCommandData(this.ctx, invocation);
-    return this.dispatch(
+    return this.prepare(
       { type: InteractionType.ApplicationCommand, user, channel, commandName, sourceMessageId: null },
       { data },
     );
@@ -218,6 +236,14 @@ export class MemberActions {
     fields: Pick<NewInteraction, 'type' | 'commandName' | 'sourceMessageId'> & { user: FakeUser; channel: FakeChannel },
     extra: Record<string, unknown>,
   ): Promise<InteractionHandle> {
+    return Promise.resolve(this.send(this.prepare(fields, extra)));
+  }
+
+  /** Registers an interaction and builds its payload, without sending it. */
+  private prepare(
+    fields: Pick<NewInteraction, 'type' | 'commandName' | 'sourceMessageId'> & { user: FakeUser; channel: FakeChannel },
+    extra: Record<string, unknown>,
+  ): InteractionRecord {
     const record = this.ctx.interactions.create({
       id: this.ctx.state.ids.next(),
       type: fields.type,
@@ -228,7 +254,13 @@ export class MemberActions {
       sourceMessageId: fields.sourceMessageId,
     });
     record.payload = { ...interactionEnvelope(this.ctx, record), ...extra };
+    return record;
+  }
+
+  /** Dispatches a prepared interaction; Discord's clocks (the 3-second deadline) start now. */
+  private send(record: InteractionRecord): InteractionHandle {
+    record.createdAt = Date.now();
     record.deliveredTo = this.ctx.announce.interactionCreate(record.payload, record.guildId);
-    return Promise.resolve(new InteractionHandle(record, this.ctx.state, this.calls, this.signal));
+    return new InteractionHandle(record, this.ctx.state, this.calls, this.signal);
   }
 }
