@@ -6,12 +6,15 @@
  */
 import { ApplicationFlags, Client, GatewayIntentBits, Options, Partials, REST, Routes } from 'discord.js';
 import { z } from 'zod';
+import type { MakeRequest } from './rest-transport.js';
 
 export interface DiscordClientOptions {
   /** Discord's REST base without the version, e.g. `https://discord.com/api` (or a proxy, or the fake in tests). */
   readonly apiUrl: string;
   /** Ask for message content (needed to read plain replies in session threads). */
   readonly messageContent?: boolean;
+  /** How REST sends its requests (`createDiscordTransport`). */
+  readonly makeRequest: MakeRequest;
 }
 
 /**
@@ -32,10 +35,10 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // No message is read back from the cache: events carry theirs, replies and threads go by id. Cached, each card and
     // each thread's help message stayed for good (one per job; ~2 KB each in the memory benchmark).
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
-    // Node's own fetch, with the FormData it was built with. discord.js's default sends files through its bundled
-    // undici 6 and the process-wide dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's,
-    // which cannot read undici 6's FormData, and every upload fails ("action is not a function", discord.js#11525).
-    rest: { api: options.apiUrl, makeRequest: fetch, handlerSweepInterval: HANDLER_SWEEP_MS },
+    // Our transport, not discord.js's default: that sends files through its bundled undici 6 and the process-wide
+    // dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's, which cannot read undici 6's
+    // FormData, and every upload fails ("action is not a function", discord.js#11525). See rest-transport.ts.
+    rest: { api: options.apiUrl, makeRequest: options.makeRequest, handlerSweepInterval: HANDLER_SWEEP_MS },
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
   });
@@ -47,10 +50,10 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
  * through `client.rest` card edits would wait behind (and crowd out) thread and channel-message calls. This manager has
  * no global budget; each interaction's own bucket still applies. Calls through it must pass `auth: false`.
  */
-export function createInteractionRest(apiUrl: string): REST {
+export function createInteractionRest(apiUrl: string, makeRequest: MakeRequest): REST {
   return new REST({
     api: apiUrl,
-    makeRequest: fetch,
+    makeRequest,
     globalRequestsPerSecond: Number.POSITIVE_INFINITY,
     handlerSweepInterval: HANDLER_SWEEP_MS,
   });

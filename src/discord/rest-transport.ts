@@ -1,0 +1,121 @@
+/**
+ * How discord.js's REST managers reach Discord: undici's `request` over one keep-alive `Agent` of ours, shared by the
+ * bot's REST manager and the interaction-webhook one.
+ *
+ * Why not Node's `fetch` (what discord.js would be given otherwise): every call through it builds WHATWG streams,
+ * `Request` and `Response` objects, about half a millisecond of CPU each. Acknowledging a burst of interactions is
+ * nothing but such calls, and the bot acknowledges them one after another on one thread, so that half millisecond was
+ * the largest share of what the last member of a burst waited (bench/ack.ts). `request` costs a fraction of it.
+ *
+ * Why not discord.js's own undici strategy: it runs on the undici that discord.js bundles, whose requests go through
+ * whichever global dispatcher was installed last, and it leaves a response body unread on a 429 or 5xx, which holds
+ * its connection until the garbage collector finds it. Here every body is read in full before discord.js sees the
+ * response: Discord's answers are small JSON, and the connection goes straight back to the pool.
+ */
+import { STATUS_CODES } from 'node:http';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { RESTOptions, ResponseLike } from 'discord.js';
+
+/** What discord.js calls to send one request. */
+export type MakeRequest = RESTOptions['makeRequest'];
+type RequestInitLike = Parameters<MakeRequest>[1];
+
+/** The transport: `makeRequest` for REST managers, and `close` for shutdown. */
+export interface DiscordTransport {
+  readonly makeRequest: MakeRequest;
+  close(): Promise<void>;
+}
+
+/**
+ * Idle connections are kept this long (a Keep-Alive header in Discord's answers can shorten it; Discord's edge keeps
+ * them 400 s). Long enough to outlast the quiet between bursts of commands, so the next burst finds its connections
+ * open instead of making each one anew (a TLS handshake apiece against the real Discord).
+ */
+const KEEP_ALIVE_MS = 120_000;
+
+/** Creates the transport with its own connection pool. */
+export function createDiscordTransport(): DiscordTransport {
+  const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS });
+  return {
+    makeRequest: (url, init) => send(agent, url, init),
+    close: () => agent.close(),
+  };
+}
+
+async function send(agent: Agent, url: string, init: RequestInitLike): Promise<ResponseLike> {
+  const headers = headerRecord(init.headers);
+  const body = await encodeBody(init.body, headers);
+  const response = await request(url, {
+    dispatcher: agent,
+    method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers,
+    body,
+    signal: init.signal ?? undefined,
+  });
+  const bytes = Buffer.from(await response.body.arrayBuffer());
+  return bufferedResponse(response.statusCode, response.headers, bytes);
+}
+
+/** discord.js passes a plain record; anything else a caller might pass is copied into one. */
+function headerRecord(headers: RequestInitLike['headers']): Record<string, string> {
+  if (headers === undefined || headers === null) return {};
+  if (Array.isArray(headers) || typeof (headers as Headers).forEach === 'function') {
+    return Object.fromEntries(new Headers(headers as ConstructorParameters<typeof Headers>[0]).entries());
+  }
+  return { ...(headers as Record<string, string>) };
+}
+
+/**
+ * The body as bytes undici can send. Files come as a `FormData` of Node's own (global) classes, which this undici
+ * does not take as its own; Node's `Response` encodes it into multipart bytes and the boundary its content type names.
+ */
+async function encodeBody(
+  body: RequestInitLike['body'],
+  headers: Record<string, string>,
+): Promise<string | Uint8Array | undefined> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof FormData || body instanceof URLSearchParams || body instanceof Blob) {
+    const encoded = new Response(body);
+    const contentType = encoded.headers.get('content-type');
+    if (contentType) headers['content-type'] = contentType;
+    return new Uint8Array(await encoded.arrayBuffer());
+  }
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  throw new TypeError(`cannot send a request body of type ${Object.prototype.toString.call(body)} to Discord`);
+}
+
+/** A `ResponseLike` over a body already read. */
+function bufferedResponse(
+  status: number,
+  rawHeaders: Record<string, string | string[] | undefined>,
+  bytes: Buffer,
+): ResponseLike {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(rawHeaders)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
+  }
+  // Readable more than once: discord.js hands listeners of its `response` event a copy of this object.
+  let used = false;
+  const take = () => {
+    used = true;
+    return bytes;
+  };
+  return {
+    status,
+    statusText: STATUS_CODES[status] ?? '',
+    ok: status >= 200 && status < 300,
+    headers,
+    get bodyUsed() {
+      return used;
+    },
+    body: null,
+    arrayBuffer: async () => {
+      const taken = take();
+      return taken.buffer.slice(taken.byteOffset, taken.byteOffset + taken.byteLength) as ArrayBuffer;
+    },
+    text: async () => take().toString('utf8'),
+    json: async () => JSON.parse(take().toString('utf8')) as unknown,
+  };
+}
