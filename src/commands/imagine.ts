@@ -6,22 +6,21 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../errors.js';
 import { checkAccess } from '../discord/access.js';
-import { planGeneration, type PlanContext } from '../discord/generation-plan.js';
+import { planContext, planGeneration, screenRequest } from '../discord/generation-plan.js';
 import { deliveryFor, sessionIdFor } from '../discord/delivery-info.js';
 import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discord/input-images.js';
-import type { BotServices } from '../discord/services.js';
 import type { SettingsChange } from '../workflows/settings.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { imagineDefinition } from './definitions.js';
 import { suggestWorkflows } from './workflow-autocomplete.js';
 
-// Refusals that no /settings default could change are given before deferring, privately and at once.
-const FINAL_REFUSALS = new Set(['bad-flag', 'setting-twice', 'prompt-too-long', 'unknown-workflow']);
-
 export const imagine: SlashCommand = {
   definition: imagineDefinition,
 
-  async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
+  async execute(
+    interaction: ChatInputCommandInteraction,
+    { services, afterAcknowledgements }: CommandContext,
+  ): Promise<void> {
     checkAccess(interaction, services.config.limits);
     const attachment = readAttachment(interaction);
     if (attachment) checkAttachment(attachment, services.config.limits.attachmentBytes);
@@ -30,10 +29,12 @@ export const imagine: SlashCommand = {
       options: readOptions(interaction),
       hasImage: attachment !== undefined,
     };
-    const early = planGeneration({ ...input, defaults: {} }, planContext(services));
-    if (!early.ok && FINAL_REFUSALS.has(early.identifier)) throw new UserFacingError(early.identifier, early.message);
+    // Refusals that no /settings default could change are given before deferring, privately and at once.
+    const refusal = screenRequest(input, planContext(services));
+    if (refusal) throw new UserFacingError(refusal.identifier, refusal.message);
 
     await interaction.deferReply();
+    await afterAcknowledgements();
     const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
     const plan = planGeneration({ ...input, defaults }, planContext(services));
     if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
@@ -55,15 +56,6 @@ export const imagine: SlashCommand = {
     await interaction.respond(suggestWorkflows(services.workflows.list(), interaction.options.getFocused()));
   },
 };
-
-/** The planning context every generation request shares. */
-export function planContext(services: BotServices): PlanContext {
-  return {
-    workflows: services.workflows,
-    defaultWorkflow: services.config.workflows.defaultWorkflow,
-    maxPromptLength: services.config.limits.promptLength,
-  };
-}
 
 function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
   return {

@@ -26,7 +26,7 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
   // Outside a guild too: a DM is no allowed channel and carries no roles, so restrictions are not bypassed there.
   checkPlaceAndRoles(
     [interaction.channelId, channel?.isThread() ? channel.parentId : null],
-    memberRoles(interaction),
+    () => memberRoles(interaction),
     limits,
   );
   if (!interaction.inGuild()) return;
@@ -45,13 +45,14 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
 /** Throws a UserFacingError when the author of a message (a reply that refines) may not use the bot there. */
 export function checkMessageAccess(message: Message, limits: Config['limits']): void {
   const channel = message.channel;
-  const roles = message.member ? [...message.member.roles.cache.keys()] : [];
+  const roles = () => (message.member ? [...message.member.roles.cache.keys()] : []);
   checkPlaceAndRoles([message.channelId, channel.isThread() ? channel.parentId : null], roles, limits);
 }
 
+/** `roles` is called only when roles are restricted: discord.js builds a collection of the member's roles for it. */
 function checkPlaceAndRoles(
   channelIds: ReadonlyArray<string | null>,
-  roles: readonly string[],
+  roles: () => readonly string[],
   limits: Config['limits'],
 ): void {
   const allowedChannels = limits.allowedChannelIds;
@@ -61,7 +62,7 @@ function checkPlaceAndRoles(
       'I am not allowed to make images in this channel; try one of the bot channels.',
     );
   }
-  if (limits.allowedRoleIds.length > 0 && !roles.some((role) => limits.allowedRoleIds.includes(role))) {
+  if (limits.allowedRoleIds.length > 0 && !roles().some((role) => limits.allowedRoleIds.includes(role))) {
     throw new UserFacingError('role-not-allowed', 'Making images here needs a role you do not have; ask a moderator.');
   }
 }

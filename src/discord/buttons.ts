@@ -19,12 +19,11 @@ import type { GenerationSettings } from '../workflows/settings.js';
 import { checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
-import { keepAccepted, planSettings } from './generation-plan.js';
+import { keepAccepted, planContext, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
 import type { CommandContext } from '../commands/command.js';
-import { planContext } from '../commands/imagine.js';
 import { showHistoryPage } from '../commands/history.js';
 
 const GONE = 'That picture is no longer in my records, so I cannot do that; start again with /imagine.';
@@ -76,12 +75,13 @@ interface RerunChange {
 /** Runs a new generation from an old one: same settings, a fresh seed, and the change asked for. */
 async function rerun(
   interaction: MessageComponentInteraction | ModalSubmitInteraction,
-  { services }: CommandContext,
+  { services, afterAcknowledgements }: CommandContext,
   generationId: string,
   change: () => RerunChange,
 ): Promise<void> {
   checkAccess(interaction, services.config.limits);
   await interaction.deferReply();
+  await afterAcknowledgements();
   const generation = await loadGeneration(services, generationId);
   const wanted = change();
   const { seed: _seed, image: _image, ...kept } = generation.settings;

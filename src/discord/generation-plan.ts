@@ -5,6 +5,7 @@
  * Pure: no I/O, so `/imagine` can refuse bad input with an ephemeral sentence before it defers, and the same rules
  * serve the buttons and the replies in a session thread.
  */
+import type { BotServices } from './services.js';
 import { bindWorkflow, type Workflow } from '../workflows/index.js';
 import { parseFlags } from '../workflows/flags.js';
 import type { GenerationSettings, SettingsChange } from '../workflows/settings.js';
@@ -41,21 +42,58 @@ export type GenerationPlan =
       /** Which of the member's defaults were used, for the card ("workflow sdxl, aspect 2:3"). */
       readonly defaultsApplied: string[];
     }
-  | { readonly ok: false; readonly identifier: string; readonly message: string };
+  | Refusal;
+
+/** One sentence that says what to fix, with an identifier for the log. */
+export interface Refusal {
+  readonly ok: false;
+  readonly identifier: string;
+  readonly message: string;
+}
+
+/** The planning context every generation request shares. */
+export function planContext(services: BotServices): PlanContext {
+  return {
+    workflows: services.workflows,
+    defaultWorkflow: services.config.workflows.defaultWorkflow,
+    maxPromptLength: services.config.limits.promptLength,
+  };
+}
 
 // The name LoadImage gets before the real upload; binding only needs to know an image will be there.
 const IMAGE_PLACEHOLDER = { name: 'pending-upload.png' };
 
 /** Plans a generation from a prompt with flags, options and defaults. */
 export function planGeneration(input: PlanInput, context: PlanContext): GenerationPlan {
+  const request = readRequest(input);
+  if (!request.ok) return request;
+  return planSettings(request.explicit, input.defaults, input.hasImage, context);
+}
+
+/**
+ * The refusals that no `/settings` default could change (a bad flag, a setting given twice, a prompt too long, a
+ * workflow that does not exist), found without binding the workflow: cheap enough to run before acknowledging, so
+ * these come back privately and at once. `planGeneration` after the defer finds the rest.
+ */
+export function screenRequest(input: Omit<PlanInput, 'defaults'>, context: PlanContext): Refusal | undefined {
+  const request = readRequest(input);
+  if (!request.ok) return request;
+  const named = request.explicit.workflow;
+  return (
+    checkPromptLength(request.explicit.prompt, context) ??
+    (named !== undefined && !context.workflows.get(named) ? unknownWorkflow(named, context) : undefined)
+  );
+}
+
+/** The settings a member asked for in so many words: flags in the prompt and the command's options. */
+function readRequest(input: Omit<PlanInput, 'defaults'>): { ok: true; explicit: GenerationSettings } | Refusal {
   const flags = parseFlags(input.text);
   if (!flags.ok) return refuse('bad-flag', flags.message);
   const conflict = Object.keys(flags.settings).find((key) => input.options[key as keyof SettingsChange] !== undefined);
   if (conflict) {
     return refuse('setting-twice', `You set ${conflict} both as an option and as a flag; keep one.`);
   }
-  const explicit: SettingsChange = { ...stripUndefined(input.options), ...flags.settings };
-  return planSettings({ ...explicit, prompt: flags.prompt }, input.defaults, input.hasImage, context);
+  return { ok: true, explicit: { ...stripUndefined(input.options), ...flags.settings, prompt: flags.prompt } };
 }
 
 /** Plans a generation from settings already parsed (a reroll, a refine, an edit), with the member's defaults below. */
@@ -65,12 +103,8 @@ export function planSettings(
   hasImage: boolean,
   context: PlanContext,
 ): GenerationPlan {
-  if (explicit.prompt.length > context.maxPromptLength) {
-    return refuse(
-      'prompt-too-long',
-      `Your prompt is ${explicit.prompt.length} characters long; the limit is ${context.maxPromptLength}.`,
-    );
-  }
+  const tooLong = checkPromptLength(explicit.prompt, context);
+  if (tooLong) return tooLong;
   const workflow = pickWorkflow(explicit.workflow ?? defaults.workflow, hasImage, context);
   if (!workflow.ok) return workflow;
   const usedDefaults = Object.entries(stripUndefined(defaults)).filter(
@@ -94,20 +128,31 @@ export function planSettings(
   };
 }
 
+function checkPromptLength(prompt: string, context: PlanContext): Refusal | undefined {
+  if (prompt.length <= context.maxPromptLength) return undefined;
+  return refuse(
+    'prompt-too-long',
+    `Your prompt is ${prompt.length} characters long; the limit is ${context.maxPromptLength}.`,
+  );
+}
+
+function unknownWorkflow(name: string, context: PlanContext): Refusal {
+  const names = context.workflows
+    .list()
+    .map((candidate) => candidate.name)
+    .join(', ');
+  return refuse('unknown-workflow', `There is no workflow called ${name}; choose one of: ${names || 'none loaded'}.`);
+}
+
 function pickWorkflow(
   requested: string | undefined,
   hasImage: boolean,
   context: PlanContext,
-): { ok: true; workflow: Workflow } | Extract<GenerationPlan, { ok: false }> {
+): { ok: true; workflow: Workflow } | Refusal {
   const all = context.workflows.list();
   if (requested !== undefined) {
     const workflow = context.workflows.get(requested);
-    if (workflow) return { ok: true, workflow };
-    const names = all.map((candidate) => candidate.name).join(', ');
-    return refuse(
-      'unknown-workflow',
-      `There is no workflow called ${requested}; choose one of: ${names || 'none loaded'}.`,
-    );
+    return workflow ? { ok: true, workflow } : unknownWorkflow(requested, context);
   }
   // An attached image with no workflow named means image-to-image, whatever the text-to-image default is.
   const wantedKind = hasImage ? 'image-to-image' : 'text-to-image';
@@ -142,6 +187,6 @@ function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
 
-function refuse(identifier: string, message: string): Extract<GenerationPlan, { ok: false }> {
+function refuse(identifier: string, message: string): Refusal {
   return { ok: false, identifier, message };
 }

@@ -11,10 +11,9 @@ import { isUserFacing, UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
-import { planContext } from '../commands/imagine.js';
 import { checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
-import { keepAccepted, planSettings } from './generation-plan.js';
+import { keepAccepted, planContext, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { BotServices } from './services.js';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planGeneration, type PlanContext } from '../../src/discord/generation-plan.js';
+import { planGeneration, screenRequest, type PlanContext } from '../../src/discord/generation-plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
 
@@ -75,5 +75,31 @@ describe('planGeneration', () => {
       ok: false,
       message: expect.stringMatching(/prompt/),
     });
+  });
+});
+
+describe('screenRequest (before the acknowledgement)', () => {
+  const typed = { options: {}, hasImage: false };
+
+  it('lets a well-formed request through without binding it', () => {
+    expect(screenRequest({ ...typed, text: 'a red fox --ar 16:9 --seed 42' }, context)).toBeUndefined();
+  });
+
+  it('finds the refusals no default could change, with the same sentences as the plan', () => {
+    for (const text of ['a fox --seed x', 'x'.repeat(101), 'a fox --workflow nope']) {
+      const refusal = screenRequest({ ...typed, text }, context);
+      const plan = planGeneration({ ...typed, text, defaults: {} }, context);
+      expect(refusal).toBeDefined();
+      expect(refusal).toEqual(plan);
+    }
+    expect(screenRequest({ ...typed, text: 'a fox --seed 1', options: { seed: 2 } }, context)).toMatchObject({
+      identifier: 'setting-twice',
+    });
+  });
+
+  it('leaves to the plan what depends on the workflow’s settings or a default', () => {
+    // --steps 999 is out of range for txt2img; the member's default workflow could be another, so it waits.
+    expect(screenRequest({ ...typed, text: 'a fox --steps 999' }, context)).toBeUndefined();
+    expect(screenRequest({ ...typed, text: '--seed 3' }, context)).toBeUndefined();
   });
 });
