@@ -12,6 +12,8 @@ import type { Config } from './config.js';
 import { componentHandlers } from './discord/buttons.js';
 import { CardUpdater } from './discord/card-updater.js';
 import { createDiscordClient, createInteractionRest, mayReadMessageContent } from './discord/client.js';
+import { createDiscordTransport } from './discord/rest-transport.js';
+import { AcknowledgementQueue } from './discord/acknowledgements.js';
 import { JobPresenter } from './discord/job-presenter.js';
 import { createRefineHandler } from './discord/refine-handler.js';
 import { createInteractionRouter } from './discord/router.js';
@@ -72,8 +74,13 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   const sessions = openSessions(store);
   const discordLogger = logger.child({ module: 'discord' });
   const messageContent = await checkMessageContent(config, discordLogger);
-  const client = createDiscordClient({ apiUrl: config.discord.apiUrl, messageContent });
-  const interactionRest = createInteractionRest(config.discord.apiUrl);
+  const transport = createDiscordTransport();
+  const client = createDiscordClient({
+    apiUrl: config.discord.apiUrl,
+    messageContent,
+    makeRequest: transport.makeRequest,
+  });
+  const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
   const cards = new CardUpdater({
     rest: client.rest,
     interactionRest,
@@ -85,11 +92,14 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   const sessionOpener = new SessionOpener(client.rest, sessions, discordLogger, config.refineIgnorePrefix);
   const presenter = new JobPresenter({ cards, sessions, sessionOpener, logger: discordLogger });
   runner.onEvent(presenter.listener);
+  const acknowledgements = new AcknowledgementQueue();
+  acknowledgements.watch(client.rest);
   const route = createInteractionRouter({
     commands: COMMANDS,
     components: componentHandlers,
     services,
     logger: discordLogger,
+    acknowledgements,
   });
   client.on(Events.InteractionCreate, (interaction) => void route(interaction));
   const refine = createRefineHandler(services, discordLogger);
@@ -115,6 +125,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     healthUrl: health?.url,
     stop: async () => {
       await stopAll(client, runner, store, logger);
+      await transport.close();
       await health?.close();
     },
   };

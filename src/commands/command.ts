@@ -15,6 +15,11 @@ export interface CommandContext {
   readonly services: BotServices;
   /** A child logger bound to the command, member and interaction id. */
   readonly logger: Logger;
+  /**
+   * Resolves once every interaction that arrived before this one's acknowledgement is acknowledged too. A handler
+   * awaits it right after acknowledging, before work that can wait (see discord/acknowledgements.ts).
+   */
+  afterAcknowledgements(): Promise<void>;
 }
 
 export interface SlashCommand {

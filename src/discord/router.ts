@@ -13,6 +13,7 @@ import {
 import { isUserFacing } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CommandContext, SlashCommand } from '../commands/command.js';
+import type { AcknowledgementQueue } from './acknowledgements.js';
 import type { BotServices } from './services.js';
 
 export const GENERIC_FAILURE = 'Something went wrong on our side; it has been logged. Please try again.';
@@ -28,18 +29,33 @@ export interface RouterOptions {
   readonly components: ComponentHandlers;
   readonly services: BotServices;
   readonly logger: Logger;
+  readonly acknowledgements: AcknowledgementQueue;
 }
 
 /** Returns the `interactionCreate` listener. */
 export function createInteractionRouter(options: RouterOptions): (interaction: Interaction) => Promise<void> {
   const byName = new Map(options.commands.map((command) => [command.definition.name, command]));
+  const { acknowledgements } = options;
   return async (interaction) => {
-    const logger = options.logger.child({
-      interaction: interaction.id,
-      member: interaction.user.id,
-      command: describe(interaction),
-    });
-    const context: CommandContext = { services: options.services, logger };
+    acknowledgements.arrived(interaction.id);
+    // The child logger is made on first use: most interactions log nothing, and making one (pino serialises and
+    // redacts its bindings) was a tenth of the bot's work to acknowledge an /imagine (bench/ack.ts --profile).
+    let logger: Logger | undefined;
+    const context: CommandContext = {
+      services: options.services,
+      get logger() {
+        logger ??= options.logger.child({
+          interaction: interaction.id,
+          member: interaction.user.id,
+          command: describe(interaction),
+        });
+        return logger;
+      },
+      afterAcknowledgements: () => {
+        acknowledgements.acknowledged(interaction.id);
+        return acknowledgements.settled();
+      },
+    };
     try {
       if (interaction.isChatInputCommand()) {
         const command = byName.get(interaction.commandName);
@@ -53,10 +69,13 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
         await options.components.modal(interaction, context);
       }
     } catch (error) {
-      if (isUserFacing(error)) logger.info({ err: error, reason: error.identifier }, 'interaction refused');
-      else logger.error({ err: error }, 'interaction failed');
+      if (isUserFacing(error)) context.logger.info({ err: error, reason: error.identifier }, 'interaction refused');
+      else context.logger.error({ err: error }, 'interaction failed');
       if (interaction.isRepliable())
-        await tellMember(interaction, isUserFacing(error) ? error.userMessage : GENERIC_FAILURE, logger);
+        await tellMember(interaction, isUserFacing(error) ? error.userMessage : GENERIC_FAILURE, context.logger);
+    } finally {
+      // Answered or not, it no longer holds anyone up.
+      acknowledgements.acknowledged(interaction.id);
     }
   };
 }
