@@ -15,6 +15,7 @@ import {
 import type { Generation, HistoryPage, Sessions } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { historyDefinition } from './definitions.js';
+import { truncate } from '../text.js';
 
 export const history: SlashCommand = {
   definition: historyDefinition,
@@ -106,8 +107,4 @@ function pager(page: HistoryPage, memberId: string): APIActionRowComponent<APIBu
       ],
     },
   ];
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

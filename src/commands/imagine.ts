@@ -68,7 +68,5 @@ function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
 }
 
 function readAttachment(interaction: ChatInputCommandInteraction): AttachmentInfo | undefined {
-  const attachment = interaction.options.getAttachment('image');
-  if (!attachment) return undefined;
-  return { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType };
+  return interaction.options.getAttachment('image') ?? undefined;
 }

@@ -3,6 +3,7 @@
  */
 import type { ApplicationCommandOptionChoiceData } from 'discord.js';
 import type { Workflow } from '../workflows/index.js';
+import { truncate } from '../text.js';
 
 /** Up to 25 workflows whose name or description matches what the member typed, names first. */
 export function suggestWorkflows(
@@ -18,8 +19,4 @@ export function suggestWorkflows(
     name: truncate(workflow.description ? `${workflow.name} — ${workflow.description}` : workflow.name, 100),
     value: workflow.name,
   }));
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -9,6 +9,7 @@ import {
   type APIButtonComponent,
   type APIEmbed,
 } from 'discord.js';
+import { truncate } from '../text.js';
 
 /** What the embed of a card says about the generation. */
 export interface CardDetails {
@@ -121,23 +122,26 @@ function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done
   const fields = [...(embed.fields ?? []), { name: 'Time', value: formatSeconds(state.durationMs), inline: true }];
   const notes = state.notes.length > 0 ? `\n${state.notes.join('\n')}` : '';
   const id = state.generationId;
-  const upscaleButtons =
-    state.files.length > 1
-      ? state.files.map((_, index) =>
-          button(buttonId('upscale', id, index), `Upscale ${index + 1}`, ButtonStyle.Secondary),
-        )
-      : [button(buttonId('upscale', id, 0), 'Upscale', ButtonStyle.Secondary)];
+  // Vary and Upscale start from an attached image; when none could be attached (all too large), they are left off.
+  const attached = state.files.length > 0;
+  const upscaleButtons = state.files.map((_, index) =>
+    button(
+      buttonId('upscale', id, index),
+      state.files.length > 1 ? `Upscale ${index + 1}` : 'Upscale',
+      ButtonStyle.Secondary,
+    ),
+  );
   return {
     content: `Done in ${formatSeconds(state.durationMs)}.${notes}`,
     embeds: [{ ...embed, fields }],
     components: [
       row([
         button(buttonId('reroll', id), 'Reroll', ButtonStyle.Primary),
-        button(buttonId('vary', id), 'Vary', ButtonStyle.Secondary),
+        ...(attached ? [button(buttonId('vary', id), 'Vary', ButtonStyle.Secondary)] : []),
         button(buttonId('edit', id), 'Edit', ButtonStyle.Secondary),
         button(buttonId('delete', id), 'Delete', ButtonStyle.Danger),
       ]),
-      row(upscaleButtons.slice(0, 5)),
+      ...(attached ? [row(upscaleButtons.slice(0, 5))] : []),
     ],
     files: [...state.files],
   };
@@ -180,8 +184,4 @@ export function formatSeconds(ms: number): string {
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -66,11 +66,7 @@ async function refine(message: Message, session: Session, services: BotServices,
 
   let settings: GenerationSettings = applyRefine(session.settings, parsed);
   const image = attachment
-    ? await storeInputImage(
-        { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
-        services.inputDir,
-        services.config.limits.attachmentBytes,
-      )
+    ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)
     : undefined;
   const previousInput = image ? undefined : await inputOfLastGeneration(session, services);
   const inputImage = image ? { path: image.path, filename: image.filename } : previousInput;
