@@ -4,9 +4,11 @@
  */
 import {
   ActionRowBuilder,
+  DiscordAPIError,
   MessageFlags,
   ModalBuilder,
   PermissionFlagsBits,
+  RESTJSONErrorCodes,
   TextInputBuilder,
   TextInputStyle,
   type ButtonInteraction,
@@ -131,11 +133,7 @@ async function resultImage(
 ) {
   const attachment = interaction.message ? [...interaction.message.attachments.values()][index] : undefined;
   if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
-  const image = await storeInputImage(
-    { url: attachment.url, name: attachment.name, size: attachment.size, contentType: attachment.contentType },
-    services.inputDir,
-    services.config.limits.attachmentBytes,
-  );
+  const image = await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes);
   return { path: image.path, filename: image.filename };
 }
 
@@ -189,7 +187,15 @@ async function deleteResult(
   }
   if (owner === undefined && !moderator) throw new UserFacingError('generation-gone', GONE);
   await interaction.deferUpdate();
-  await interaction.message.delete();
+  // Pressed twice in quick succession (or by two moderators), the second press finds the message gone.
+  const alreadyGone = await interaction.message.delete().then(
+    () => false,
+    (error: unknown) => {
+      if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage) return true;
+      throw error;
+    },
+  );
   await services.sessions.deleteGeneration(generationId);
-  await interaction.followUp({ content: 'Deleted.', flags: MessageFlags.Ephemeral });
+  const sentence = alreadyGone ? 'That picture was already deleted.' : 'Deleted.';
+  await interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral });
 }

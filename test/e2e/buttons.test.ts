@@ -41,6 +41,8 @@ async function resultOf(prompt: string, options: { count?: number } = {}): Promi
   return result;
 }
 
+const GONE_SENTENCE = 'That picture is no longer in my records, so I cannot do that; start again with /imagine.';
+
 function press(message: FakeMessage, label: string, user: FakeUser = rig.discord.member): Promise<InteractionHandle> {
   return rig.discord.pressButton(message, buttonId(message, label), user);
 }
@@ -181,13 +183,27 @@ describe('the Delete button', () => {
   });
 });
 
+describe('the Delete button pressed twice at once', () => {
+  it('deletes once and answers the second press with a sentence, not a failure', async () => {
+    const result = await resultOf('a double-clicked heron');
+    const [first, second] = await Promise.all([press(result, 'Delete'), press(result, 'Delete')]);
+    const sentences = await Promise.all([first, second].map(privateSentence));
+    expect(sentences).toContain('Deleted.');
+    const other = sentences.find((sentence) => sentence !== 'Deleted.') ?? 'Deleted.';
+    // Which press wins is a race; the loser either finds the message gone or the generation already forgotten.
+    expect(['That picture was already deleted.', GONE_SENTENCE]).toContain(other);
+    expect(rig.discord.message(result.id).deleted).toBe(true);
+    expect(await rig.bot.services.sessions.getGenerationByMessage(result.id)).toBeUndefined();
+  });
+});
+
 describe('a button whose generation is gone', () => {
   it('answers Reroll and Edit with a sentence and runs nothing', async () => {
     const result = await resultOf('a forgotten picture');
     const generation = await rig.bot.services.sessions.getGenerationByMessage(result.id);
     await rig.bot.services.sessions.deleteGeneration(generation!.id);
     const before = rig.emulator.received.length;
-    const gone = 'That picture is no longer in my records, so I cannot do that; start again with /imagine.';
+    const gone = GONE_SENTENCE;
 
     const reroll = await press(result, 'Reroll');
     expect(await privateSentence(reroll)).toBe(gone);
