@@ -62,6 +62,22 @@ describe('renderCard', () => {
     ]);
   });
 
+  it('leaves Vary and Upscale off when no image could be attached', () => {
+    const card = renderCard('job1', details, {
+      phase: 'done',
+      files: [],
+      durationMs: 1,
+      notes: ['The image was too large to attach.'],
+      generationId: 'g1',
+    });
+    expect(card.components).toHaveLength(1);
+    expect(card.components[0]!.components.map((button) => ('label' in button ? button.label : ''))).toEqual([
+      'Reroll',
+      'Edit',
+      'Delete',
+    ]);
+  });
+
   it('shows a failure as one sentence and no buttons', () => {
     const card = renderCard('job1', details, { phase: 'failed', sentence: 'The image server could not be reached.' });
     expect(card.content).toBe('❌ The image server could not be reached.');
