@@ -100,9 +100,9 @@ export class JobPresenter {
     // The card's buttons work from now on: record the generation before the thread's round trips, so a Reroll
     // pressed at once finds it. A new session is linked by recording it again (same id: an overwrite).
     await record(job.sessionId);
-    const sessionId = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
-    if (sessionId !== job.sessionId) await record(sessionId);
-    await this.#options.sessionOpener.greet(sessionId, session);
+    const opened = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
+    if (opened.id !== job.sessionId) await record(opened.id);
+    if (opened.newThread) await this.#options.sessionOpener.greet(opened.id);
   }
 
   async #deliverEnd(job: JobRecord, details: CardDetails, state: CardState, outcome: GenerationOutcome): Promise<void> {

@@ -16,6 +16,12 @@ export interface SessionPlan {
   readonly notes: readonly string[];
 }
 
+/** The session a result belongs to, and whether `open` just started its thread (which `greet` then opens). */
+export interface OpenedSession {
+  readonly id: string;
+  readonly newThread: boolean;
+}
+
 const REPLY_CHAIN_NOTE = 'Reply to this message to refine the picture.';
 
 /** A thread name may be at most 100 characters. */
@@ -40,29 +46,26 @@ export class SessionOpener {
   }
 
   /**
-   * Opens (or continues) the session on the posted result; returns its id. A new thread stays silent until `greet`:
-   * members answer its help at once, so the help waits until the generation is recorded in the session.
+   * Opens (or continues) the session on the posted result. A new thread stays silent until `greet`: members answer
+   * its help at once, so the help waits until the generation is recorded in the session.
    */
-  async open(job: JobRecord, posted: PostedCard, prompt: string, plan: SessionPlan): Promise<string> {
-    if (plan.mode === 'continue') return job.sessionId!;
+  async open(job: JobRecord, posted: PostedCard, prompt: string, plan: SessionPlan): Promise<OpenedSession> {
+    if (plan.mode === 'continue') return { id: job.sessionId!, newThread: false };
     if (plan.mode === 'thread') {
       const threadId = await this.#startThread(posted, prompt);
-      if (threadId) return this.#create(job, threadId, 'thread', posted.channelId);
+      if (threadId) return { id: await this.#create(job, threadId, 'thread', posted.channelId), newThread: true };
     }
-    return this.#create(job, posted.messageId, 'reply-chain', posted.channelId);
+    return { id: await this.#create(job, posted.messageId, 'reply-chain', posted.channelId), newThread: false };
   }
 
   /** Posts the two lines of help in a session thread `open` just started. */
-  async greet(sessionId: string, plan: SessionPlan): Promise<void> {
-    if (plan.mode !== 'thread') return;
-    const session = await this.sessions.getSessionByThread(sessionId);
-    if (!session) return;
+  async greet(threadId: string): Promise<void> {
     try {
-      await this.rest.post(Routes.channelMessages(sessionId), { body: { content: refineHelp(this.ignorePrefix) } });
+      await this.rest.post(Routes.channelMessages(threadId), { body: { content: refineHelp(this.ignorePrefix) } });
     } catch (error) {
       // The thread works without its help; the member still sees the result and can reply.
       const code = error instanceof DiscordAPIError ? error.code : undefined;
-      this.logger.warn({ err: error, code, thread: sessionId }, 'could not post the help in a session thread');
+      this.logger.warn({ err: error, code, thread: threadId }, 'could not post the help in a session thread');
     }
   }
 
