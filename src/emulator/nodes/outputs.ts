@@ -5,12 +5,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeAnimatedWebp, encodePng } from '../media/codec.js';
 import { assembleApng, withTextChunks } from '../media/png-chunks.js';
-import { imageBatch } from '../media/pixels.js';
+import { imageBatch, type ImageBatch } from '../media/pixels.js';
 import { numberedName, resolveSavePath } from '../media/save-path.js';
 import { pyJson, pyStr } from '../server/py-json.js';
 import { expectImage } from './image-ops.js';
 import { pngText, SAVE_HIDDEN, type SavedFile } from './save-images.js';
-import type { NodeClass } from './types.js';
+import type { NodeClass, NodeResult, NodeRunContext } from './types.js';
 
 /** SaveAnimatedWEBP: one animated WebP of the whole batch. */
 export const saveAnimatedWebp: NodeClass = {
@@ -33,22 +33,12 @@ export const saveAnimatedWebp: NodeClass = {
     hidden: SAVE_HIDDEN,
   }),
   run: async (inputs, context) => {
-    const batch = expectImage(inputs['images']);
-    const target = resolveSavePath(
-      String(inputs['filename_prefix']),
-      context.environment.outputDir,
-      batch.width,
-      batch.height,
-    );
-    const file = numberedName(target.filename, target.counter, 'webp');
     const options = {
       fps: Number(inputs['fps']),
       lossless: inputs['lossless'] === true,
       quality: Number(inputs['quality']),
     };
-    await writeFile(path.join(target.folder, file), await encodeAnimatedWebp(batch, options));
-    const images: SavedFile[] = [{ filename: file, subfolder: target.subfolder, type: 'output' }];
-    return { outputs: [], ui: { images, animated: [batch.frames.length !== 1] } };
+    return saveWholeBatch(inputs, context, 'webp', (batch) => encodeAnimatedWebp(batch, options));
   },
 };
 
@@ -71,22 +61,38 @@ export const saveAnimatedPng: NodeClass = {
     hidden: SAVE_HIDDEN,
   }),
   run: async (inputs, context) => {
-    const batch = expectImage(inputs['images']);
-    const target = resolveSavePath(
-      String(inputs['filename_prefix']),
-      context.environment.outputDir,
-      batch.width,
-      batch.height,
-    );
-    const file = numberedName(target.filename, target.counter, 'png');
     const level = Number(inputs['compress_level']);
-    const pngs = await Promise.all(batch.frames.map((frame) => encodePng(frame, batch.width, batch.height, level)));
-    const apng = withTextChunks(assembleApng(pngs, Math.trunc(1000 / Number(inputs['fps']))), pngText(context));
-    await writeFile(path.join(target.folder, file), apng);
-    const images: SavedFile[] = [{ filename: file, subfolder: target.subfolder, type: 'output' }];
-    return { outputs: [], ui: { images, animated: [true] } };
+    const delayMs = Math.trunc(1000 / Number(inputs['fps']));
+    return saveWholeBatch(inputs, context, 'png', async (batch) => {
+      const pngs = await Promise.all(batch.frames.map((frame) => encodePng(frame, batch.width, batch.height, level)));
+      return withTextChunks(assembleApng(pngs, delayMs), pngText(context));
+    });
   },
 };
+
+/**
+ * What both animated savers do around their encoder: one numbered file of the whole batch in the output folder,
+ * reported in `ui.images`, with `ui.animated` saying whether it moves (a WebP of one frame does not; an APNG always
+ * counts as animated, as in ComfyUI).
+ */
+async function saveWholeBatch(
+  inputs: Readonly<Record<string, unknown>>,
+  context: NodeRunContext,
+  extension: 'webp' | 'png',
+  encode: (batch: ImageBatch) => Promise<Buffer>,
+): Promise<NodeResult> {
+  const batch = expectImage(inputs['images']);
+  const target = resolveSavePath(
+    String(inputs['filename_prefix']),
+    context.environment.outputDir,
+    batch.width,
+    batch.height,
+  );
+  const file = numberedName(target.filename, target.counter, extension);
+  await writeFile(path.join(target.folder, file), await encode(batch));
+  const images: SavedFile[] = [{ filename: file, subfolder: target.subfolder, type: 'output' }];
+  return { outputs: [], ui: { images, animated: [extension === 'png' || batch.frames.length !== 1] } };
+}
 
 /** SaveImageWebsocket (ComfyUI's bundled example custom node): PNGs as binary frames, nothing on disk. */
 export const saveImageWebsocket: NodeClass = {
