@@ -7,9 +7,13 @@
  *
  * So every interaction counts as waiting from its arrival until the answer to its callback comes back (or its handler
  * ends), and a handler's follow-on work first waits until each interaction that arrived before that point has been
- * acknowledged. Later arrivals cannot hold it up, so under steady load nothing starves.
+ * acknowledged. Later arrivals cannot hold it up, so under steady load nothing starves; and no wait outlasts Discord's
+ * own deadline for acknowledging (an interaction not acknowledged by then never will be).
  */
 import { RESTEvents, type REST } from 'discord.js';
+
+/** Discord's deadline for acknowledging an interaction: the longest follow-on work is held. */
+const ACKNOWLEDGEMENT_DEADLINE_MS = 3_000;
 
 /** The interaction an interaction-callback request is for, from its path. */
 const CALLBACK_PATH = /^\/interactions\/(\d+)\/[^/]+\/callback/;
@@ -40,11 +44,18 @@ export class AcknowledgementQueue {
     if (this.#waiting.delete(id)) this.#resumeHeld();
   }
 
-  /** Resolves once every interaction that has arrived so far is acknowledged. */
+  /** Resolves once every interaction that has arrived so far is acknowledged (or after Discord's deadline). */
   settled(): Promise<void> {
     if (this.#waiting.size === 0) return Promise.resolve();
     const mark = this.#arrivals - 1;
-    return new Promise((resume) => this.#held.push({ mark, resume }));
+    return new Promise((resolve) => {
+      const timer = setTimeout(resume, ACKNOWLEDGEMENT_DEADLINE_MS).unref();
+      function resume(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#held.push({ mark, resume });
+    });
   }
 
   /** How many interactions wait for their acknowledgement. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { REST, Routes } from 'discord.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AcknowledgementQueue } from '../../src/discord/acknowledgements.js';
 import { createDiscordTransport } from '../../src/discord/rest-transport.js';
 
@@ -61,6 +61,23 @@ describe('AcknowledgementQueue', () => {
     queue.acknowledged('1');
     await Promise.all([a, b]);
     expect(order).toEqual(['a', 'b']);
+  });
+
+  it('holds no work past Discord’s 3-second deadline for an interaction never acknowledged', async () => {
+    vi.useFakeTimers();
+    try {
+      const queue = new AcknowledgementQueue();
+      const order: string[] = [];
+      queue.arrived('stuck');
+      const held = resumed(queue, 'work', order);
+      await vi.advanceTimersByTimeAsync(2_900);
+      expect(order).toEqual([]);
+      await vi.advanceTimersByTimeAsync(200);
+      await held;
+      expect(order).toEqual(['work']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('ignores an acknowledgement told twice or for an interaction it never saw', async () => {
