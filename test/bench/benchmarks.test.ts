@@ -42,9 +42,10 @@ describe('the benchmarks at a tiny size', { timeout: 120_000 }, () => {
 
   it('measures throughput and counts the REST calls per job by kind', async () => {
     const result = await runThroughputBench({ runs: 1, jobs: 6, window: 3 });
-    expectWellFormed(result, 'throughput', 5);
-    const [run] = result.details['runs'] as { jobs: number }[];
+    expectWellFormed(result, 'throughput', 7);
+    const [run] = result.details['runs'] as { jobs: number; parentCpuMsPerJob: number }[];
     expect(run?.jobs).toBe(6);
+    expect(run?.parentCpuMsPerJob).toBeGreaterThan(0);
     const { restPerJob } = result.details['sessions'] as { restPerJob: { callbacks: number; global: number } };
     expect(restPerJob.callbacks).toBe(1);
     // Each job opens a session thread, which counts against the global limit.
