@@ -12,7 +12,7 @@ import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discor
 import type { SettingsChange } from '../workflows/settings.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { imagineDefinition } from './definitions.js';
-import { suggestWorkflows } from './workflow-autocomplete.js';
+import { suggestWorkflows, workflowsOfferedIn } from './workflow-autocomplete.js';
 
 export const imagine: SlashCommand = {
   definition: imagineDefinition,
@@ -30,13 +30,13 @@ export const imagine: SlashCommand = {
       hasImage: attachment !== undefined,
     };
     // Refusals that no /settings default could change are given before deferring, privately and at once.
-    const refusal = screenRequest(input, planContext(services));
+    const refusal = screenRequest(input, planContext(services, interaction.channel));
     if (refusal) throw new UserFacingError(refusal.identifier, refusal.message);
 
     await interaction.deferReply();
     await afterAcknowledgements();
     const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
-    const plan = planGeneration({ ...input, defaults }, planContext(services));
+    const plan = planGeneration({ ...input, defaults }, planContext(services, interaction.channel));
     if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
     const image = attachment
       ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)
@@ -53,7 +53,8 @@ export const imagine: SlashCommand = {
   },
 
   async autocomplete(interaction: AutocompleteInteraction, { services }: CommandContext): Promise<void> {
-    await interaction.respond(suggestWorkflows(services.workflows.list(), interaction.options.getFocused()));
+    const offered = workflowsOfferedIn(services.workflows.list(), interaction.channel);
+    await interaction.respond(suggestWorkflows(offered, interaction.options.getFocused()));
   },
 };
 

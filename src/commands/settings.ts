@@ -8,7 +8,7 @@ import { UserFacingError } from '../errors.js';
 import type { MemberDefaults } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { settingsDefinition } from './definitions.js';
-import { suggestWorkflows } from './workflow-autocomplete.js';
+import { suggestWorkflows, workflowsOfferedIn } from './workflow-autocomplete.js';
 
 export const settings: SlashCommand = {
   definition: settingsDefinition,
@@ -36,7 +36,8 @@ export const settings: SlashCommand = {
   },
 
   async autocomplete(interaction, { services }) {
-    await interaction.respond(suggestWorkflows(services.workflows.list(), interaction.options.getFocused()));
+    const offered = workflowsOfferedIn(services.workflows.list(), interaction.channel);
+    await interaction.respond(suggestWorkflows(offered, interaction.options.getFocused()));
   },
 };
 

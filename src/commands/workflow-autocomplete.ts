@@ -1,9 +1,16 @@
 /**
  * Autocomplete over the loaded workflows, shared by `/imagine` and `/settings`.
  */
-import type { ApplicationCommandOptionChoiceData } from 'discord.js';
+import type { ApplicationCommandOptionChoiceData, Channel } from 'discord.js';
+import { isAgeRestricted } from '../discord/access.js';
 import type { Workflow } from '../workflows/index.js';
 import { truncate } from '../text.js';
+
+/** The workflows offered in `channel`: adult (`nsfw`) ones only where the channel is age-restricted. */
+export function workflowsOfferedIn(workflows: readonly Workflow[], channel: Channel | null): Workflow[] {
+  const adultAllowed = isAgeRestricted(channel);
+  return workflows.filter((workflow) => !workflow.nsfw || adultAllowed);
+}
 
 /** Up to 25 workflows whose name or description matches what the member typed, names first. */
 export function suggestWorkflows(

@@ -25,7 +25,8 @@ export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnap
   const lines: string[] = [];
   for (const workflow of loaded.list()) {
     const where = snapshot ? ` — runs on ${serversFor(snapshot, workflow.name)}` : '';
-    lines.push(`**${workflow.name}** (${workflow.kind})${where}: ${workflow.description}`);
+    const adult = workflow.nsfw ? ', age-restricted channels only' : '';
+    lines.push(`**${workflow.name}** (${workflow.kind}${adult})${where}: ${workflow.description}`);
     lines.push(`  ${acceptedSettings(workflow).map(describeSetting).join('; ')}`);
   }
   if (lines.length === 0) lines.push('No workflow is loaded.');

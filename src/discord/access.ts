@@ -2,7 +2,7 @@
  * Who may use the bot where, and whether the bot can do its job in a channel. Checked from the interaction alone
  * (Discord sends the member's roles and the bot's permissions with it), so a refusal costs no request.
  */
-import { PermissionFlagsBits, type BaseInteraction, type Message } from 'discord.js';
+import { PermissionFlagsBits, type BaseInteraction, type Channel, type Message } from 'discord.js';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
 
@@ -65,6 +65,16 @@ function checkPlaceAndRoles(
   if (limits.allowedRoleIds.length > 0 && !roles().some((role) => limits.allowedRoleIds.includes(role))) {
     throw new UserFacingError('role-not-allowed', 'Making images here needs a role you do not have; ask a moderator.');
   }
+}
+
+/**
+ * Whether a channel is age-restricted (Discord's NSFW flag), where adult workflows may run. A thread is as its parent
+ * is; a DM, or a channel the bot does not know, is not.
+ */
+export function isAgeRestricted(channel: Channel | null | undefined): boolean {
+  if (!channel) return false;
+  const place = channel.isThread() ? channel.parent : channel;
+  return place !== null && 'nsfw' in place && place.nsfw === true;
 }
 
 /** Whether the bot may start a thread on its result here (else the session falls back to a reply chain). */

@@ -100,7 +100,7 @@ async function rerun(
     wanted.image === undefined
       ? await previousInput(services, generationId)
       : await resultImage(interaction, wanted.image, services);
-  const plan = planSettings(settings, {}, source !== undefined, planContext(services));
+  const plan = planSettings(settings, {}, source !== undefined, planContext(services, interaction.channel));
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
   await services.jobs.enqueue({
     memberId: interaction.user.id,

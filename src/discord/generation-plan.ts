@@ -5,6 +5,8 @@
  * Pure: no I/O, so `/imagine` can refuse bad input with an ephemeral sentence before it defers, and the same rules
  * serve the buttons and the replies in a session thread.
  */
+import type { Channel } from 'discord.js';
+import { isAgeRestricted } from './access.js';
 import type { BotServices } from './services.js';
 import { bindWorkflow, type Workflow } from '../workflows/index.js';
 import { parseFlags } from '../workflows/flags.js';
@@ -32,6 +34,8 @@ export interface PlanContext {
   /** The operator's DEFAULT_WORKFLOW, if set. */
   readonly defaultWorkflow?: string | undefined;
   readonly maxPromptLength: number;
+  /** Whether the request comes from an age-restricted channel, where adult (`nsfw`) workflows may run. */
+  readonly ageRestricted: boolean;
 }
 
 export type GenerationPlan =
@@ -51,12 +55,13 @@ export interface Refusal {
   readonly message: string;
 }
 
-/** The planning context every generation request shares. */
-export function planContext(services: BotServices): PlanContext {
+/** The planning context of a request made in `channel`. */
+export function planContext(services: BotServices, channel: Channel | null): PlanContext {
   return {
     workflows: services.workflows,
     defaultWorkflow: services.config.workflows.defaultWorkflow,
     maxPromptLength: services.config.limits.promptLength,
+    ageRestricted: isAgeRestricted(channel),
   };
 }
 
@@ -79,10 +84,11 @@ export function screenRequest(input: Omit<PlanInput, 'defaults'>, context: PlanC
   const request = readRequest(input);
   if (!request.ok) return request;
   const named = request.explicit.workflow;
-  return (
-    checkPromptLength(request.explicit.prompt, context) ??
-    (named !== undefined && !context.workflows.get(named) ? unknownWorkflow(named, context) : undefined)
-  );
+  const tooLong = checkPromptLength(request.explicit.prompt, context);
+  if (tooLong || named === undefined) return tooLong;
+  const workflow = context.workflows.get(named);
+  if (!workflow) return unknownWorkflow(named, context);
+  return allowedHere(workflow, context) ? undefined : adultOnly(workflow);
 }
 
 /** The settings a member asked for in so many words: flags in the prompt and the command's options. */
@@ -99,12 +105,16 @@ function readRequest(input: Omit<PlanInput, 'defaults'>): { ok: true; explicit: 
 /** Plans a generation from settings already parsed (a reroll, a refine, an edit), with the member's defaults below. */
 export function planSettings(
   explicit: GenerationSettings,
-  defaults: SettingsChange,
+  memberDefaults: SettingsChange,
   hasImage: boolean,
   context: PlanContext,
 ): GenerationPlan {
   const tooLong = checkPromptLength(explicit.prompt, context);
   if (tooLong) return tooLong;
+  // A member's default adult workflow waits for an age-restricted channel; elsewhere the usual choice applies.
+  const defaultUsable =
+    memberDefaults.workflow === undefined || allowedHere(context.workflows.get(memberDefaults.workflow), context);
+  const defaults = defaultUsable ? memberDefaults : { ...memberDefaults, workflow: undefined };
   const workflow = pickWorkflow(explicit.workflow ?? defaults.workflow, hasImage, context);
   if (!workflow.ok) return workflow;
   const usedDefaults = Object.entries(stripUndefined(defaults)).filter(
@@ -136,9 +146,22 @@ function checkPromptLength(prompt: string, context: PlanContext): Refusal | unde
   );
 }
 
+/** Whether a workflow may run where the request was made (unknown ones are left for the caller to refuse). */
+function allowedHere(workflow: Workflow | undefined, context: PlanContext): boolean {
+  return workflow?.nsfw !== true || context.ageRestricted;
+}
+
+function adultOnly(workflow: Workflow): Refusal {
+  return refuse(
+    'adult-workflow',
+    `The workflow ${workflow.name} is only for age-restricted channels; use it in one of those, or choose another.`,
+  );
+}
+
 function unknownWorkflow(name: string, context: PlanContext): Refusal {
   const names = context.workflows
     .list()
+    .filter((candidate) => allowedHere(candidate, context))
     .map((candidate) => candidate.name)
     .join(', ');
   return refuse('unknown-workflow', `There is no workflow called ${name}; choose one of: ${names || 'none loaded'}.`);
@@ -152,15 +175,19 @@ function pickWorkflow(
   const all = context.workflows.list();
   if (requested !== undefined) {
     const workflow = context.workflows.get(requested);
-    return workflow ? { ok: true, workflow } : unknownWorkflow(requested, context);
+    if (!workflow) return unknownWorkflow(requested, context);
+    return allowedHere(workflow, context) ? { ok: true, workflow } : adultOnly(workflow);
   }
   // An attached image with no workflow named means image-to-image, whatever the text-to-image default is.
   const wantedKind = hasImage ? 'image-to-image' : 'text-to-image';
-  const preferred = context.defaultWorkflow === undefined ? undefined : context.workflows.get(context.defaultWorkflow);
+  const usable = (candidate: Workflow | undefined) => (allowedHere(candidate, context) ? candidate : undefined);
+  const preferred = usable(
+    context.defaultWorkflow === undefined ? undefined : context.workflows.get(context.defaultWorkflow),
+  );
   const workflow =
     (preferred?.kind === wantedKind ? preferred : undefined) ??
-    context.workflows.get(hasImage ? 'img2img' : 'txt2img') ??
-    all.find((candidate) => candidate.kind === wantedKind) ??
+    usable(context.workflows.get(hasImage ? 'img2img' : 'txt2img')) ??
+    all.find((candidate) => candidate.kind === wantedKind && allowedHere(candidate, context)) ??
     preferred;
   if (workflow) return { ok: true, workflow };
   return refuse('no-workflow', 'No workflow is loaded right now; please tell the server admins.');

@@ -76,7 +76,7 @@ async function refine(message: Message, session: Session, services: BotServices,
     const imageWorkflow = services.workflows.list().find((candidate) => candidate.kind === 'image-to-image');
     settings = imageWorkflow ? keepAccepted({ ...rest, workflow: imageWorkflow.name }, imageWorkflow) : rest;
   }
-  const plan = planSettings(settings, {}, inputImage !== undefined, planContext(services));
+  const plan = planSettings(settings, {}, inputImage !== undefined, planContext(services, message.channel));
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
 
   const status = await postStatus(message, plan.settings);

@@ -64,6 +64,7 @@ function assemble(
     ...(built.resolution ? { resolution: built.resolution } : {}),
     outputs: outputs.nodes,
     ...(manifest?.fallback ? { fallback: manifest.fallback } : {}),
+    nsfw: manifest?.nsfw === true,
     source: manifest ? 'manifest' : 'inferred',
     notes: notesFor(manifest, inferred, source.file),
   };

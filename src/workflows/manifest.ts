@@ -94,6 +94,8 @@ export const manifestSchema = z.strictObject({
   outputs: z.array(nodeRefSchema).min(1).optional(),
   /** The workflow to use instead on a server where this one cannot run (e.g. upscale -> upscale-basic). */
   fallback: workflowNameSchema.optional(),
+  /** Adult content: offered and run only in age-restricted channels (and their threads). */
+  nsfw: z.boolean().optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

@@ -66,6 +66,8 @@ export interface Workflow {
   readonly outputs: readonly OutputNode[];
   /** The workflow to use instead where this one cannot run. */
   readonly fallback?: string;
+  /** Adult content (the manifest's `nsfw`): only in age-restricted channels. */
+  readonly nsfw: boolean;
   /** Whether a manifest described it or everything was inferred from the graph. */
   readonly source: 'manifest' | 'inferred';
   /** What a manifest should pin, and other remarks for the operator. */

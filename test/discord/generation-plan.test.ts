@@ -6,7 +6,7 @@ import { loadWorkflows } from '../../src/workflows/index.js';
 let context: PlanContext;
 
 beforeAll(async () => {
-  context = { workflows: await loadWorkflows('workflows', silentLogger()), maxPromptLength: 100 };
+  context = { workflows: await loadWorkflows('workflows', silentLogger()), maxPromptLength: 100, ageRestricted: false };
 });
 
 const plain = { options: {}, defaults: {}, hasImage: false };
@@ -101,5 +101,58 @@ describe('screenRequest (before the acknowledgement)', () => {
     // --steps 999 is out of range for txt2img; the member's default workflow could be another, so it waits.
     expect(screenRequest({ ...typed, text: 'a fox --steps 999' }, context)).toBeUndefined();
     expect(screenRequest({ ...typed, text: '--seed 3' }, context)).toBeUndefined();
+  });
+});
+
+describe('adult (nsfw) workflows', () => {
+  /** The repository's workflows plus `after-dark`, an adult copy of txt2img. */
+  function catalog(): PlanContext['workflows'] {
+    const base = context.workflows.list();
+    const adult = { ...context.workflows.get('txt2img')!, name: 'after-dark', nsfw: true };
+    const all = [...base, adult];
+    return { list: () => all, get: (name) => all.find((workflow) => workflow.name === name) };
+  }
+  const typed = { options: {}, hasImage: false };
+  const adultOnly =
+    'The workflow after-dark is only for age-restricted channels; use it in one of those, or choose another.';
+
+  it('refuses one named outside an age-restricted channel, before the acknowledgement too', () => {
+    const here = { ...context, workflows: catalog(), ageRestricted: false };
+    const text = 'a moonlit street --wf after-dark';
+    expect(screenRequest({ ...typed, text }, here)).toEqual({
+      ok: false,
+      identifier: 'adult-workflow',
+      message: adultOnly,
+    });
+    expect(planGeneration({ ...typed, text, defaults: {} }, here)).toMatchObject({ ok: false, message: adultOnly });
+  });
+
+  it('runs one named in an age-restricted channel', () => {
+    const here = { ...context, workflows: catalog(), ageRestricted: true };
+    const plan = planGeneration({ ...typed, text: 'a moonlit street --wf after-dark', defaults: {} }, here);
+    expect(plan).toMatchObject({ ok: true, workflow: { name: 'after-dark' } });
+  });
+
+  it('never picks one by default outside an age-restricted channel, nor lists it among the choices', () => {
+    const here = { ...context, workflows: catalog(), ageRestricted: false, defaultWorkflow: 'after-dark' };
+    expect(planGeneration({ ...typed, text: 'a fox', defaults: {} }, here)).toMatchObject({
+      ok: true,
+      workflow: { name: 'txt2img' },
+    });
+    const unknown = planGeneration({ ...typed, text: 'a fox --wf nope', defaults: {} }, here);
+    expect(unknown.ok ? '' : unknown.message).not.toContain('after-dark');
+  });
+
+  it('leaves a member’s adult default for age-restricted channels and plans as usual elsewhere', () => {
+    const defaults = { workflow: 'after-dark', negative: 'blurry' };
+    const elsewhere = { ...context, workflows: catalog(), ageRestricted: false };
+    const plan = planGeneration({ ...typed, text: 'a fox', defaults }, elsewhere);
+    expect(plan).toMatchObject({ ok: true, workflow: { name: 'txt2img' }, settings: { negative: 'blurry' } });
+    if (plan.ok) expect(plan.defaultsApplied).toEqual(['negative blurry']);
+    const restricted = { ...elsewhere, ageRestricted: true };
+    expect(planGeneration({ ...typed, text: 'a fox', defaults }, restricted)).toMatchObject({
+      ok: true,
+      workflow: { name: 'after-dark' },
+    });
   });
 });

@@ -44,6 +44,8 @@ export function planCliGeneration(args: GenerationArgs, workflows: LoadedWorkflo
     workflows,
     defaultWorkflow: config.workflows.defaultWorkflow,
     maxPromptLength: config.limits.promptLength,
+    // The operator's own command line, not a channel: every workflow is theirs to run.
+    ageRestricted: true,
   });
   if (!plan.ok) throw new UserFacingError(`cli-${plan.identifier}`, plan.message);
   return { workflow: plan.workflow, settings: plan.settings };
