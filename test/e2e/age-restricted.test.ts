@@ -81,4 +81,16 @@ describe('adult workflows (a manifest with "nsfw": true)', () => {
     expect(await choicesIn(rig.discord.channel.id)).toEqual(['txt2img']);
     expect((await choicesIn(afterHours.id)).sort()).toEqual(['after-dark', 'txt2img']);
   });
+
+  it('are marked in /workflows', async () => {
+    const handle = await rig.discord.sendSlashCommand({
+      user: rig.discord.member,
+      channel: rig.discord.channel.id,
+      name: 'workflows',
+    });
+    const callback = await handle.waitForCallback();
+    expect(String(callback.data?.['content'])).toContain(
+      '**after-dark** (text-to-image, age-restricted channels only)',
+    );
+  });
 });

@@ -75,6 +75,12 @@ describe('building a workflow from its files', () => {
     expect(workflow.description).toBe('Faces');
   });
 
+  it('marks a workflow adult only when its manifest says "nsfw": true', () => {
+    expect(buildReady(inlineSource('plain', defaultGraph())).nsfw).toBe(false);
+    expect(buildReady(inlineSource('adult', defaultGraph(), { nsfw: true })).nsfw).toBe(true);
+    expect(buildReasons(inlineSource('odd', defaultGraph(), { nsfw: 'yes' })).join(' ')).toMatch(/nsfw/);
+  });
+
   it('refuses a UI-format export with a sentence that says how to export in API format', () => {
     const [reason, ...rest] = buildReasons(inlineSource('ui', UI_EXPORT));
     expect(rest).toEqual([]);
