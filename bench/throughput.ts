@@ -17,6 +17,7 @@ import type { BenchResult } from './lib/report.js';
 import { countRestCalls, perJob } from './lib/rest-calls.js';
 import { median } from './lib/stats.js';
 import type { BotSample } from './lib/bot-process.js';
+import { WindowProfiler } from './lib/window-profiler.js';
 import { BenchWorld } from './lib/world.js';
 
 /** How big a run is. */
@@ -91,11 +92,16 @@ async function measureRun(world: BenchWorld, tracker: JobTracker, options: Throu
   const spec = { workflow: 'bench-tiny', label: `throughput run ${run}` };
   const profile =
     run === 1 && options.profileDir ? path.join(options.profileDir, 'throughput-bot.cpuprofile') : undefined;
-  if (profile) await world.bot.startProfile();
+  // The parent (emulators, fake Discord, load) is profiled too: its CPU shares the machine with the bot's.
+  const parentProfiler = profile ? new WindowProfiler() : undefined;
+  if (profile) await Promise.all([world.bot.startProfile(), parentProfiler!.start()]);
   const parentCpu = process.cpuUsage();
   const ends = await closedLoop(world, tracker, spec, { total: options.jobs, window: options.window });
   const parentCpuUsed = process.cpuUsage(parentCpu);
-  if (profile) await world.bot.stopProfile(profile);
+  if (profile) {
+    await world.bot.stopProfile(profile);
+    await parentProfiler!.stop(profile.replace(/-bot\.cpuprofile$/, '-parent.cpuprofile'));
+  }
   requireSuccess(ends, 'throughput');
   const startedAt = Math.min(...ends.map((end) => end.sentAt));
   const cardsDoneAt = Math.max(...ends.map((end) => end.endAt));
