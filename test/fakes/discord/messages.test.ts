@@ -9,6 +9,7 @@ import {
   type Message,
   type ThreadChannel,
 } from 'discord.js';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createTestClient } from './test-client.js';
 import { useFakeDiscord } from './test-harness.js';
@@ -63,6 +64,32 @@ describe('messages and threads against the real discord.js client', () => {
     const response = await fetch(attachment?.url ?? '');
     expect(Buffer.from(await response.arrayBuffer()).toString()).toBe('png bytes');
     expect(h.fake.downloads).toEqual([expect.objectContaining({ status: 200 })]);
+  });
+
+  it('gives image attachments their width and height, as Discord does', async () => {
+    const pixels = { width: 3, height: 2, channels: 3 as const };
+    const png = await sharp({ create: { ...pixels, background: '#f00' } })
+      .png()
+      .toBuffer();
+    const jpeg = await sharp({ create: { ...pixels, width: 5, height: 4, background: '#0f0' } })
+      .jpeg()
+      .toBuffer();
+    const received = nextMessage(h.client, (m) => m.author.id === h.fake.member.id && m.attachments.size === 3);
+    await h.fake.postMessage({
+      user: h.fake.member,
+      channel: h.fake.channel,
+      attachments: [
+        { name: 'a.png', data: png },
+        { name: 'b.jpg', data: jpeg },
+        { name: 'notes.txt', data: 'not an image' },
+      ],
+    });
+    const sizes = [...(await received).attachments.values()].map(({ width, height }) => [width, height]);
+    expect(sizes).toEqual([
+      [3, 2],
+      [5, 4],
+      [null, null],
+    ]);
   });
 
   it('answers a send without a needed permission with DiscordAPIError 50013 and reflects it in app_permissions', async () => {
