@@ -58,12 +58,12 @@ export class Announcer {
     this.gateway.dispatch(event, guildId, (session) => (session.has(intent) ? data : null));
   }
 
-  /** INTERACTION_CREATE goes to every session, whatever its intents; returns how many connected ones got it. */
   /** Runs `send`; the events it announces reach each bot in one write. */
   together(send: () => void): void {
     this.gateway.together(send);
   }
 
+  /** INTERACTION_CREATE goes to every session, whatever its intents; returns how many connected ones got it. */
   interactionCreate(payload: Record<string, unknown>, guildId: string | null): number {
     return this.gateway.dispatch('INTERACTION_CREATE', guildId, () => payload);
   }
