@@ -124,9 +124,12 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     services,
     healthUrl: health?.url,
     stop: async () => {
-      await stopAll(client, runner, store, logger);
-      await transport.close();
-      await health?.close();
+      try {
+        await stopAll(client, runner, store, logger);
+      } finally {
+        await transport.close();
+        await health?.close();
+      }
     },
   };
 }
