@@ -29,14 +29,15 @@ export const imagine: SlashCommand = {
       options: readOptions(interaction),
       hasImage: attachment !== undefined,
     };
+    const context = planContext(services, interaction.channel);
     // Refusals that no /settings default could change are given before deferring, privately and at once.
-    const refusal = screenRequest(input, planContext(services, interaction.channel));
+    const refusal = screenRequest(input, context);
     if (refusal) throw new UserFacingError(refusal.identifier, refusal.message);
 
     await interaction.deferReply();
     await afterAcknowledgements();
     const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
-    const plan = planGeneration({ ...input, defaults }, planContext(services, interaction.channel));
+    const plan = planGeneration({ ...input, defaults }, context);
     if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
     const image = attachment
       ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)

@@ -21,7 +21,7 @@ import type { GenerationSettings } from '../workflows/settings.js';
 import { checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
-import { keepAccepted, planContext, planSettings } from './generation-plan.js';
+import { firstWorkflowOfKind, keepAccepted, planContext, planSettings, type PlanContext } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
@@ -87,7 +87,8 @@ async function rerun(
   const generation = await loadGeneration(services, generationId);
   const wanted = change();
   const { seed: _seed, image: _image, ...kept } = generation.settings;
-  const workflow = wanted.kind ? firstOfKind(services, wanted.kind) : generation.workflow;
+  const context = planContext(services, interaction.channel);
+  const workflow = wanted.kind ? firstOfKind(wanted.kind, context) : generation.workflow;
   const target = services.workflows.get(workflow);
   const carried = target && wanted.kind ? keepAccepted(kept, target) : kept;
   const settings: GenerationSettings = {
@@ -100,7 +101,7 @@ async function rerun(
     wanted.image === undefined
       ? await previousInput(services, generationId)
       : await resultImage(interaction, wanted.image, services);
-  const plan = planSettings(settings, {}, source !== undefined, planContext(services, interaction.channel));
+  const plan = planSettings(settings, {}, source !== undefined, context);
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
   await services.jobs.enqueue({
     memberId: interaction.user.id,
@@ -137,8 +138,8 @@ async function resultImage(
   return { path: image.path, filename: image.filename };
 }
 
-function firstOfKind(services: BotServices, kind: 'image-to-image' | 'upscale'): string {
-  const workflow = services.workflows.list().find((candidate) => candidate.kind === kind);
+function firstOfKind(kind: 'image-to-image' | 'upscale', context: PlanContext): string {
+  const workflow = firstWorkflowOfKind(kind, context);
   if (!workflow) {
     const what = kind === 'upscale' ? 'upscale' : 'image-to-image';
     throw new UserFacingError(

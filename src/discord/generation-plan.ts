@@ -8,7 +8,7 @@
 import type { Channel } from 'discord.js';
 import { isAgeRestricted } from './access.js';
 import type { BotServices } from './services.js';
-import { bindWorkflow, type Workflow } from '../workflows/index.js';
+import { bindWorkflow, type Workflow, type WorkflowKind } from '../workflows/index.js';
 import { parseFlags } from '../workflows/flags.js';
 import type { GenerationSettings, SettingsChange } from '../workflows/settings.js';
 
@@ -167,12 +167,16 @@ function unknownWorkflow(name: string, context: PlanContext): Refusal {
   return refuse('unknown-workflow', `There is no workflow called ${name}; choose one of: ${names || 'none loaded'}.`);
 }
 
+/** The first workflow of `kind` that may run where the request was made (Vary, Upscale, an image in a session). */
+export function firstWorkflowOfKind(kind: WorkflowKind, context: PlanContext): Workflow | undefined {
+  return context.workflows.list().find((candidate) => candidate.kind === kind && allowedHere(candidate, context));
+}
+
 function pickWorkflow(
   requested: string | undefined,
   hasImage: boolean,
   context: PlanContext,
 ): { ok: true; workflow: Workflow } | Refusal {
-  const all = context.workflows.list();
   if (requested !== undefined) {
     const workflow = context.workflows.get(requested);
     if (!workflow) return unknownWorkflow(requested, context);
@@ -187,7 +191,7 @@ function pickWorkflow(
   const workflow =
     (preferred?.kind === wantedKind ? preferred : undefined) ??
     usable(context.workflows.get(hasImage ? 'img2img' : 'txt2img')) ??
-    all.find((candidate) => candidate.kind === wantedKind && allowedHere(candidate, context)) ??
+    firstWorkflowOfKind(wantedKind, context) ??
     preferred;
   if (workflow) return { ok: true, workflow };
   return refuse('no-workflow', 'No workflow is loaded right now; please tell the server admins.');

@@ -13,7 +13,7 @@ import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
-import { keepAccepted, planContext, planSettings } from './generation-plan.js';
+import { firstWorkflowOfKind, keepAccepted, planContext, planSettings } from './generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { BotServices } from './services.js';
 
@@ -70,13 +70,14 @@ async function refine(message: Message, session: Session, services: BotServices,
     : undefined;
   const previousInput = image ? undefined : await inputOfLastGeneration(session, services);
   const inputImage = image ? { path: image.path, filename: image.filename } : previousInput;
+  const context = planContext(services, message.channel);
   if (image && parsed.settings.workflow === undefined && !isImageToImage(settings.workflow, services)) {
     // An image on a text-to-image session means "start from this picture": let the plan pick image-to-image.
     const { workflow: _workflow, ...rest } = settings;
-    const imageWorkflow = services.workflows.list().find((candidate) => candidate.kind === 'image-to-image');
+    const imageWorkflow = firstWorkflowOfKind('image-to-image', context);
     settings = imageWorkflow ? keepAccepted({ ...rest, workflow: imageWorkflow.name }, imageWorkflow) : rest;
   }
-  const plan = planSettings(settings, {}, inputImage !== undefined, planContext(services, message.channel));
+  const plan = planSettings(settings, {}, inputImage !== undefined, context);
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
 
   const status = await postStatus(message, plan.settings);

@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planGeneration, screenRequest, type PlanContext } from '../../src/discord/generation-plan.js';
+import {
+  firstWorkflowOfKind,
+  planGeneration,
+  screenRequest,
+  type PlanContext,
+} from '../../src/discord/generation-plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
 
@@ -154,5 +159,18 @@ describe('adult (nsfw) workflows', () => {
       ok: true,
       workflow: { name: 'after-dark' },
     });
+  });
+
+  it('is never the workflow Vary, Upscale or an image reply picks by kind outside an age-restricted channel', () => {
+    // An adult image-to-image workflow listed before img2img.
+    const adult = { ...context.workflows.get('img2img')!, name: 'after-dark-i2i', nsfw: true };
+    const all = [adult, ...context.workflows.list()];
+    const workflows = { list: () => all, get: (name: string) => all.find((workflow) => workflow.name === name) };
+    expect(firstWorkflowOfKind('image-to-image', { ...context, workflows, ageRestricted: false })?.name).toBe(
+      'img2img',
+    );
+    expect(firstWorkflowOfKind('image-to-image', { ...context, workflows, ageRestricted: true })?.name).toBe(
+      'after-dark-i2i',
+    );
   });
 });
