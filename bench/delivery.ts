@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordedCall } from '../test/fakes/discord/index.js';
 import { promptIdOf, promptRuns, type PromptRun } from './lib/comfy-history.js';
 import { JobTracker, type JobEnd } from './lib/job-tracker.js';
-import { mulberry32 } from './lib/random.js';
+import { mulberry32 } from '../src/emulator/media/synthesize.js';
 import type { BenchResult } from './lib/report.js';
 import { summarize } from './lib/stats.js';
 import { BenchWorld, type BotOptions } from './lib/world.js';
