@@ -6,7 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { redactUrl } from '../../src/store/redis-backend.js';
 import type { RedisClient } from '../../src/store/redis-index.js';
 import { defineStoreContract, type StoreHarness } from './store-contract.js';
-import { findFreePort, startRedisServer, type RedisServer } from './redis-server.js';
+import { findFreePort, shouldRunRedisTests, startRedisServer, type RedisServer } from './redis-server.js';
 
 /** Runs one command on a separate connection, as another process (or a person with redis-cli) would. */
 async function withRawClient(url: string, work: (client: RedisClient) => Promise<unknown>): Promise<void> {
@@ -20,7 +20,10 @@ async function withRawClient(url: string, work: (client: RedisClient) => Promise
   }
 }
 
-describe('the Redis store', () => {
+// Runs where redis-server is installed (and always on CI); elsewhere skipped with one printed line.
+const describeWithRedis = describe.runIf(shouldRunRedisTests());
+
+describeWithRedis('the Redis store', () => {
   let server: RedisServer;
 
   beforeAll(async () => {
@@ -69,7 +72,7 @@ describe('the Redis store', () => {
   });
 });
 
-describe('the Redis store when the server is unreachable', () => {
+describeWithRedis('the Redis store when the server is unreachable', () => {
   it('fails at open with a sentence naming the server, without its password', async () => {
     const port = await findFreePort();
     await expect(
