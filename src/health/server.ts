@@ -1,9 +1,10 @@
 /**
  * The operators' HTTP endpoint: `/healthz` (200 when the gateway is connected, the store answers and at least one
  * ComfyUI server is up; 503 with the reasons otherwise) and `/metrics` for Prometheus. Off unless HTTP_PORT is set;
- * binds to HTTP_HOST (127.0.0.1 by default), since metrics name members by id.
+ * binds to HTTP_HOST (127.0.0.1 by default), since metrics name members by id. Every other request goes to `handle`
+ * (the web face's `/v1` API and page) when one is given.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
@@ -11,12 +12,16 @@ import type { Metrics } from './metrics.js';
 /** One check of `/healthz`: ok, or the reason it is not. */
 export type HealthCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
 
+/** Answers a request the endpoint does not serve itself; resolves false when it does not serve it either. */
+export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
 export interface HealthServerOptions {
   readonly host: string;
   readonly port: number;
   readonly checks: Readonly<Record<string, HealthCheck>>;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly handle?: HttpHandler;
 }
 
 export interface HealthServer {
@@ -28,6 +33,7 @@ export interface HealthServer {
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server: Server = createServer((request, response) => {
     const route = (request.url ?? '/').split('?')[0];
+    if (options.handle && route !== '/healthz' && route !== '/metrics') return void serveOther(request, response);
     const answer =
       request.method !== 'GET'
         ? Promise.resolve({ status: 405, type: 'text/plain', body: 'Method Not Allowed\n' })
@@ -47,6 +53,16 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
         response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Server Error\n');
       });
   });
+  const serveOther = async (request: IncomingMessage, response: ServerResponse) => {
+    try {
+      if (await options.handle!(request, response)) return;
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
+    } catch (error) {
+      options.logger.error({ err: error, url: request.url }, 'http handler failed');
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' });
+      response.end();
+    }
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -1,0 +1,119 @@
+/**
+ * The Discord face of the engine: the discord.js client, the interaction router, the refine handler and the presenter
+ * that turns job events into status cards. Attached to a started engine before it resumes; `connect()` logs in.
+ */
+import { Events, REST, Status, type Client } from 'discord.js';
+import { COMMANDS } from '../commands/index.js';
+import type { Config } from '../config.js';
+import type { Engine } from '../engine.js';
+import type { HealthCheck } from '../health/server.js';
+import type { Logger } from '../logger.js';
+import { AcknowledgementQueue } from './acknowledgements.js';
+import { componentHandlers } from './buttons.js';
+import { CardUpdater } from './card-updater.js';
+import { createDiscordClient, createInteractionRest, mayReadMessageContent } from './client.js';
+import { JobPresenter } from './job-presenter.js';
+import { createRefineHandler } from './refine-handler.js';
+import { createDiscordTransport } from './rest-transport.js';
+import { createInteractionRouter } from './router.js';
+import type { BotServices } from './services.js';
+import { SessionOpener } from './session-opener.js';
+
+/** The Discord side of a running bot. */
+export interface DiscordFace {
+  readonly client: Client;
+  readonly services: BotServices;
+  /** Both REST managers (the bot's and the interaction webhooks'), for the metrics. */
+  readonly rests: readonly REST[];
+  /** The `/healthz` check: connected to the gateway. */
+  readonly gatewayCheck: HealthCheck;
+  /** Logs in; resolves once the gateway is ready. */
+  connect(): Promise<void>;
+  /** Closes the gateway and the REST transport. */
+  close(): Promise<void>;
+}
+
+export interface DiscordFaceOptions {
+  /** Minimum time between two edits of one status card (tests shorten it). */
+  readonly cardIntervalMs?: number;
+}
+
+/** Builds the client and subscribes the presenter to the engine's jobs; nothing talks to Discord but REST yet. */
+export async function attachDiscord(engine: Engine, options: DiscordFaceOptions = {}): Promise<DiscordFace> {
+  const { config } = engine;
+  const logger = engine.logger.child({ module: 'discord' });
+  const messageContent = await checkMessageContent(config, logger);
+  const transport = createDiscordTransport();
+  const client = createDiscordClient({
+    apiUrl: config.discord.apiUrl,
+    messageContent,
+    makeRequest: transport.makeRequest,
+  });
+  const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
+  const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
+  const { workflows, runner: jobs, sessions, inputDir } = engine;
+  const services: BotServices = { config, workflows, jobs, sessions, cards, inputDir };
+
+  const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
+  const presenter = new JobPresenter({ cards, sessions, sessionOpener, logger });
+  engine.runner.onEvent(presenter.listener);
+  const acknowledgements = new AcknowledgementQueue();
+  acknowledgements.watch(client.rest);
+  const route = createInteractionRouter({
+    commands: COMMANDS,
+    components: componentHandlers,
+    services,
+    logger,
+    acknowledgements,
+  });
+  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+  const refine = createRefineHandler(services, logger);
+  client.on(Events.MessageCreate, (message) => void refine(message));
+  client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
+  // Recovered results are delivered over REST, which needs only the token: set it before the engine resumes.
+  client.rest.setToken(config.discord.token ?? '');
+
+  return {
+    client,
+    services,
+    rests: [client.rest, interactionRest],
+    gatewayCheck: async () =>
+      client.ws.status === Status.Ready ? { ok: true } : { ok: false, reason: 'not connected to the Discord gateway' },
+    connect: async () => {
+      await login(client, config.discord.token ?? '');
+      logger.info({ user: client.user?.tag }, 'connected to Discord');
+    },
+    close: async () => {
+      try {
+        await client.destroy();
+      } finally {
+        await transport.close();
+      }
+    },
+  };
+}
+
+/** Whether to ask for the Message Content intent: only when the application has it, else Discord refuses (4014). */
+async function checkMessageContent(config: Config, logger: Logger): Promise<boolean> {
+  const rest = new REST({ api: config.discord.apiUrl }).setToken(config.discord.token ?? '');
+  try {
+    const allowed = await mayReadMessageContent(rest);
+    if (!allowed) {
+      logger.warn(
+        'the Message Content intent is off for this application (Developer Portal → Bot): plain replies in session ' +
+          'threads are not read; replies that mention the bot still refine',
+      );
+    }
+    return allowed;
+  } finally {
+    rest.clearHashSweeper();
+    rest.clearHandlerSweeper();
+  }
+}
+
+async function login(client: Client, token: string): Promise<void> {
+  // Listen before logging in: clientReady can fire before login() resolves.
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(token);
+  await ready;
+}

@@ -1,0 +1,82 @@
+/**
+ * The engine both faces share: the store, the loaded workflows, the job runner (queue, limits, servers, restart
+ * recovery) and the sessions. It is started once; the Discord face and the web face attach their listeners to it,
+ * and only then is it resumed, so a result that finished while the process was down reaches every face.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from './config.js';
+import type { ConnectServer } from './jobs/index.js';
+import { JobRunner } from './jobs/runner.js';
+import type { Logger } from './logger.js';
+import { openSessions, type Sessions } from './sessions/index.js';
+import { openStore, type Store } from './store/index.js';
+import { loadWorkflows, type LoadedWorkflows } from './workflows/index.js';
+
+/** The shared services, before and after `resume()`. */
+export interface Engine {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly workflows: LoadedWorkflows;
+  readonly runner: JobRunner;
+  readonly sessions: Sessions;
+  /** Where the process keeps its files (inputs, web outputs). */
+  readonly dataDir: string;
+  /** Where input images wait for their jobs. */
+  readonly inputDir: string;
+  /** Starts running jobs and recovers those of the last run; call once, after every face has subscribed. */
+  resume(): Promise<void>;
+  /** Stops the runner (jobs in flight are persisted) and closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface EngineOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Default `data`. */
+  readonly dataDir?: string;
+  /** Creates each ComfyUI server's client; a `ComfyClient` by default (benchmarks inject a polling-only one). */
+  readonly connect?: ConnectServer;
+}
+
+/** Opens the store, loads the workflows and builds the runner; nothing runs until `resume()`. */
+export async function startEngine(options: EngineOptions): Promise<Engine> {
+  const { config, logger } = options;
+  const dataDir = options.dataDir ?? 'data';
+  const inputDir = path.join(dataDir, 'inputs');
+  await mkdir(inputDir, { recursive: true });
+  const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
+  const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
+  const runner = new JobRunner({
+    store,
+    servers: config.comfy.servers,
+    workflows,
+    defaultWorkflow: config.workflows.defaultWorkflow,
+    promptsPerServer: config.comfy.promptsPerServer,
+    limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
+    stallTimeoutMs: config.comfy.stallTimeoutMs,
+    outageTimeoutMs: config.comfy.outageTimeoutMs,
+    connect: options.connect,
+    logger,
+  });
+  const sessions = openSessions(store);
+  return {
+    config,
+    logger,
+    store,
+    workflows,
+    runner,
+    sessions,
+    dataDir,
+    inputDir,
+    resume: () => runner.resume(),
+    stop: async () => {
+      try {
+        await runner.stop();
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
