@@ -18,16 +18,17 @@ export interface ComfyServerConfig {
   readonly url: string;
 }
 
-/** Examples shown next to a variable's error, so the fix is obvious. */
+/** An example of a right value for each variable, shown with every problem so the fix is obvious. */
 const EXAMPLES: Record<string, string> = {
   DISCORD_TOKEN: 'DISCORD_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abc… (Developer Portal → Bot → Reset Token)',
-  DISCORD_APPLICATION_ID: 'DISCORD_APPLICATION_ID=1234567890123456789',
+  DISCORD_APPLICATION_ID: 'DISCORD_APPLICATION_ID=1234567890123456789 (Developer Portal → General Information)',
   DISCORD_GUILD_ID: 'DISCORD_GUILD_ID=1234567890123456789',
   DISCORD_API_URL: 'DISCORD_API_URL=https://discord.com/api',
   COMFY_URLS: 'COMFY_URLS=http://127.0.0.1:8188 or COMFY_URLS=gpu1=http://10.0.0.5:8188,gpu2=http://10.0.0.6:8188',
   STORE_URL: 'STORE_URL=sqlite://data/comfycord.sqlite or STORE_URL=redis://127.0.0.1:6379',
-  LOG_LEVEL: 'LOG_LEVEL=info (one of fatal, error, warn, info, debug, trace, silent)',
-  LOG_FORMAT: 'LOG_FORMAT=auto (one of auto, json, pretty)',
+  LOG_LEVEL: 'LOG_LEVEL=info',
+  LOG_FORMAT: 'LOG_FORMAT=auto',
+  NODE_ENV: 'NODE_ENV=production',
   WORKFLOWS_DIR: 'WORKFLOWS_DIR=workflows',
   DEFAULT_WORKFLOW: 'DEFAULT_WORKFLOW=txt2img',
   COMFY_STALL_TIMEOUT_SECONDS: 'COMFY_STALL_TIMEOUT_SECONDS=600',
@@ -41,29 +42,52 @@ const EXAMPLES: Record<string, string> = {
   ALLOWED_ROLE_IDS: 'ALLOWED_ROLE_IDS=1234567890123456789 (empty: every member)',
   REFINE_IGNORE_PREFIX: 'REFINE_IGNORE_PREFIX=//',
   HTTP_HOST: 'HTTP_HOST=127.0.0.1',
-  HTTP_PORT: 'HTTP_PORT=9464 (unset: no health/metrics endpoint)',
+  HTTP_PORT: 'HTTP_PORT=9464 (unset: no health and metrics endpoint)',
 };
 
-const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id: 17 to 20 digits');
+// Every check below carries its own plain message: zod's default wording ("Too small: expected number to be >=0")
+// must never reach an operator. `describeIssue` adds the variable's name and its example.
+
+const SNOWFLAKE = /^\d{17,20}$/;
+const snowflake = z.string().regex(SNOWFLAKE, 'must be a Discord id, a number of 17 to 20 digits');
 
 /** An empty variable means "not set", as operators expect from `FOO=` in a `.env` file. */
 const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema.optional());
+
+/** A whole number from `min` to `max` written in decimal digits; the message quotes what was written. */
+const wholeNumber = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const trimmed = text.trim();
+    const value = /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
+    if (Number.isInteger(value) && value >= min && value <= max) return value;
+    ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, not "${text}"` });
+    return z.NEVER;
+  });
 
 const positiveInt = (fallback: number, max = 1_000_000) =>
-  optional(
-    z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`),
-  ).transform((value) => value ?? fallback);
+  optional(wholeNumber(1, max)).transform((value) => value ?? fallback);
 
-const commaList = (item: z.ZodString) =>
-  optional(z.string())
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(item));
+/** One of a few words; the message lists them and quotes what was written. */
+const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) =>
+  z.string().transform((text, ctx): T[number] => {
+    const word = text.trim().toLowerCase();
+    if ((choices as readonly string[]).includes(word)) return word;
+    ctx.addIssue({ code: 'custom', message: `must be one of ${choices.join(', ')}, not "${text}"` });
+    return z.NEVER;
+  });
+
+/** A comma-separated list of Discord ids (empty: no restriction); each bad entry is quoted. */
+const snowflakeList = optional(z.string()).transform((value, ctx) => {
+  const ids = (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const id of ids.filter((candidate) => !SNOWFLAKE.test(candidate))) {
+    ctx.addIssue({ code: 'custom', message: `has "${id}", which is not a Discord id (a number of 17 to 20 digits)` });
+  }
+  return ids;
+});
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
@@ -79,11 +103,11 @@ const comfyUrls = optional(z.string()).transform((value, ctx): ComfyServerConfig
     const name = match?.[1] ?? `comfy${index + 1}`;
     const url = (match?.[2] ?? entry).replace(/\/+$/, '');
     if (!httpUrl.safeParse(url).success) {
-      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an http:// or https:// URL` });
+      ctx.addIssue({ code: 'custom', message: `has "${entry}", which is not an http:// or https:// URL` });
       continue;
     }
     if (servers.some((server) => server.name === name)) {
-      ctx.addIssue({ code: 'custom', message: `the server name "${name}" is used twice` });
+      ctx.addIssue({ code: 'custom', message: `uses the server name "${name}" twice` });
       continue;
     }
     servers.push({ name, url });
@@ -92,24 +116,27 @@ const comfyUrls = optional(z.string()).transform((value, ctx): ComfyServerConfig
   return servers;
 });
 
+// The URL itself is not quoted back: a Redis URL may carry a password.
 const storeUrl = optional(z.string())
   .transform((value) => value ?? DEFAULT_STORE_URL)
   .refine((value) => /^(sqlite:\/\/.+|redis(s)?:\/\/.+)$/.test(value), 'must start with sqlite:// or redis://');
 
 const environmentSchema = z.object({
-  DISCORD_TOKEN: optional(z.string().min(50, 'looks too short to be a bot token')),
+  DISCORD_TOKEN: optional(z.string().min(50, 'looks too short to be a bot token (a real one is about 70 characters)')),
   DISCORD_APPLICATION_ID: optional(snowflake),
   DISCORD_GUILD_ID: optional(snowflake),
   DISCORD_API_URL: optional(httpUrl).transform((value) => (value ?? 'https://discord.com/api').replace(/\/+$/, '')),
   COMFY_URLS: comfyUrls,
   STORE_URL: storeUrl,
-  LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).transform(
+  LOG_LEVEL: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).transform(
     (value) => value ?? 'info',
   ),
-  LOG_FORMAT: optional(z.enum(['auto', 'json', 'pretty'])).transform((value) => value ?? 'auto'),
+  LOG_FORMAT: optional(oneOf(['auto', 'json', 'pretty'])).transform((value) => value ?? 'auto'),
   NODE_ENV: optional(z.string()),
   WORKFLOWS_DIR: optional(z.string()).transform((value) => value ?? 'workflows'),
-  DEFAULT_WORKFLOW: optional(z.string().regex(/^[\w.-]+$/, 'must be a workflow name such as txt2img')),
+  DEFAULT_WORKFLOW: optional(
+    z.string().regex(/^[\w.-]+$/, 'must be a workflow name: letters, digits, dots, dashes and underscores'),
+  ),
   COMFY_STALL_TIMEOUT_SECONDS: positiveInt(600, 86_400),
   COMFY_PROMPTS_PER_SERVER: positiveInt(2, 64),
   COMFY_OUTAGE_TIMEOUT_SECONDS: positiveInt(120, 86_400),
@@ -117,14 +144,17 @@ const environmentSchema = z.object({
   MAX_QUEUE_LENGTH: positiveInt(100, 100_000),
   MAX_PROMPT_LENGTH: positiveInt(1500, 100_000),
   MAX_ATTACHMENT_MB: positiveInt(20, 500),
-  ALLOWED_CHANNEL_IDS: commaList(snowflake),
-  ALLOWED_ROLE_IDS: commaList(snowflake),
+  ALLOWED_CHANNEL_IDS: snowflakeList,
+  ALLOWED_ROLE_IDS: snowflakeList,
   REFINE_IGNORE_PREFIX: optional(z.string().max(10, 'must be at most 10 characters')).transform(
     (value) => value ?? '//',
   ),
-  HTTP_HOST: optional(z.string().min(1)).transform((value) => value ?? '127.0.0.1'),
-  HTTP_PORT: optional(z.coerce.number().int('must be a whole number').min(0).max(65_535, 'must be a port, 0 to 65535')),
+  HTTP_HOST: optional(z.string()).transform((value) => value?.trim() || '127.0.0.1'),
+  HTTP_PORT: optional(wholeNumber(0, 65_535)),
 });
+
+/** Every environment variable comfycord reads (the README's table and `.env.example` list each one). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(environmentSchema.shape));
 
 type Environment = z.infer<typeof environmentSchema>;
 
@@ -161,7 +191,9 @@ export interface Config {
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    const heading = problems.length === 1 ? 'one problem; fix it' : `${problems.length} problems; fix them`;
+    const list = problems.map((problem) => `  - ${problem}`).join('\n');
+    super(`The configuration has ${heading} and start again:\n${list}`);
   }
 }
 
@@ -175,9 +207,10 @@ export interface LoadConfigOptions {
 /** Parses an environment (normally `readEnvironment()`) into a frozen Config, or throws a ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const parsed = environmentSchema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
-  if (parsed.success && options.requireDiscord) problems.push(...missingDiscordCredentials(parsed.data));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  // Missing credentials are checked on the raw environment, so a bad value elsewhere never hides them.
+  const problems = options.requireDiscord ? missingDiscordCredentials(env) : [];
+  if (!parsed.success) problems.push(...parsed.error.issues.map(describeIssue));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(sortByVariable(problems));
   return deepFreeze(toConfig(parsed.data, options));
 }
 
@@ -190,23 +223,41 @@ export function readEnvironment(
   return { ...parseEnv(readFileSync(dotenvPath, 'utf8')), ...processEnv };
 }
 
-function missingDiscordCredentials(env: Environment): string[] {
-  const problems: string[] = [];
-  if (env.DISCORD_TOKEN === undefined)
-    problems.push(`DISCORD_TOKEN: is required to connect to Discord; e.g. ${EXAMPLES.DISCORD_TOKEN}`);
-  if (env.DISCORD_APPLICATION_ID === undefined) {
-    problems.push(
-      `DISCORD_APPLICATION_ID: is required to register and answer commands; e.g. ${EXAMPLES.DISCORD_APPLICATION_ID}`,
-    );
-  }
-  return problems;
+const REQUIRED_FOR_DISCORD: Record<string, string> = {
+  DISCORD_TOKEN: 'the bot needs it to connect to Discord',
+  DISCORD_APPLICATION_ID: 'the bot needs it to register and answer its commands',
+};
+
+function missingDiscordCredentials(env: Record<string, string | undefined>): string[] {
+  return Object.entries(REQUIRED_FOR_DISCORD)
+    .filter(([variable]) => !env[variable]?.trim())
+    .map(([variable, why]) => `${variable} is not set: ${why}. Example: ${EXAMPLES[variable]}`);
 }
 
+/** One sentence per problem: the variable, what is wrong in plain words, and an example of a right value. */
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const variable = String(issue.path[0] ?? 'environment');
+  const variable = String(issue.path[0] ?? 'The environment');
   const example = EXAMPLES[variable];
-  const message = issue.code === 'invalid_value' ? `must be one of ${issue.values.join(', ')}` : issue.message;
-  return `${variable}: ${message}${example ? `; e.g. ${example}` : ''}`;
+  return `${variable} ${plainReason(issue)}.${example ? ` Example: ${example}` : ''}`;
+}
+
+/** zod's own English wording, which must never reach an operator (every check here words its own message). */
+const ZOD_WORDING = /^(Invalid|Too (small|big)|Unrecognized)\b/;
+
+function plainReason(issue: z.core.$ZodIssue): string {
+  return ZOD_WORDING.test(issue.message) ? 'has a value comfycord cannot read' : issue.message;
+}
+
+function sortByVariable(problems: string[]): string[] {
+  const order = Object.keys(EXAMPLES);
+  const rank = (problem: string) => {
+    const index = order.indexOf(problem.split(' ')[0] ?? '');
+    return index === -1 ? order.length : index;
+  };
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => rank(a.problem) - rank(b.problem) || a.index - b.index)
+    .map(({ problem }) => problem);
 }
 
 function toConfig(env: Environment, options: LoadConfigOptions): Config {

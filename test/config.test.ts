@@ -1,8 +1,22 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, readEnvironment } from '../src/config.js';
+import { ConfigError, CONFIG_VARIABLES, loadConfig, readEnvironment } from '../src/config.js';
+
+/** Every variable the code reads. */
+const VARIABLES_READ = CONFIG_VARIABLES;
+
+/** The variables named in the README's configuration table (a row may name two: `HTTP_HOST`, `HTTP_PORT`). */
+const VARIABLES_IN_README = (() => {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'));
+  const table = section.slice(0, section.indexOf('\n\n', section.indexOf('| variable')));
+  return table
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((match) => match[1] ?? ''));
+})();
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789ABCD';
 
@@ -37,12 +51,21 @@ describe('loadConfig', () => {
   it('demands the token and application id only when Discord is needed', () => {
     const problems = problemsOf({}, true);
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toMatch(/^DISCORD_TOKEN: is required/);
-    expect(problems[1]).toMatch(/^DISCORD_APPLICATION_ID: is required/);
+    expect(problems[0]).toMatch(/^DISCORD_TOKEN is not set: the bot needs it to connect to Discord\. Example: /);
+    expect(problems[1]).toMatch(/^DISCORD_APPLICATION_ID is not set: .*Example: DISCORD_APPLICATION_ID=\d+/);
+    expect(problemsOf({})).toEqual([]);
     expect(
       loadConfig({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: '1234567890123456789' }, { requireDiscord: true })
         .discord.token,
     ).toBe(TOKEN);
+  });
+
+  it('names the missing application id even when the token is wrong too', () => {
+    const problems = problemsOf({ DISCORD_TOKEN: 'qq7' }, true);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^DISCORD_TOKEN looks too short to be a bot token/);
+    expect(problems[0]).not.toContain('qq7');
+    expect(problems[1]).toMatch(/^DISCORD_APPLICATION_ID is not set/);
   });
 
   it('parses named and unnamed ComfyUI servers and drops trailing slashes', () => {
@@ -58,41 +81,96 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['DISCORD_TOKEN', 'short', /DISCORD_TOKEN: looks too short.*e\.g\. DISCORD_TOKEN=/],
+    ['DISCORD_TOKEN', 'short', /^DISCORD_TOKEN looks too short to be a bot token.*\. Example: DISCORD_TOKEN=/],
     [
       'DISCORD_APPLICATION_ID',
       'abc',
-      /DISCORD_APPLICATION_ID: must be a Discord id.*e\.g\. DISCORD_APPLICATION_ID=\d+/,
+      /^DISCORD_APPLICATION_ID must be a Discord id.*Example: DISCORD_APPLICATION_ID=\d+/,
     ],
-    ['DISCORD_GUILD_ID', '12', /DISCORD_GUILD_ID: must be a Discord id/],
-    ['DISCORD_API_URL', 'ftp://example', /DISCORD_API_URL: must be an http/],
-    ['COMFY_URLS', 'not a url', /COMFY_URLS: "not a url" is not an http/],
-    ['COMFY_URLS', 'a=http://127.0.0.1:1,a=http://127.0.0.1:2', /COMFY_URLS: the server name "a" is used twice/],
-    ['COMFY_URLS', ',', /COMFY_URLS: lists no server/],
-    ['STORE_URL', 'postgres://x', /STORE_URL: must start with sqlite:\/\/ or redis:\/\//],
-    ['LOG_LEVEL', 'loud', /LOG_LEVEL: must be one of fatal, error/],
-    ['LOG_FORMAT', 'xml', /LOG_FORMAT: must be one of auto, json, pretty/],
-    ['DEFAULT_WORKFLOW', 'a b', /DEFAULT_WORKFLOW: must be a workflow name/],
-    ['COMFY_STALL_TIMEOUT_SECONDS', '0', /COMFY_STALL_TIMEOUT_SECONDS: must be at least 1/],
-    ['COMFY_PROMPTS_PER_SERVER', '1.5', /COMFY_PROMPTS_PER_SERVER: must be a whole number/],
-    ['COMFY_OUTAGE_TIMEOUT_SECONDS', '0', /COMFY_OUTAGE_TIMEOUT_SECONDS: must be at least 1/],
-    ['MAX_JOBS_PER_MEMBER', 'many', /MAX_JOBS_PER_MEMBER: /],
-    ['MAX_QUEUE_LENGTH', '-3', /MAX_QUEUE_LENGTH: must be at least 1/],
-    ['MAX_PROMPT_LENGTH', '9999999', /MAX_PROMPT_LENGTH: must be at most 100000/],
-    ['MAX_ATTACHMENT_MB', '0', /MAX_ATTACHMENT_MB: must be at least 1/],
-    ['ALLOWED_CHANNEL_IDS', '1234567890123456789,abc', /ALLOWED_CHANNEL_IDS: must be a Discord id/],
-    ['ALLOWED_ROLE_IDS', 'x', /ALLOWED_ROLE_IDS: must be a Discord id/],
-    ['REFINE_IGNORE_PREFIX', 'much-too-long-prefix', /REFINE_IGNORE_PREFIX: must be at most 10/],
-    ['HTTP_PORT', '70000', /HTTP_PORT: must be a port/],
+    ['DISCORD_GUILD_ID', '12', /^DISCORD_GUILD_ID must be a Discord id, a number of 17 to 20 digits\. Example: /],
+    ['DISCORD_API_URL', 'ftp://example', /^DISCORD_API_URL must be an http:\/\/ or https:\/\/ URL\. Example: /],
+    ['COMFY_URLS', 'not a url', /^COMFY_URLS has "not a url", which is not an http:\/\/ or https:\/\/ URL\. Example: /],
+    ['COMFY_URLS', 'a=http://127.0.0.1:1,a=http://127.0.0.1:2', /^COMFY_URLS uses the server name "a" twice\. /],
+    ['COMFY_URLS', ',', /^COMFY_URLS lists no server\. Example: /],
+    ['STORE_URL', 'postgres://x', /^STORE_URL must start with sqlite:\/\/ or redis:\/\/\. Example: STORE_URL=/],
+    ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, not "loud"\. /],
+    ['LOG_FORMAT', 'xml', /^LOG_FORMAT must be one of auto, json, pretty, not "xml"\. Example: LOG_FORMAT=auto$/],
+    ['DEFAULT_WORKFLOW', 'a b', /^DEFAULT_WORKFLOW must be a workflow name: letters, digits/],
+    [
+      'COMFY_STALL_TIMEOUT_SECONDS',
+      '0',
+      /^COMFY_STALL_TIMEOUT_SECONDS must be a whole number from 1 to 86400, not "0"\./,
+    ],
+    ['COMFY_PROMPTS_PER_SERVER', '1.5', /^COMFY_PROMPTS_PER_SERVER must be a whole number from 1 to 64, not "1\.5"\./],
+    ['COMFY_OUTAGE_TIMEOUT_SECONDS', '0', /^COMFY_OUTAGE_TIMEOUT_SECONDS must be a whole number from 1 to 86400/],
+    ['MAX_JOBS_PER_MEMBER', 'many', /^MAX_JOBS_PER_MEMBER must be a whole number from 1 to 1000, not "many"\./],
+    ['MAX_QUEUE_LENGTH', '-3', /^MAX_QUEUE_LENGTH must be a whole number from 1 to 100000, not "-3"\./],
+    ['MAX_PROMPT_LENGTH', '9999999', /^MAX_PROMPT_LENGTH must be a whole number from 1 to 100000, not "9999999"\./],
+    ['MAX_ATTACHMENT_MB', '0', /^MAX_ATTACHMENT_MB must be a whole number from 1 to 500/],
+    ['ALLOWED_CHANNEL_IDS', '1234567890123456789,abc', /^ALLOWED_CHANNEL_IDS has "abc", which is not a Discord id/],
+    ['ALLOWED_ROLE_IDS', 'x', /^ALLOWED_ROLE_IDS has "x", which is not a Discord id/],
+    ['REFINE_IGNORE_PREFIX', 'much-too-long-prefix', /^REFINE_IGNORE_PREFIX must be at most 10 characters\. Example: /],
+    ['HTTP_PORT', '70000', /^HTTP_PORT must be a whole number from 0 to 65535, not "70000"\. Example: HTTP_PORT=/],
+    ['HTTP_PORT', '-1', /^HTTP_PORT must be a whole number from 0 to 65535, not "-1"\./],
   ])('rejects a bad %s (%s) with the variable, the reason and an example', (variable, value, expected) => {
     const problems = problemsOf({ [variable]: value });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(expected);
   });
 
-  it('reports every problem at once', () => {
+  it("never words a problem in zod's own terms, whatever the value", () => {
+    const badValues = [
+      'x',
+      '-1',
+      '1.5',
+      '1e3',
+      '99999999999999999999999',
+      ' ',
+      'ftp://x',
+      '=',
+      ',,,',
+      'http://',
+      'NaN',
+    ];
+    const variables = [...VARIABLES_IN_README];
+    for (const variable of variables) {
+      for (const value of badValues) {
+        for (const problem of problemsOf({ [variable]: value }, true)) {
+          expect(problem, `${variable}=${value}`).not.toMatch(/Invalid input|Too (small|big)|expected|received|>=|<=/);
+          expect(problem, `${variable}=${value}`).toMatch(/^[A-Z_]+ .+\. Example: [A-Z_]+=/);
+        }
+      }
+    }
+  });
+
+  it('reports every problem at once, the missing credentials included', () => {
     const problems = problemsOf({ LOG_LEVEL: 'loud', HTTP_PORT: 'x', COMFY_URLS: 'nope' }, true);
-    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['COMFY_URLS', 'HTTP_PORT', 'LOG_LEVEL']);
+    expect(problems.map((problem) => problem.split(' ')[0])).toEqual([
+      'DISCORD_TOKEN',
+      'DISCORD_APPLICATION_ID',
+      'COMFY_URLS',
+      'LOG_LEVEL',
+      'HTTP_PORT',
+    ]);
+  });
+
+  it('says how many problems there are and lists each on its own line', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(
+      /^The configuration has one problem; fix it and start again:\n {2}- LOG_LEVEL must be one of/,
+    );
+    expect(() => loadConfig({}, { requireDiscord: true })).toThrow(/^The configuration has 2 problems; fix them/);
+  });
+});
+
+describe('the configuration documents', () => {
+  it('list in the README table every variable the code reads', () => {
+    expect(VARIABLES_IN_README.sort()).toEqual([...VARIABLES_READ].sort());
+  });
+
+  it('list in .env.example every variable the code reads', () => {
+    const example = readFileSync('.env.example', 'utf8');
+    const listed = [...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]);
+    expect(listed.sort()).toEqual([...VARIABLES_READ].sort());
   });
 });
 
