@@ -32,7 +32,7 @@ export interface ComfyClientOptions {
   /** `http://host:port` (a path prefix is kept, for servers behind a reverse proxy). */
   readonly baseUrl: string;
   readonly logger?: Logger;
-  /** No event and no queue movement for this long fails a job with `ComfyStalledError`; 0 disables. Default 10 min. */
+  /** No event, no queue movement and the prompt not listed by the server this long: `ComfyStalledError`. 0: never. */
   readonly stallTimeoutMs?: number;
   /** The WebSocket client id; keep it stable across restarts to keep receiving events of earlier prompts. */
   readonly clientId?: string;

@@ -146,7 +146,7 @@ export class ComfyLostError extends ComfyError {
   }
 }
 
-/** Nothing happened to the prompt (no event, no queue movement) for longer than the stall timeout. */
+/** No sign of the prompt (no event, no queue movement, not listed by the server) for longer than the stall timeout. */
 export class ComfyStalledError extends ComfyError {
   override readonly name = 'ComfyStalledError';
 
@@ -157,7 +157,7 @@ export class ComfyStalledError extends ComfyError {
     lastState: string,
   ) {
     super('comfy-stalled', 'The image server stopped making progress on this job; please try again.', server, {
-      detail: `prompt ${promptId}: no event and no queue movement for ${stallTimeoutMs} ms (last state: ${lastState})`,
+      detail: `prompt ${promptId}: no event, no queue movement and no listing of it for ${stallTimeoutMs} ms (last state: ${lastState})`,
     });
   }
 }

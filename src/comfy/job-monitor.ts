@@ -212,7 +212,7 @@ export class JobMonitor {
     const queue = await this.options.http.queue();
     // After a reconnect, legacy previews (which name no prompt) belong to whatever the queue says is running.
     this.runningPromptId ??= queue.running[0];
-    for (const tracked of jobs) tracked.apply(tracked.state.onQueue(queue));
+    for (const tracked of jobs) tracked.onQueue(queue);
     for (const tracked of jobs) {
       if (tracked.state.terminal || !tracked.state.absentFrom(queue)) continue;
       const entry = await this.options.http.history(tracked.state.promptId);
@@ -236,7 +236,13 @@ export class JobMonitor {
     if (healthy && jobs.some((tracked) => tracked.state.recheckDue))
       return this.requestReconcile(this.options.poll.minMs);
     if (!healthy || !this.options.isSocketOpen()) return this.requestReconcile(this.backoff.next());
-    this.requestReconcile(this.options.pollIntervalMs);
+    this.requestReconcile(this.pollIntervalMs());
+  }
+
+  /** Polls often enough that a prompt the server lists is seen alive well before the stall timer fires. */
+  private pollIntervalMs(): number {
+    const { pollIntervalMs, stallTimeoutMs } = this.options;
+    return stallTimeoutMs > 0 ? Math.min(pollIntervalMs, Math.max(10, Math.floor(stallTimeoutMs / 4))) : pollIntervalMs;
   }
 
   private stall(tracked: TrackedJob): void {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { ComfyJob, type JobSnapshot } from './job.js';
 import { JobState, type JobEvent } from './job-state.js';
-import type { NodeErrors } from './schemas.js';
+import type { NodeErrors, QueueSnapshot } from './schemas.js';
 
 /** What the job monitor gives each tracked job. */
 export interface TrackedJobOptions {
@@ -14,7 +14,7 @@ export interface TrackedJobOptions {
   readonly promptId: string;
   /** True when we queued the prompt ourselves; false when following a prompt submitted earlier. */
   readonly known: boolean;
-  /** No event and no queue movement for this long fails the job; 0 disables the timer. */
+  /** No sign of life (an event, the queue moving, the server listing the prompt) this long fails it; 0: never. */
   readonly stallTimeoutMs: number;
   readonly logger: Logger;
   readonly cancel: (promptId: string) => Promise<void>;
@@ -62,6 +62,15 @@ export class TrackedJob {
     else this.touch();
   }
 
+  /**
+   * Folds a `/queue` snapshot. A prompt the server lists, running or waiting its turn, is alive: a long node (video
+   * encoding, a model loading) may send no event for many minutes, and the prompts behind it wait as long.
+   */
+  onQueue(queue: QueueSnapshot): void {
+    this.apply(this.state.onQueue(queue));
+    if (!this.state.terminal && !this.state.absentFrom(queue)) this.touch();
+  }
+
   /** Starts delivering events to the handle's listeners, first those held back. */
   activate(): void {
     const buffered = this.buffered ?? [];
@@ -69,7 +78,7 @@ export class TrackedJob {
     for (const event of buffered) this.deliver(event);
   }
 
-  /** Records activity (an event, or the queue moving): the stall timer starts over. */
+  /** Records a sign of life (an event, the queue moving, the prompt listed): the stall timer starts over. */
   touch(): void {
     clearTimeout(this.stallTimer);
     if (this.state.terminal || this.options.stallTimeoutMs <= 0) return;

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -109,16 +110,47 @@ describe('ComfyClient failures', () => {
     expect((await running.done).status).toBe('interrupted');
   });
 
-  it('fails a job that makes no progress for longer than the stall timeout', async () => {
+  it('keeps a job whose node runs longer than the stall timeout, because the server lists it as running', async () => {
     const client = harness.client({ stallTimeoutMs: 300 });
-    // One sampler step takes far longer than the stall timeout; the interrupt sent on stall lands after it.
+    // Each sampler step is silent for five stall timeouts, as a video encode or a model load is.
     harness.emu.faults.stepMs = 1_500;
-    const job = await client.submit(textToImage());
+    const job = await client.submit(textToImage({ steps: 2 }));
     const outcome = await job.done;
-    expect(outcome.status).toBe('failed');
-    if (outcome.status !== 'failed') return;
-    expect(outcome.error).toBeInstanceOf(ComfyStalledError);
-    expect(outcome.error.userMessage).toBe('The image server stopped making progress on this job; please try again.');
+    expect(outcome).toMatchObject({ status: 'succeeded', outputs: [{ node: '9' }] });
+  });
+
+  it('keeps a job waiting behind a long silent node, because the server lists it as pending', async () => {
+    const client = harness.client({ stallTimeoutMs: 300 });
+    harness.emu.faults.stepMs = 1_000;
+    const first = await client.submit(textToImage({ steps: 2 }));
+    const second = await client.submit(textToImage({ steps: 1, seed: 7 }));
+    expect((await first.done).status).toBe('succeeded');
+    expect((await second.done).status).toBe('succeeded');
+  });
+
+  it('fails a job with the stall error when the server answers but never lists the prompt', async () => {
+    // A reverse proxy whose ComfyUI hangs: every route answers 502, so nothing about the prompt can be learned.
+    const proxy = createHttpServer((_request, response) => response.writeHead(502).end('Bad Gateway'));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as { port: number };
+    const client = new ComfyClient({
+      name: 'proxied',
+      baseUrl: `http://127.0.0.1:${port}`,
+      reconnect: { minMs: 20, maxMs: 100 },
+      poll: { minMs: 20, maxMs: 100 },
+      stallTimeoutMs: 300,
+    });
+    try {
+      const outcome = await client.follow('00000000-0000-4000-8000-000000000001').done;
+      expect(outcome.status).toBe('failed');
+      if (outcome.status !== 'failed') return;
+      expect(outcome.error).toBeInstanceOf(ComfyStalledError);
+      expect(outcome.error.userMessage).toBe('The image server stopped making progress on this job; please try again.');
+    } finally {
+      await client.close();
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('fails fast with a clear error when the server refuses connections', async () => {
