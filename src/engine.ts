@@ -57,6 +57,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
     stallTimeoutMs: config.comfy.stallTimeoutMs,
     outageTimeoutMs: config.comfy.outageTimeoutMs,
+    resultsDir: path.join(dataDir, 'results'),
     connect: options.connect,
     logger,
   });

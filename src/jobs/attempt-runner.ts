@@ -18,13 +18,15 @@ import { isServerLoss } from './failure-policy.js';
 import { bindForServer } from './job-binding.js';
 import type { JobBook } from './job-book.js';
 import { downloadOutputs, selectOutputs } from './job-files.js';
-import { newPromptId, type JobRecord, type OutputRef } from './model.js';
+import { newPromptId, type JobRecord, type KeptFile, type OutputRef } from './model.js';
 import type { WorkflowSource } from './server-capabilities.js';
 
 /** A finished attempt's result. */
 export interface AttemptResult {
   readonly refs: OutputRef[];
   readonly files: JobFile[];
+  /** The files as kept on disk until delivered (undefined when they could not be kept). */
+  readonly kept: KeptFile[] | undefined;
   readonly durationMs: number;
 }
 
@@ -37,6 +39,8 @@ export interface AttemptHooks {
   /** True while the runner counts this attempt as the job's live one. */
   isCurrent(jobId: string, attempt: Attempt): boolean;
   emit(jobId: string, event: JobEvent): void;
+  /** Keeps a result's files on disk until the job is delivered. */
+  keep(jobId: string, files: readonly JobFile[]): Promise<KeptFile[] | undefined>;
   succeeded(jobId: string, attempt: Attempt, result: AttemptResult): void;
   /** The attempt ended without a result, or never got to submit. */
   failed(jobId: string, attempt: Attempt, error: unknown): void;
@@ -138,7 +142,9 @@ export class AttemptRunner {
     const refs = selectOutputs(outputs, outputNodes);
     const files = await downloadOutputs(this.#client(attempt.server), refs);
     const durationMs = Date.now() - (job.startedAt ?? job.submittedAt ?? Date.now());
-    return { refs, files, durationMs };
+    // Kept before the job is recorded as succeeded: a restart then never needs the server for this result.
+    const kept = await this.hooks.keep(jobId, files);
+    return { refs, files, kept, durationMs };
   }
 
   #client(server: string): ComfyServer {

@@ -55,6 +55,16 @@ export const outputRefSchema = z.object({
 });
 export type OutputRef = z.infer<typeof outputRefSchema>;
 
+/** A finished job's file kept on disk until the job is delivered (see result-files.ts). */
+export const keptFileSchema = z.object({
+  /** The file's name in the job's folder. */
+  file: z.string().regex(/^[\w.-]+$/),
+  filename: z.string(),
+  mimeType: z.string(),
+  node: z.string(),
+});
+export type KeptFile = z.infer<typeof keptFileSchema>;
+
 /** Why a job failed: a stable identifier for logs and metrics, and the sentence the member reads. */
 export const jobFailureSchema = z.object({
   identifier: z.string(),
@@ -98,6 +108,8 @@ export const jobRecordSchema = z.object({
   deliveryAttempts: z.number().int().min(0),
   failure: jobFailureSchema.optional(),
   outputs: z.array(outputRefSchema),
+  /** A succeeded job's files, kept under the data directory until it is delivered; absent when none were kept. */
+  keptFiles: z.array(keptFileSchema).optional(),
 });
 export type JobRecord = z.infer<typeof jobRecordSchema>;
 

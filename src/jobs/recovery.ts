@@ -1,30 +1,42 @@
 /**
  * After a restart: rebuilding the terminal event of a job that ended but whose delivery was never confirmed. A
- * succeeded job's files are downloaded again from the server that made them (ComfyUI keeps its outputs on disk).
+ * succeeded job's files are read from the data directory, where they were kept when it finished (result-files.ts).
+ * Only when they are missing (kept by an older version, or the disk was full) are they downloaded again from the
+ * server that made them (ComfyUI keeps its outputs on disk); that server may be restarting along with the bot, so
+ * recovery waits for it as the queue does, up to the outage timeout.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ComfyServer } from '../comfy/index.js';
+import { ComfyProtocolError, type ComfyServer } from '../comfy/index.js';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { TerminalJobEvent } from './events.js';
+import type { JobFile, TerminalJobEvent } from './events.js';
 import { downloadOutputs } from './job-files.js';
 import type { JobRecord } from './model.js';
+import type { ResultFiles } from './result-files.js';
 
-/** How hard to try fetching a result again: the server may be restarting along with the bot. */
-export interface RefetchOptions {
-  readonly tries: number;
-  readonly delayMs: number;
+/** What recovery needs from the runner. */
+export interface RecoveryContext {
+  readonly results: ResultFiles;
+  /** The server's client, if it is configured. */
+  readonly clientOf: (server: string) => ComfyServer | undefined;
+  /** True while the server passes its health checks. */
+  readonly isUp: (server: string) => boolean;
+  readonly logger: Logger;
+  /** Aborted when the bot stops: the refetch gives up (the next start tries again). */
+  readonly signal: AbortSignal;
+  /** How long to wait for the server to come back and hand over the files (the outage timeout). */
+  readonly waitMs: number;
+  /** The first pause between two tries; it doubles up to 10 s. Default 500 ms. */
+  readonly retryDelayMs?: number;
 }
 
-const DEFAULT_REFETCH: RefetchOptions = { tries: 4, delayMs: 1_000 };
+const MAX_RETRY_DELAY_MS = 10_000;
+const SERVER_CHECK_MS = 250;
 
-/** The event a finished job should have delivered; undefined when `signal` aborted the refetch (bot stopping). */
+/** The event a finished job should have delivered; undefined when the bot is stopping. */
 export async function rebuildTerminalEvent(
   job: JobRecord,
-  clientOf: (server: string) => ComfyServer | undefined,
-  logger: Logger,
-  signal: AbortSignal,
-  options: RefetchOptions = DEFAULT_REFETCH,
+  context: RecoveryContext,
 ): Promise<TerminalJobEvent | undefined> {
   if (job.state === 'cancelled') return { type: 'cancelled' };
   if (job.state === 'failed') {
@@ -34,22 +46,49 @@ export async function rebuildTerminalEvent(
   }
   const startedAt = job.startedAt ?? job.submittedAt ?? job.createdAt;
   const durationMs = (job.finishedAt ?? Date.now()) - startedAt;
-  for (let attempt = 1; ; attempt++) {
-    const client = job.server === undefined ? undefined : clientOf(job.server);
-    try {
-      if (client === undefined) throw new Error(`server ${job.server ?? '(none)'} is not configured`);
-      const files = await downloadOutputs(client, job.outputs);
-      return { type: 'succeeded', files, applied: job.applied, durationMs };
-    } catch (error) {
-      if (signal.aborted) return undefined;
-      if (attempt < options.tries && client !== undefined) {
-        const slept = await sleep(options.delayMs * attempt, true, { signal }).catch(() => false);
-        if (!slept) return undefined;
-        continue;
-      }
-      logger.warn({ err: error, jobId: job.id }, 'could not fetch the result of a finished job again');
-      const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
-      return { type: 'failed', error: new UserFacingError('output-unavailable', sentence, { cause: error }) };
+  const kept = job.keptFiles === undefined ? undefined : await context.results.load(job.id, job.keptFiles);
+  const files = kept ?? (await refetch(job, context));
+  if (files === 'stopping') return undefined;
+  if (files instanceof Error) {
+    // The job stays succeeded in the store (its outputs are still named there); the member is told what happened.
+    const sentence =
+      'Your image was made, but the image server that holds it could not be reached; please try again later.';
+    return { type: 'failed', error: new UserFacingError('output-unavailable', sentence, { cause: files }) };
+  }
+  return { type: 'succeeded', files, applied: job.applied, durationMs };
+}
+
+/** Downloads the files again, waiting for their server while it is down, up to `waitMs`. */
+async function refetch(job: JobRecord, context: RecoveryContext): Promise<JobFile[] | Error | 'stopping'> {
+  const deadline = Date.now() + context.waitMs;
+  let delayMs = context.retryDelayMs ?? 500;
+  let lastError: Error = new Error('the server never came up');
+  for (;;) {
+    const server = job.server;
+    const client = server === undefined ? undefined : context.clientOf(server);
+    if (client === undefined || server === undefined) {
+      context.logger.warn({ jobId: job.id, server }, 'the server of a finished job is no longer configured');
+      return new Error(`server ${server ?? '(none)'} is not configured`);
     }
+    let pauseMs = SERVER_CHECK_MS;
+    if (context.isUp(server)) {
+      try {
+        return await downloadOutputs(client, job.outputs);
+      } catch (error) {
+        if (context.signal.aborted) return 'stopping';
+        lastError = error instanceof Error ? error : new Error(String(error));
+        // The server is up and says the file is gone (its output folder was cleaned): waiting will not bring it back.
+        if (error instanceof ComfyProtocolError && error.status === 404) return lastError;
+        pauseMs = delayMs;
+        delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
+      }
+    }
+    if (Date.now() + pauseMs > deadline) {
+      context.logger.warn({ err: lastError, jobId: job.id, server }, 'could not fetch the result of a finished job');
+      return lastError;
+    }
+    // While the server is down, its health (checked by the pool) is looked at often: it costs nothing.
+    const slept = await sleep(pauseMs, true, { signal: context.signal }).catch(() => false);
+    if (!slept) return 'stopping';
   }
 }

@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   readonly maxAttempts?: number;
   /** The pause before each retry in this process. Default 5 s. */
   readonly retryDelayMs?: number;
+  /** Called once a job's delivery is recorded (its kept files can go). */
+  readonly onDelivered?: (jobId: string) => Promise<void>;
 }
 
 /** Hands terminal events to the listeners until they confirm. */
@@ -22,6 +24,7 @@ export class ResultDelivery {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #maxAttempts: number;
   readonly #retryDelayMs: number;
+  readonly #onDelivered: (jobId: string) => Promise<void>;
   #stopped = false;
 
   constructor(
@@ -32,6 +35,7 @@ export class ResultDelivery {
   ) {
     this.#maxAttempts = options.maxAttempts ?? 3;
     this.#retryDelayMs = options.retryDelayMs ?? 5_000;
+    this.#onDelivered = options.onDelivered ?? (async () => undefined);
   }
 
   /** Delivers the event of a job whose terminal state is persisted; resolves when this try is over. */
@@ -62,9 +66,9 @@ export class ResultDelivery {
     const attempts = this.book.require(jobId).deliveryAttempts + 1;
     if (confirmed || attempts >= this.#maxAttempts) {
       if (!confirmed) this.logger.error({ jobId, attempts }, 'giving up delivering a job result');
-      await this.book.save(jobId, { deliveryAttempts: attempts, deliveredAt: Date.now() });
+      await this.book.save(jobId, { deliveryAttempts: attempts, deliveredAt: Date.now(), keptFiles: undefined });
       this.book.forget(jobId);
-      return;
+      return this.#onDelivered(jobId);
     }
     await this.book.save(jobId, { deliveryAttempts: attempts });
     if (this.#stopped) return this.book.forget(jobId);

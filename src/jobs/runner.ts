@@ -21,6 +21,7 @@ import { checkLimits, DEFAULT_LIMITS, type JobLimits } from './limits.js';
 import { JobListeners } from './listeners.js';
 import { createJobRecord, isTerminal, type JobRecord, type JobRequest } from './model.js';
 import { rebuildTerminalEvent } from './recovery.js';
+import { ResultFiles } from './result-files.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
 import { canRunOnServer, workflowOnServer, type WorkflowSource } from './server-capabilities.js';
 import { ServerPool, type ConnectServer, type ServerPoolOptions } from './server-pool.js';
@@ -46,6 +47,11 @@ export interface JobRunnerOptions {
   readonly cancelGraceMs?: number;
   /** How long waiting jobs wait while every server is down before they fail with a sentence. Default 2 min. */
   readonly outageTimeoutMs?: number;
+  /**
+   * Where finished jobs' files are kept until they are delivered (e.g. `data/results`), so a restart delivers them
+   * without the server. Unset: nothing is kept, and a restart downloads them again.
+   */
+  readonly resultsDir?: string | undefined;
   /** The stall timeout of the default clients. Default 10 min. */
   readonly stallTimeoutMs?: number;
   readonly logger?: Logger;
@@ -67,6 +73,8 @@ export class JobRunner {
   readonly #delivery: ResultDelivery;
   readonly #pool: ServerPool;
   readonly #outage: OutageTimer;
+  readonly #outageTimeoutMs: number;
+  readonly #results: ResultFiles;
   readonly #runner: AttemptRunner;
   readonly #queue = new FairQueue<{ id: string; memberId: string }>();
   readonly #attempts = new Map<string, Attempt>();
@@ -93,7 +101,11 @@ export class JobRunner {
     this.#repository = new JobRepository(options.store);
     this.#book = new JobBook(this.#repository, this.#logger);
     this.#listeners = new JobListeners(this.#logger);
-    this.#delivery = new ResultDelivery(this.#book, this.#listeners, this.#logger, options.delivery);
+    this.#results = new ResultFiles(options.resultsDir, this.#logger);
+    this.#delivery = new ResultDelivery(this.#book, this.#listeners, this.#logger, {
+      ...options.delivery,
+      onDelivered: (jobId) => this.#results.discard(jobId),
+    });
     const logger = options.logger ?? silentLogger();
     const stallTimeoutMs = options.stallTimeoutMs;
     this.#pool = new ServerPool({
@@ -115,9 +127,10 @@ export class JobRunner {
         this.#outage.check();
       },
     });
+    this.#outageTimeoutMs = options.outageTimeoutMs ?? 120_000;
     this.#outage = new OutageTimer(
       () => this.#allServersDown(),
-      options.outageTimeoutMs ?? 120_000,
+      this.#outageTimeoutMs,
       () => this.#failWaitingJobs(),
     );
     this.#runner = new AttemptRunner(this.#book, this.#workflows, {
@@ -125,6 +138,7 @@ export class JobRunner {
       workflowOn: (job, server) => this.#workflowOn(job, server),
       isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
       emit: (jobId, event) => this.#emit(jobId, event),
+      keep: (jobId, files) => this.#results.keep(jobId, files),
       succeeded: (jobId, attempt, result) => this.#succeeded(jobId, attempt, result),
       failed: (jobId, attempt, error) => this.#attemptFailed(jobId, attempt, error),
       cancelOnServer: (jobId, attempt, comfyJob) => void this.#cancelOnServer(jobId, attempt, comfyJob),
@@ -148,6 +162,7 @@ export class JobRunner {
     this.#phase = 'running';
     this.#sequence = Math.max(0, ...open.map((job) => job.sequence + 1));
     this.#pool.start(clientId);
+    await this.#results.sweep(new Set(open.map((job) => job.id)));
     for (const job of open) {
       this.#book.adopt(job);
       if (isTerminal(job.state)) this.#settle(this.#redeliver(job));
@@ -349,11 +364,12 @@ export class JobRunner {
     this.#runner.follow(job.id, attempt, client.follow(job.promptId));
   }
 
-  #succeeded(jobId: string, attempt: Attempt, { refs, files, durationMs }: AttemptResult): void {
+  #succeeded(jobId: string, attempt: Attempt, { refs, files, kept, durationMs }: AttemptResult): void {
     if (this.#attempts.get(jobId) !== attempt) return;
     this.#pool.recordDuration(attempt.server, durationMs);
     const applied = this.#book.require(jobId).applied;
-    this.#finish(jobId, { state: 'succeeded', outputs: refs }, { type: 'succeeded', files, applied, durationMs });
+    const change = { state: 'succeeded' as const, outputs: refs, keptFiles: kept };
+    this.#finish(jobId, change, { type: 'succeeded', files, applied, durationMs });
   }
 
   #attemptFailed(jobId: string, attempt: Attempt, error: unknown): void {
@@ -467,16 +483,21 @@ export class JobRunner {
     void tracked.finally(() => this.#settling.delete(tracked));
   }
 
-  /** Delivers again a job that ended before a restart but whose delivery was not confirmed. */
+  /**
+   * Delivers again a job that ended before a restart but whose delivery was not confirmed. A succeeded job stays
+   * succeeded in the store even when its files could not be had (the member is told so).
+   */
   async #redeliver(job: JobRecord): Promise<void> {
     this.#finished.add(job.id);
-    const clientOf = (name: string) => this.#pool.client(name);
-    const event = await rebuildTerminalEvent(job, clientOf, this.#logger, this.#stopping.signal);
+    const event = await rebuildTerminalEvent(job, {
+      results: this.#results,
+      clientOf: (name) => this.#pool.client(name),
+      isUp: (name) => this.#pool.status().some((server) => server.name === name && server.health === 'up'),
+      logger: this.#logger,
+      signal: this.#stopping.signal,
+      waitMs: this.#outageTimeoutMs,
+    });
     if (event === undefined) return this.#book.forget(job.id);
-    if (event.type === 'failed' && job.state === 'succeeded') {
-      const failure = { identifier: event.error.identifier, message: event.error.userMessage };
-      await this.#book.save(job.id, { state: 'failed', failure }).catch(() => undefined);
-    }
     await this.#delivery.deliver(job.id, event);
     this.#finished.delete(job.id);
   }
