@@ -67,8 +67,9 @@ export class Sessions {
     this.#generations = store.collection('generations', generationSchema, { version: 1 });
     this.#messageLinks = store.collection('message-links', messageLinkSchema, { version: 1 });
     this.#memberDefaults = store.collection('member-defaults', memberDefaultsSchema, { version: 1 });
-    this.#history = store.index('history', { cap: HISTORY_CAP });
-    this.#sessionGenerations = store.index('session-generations', { cap: HISTORY_CAP });
+    // A member gone quiet, or a session long over, loses its list with its generations.
+    this.#history = store.index('history', { cap: HISTORY_CAP, ttlMs: this.#retentionMs });
+    this.#sessionGenerations = store.index('session-generations', { cap: HISTORY_CAP, ttlMs: this.#retentionMs });
   }
 
   /** Creates the session (replacing one with the same id, keeping its creation time) and links its root message. */

@@ -1,6 +1,6 @@
 /**
- * What the store needs from a database: a keyv for records, a way to keep indexes, and a way to close. One
- * implementation per kind of database; `openStore` picks one by the URL's scheme.
+ * What the store needs from a database: a keyv for records, a way to keep indexes, a sweep of expired data, and a
+ * way to close. One implementation per kind of database; `openStore` picks one by the URL's scheme.
  */
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import type { CollectionContext } from './collection.js';
@@ -12,6 +12,8 @@ export interface Backend {
   readonly kind: StoreKind;
   readonly keyv: Keyv;
   createIndex(context: CollectionContext, name: string, options: IndexOptions): Index;
+  /** Deletes what expired before `now`; returns how many rows went (Redis expires keys itself: always 0). */
+  sweep(now: number): Promise<number>;
   close(): Promise<void>;
 }
 

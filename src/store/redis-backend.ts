@@ -1,6 +1,7 @@
 /**
- * The Redis store (`redis://host:6379`), for several bot processes sharing sessions, history and jobs. Indexes are
- * native Redis lists changed in MULTI transactions, so concurrent processes never lose each other's entries.
+ * The Redis store (`redis://host:6379`), for a bot that keeps its state on a Redis server (one bot process per store:
+ * several processes cannot share one yet, and the store's lease refuses a second). Indexes are native Redis lists
+ * changed in MULTI transactions; records and index lists with a time to live are expired by the server itself.
  */
 import KeyvRedis, { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
@@ -27,6 +28,8 @@ export async function openRedisBackend(url: string, logger: Logger, connectTimeo
     kind: 'redis',
     keyv,
     createIndex: (context, name, options) => createRedisIndex({ ...context, client }, name, options),
+    // Redis deletes expired keys by itself.
+    sweep: async () => 0,
     close: async () => {
       if (client.isOpen) await client.close();
     },

@@ -1,6 +1,6 @@
 /**
  * An index kept as a native Redis list per key. Each change is one MULTI transaction (remove the id, push it to the
- * front, trim to the cap), so several bot processes sharing the server never lose each other's entries.
+ * front, trim to the cap, renew its time to live), so no reader ever sees a half-made change.
  */
 import type { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
@@ -18,7 +18,7 @@ export interface RedisIndexContext {
 
 /** Builds the index `name` over native Redis lists. */
 export function createRedisIndex(context: RedisIndexContext, name: string, options: IndexOptions = {}): Index {
-  return new RedisIndex(context, name, options.cap);
+  return new RedisIndex(context, name, options);
 }
 
 class RedisIndex implements Index {
@@ -27,10 +27,12 @@ class RedisIndex implements Index {
   readonly #logger: Logger;
   readonly #name: string;
   readonly #cap: number | undefined;
+  readonly #ttlMs: number | undefined;
 
-  constructor(context: RedisIndexContext, name: string, cap: number | undefined) {
+  constructor(context: RedisIndexContext, name: string, options: IndexOptions) {
     this.#name = name;
-    this.#cap = cap;
+    this.#cap = options.cap;
+    this.#ttlMs = options.ttlMs;
     this.#client = context.client;
     this.#assertOpen = context.assertOpen;
     this.#logger = context.logger.child({ index: name });
@@ -68,6 +70,7 @@ class RedisIndex implements Index {
   async #push(listKey: string, id: string): Promise<void> {
     const transaction = this.#client.multi().lRem(listKey, 0, id).lPush(listKey, id);
     if (this.#cap !== undefined) transaction.lTrim(listKey, 0, this.#cap - 1);
+    if (this.#ttlMs !== undefined) transaction.pExpire(listKey, this.#ttlMs);
     await transaction.exec();
   }
 

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 
-/** Which database is underneath: SQLite serves one bot process, Redis lets several share state. */
+/** Which database is underneath. Either serves one bot process at a time (see lease.ts). */
 export type StoreKind = 'sqlite' | 'redis';
 
 /** How a collection's records are written: the version is stored with each value and checked on every read. */
@@ -37,6 +37,8 @@ export interface Collection<Value> {
 export interface IndexOptions {
   /** The most ids kept per key; adding beyond it drops the oldest. */
   readonly cap?: number;
+  /** A key's list is dropped once nothing was added to it for this long (a member who left, a session long over). */
+  readonly ttlMs?: number;
 }
 
 /** Where to start and how many to return when listing an index. */
@@ -68,6 +70,11 @@ export interface Store {
   ): Collection<z.output<Schema>>;
   /** An index named `name` (lowercase letters, digits and dashes). */
   index(name: string, options?: IndexOptions): Index;
+  /**
+   * Deletes records and index lists whose time to live has passed, now; returns how many rows went. The store also
+   * sweeps by itself at open and periodically (SQLite; Redis expires keys on its own and reports 0).
+   */
+  sweep(): Promise<number>;
   /** Waits for updates in flight, then closes the connection. Using the store afterwards throws. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import KeyvSqlite from '@keyv/sqlite';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { newGenerationId, type Generation } from '../../src/sessions/model.js';
@@ -207,9 +207,9 @@ describe('history', () => {
 
   it('skips and unlists a generation whose stored record is unreadable', async () => {
     const [newest, broken, oldest] = await recordMany(3);
-    const raw = new KeyvSqlite({ uri: `sqlite://${file}` });
-    await raw.query('UPDATE keyv SET value = ? WHERE key = ?', '{"value":', recordKey('generations', broken!.id));
-    await raw.disconnect();
+    const raw = new BetterSqlite3(file);
+    raw.prepare('UPDATE records SET value = ? WHERE key = ?').run('{"value":', recordKey('generations', broken!.id));
+    raw.close();
     const history = await sessions.listHistory(OWNER);
     expect(history.generations.map((item) => item.id)).toEqual([newest!.id, oldest!.id]);
     expect((await sessions.listHistory(OWNER)).total).toBe(2);

@@ -5,6 +5,8 @@ import { silentLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/open-store.js';
 import { redactUrl } from '../../src/store/redis-backend.js';
 import type { RedisClient } from '../../src/store/redis-index.js';
+import { indexKey } from '../../src/store/store.js';
+import { captureLogs, warningsIn } from './helpers.js';
 import { defineStoreContract, type StoreHarness } from './store-contract.js';
 import { findFreePort, shouldRunRedisTests, startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -37,10 +39,31 @@ describeWithRedis('the Redis store', () => {
   const harness: StoreHarness = {
     open: async (logger) => openStore(server.url, logger),
     writeRaw: async (fullKey, text) => withRawClient(server.url, async (client) => client.set(fullKey, text)),
+    holdsRaw: async (fullKey) => {
+      let exists = 0;
+      await withRawClient(server.url, async (client) => (exists = await client.exists(fullKey)));
+      return exists === 1;
+    },
     reset: async () => withRawClient(server.url, async (client) => client.flushDb()),
   };
 
   defineStoreContract(() => harness);
+
+  it('reads an index key holding something else as empty with a warning, and rebuilds it on the next add', async () => {
+    const logs = captureLogs();
+    const store = await openStore(server.url, logs.logger);
+    try {
+      await harness.writeRaw(indexKey('recent', 'member'), 'garbage');
+      const recent = store.index('recent');
+      expect(await recent.list('member')).toEqual([]);
+      expect(warningsIn(logs.lines())).not.toHaveLength(0);
+      await recent.add('member', 'a');
+      expect(await recent.list('member')).toEqual(['a']);
+    } finally {
+      await store.close();
+      await harness.reset();
+    }
+  });
 
   it('loses no index entry when two processes add to the same list at once', async () => {
     const [first, second] = await Promise.all([
