@@ -3,26 +3,10 @@
  * stack), plus a detailed `message` for the log and the fields a caller needs to act on it.
  */
 import { UserFacingError } from '../errors.js';
+import { memberSafeText } from './member-text.js';
 import type { NodeErrors } from './schemas.js';
 
-const MAX_MEMBER_TEXT = 200;
-
-/**
- * Makes text from ComfyUI fit for a member: its first non-empty line, whitespace collapsed, URLs and IP addresses
- * removed (exception messages sometimes quote where a model was fetched from), and cut to a readable length.
- */
-export function memberSafeText(text: string): string {
-  const firstLine =
-    text
-      .split('\n')
-      .map((line) => line.trim())
-      .find(Boolean) ?? '';
-  const scrubbed = firstLine
-    .replace(/\b[a-z][\w+.-]*:\/\/\S+/gi, '[address]')
-    .replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '[address]')
-    .replace(/\s+/g, ' ');
-  return scrubbed.length > MAX_MEMBER_TEXT ? `${scrubbed.slice(0, MAX_MEMBER_TEXT - 1)}…` : scrubbed;
-}
+export { memberSafeText };
 
 /** The base of every ComfyUI error; `server` is the configured server name (never its address). */
 export class ComfyError extends UserFacingError {
