@@ -21,6 +21,11 @@ export interface EmulatorOptions {
   checkpoints?: string[];
   upscaleModels?: string[];
   loras?: string[];
+  /**
+   * Which node types `/object_info` lists: `implemented` (default) the ones the emulator runs; `full` the recorded
+   * ComfyUI 0.3.64's whole catalogue (478 types), where running one it cannot emulate fails like a node that raises.
+   */
+  catalogue?: 'implemented' | 'full';
   logger?: Logger;
 }
 

@@ -1,8 +1,9 @@
 /**
- * The emulator's folders (input/, output/, temp/) and model lists, as the node catalogue sees them.
+ * The emulator's folders (input/, output/, temp/), model lists and node catalogue, as its nodes see them.
  */
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { NodeCatalogue, type CatalogueMode } from './nodes/catalogue.js';
 import type { NodeEnvironment } from './nodes/types.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff', '.avif']);
@@ -15,15 +16,19 @@ export interface ModelLists {
 }
 
 /** Creates the folders under `dataDir` (output/ may live elsewhere) and returns the environment. */
-export function createEnvironment(dataDir: string, outputDir: string | undefined, models: ModelLists): NodeEnvironment {
+export function createEnvironment(
+  dataDir: string,
+  outputDir: string | undefined,
+  models: ModelLists,
+  catalogueMode: CatalogueMode = 'implemented',
+): NodeEnvironment {
   const folders = {
     inputDir: path.resolve(dataDir, 'input'),
     outputDir: path.resolve(outputDir ?? path.join(dataDir, 'output')),
     tempDir: path.resolve(dataDir, 'temp'),
   };
   for (const folder of Object.values(folders)) mkdirSync(folder, { recursive: true });
-  return {
-    ...folders,
+  const files = {
     ...models,
     listInputImages: () =>
       readdirSync(folders.inputDir)
@@ -31,6 +36,7 @@ export function createEnvironment(dataDir: string, outputDir: string | undefined
         .filter((name) => statSync(path.join(folders.inputDir, name)).isFile())
         .sort(),
   };
+  return { ...folders, ...files, catalogue: new NodeCatalogue(catalogueMode, files) };
 }
 
 /** Empties temp/, as ComfyUI does when it starts. */

@@ -47,11 +47,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const dataDir = path.resolve(options.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'comfy-emulator-')));
   const host = options.host ?? '127.0.0.1';
   const logger = options.logger ?? silentLogger();
-  const environment = createEnvironment(dataDir, options.outputDir, {
-    checkpoints: options.checkpoints ?? DEFAULT_CHECKPOINTS,
-    loras: options.loras ?? ['detail.safetensors'],
-    upscaleModels: options.upscaleModels ?? ['RealESRGAN_x4plus.pth'],
-  });
+  const environment = createEnvironment(
+    dataDir,
+    options.outputDir,
+    {
+      checkpoints: options.checkpoints ?? DEFAULT_CHECKPOINTS,
+      loras: options.loras ?? ['detail.safetensors'],
+      upscaleModels: options.upscaleModels ?? ['RealESRGAN_x4plus.pth'],
+    },
+    options.catalogue,
+  );
   cleanTemp(environment);
   const knobs: RuntimeKnobs = { stepMs: options.stepMs ?? 20, viewDelayMs: 0, failures: [], counter: 0 };
   const core = createCore(environment, options.previews ?? false, knobs, logger);

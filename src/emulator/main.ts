@@ -13,9 +13,16 @@ const { values } = parseArgs({
     previews: { type: 'boolean', default: false },
     'output-dir': { type: 'string' },
     'data-dir': { type: 'string' },
+    catalogue: { type: 'string', default: 'implemented' },
   },
   strict: true,
 });
+
+if (values.catalogue !== 'implemented' && values.catalogue !== 'full') {
+  console.error(`--catalogue must be "implemented" or "full", got "${values.catalogue}"`);
+  process.exit(2);
+}
+const catalogue = values.catalogue;
 
 const logger = createLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
 const emulator = await startEmulator({
@@ -25,6 +32,7 @@ const emulator = await startEmulator({
   previews: values.previews,
   outputDir: values['output-dir'],
   dataDir: values['data-dir'],
+  catalogue,
   logger,
 }).catch((error: unknown) => {
   // The usual cause is another ComfyUI (or emulator) on the port; say so instead of dumping a stack.

@@ -3,7 +3,6 @@
  * `executing`, run, report `executed`, and fill the cache; failures come back with ComfyUI's error details.
  */
 import { setImmediate as yieldToLoop, setTimeout as delay } from 'node:timers/promises';
-import { NODE_CLASSES } from '../nodes/catalogue.js';
 import { NodeExecutionError, type NodeEnvironment, type NodeRunContext, type PreviewFrame } from '../nodes/types.js';
 import { pyRepr } from '../server/py-json.js';
 import type { RunMessages } from './messages.js';
@@ -77,9 +76,9 @@ export async function runNode(run: PromptRun, nodeId: string): Promise<NodeOutco
   try {
     run.control.checkInterrupt();
     injectFailure(run, nodeId, node.class_type);
-    const nodeClass = NODE_CLASSES.get(node.class_type);
-    if (!nodeClass) throw new Error(`unknown node class ${node.class_type}`);
-    const result = await nodeClass.run(inputs, nodeContext(run, nodeId, node.class_type));
+    const implementation = run.environment.catalogue.implementation(node.class_type);
+    if (!implementation) throw notEmulated(node.class_type);
+    const result = await implementation.run(inputs, nodeContext(run, nodeId, node.class_type));
     run.control.checkAbandoned();
     const ui = result.ui && Object.keys(result.ui).length > 0 ? result.ui : undefined;
     const meta = { node_id: nodeId, display_node: nodeId, parent_node: null, real_node_id: nodeId };
@@ -101,19 +100,32 @@ export async function runNode(run: PromptRun, nodeId: string): Promise<NodeOutco
 /** get_input_data: linked values from the cache, widget values as given, then the hidden inputs. */
 function gatherInputs(run: PromptRun, nodeId: string): Record<string, unknown> {
   const node = run.graph[nodeId] as { class_type: string; inputs: Record<string, unknown> };
-  const types = NODE_CLASSES.get(node.class_type)?.inputTypes(run.environment);
-  const declared = { ...types?.required, ...types?.optional };
+  const info = run.environment.catalogue.info(node.class_type);
+  const declared = { ...info?.required, ...info?.optional };
   const values: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(node.inputs)) {
     if (Array.isArray(value)) values[name] = run.cache.get(String(value[0]))?.outputs[Number(value[1])] ?? null;
     else if (name in declared) values[name] = value;
   }
-  for (const [name, kind] of Object.entries(types?.hidden ?? {})) {
+  for (const [name, kind] of Object.entries(info?.hidden ?? {})) {
     if (kind === 'PROMPT') values[name] = run.graph;
     if (kind === 'EXTRA_PNGINFO') values[name] = run.extraData['extra_pnginfo'] ?? null;
     if (kind === 'UNIQUE_ID') values[name] = nodeId;
   }
   return values;
+}
+
+/**
+ * A node type the full catalogue lists but the emulator cannot run. On a real server the closest case is a listed node
+ * whose function raises when it runs (a missing dependency, an unsupported feature): ComfyUI then reports an
+ * `execution_error` with the exception's type and message, keeps the outputs of nodes that already ran, and the
+ * history entry ends with status `error`. Python's NotImplementedError is the exception for "exists, cannot do this".
+ */
+function notEmulated(classType: string): NodeExecutionError {
+  return new NodeExecutionError(
+    `The ComfyUI emulator lists ${classType} (--catalogue full) but cannot execute it.`,
+    'NotImplementedError',
+  );
 }
 
 function injectFailure(run: PromptRun, nodeId: string, classType: string): void {

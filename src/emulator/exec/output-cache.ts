@@ -4,7 +4,6 @@
  * new prompt, so X, X is cached while X, Y, X runs X again.
  */
 import { createHash } from 'node:crypto';
-import { NODE_CLASSES } from '../nodes/catalogue.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 
 /** UI data of an output node as kept for `executed` on cached runs and for history. */
@@ -88,9 +87,9 @@ async function signature(
   // A link to a missing node (or a cycle) can never be cached: ComfyUI signs it with NaN.
   if (!node || visiting.has(nodeId)) return `nan:${Math.random()}`;
   visiting.add(nodeId);
-  const nodeClass = NODE_CLASSES.get(node.class_type);
+  const info = environment.catalogue.info(node.class_type);
   const parts: unknown[] = [node.class_type, await isChanged(node, environment)];
-  if (nodeClass?.inputTypes(environment).hidden?.['unique_id'] === 'UNIQUE_ID') parts.push(nodeId);
+  if (info?.hidden['unique_id'] === 'UNIQUE_ID') parts.push(nodeId);
   for (const name of Object.keys(node.inputs).sort()) {
     const value = node.inputs[name];
     if (Array.isArray(value) && value.length === 2) {
@@ -107,7 +106,7 @@ async function isChanged(
   node: { class_type: string; inputs: Record<string, unknown> },
   environment: NodeEnvironment,
 ): Promise<unknown> {
-  const hook = NODE_CLASSES.get(node.class_type)?.isChanged;
+  const hook = environment.catalogue.implementation(node.class_type)?.isChanged;
   if (!hook) return false;
   try {
     return await hook(node.inputs, environment);

@@ -2,7 +2,6 @@
  * ComfyUI's PromptExecutor.execute for one queued prompt: execution_start, cache check and execution_cached, nodes
  * in ExecutionList order, then execution_success / execution_error / execution_interrupted and the history result.
  */
-import { NODE_CLASSES } from '../nodes/catalogue.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 import type { HistoryEntry, QueueItem } from '../queue/prompt-queue.js';
 import type { WebSocketHub } from '../ws/hub.js';
@@ -173,7 +172,7 @@ function linksOf(graph: Graph, nodeId: string): Array<readonly [string, number]>
 
 function isOutputNode(run: PromptRun, nodeId: string): boolean {
   const classType = run.graph[nodeId]?.class_type;
-  return classType !== undefined && NODE_CLASSES.get(classType)?.outputNode === true;
+  return classType !== undefined && run.environment.catalogue.info(classType)?.outputNode === true;
 }
 
 function cycleError(): Record<string, unknown> {

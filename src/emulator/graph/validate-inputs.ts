@@ -2,8 +2,8 @@
  * validate_inputs for one node: required inputs, links (shape, return type, upstream validity), widget value
  * conversion and min/max/combo checks, then the node's own VALIDATE_INPUTS.
  */
-import { NODE_CLASSES } from '../nodes/catalogue.js';
-import type { InputSpec, InputType, NodeClass, NodeEnvironment } from '../nodes/types.js';
+import type { InputType, NodeInfo } from '../nodes/node-info.js';
+import type { NodeEnvironment, NodeImplementation } from '../nodes/types.js';
 import { pyRepr } from '../server/py-json.js';
 import { PythonError } from './py-coerce.js';
 import { checkWidget } from './widget-checks.js';
@@ -48,22 +48,24 @@ function checkNode(
   const node = prompt[nodeId] as Record<string, unknown>;
   if (!('inputs' in node)) throw new PythonError('KeyError', "'inputs'");
   const inputs = (isRecord(node['inputs']) ? node['inputs'] : {}) as Record<string, unknown>;
-  const nodeClass = NODE_CLASSES.get(String(node['class_type'])) as NodeClass;
-  const types = nodeClass.inputTypes(environment);
-  const specs: Record<string, InputSpec> = { ...types.required, ...types.optional };
-  const walk: Walk = { prompt, verdicts, environment, customInputs: nodeClass.validateInputs?.inputs ?? [] };
+  // The limits come from the node info the emulator serves, so what it checks is what it announces.
+  const classType = String(node['class_type']);
+  const info = environment.catalogue.info(classType) as NodeInfo;
+  const implementation = environment.catalogue.implementation(classType);
+  const customInputs = implementation?.validateInputs?.inputs ?? [];
+  const walk: Walk = { prompt, verdicts, environment, customInputs };
   const errors: ValidationError[] = [];
   let valid = true;
-  for (const [name, spec] of Object.entries(specs)) {
+  for (const [name, spec] of Object.entries({ ...info.required, ...info.optional })) {
     if (!(name in inputs)) {
-      if (name in types.required) errors.push(missing(name));
+      if (name in info.required) errors.push(missing(name));
       continue;
     }
-    const outcome = checkInput(walk, inputs, name, [spec[0], spec[1] ?? {}]);
+    const outcome = checkInput(walk, inputs, name, spec);
     if (outcome === 'upstream-invalid') valid = false;
     else if (outcome) errors.push(outcome);
   }
-  if (nodeClass.validateInputs) errors.push(...runCustomValidation(nodeClass, inputs, environment));
+  if (implementation?.validateInputs) errors.push(...runCustomValidation(implementation, inputs, environment));
   const verdict: Verdict = errors.length > 0 || !valid ? { ok: false, errors } : { ok: true, errors: [] };
   verdicts.set(nodeId, verdict);
   return verdict;
@@ -105,12 +107,12 @@ function checkLink(
   }
   const [sourceId, slot] = link;
   const source = lookupNode(prompt, sourceId);
-  const receivedType = returnTypeAt(NODE_CLASSES.get(String(source['class_type'])), slot);
+  const receivedType = returnTypeAt(environment.catalogue.info(String(source['class_type'])), slot);
   if (!typesMatch(receivedType, info[0])) {
     return {
       type: 'return_type_mismatch',
       message: 'Return type mismatch between linked nodes',
-      details: `${name}, received_type(${receivedType}) mismatch input_type(${typeText(info[0])})`,
+      details: `${name}, received_type(${typeText(receivedType)}) mismatch input_type(${typeText(info[0])})`,
       extra_info: { input_name: name, input_config: info, received_type: receivedType, linked_node: link },
     };
   }
@@ -145,8 +147,8 @@ function lookupNode(prompt: Record<string, unknown>, sourceId: unknown): Record<
   return node;
 }
 
-function returnTypeAt(nodeClass: NodeClass | undefined, slot: unknown): string {
-  const types = nodeClass?.returnTypes ?? [];
+function returnTypeAt(info: NodeInfo | undefined, slot: unknown): unknown {
+  const types = info?.returnTypes ?? [];
   if (typeof slot !== 'number' || !Number.isInteger(slot)) {
     throw new PythonError('TypeError', `tuple indices must be integers or slices, not ${pyTypeNameOf(slot)}`);
   }
@@ -164,24 +166,24 @@ function pyTypeNameOf(value: unknown): string {
 }
 
 /** ComfyUI's validate_node_input: `*` matches anything, comma lists match on any shared member. */
-function typesMatch(received: string, expected: InputType): boolean {
+function typesMatch(received: unknown, expected: InputType): boolean {
   if (received === '*' || expected === '*') return true;
-  if (typeof expected !== 'string') return false;
+  if (typeof received !== 'string' || typeof expected !== 'string') return false;
   if (received === expected) return true;
   const wanted = new Set(expected.split(',').map((part) => part.trim()));
   return received.split(',').some((part) => wanted.has(part.trim()));
 }
 
-function typeText(type: InputType): string {
+function typeText(type: unknown): string {
   return typeof type === 'string' ? type : pyRepr(type);
 }
 
 function runCustomValidation(
-  nodeClass: NodeClass,
+  implementation: NodeImplementation,
   inputs: Record<string, unknown>,
   environment: NodeEnvironment,
 ): ValidationError[] {
-  const hook = nodeClass.validateInputs;
+  const hook = implementation.validateInputs;
   if (!hook) return [];
   const values: Record<string, unknown> = {};
   for (const name of hook.inputs) if (name in inputs && !Array.isArray(inputs[name])) values[name] = inputs[name];

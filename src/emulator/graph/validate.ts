@@ -3,7 +3,6 @@
  * error types, messages, details and extra_info, the same "some outputs valid → 200 with node_errors" outcome, and
  * the same in-place coercion of widget values that ends up in history.
  */
-import { NODE_CLASSES } from '../nodes/catalogue.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 import { pyStr } from '../server/py-json.js';
 import { checkInputs } from './validate-inputs.js';
@@ -39,9 +38,9 @@ export function validatePrompt(
     if (!isRecord(node) || !('class_type' in node)) {
       return invalidPrompt('Cannot execute because a node is missing the class_type property.', nodeId);
     }
-    const nodeClass = typeof classType === 'string' ? NODE_CLASSES.get(classType) : undefined;
-    if (!nodeClass) return invalidPrompt(`Cannot execute because node ${pyStr(classType)} does not exist.`, nodeId);
-    if (nodeClass.outputNode && isTargeted(partialTargets, nodeId)) outputs.push(nodeId);
+    const info = typeof classType === 'string' ? environment.catalogue.info(classType) : undefined;
+    if (!info) return invalidPrompt(`Cannot execute because node ${pyStr(classType)} does not exist.`, nodeId);
+    if (info.outputNode && isTargeted(partialTargets, nodeId)) outputs.push(nodeId);
   }
   if (outputs.length === 0) {
     return { valid: false, error: topLevel('prompt_no_outputs', 'Prompt has no outputs', ''), nodeErrors: {} };

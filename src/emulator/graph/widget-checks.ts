@@ -2,7 +2,7 @@
  * Widget (non-link) input checks of validate_inputs: Python's conversion to the declared type, then min / max and
  * combo membership, with ComfyUI's messages.
  */
-import type { InputType } from '../nodes/types.js';
+import { comboOptions, type InputType } from '../nodes/node-info.js';
 import { pyRepr, pyStr } from '../server/py-json.js';
 import { pyBool, pyFloat, pyInt, pyNumber } from './py-coerce.js';
 import { asPythonError, isRecord, type ValidationError } from './validation-types.js';
@@ -56,10 +56,12 @@ function checkRange(name: string, value: unknown, info: InputInfo): ValidationEr
     const message = `Value ${pyNumber(value, asFloat)} bigger than max of ${pyNumber(max, asFloat)}`;
     return { type: 'value_bigger_than_max', message, details: name, extra_info: rangeInfo(name, info, value) };
   }
-  if (typeof type !== 'string' && !type.some((option) => option === value)) {
+  // A V1 combo is a list type; a V3 combo is `COMBO` with its list in `options`.
+  const choices = comboOptions(info);
+  if (choices && !choices.some((option) => option === value)) {
     // Like ComfyUI, long lists (scanned model folders) are not echoed back.
-    const long = type.length > 20;
-    const listText = long ? `(list of length ${type.length})` : pyRepr(type);
+    const long = choices.length > 20;
+    const listText = long ? `(list of length ${choices.length})` : pyRepr(choices);
     return {
       type: 'value_not_in_list',
       message: 'Value not in list',

@@ -4,11 +4,9 @@
 import sharp from 'sharp';
 import type { ImageBatch } from './pixels.js';
 
-/** ComfyUI's upscale_method combo, mapped onto sharp kernels. */
-export const UPSCALE_METHODS = ['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] as const;
-
 type Kernel = 'nearest' | 'linear' | 'mitchell' | 'cubic' | 'lanczos3';
 
+/** ComfyUI's upscale_method combo options, mapped onto sharp kernels. */
 const KERNELS: Record<string, Kernel> = {
   'nearest-exact': 'nearest',
   bilinear: 'linear',

@@ -1,6 +1,14 @@
 /**
- * The node classes the emulator knows, and their `/object_info` entries in ComfyUI's exact shape.
+ * The node types the emulator lists in `/object_info`, and the info it serves for each: the entry a real ComfyUI
+ * 0.3.64 served (`../recorded/object_info_0.3.64.json`, the server's whole `/object_info` body, unmodified), or, for
+ * a custom node that server did not have, the JSON file its implementation names. Only the combos where a server lists
+ * its own files are the emulator's own (see server-files.ts).
+ *
+ * Two catalogues: `implemented` (the default) lists the node types the emulator can run; `full` lists the recorded
+ * server's whole catalogue (478 types) plus the emulator's custom nodes, and a node type it cannot run fails when it
+ * executes, as a real node that raises does (see node-runner.ts).
  */
+import { readFileSync } from 'node:fs';
 import {
   emptyImage,
   imageBatchNode,
@@ -15,10 +23,23 @@ import { previewAny, saveAnimatedPng, saveAnimatedWebp, saveImageWebsocket } fro
 import { previewImage, saveImage } from './save-images.js';
 import { kSampler } from './ksampler.js';
 import { clipTextEncode, emptyLatentImage, vaeDecode, vaeEncode } from './latent-nodes.js';
-import type { InputSpec, NodeClass, NodeEnvironment } from './types.js';
+import { readNodeInfo, type NodeInfo } from './node-info.js';
+import { dumpPyJson, parseJsonTree, treeValue, type JsonTree } from './py-json-tree.js';
+import { listsServerFiles, withServerFiles, type ServerFiles } from './server-files.js';
+import type { NodeImplementation } from './types.js';
 import { primitiveInt, primitiveString, testSleep } from './utility.js';
 
-const ALL_NODES: readonly NodeClass[] = [
+/** Which node types `/object_info` lists. */
+export type CatalogueMode = 'implemented' | 'full';
+
+/** The ComfyUI version whose `/object_info` the emulator serves. */
+export const RECORDED_VERSION = '0.3.64';
+
+/** Where the recorded body lives in the project. */
+export const RECORDED_OBJECT_INFO = new URL(`../recorded/object_info_${RECORDED_VERSION}.json`, import.meta.url);
+
+/** The node types the emulator can run. */
+export const IMPLEMENTATIONS: readonly NodeImplementation[] = [
   checkpointLoaderSimple,
   clipTextEncode,
   emptyLatentImage,
@@ -45,42 +66,93 @@ const ALL_NODES: readonly NodeClass[] = [
   testSleep,
 ];
 
-/** Node classes by name (NODE_CLASS_MAPPINGS). */
-export const NODE_CLASSES: ReadonlyMap<string, NodeClass> = new Map(ALL_NODES.map((node) => [node.name, node]));
+/** The node types one emulator serves, with their info as served. */
+export class NodeCatalogue {
+  private readonly entries = new Map<string, JsonTree>();
+  private readonly implementations = new Map<string, NodeImplementation>();
 
-/** The `/object_info/{class}` entry of one node class. */
-export function nodeInfo(node: NodeClass, environment: NodeEnvironment): Record<string, unknown> {
-  const types = node.inputTypes(environment);
-  const input: Record<string, unknown> = { required: specsToJson(types.required) };
-  if (types.optional) input['optional'] = specsToJson(types.optional);
-  if (types.hidden) input['hidden'] = { ...types.hidden };
-  const inputOrder: Record<string, string[]> = { required: Object.keys(types.required) };
-  if (types.optional) inputOrder['optional'] = Object.keys(types.optional);
-  if (types.hidden) inputOrder['hidden'] = Object.keys(types.hidden);
-  const info: Record<string, unknown> = {
-    input,
-    input_order: inputOrder,
-    output: [...node.returnTypes],
-    output_is_list: node.returnTypes.map(() => false),
-    output_name: [...(node.returnNames ?? node.returnTypes)],
-    name: node.name,
-    display_name: node.displayName,
-    description: node.description,
-    python_module: node.pythonModule,
-    category: node.category,
-    output_node: node.outputNode,
-  };
-  if (node.outputTooltips) info['output_tooltips'] = [...node.outputTooltips];
-  if (node.deprecated) info['deprecated'] = true;
-  if (node.experimental) info['experimental'] = true;
-  return info;
+  constructor(
+    readonly mode: CatalogueMode,
+    private readonly files: ServerFiles,
+    implementations: readonly NodeImplementation[] = IMPLEMENTATIONS,
+  ) {
+    const recorded = recordedEntries();
+    for (const implementation of implementations) this.implementations.set(implementation.name, implementation);
+    // Like a real server: built-in nodes in the recorded order, then custom node packs.
+    for (const [name, tree] of recorded) {
+      if (mode === 'full' || this.implementations.has(name)) this.entries.set(name, tree);
+    }
+    for (const implementation of implementations) {
+      if (this.entries.has(implementation.name)) continue;
+      if (!implementation.info) {
+        throw new Error(`${implementation.name} is not in the ${RECORDED_VERSION} recording and names no node info`);
+      }
+      this.entries.set(implementation.name, customNodeInfo(implementation.info));
+    }
+  }
+
+  /** The listed node types, in `/object_info` order. */
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** How to run a listed node type; undefined when it is listed (full catalogue) but cannot be emulated. */
+  implementation(name: string): NodeImplementation | undefined {
+    return this.entries.has(name) ? this.implementations.get(name) : undefined;
+  }
+
+  /** What validation and execution read from a node type's served info. */
+  info(name: string): NodeInfo | undefined {
+    const tree = this.served(name);
+    if (!tree) return undefined;
+    let info = infoCache.get(tree);
+    if (!info) infoCache.set(tree, (info = readNodeInfo(name, treeValue(tree))));
+    return info;
+  }
+
+  /** A node type's `/object_info` entry as JSON text, written as ComfyUI writes it. */
+  infoText(name: string): string | undefined {
+    const tree = this.served(name);
+    if (!tree) return undefined;
+    let text = textCache.get(tree);
+    if (text === undefined) textCache.set(tree, (text = dumpPyJson(tree)));
+    return text;
+  }
+
+  /** The whole `/object_info` body as JSON text. */
+  bodyText(): string {
+    return `{${this.names()
+      .map((name) => `${dumpPyJson({ kind: 'string', value: name })}: ${this.infoText(name) ?? 'null'}`)
+      .join(', ')}}`;
+  }
+
+  private served(name: string): JsonTree | undefined {
+    const tree = this.entries.get(name);
+    return tree && listsServerFiles(name) ? withServerFiles(name, tree, this.files) : tree;
+  }
 }
 
-function specsToJson(specs: Readonly<Record<string, InputSpec>>): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const [name, [type, options]] of Object.entries(specs)) {
-    const jsonType = typeof type === 'string' ? type : [...type];
-    out[name] = options === undefined ? [jsonType] : [jsonType, { ...options }];
+/** Text and info per entry tree: a tree that lists no server files is the same object for every emulator. */
+const textCache = new WeakMap<JsonTree, string>();
+const infoCache = new WeakMap<JsonTree, NodeInfo>();
+let recordedCache: ReadonlyArray<readonly [string, JsonTree]> | undefined;
+
+/** The recorded body's entries, parsed once per process. */
+function recordedEntries(): ReadonlyArray<readonly [string, JsonTree]> {
+  if (!recordedCache) {
+    const tree = parseJsonTree(readFileSync(RECORDED_OBJECT_INFO, 'utf8'));
+    if (tree.kind !== 'object') throw new Error(`${RECORDED_OBJECT_INFO.pathname} is not a JSON object`);
+    recordedCache = tree.entries;
   }
-  return out;
+  return recordedCache;
+}
+
+function customNodeInfo(file: URL): JsonTree {
+  const tree = parseJsonTree(readFileSync(file, 'utf8'));
+  if (tree.kind !== 'object') throw new Error(`${file.pathname} is not a JSON object`);
+  return tree;
 }

@@ -3,31 +3,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { decodePicture, resizeFrame, UPSCALE_METHODS } from '../media/codec.js';
+import { decodePicture, resizeFrame } from '../media/codec.js';
 import { imageBatch, isImageBatch, solidFrame, type ImageBatch, type MaskBatch } from '../media/pixels.js';
 import { annotatedFileExists, resolveAnnotated } from '../media/save-path.js';
-import type { NodeClass, NodeEnvironment } from './types.js';
+import type { NodeImplementation, NodeEnvironment } from './types.js';
 import { expectKind, type UpscaleModelValue } from './values.js';
 
-const MAX_RESOLUTION = 16384;
-
 /** EmptyImage. */
-export const emptyImage: NodeClass = {
+export const emptyImage: NodeImplementation = {
   name: 'EmptyImage',
-  displayName: 'EmptyImage',
-  description: '',
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({
-    required: {
-      width: ['INT', { default: 512, min: 1, max: MAX_RESOLUTION, step: 1 }],
-      height: ['INT', { default: 512, min: 1, max: MAX_RESOLUTION, step: 1 }],
-      batch_size: ['INT', { default: 1, min: 1, max: 4096 }],
-      color: ['INT', { default: 0, min: 0, max: 0xffffff, step: 1, display: 'color' }],
-    },
-  }),
   run: async (inputs) => {
     const [width, height, color] = [Number(inputs['width']), Number(inputs['height']), Number(inputs['color'])];
     const rgb = [(color >> 16) & 0xff, (color >> 8) & 0xff, color & 0xff] as const;
@@ -37,15 +21,8 @@ export const emptyImage: NodeClass = {
 };
 
 /** ImageInvert ("Invert Image"). */
-export const imageInvert: NodeClass = {
+export const imageInvert: NodeImplementation = {
   name: 'ImageInvert',
-  displayName: 'Invert Image',
-  description: '',
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({ required: { image: ['IMAGE'] } }),
   run: async (inputs) => {
     const image = expectImage(inputs['image']);
     const frames = image.frames.map((frame) => Buffer.from(frame.map((value) => 255 - value)));
@@ -54,23 +31,8 @@ export const imageInvert: NodeClass = {
 };
 
 /** ImageScale ("Upscale Image"): width or height 0 keeps the aspect ratio, crop "center" covers then crops. */
-export const imageScale: NodeClass = {
+export const imageScale: NodeImplementation = {
   name: 'ImageScale',
-  displayName: 'Upscale Image',
-  description: '',
-  category: 'image/upscaling',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({
-    required: {
-      image: ['IMAGE'],
-      upscale_method: [UPSCALE_METHODS],
-      width: ['INT', { default: 512, min: 0, max: MAX_RESOLUTION, step: 1 }],
-      height: ['INT', { default: 512, min: 0, max: MAX_RESOLUTION, step: 1 }],
-      crop: [['disabled', 'center']],
-    },
-  }),
   run: async (inputs) => {
     const image = expectImage(inputs['image']);
     let [width, height] = [Number(inputs['width']), Number(inputs['height'])];
@@ -83,21 +45,8 @@ export const imageScale: NodeClass = {
 };
 
 /** ImageScaleBy ("Upscale Image By"). */
-export const imageScaleBy: NodeClass = {
+export const imageScaleBy: NodeImplementation = {
   name: 'ImageScaleBy',
-  displayName: 'Upscale Image By',
-  description: '',
-  category: 'image/upscaling',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({
-    required: {
-      image: ['IMAGE'],
-      upscale_method: [UPSCALE_METHODS],
-      scale_by: ['FLOAT', { default: 1.0, min: 0.01, max: 8.0, step: 0.01 }],
-    },
-  }),
   run: async (inputs) => {
     const image = expectImage(inputs['image']);
     const scale = Number(inputs['scale_by']);
@@ -107,15 +56,8 @@ export const imageScaleBy: NodeClass = {
 };
 
 /** ImageUpscaleWithModel ("Upscale Image (using Model)"): the model's factor, with a sharp lanczos resize. */
-export const imageUpscaleWithModel: NodeClass = {
+export const imageUpscaleWithModel: NodeImplementation = {
   name: 'ImageUpscaleWithModel',
-  displayName: 'Upscale Image (using Model)',
-  description: '',
-  category: 'image/upscaling',
-  pythonModule: 'comfy_extras.nodes_upscale_model',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({ required: { upscale_model: ['UPSCALE_MODEL'], image: ['IMAGE'] } }),
   run: async (inputs) => {
     const model = expectKind<UpscaleModelValue>(inputs['upscale_model'], 'upscale_model', 'upscale_model');
     const image = expectImage(inputs['image']);
@@ -125,15 +67,8 @@ export const imageUpscaleWithModel: NodeClass = {
 };
 
 /** ImageBatch ("Batch Images"): image2 is resized to image1's size when they differ, as ComfyUI does. */
-export const imageBatchNode: NodeClass = {
+export const imageBatchNode: NodeImplementation = {
   name: 'ImageBatch',
-  displayName: 'Batch Images',
-  description: '',
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE'],
-  inputTypes: () => ({ required: { image1: ['IMAGE'], image2: ['IMAGE'] } }),
   run: async (inputs) => {
     const first = expectImage(inputs['image1']);
     let second = expectImage(inputs['image2']);
@@ -145,17 +80,8 @@ export const imageBatchNode: NodeClass = {
 };
 
 /** LoadImage ("Load Image"): the combo lists top-level files of input/, subfolders pass VALIDATE_INPUTS. */
-export const loadImage: NodeClass = {
+export const loadImage: NodeImplementation = {
   name: 'LoadImage',
-  displayName: 'Load Image',
-  description: '',
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: false,
-  returnTypes: ['IMAGE', 'MASK'],
-  inputTypes: (environment) => ({
-    required: { image: [environment.listInputImages().filter((name) => !name.includes('/')), { image_upload: true }] },
-  }),
   validateInputs: {
     inputs: ['image'],
     check: (values, environment) =>

@@ -9,29 +9,12 @@ import { imageBatch, type ImageBatch } from '../media/pixels.js';
 import { numberedName, resolveSavePath } from '../media/save-path.js';
 import { pyJson, pyStr } from '../server/py-json.js';
 import { expectImage } from './image-ops.js';
-import { pngText, SAVE_HIDDEN, type SavedFile } from './save-images.js';
-import type { NodeClass, NodeResult, NodeRunContext } from './types.js';
+import { pngText, type SavedFile } from './save-images.js';
+import type { NodeImplementation, NodeResult, NodeRunContext } from './types.js';
 
 /** SaveAnimatedWEBP: one animated WebP of the whole batch. */
-export const saveAnimatedWebp: NodeClass = {
+export const saveAnimatedWebp: NodeImplementation = {
   name: 'SaveAnimatedWEBP',
-  displayName: 'SaveAnimatedWEBP',
-  description: '',
-  category: 'image/animation',
-  pythonModule: 'comfy_extras.nodes_images',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({
-    required: {
-      images: ['IMAGE'],
-      filename_prefix: ['STRING', { default: 'ComfyUI' }],
-      fps: ['FLOAT', { default: 6.0, min: 0.01, max: 1000.0, step: 0.01 }],
-      lossless: ['BOOLEAN', { default: true }],
-      quality: ['INT', { default: 80, min: 0, max: 100 }],
-      method: [['default', 'fastest', 'slowest']],
-    },
-    hidden: SAVE_HIDDEN,
-  }),
   run: async (inputs, context) => {
     const options = {
       fps: Number(inputs['fps']),
@@ -43,23 +26,8 @@ export const saveAnimatedWebp: NodeClass = {
 };
 
 /** SaveAnimatedPNG: one APNG of the whole batch. */
-export const saveAnimatedPng: NodeClass = {
+export const saveAnimatedPng: NodeImplementation = {
   name: 'SaveAnimatedPNG',
-  displayName: 'SaveAnimatedPNG',
-  description: '',
-  category: 'image/animation',
-  pythonModule: 'comfy_extras.nodes_images',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({
-    required: {
-      images: ['IMAGE'],
-      filename_prefix: ['STRING', { default: 'ComfyUI' }],
-      fps: ['FLOAT', { default: 6.0, min: 0.01, max: 1000.0, step: 0.01 }],
-      compress_level: ['INT', { default: 4, min: 0, max: 9 }],
-    },
-    hidden: SAVE_HIDDEN,
-  }),
   run: async (inputs, context) => {
     const level = Number(inputs['compress_level']);
     const delayMs = Math.trunc(1000 / Number(inputs['fps']));
@@ -95,15 +63,8 @@ async function saveWholeBatch(
 }
 
 /** SaveImageWebsocket (ComfyUI's bundled example custom node): PNGs as binary frames, nothing on disk. */
-export const saveImageWebsocket: NodeClass = {
+export const saveImageWebsocket: NodeImplementation = {
   name: 'SaveImageWebsocket',
-  displayName: 'SaveImageWebsocket',
-  description: '',
-  category: 'api node/image/save',
-  pythonModule: 'custom_nodes.websocket_image_save',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({ required: { images: ['IMAGE'] } }),
   // IS_CHANGED returns time.time(): never cached.
   isChanged: async () => `${Date.now()}-${Math.random()}`,
   run: async (inputs, context) => {
@@ -117,15 +78,8 @@ export const saveImageWebsocket: NodeClass = {
 };
 
 /** PreviewAny ("Preview Any"): shows any value as text. */
-export const previewAny: NodeClass = {
+export const previewAny: NodeImplementation = {
   name: 'PreviewAny',
-  displayName: 'Preview Any',
-  description: '',
-  category: 'utils',
-  pythonModule: 'comfy_extras.nodes_preview_any',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({ required: { source: ['*', {}] } }),
   run: async (inputs) => ({ outputs: [], ui: { text: [previewText(inputs['source'])] } }),
 };
 

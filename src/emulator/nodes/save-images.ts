@@ -8,13 +8,8 @@ import { withTextChunks } from '../media/png-chunks.js';
 import { numberedName, resolveSavePath } from '../media/save-path.js';
 import { pyJson } from '../server/py-json.js';
 import { expectImage } from './image-ops.js';
-import type { NodeClass, NodeRunContext } from './types.js';
+import type { NodeImplementation, NodeRunContext } from './types.js';
 
-/** The hidden inputs of ComfyUI's saving nodes. */
-export const SAVE_HIDDEN = { prompt: 'PROMPT', extra_pnginfo: 'EXTRA_PNGINFO' } as const;
-const SAVE_DESCRIPTION = 'Saves the input images to your ComfyUI output directory.';
-const PREFIX_TOOLTIP =
-  'The prefix for the file to save. This may include formatting information such as %date:yyyy-MM-dd% or %Empty Latent Image.width% to include values from nodes.';
 const TEMP_LETTERS = 'abcdefghijklmnopqrstupvxyz';
 
 /** A saved file as reported in `executed` and history. */
@@ -25,21 +20,8 @@ export interface SavedFile {
 }
 
 /** SaveImage ("Save Image"). */
-export const saveImage: NodeClass = {
+export const saveImage: NodeImplementation = {
   name: 'SaveImage',
-  displayName: 'Save Image',
-  description: SAVE_DESCRIPTION,
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({
-    required: {
-      images: ['IMAGE', { tooltip: 'The images to save.' }],
-      filename_prefix: ['STRING', { default: 'ComfyUI', tooltip: PREFIX_TOOLTIP }],
-    },
-    hidden: SAVE_HIDDEN,
-  }),
   run: async (inputs, context) => {
     const images = await savePngs(inputs, context, String(inputs['filename_prefix']), 'output', 4);
     return { outputs: [], ui: { images } };
@@ -47,15 +29,8 @@ export const saveImage: NodeClass = {
 };
 
 /** PreviewImage ("Preview Image"): temp/ files with a random per-node-object prefix, fast compression. */
-export const previewImage: NodeClass = {
+export const previewImage: NodeImplementation = {
   name: 'PreviewImage',
-  displayName: 'Preview Image',
-  description: SAVE_DESCRIPTION,
-  category: 'image',
-  pythonModule: 'nodes',
-  outputNode: true,
-  returnTypes: [],
-  inputTypes: () => ({ required: { images: ['IMAGE'] }, hidden: SAVE_HIDDEN }),
   run: async (inputs, context) => {
     const prefix = `ComfyUI${tempSuffix(context)}`;
     const images = await savePngs(inputs, context, prefix, 'temp', 1);

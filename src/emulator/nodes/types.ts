@@ -1,32 +1,17 @@
 /**
- * How the emulator describes a ComfyUI node class: its `/object_info` entry, its validation hooks and what running
- * it does to emulator values.
+ * How the emulator implements a ComfyUI node type: its validation hooks and what running it does to emulator values.
  */
 import type { ImageBatch } from '../media/pixels.js';
+import type { NodeCatalogue } from './catalogue.js';
+import type { ServerFiles } from './server-files.js';
 
-/** An input's type: a type name such as `INT` / `IMAGE` / `*`, or a combo list. */
-export type InputType = string | readonly string[];
-
-/** `[type, options]` as in INPUT_TYPES (options hold default/min/max/step/tooltip...). */
-export type InputSpec = readonly [InputType, Readonly<Record<string, unknown>>?];
-
-/** The result of INPUT_TYPES(). */
-export interface InputTypes {
-  readonly required: Readonly<Record<string, InputSpec>>;
-  readonly optional?: Readonly<Record<string, InputSpec>>;
-  readonly hidden?: Readonly<Record<string, string>>;
-}
-
-/** What node definitions may read about the server: folders and model lists. */
-export interface NodeEnvironment {
+/** What node implementations may read about the server: folders, file lists and the node catalogue it serves. */
+export interface NodeEnvironment extends ServerFiles {
   readonly inputDir: string;
   readonly outputDir: string;
   readonly tempDir: string;
-  readonly checkpoints: readonly string[];
-  readonly loras: readonly string[];
-  readonly upscaleModels: readonly string[];
-  /** Files in input/ (recursively, `sub/name.png`), as LoadImage's combo lists them. */
-  listInputImages(): string[];
+  /** The node types this server lists in `/object_info`, with their info and implementations. */
+  readonly catalogue: NodeCatalogue;
 }
 
 /** A preview a running node hands to the progress hook. */
@@ -61,20 +46,14 @@ export interface NodeResult {
   readonly ui?: Readonly<Record<string, readonly unknown[]>>;
 }
 
-/** A node class. */
-export interface NodeClass {
+/**
+ * What running a node type does. Its description (inputs, limits, return types, output node) is its node info: the
+ * entry the recorded ComfyUI 0.3.64 served, or, for a custom node the recording lacks, `info`.
+ */
+export interface NodeImplementation {
   readonly name: string;
-  readonly displayName: string;
-  readonly description: string;
-  readonly category: string;
-  readonly pythonModule: string;
-  readonly outputNode: boolean;
-  readonly returnTypes: readonly string[];
-  readonly returnNames?: readonly string[];
-  readonly outputTooltips?: readonly string[];
-  readonly deprecated?: boolean;
-  readonly experimental?: boolean;
-  inputTypes(environment: NodeEnvironment): InputTypes;
+  /** A JSON file with the node's `/object_info` entry, as its pack's source defines it (custom nodes only). */
+  readonly info?: URL;
   /** VALIDATE_INPUTS: the inputs it takes (those skip the generic min/max/combo checks) and the check itself. */
   readonly validateInputs?: {
     readonly inputs: readonly string[];

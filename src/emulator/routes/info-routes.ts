@@ -2,8 +2,8 @@
  * The read-only routes: /object_info, /system_stats, /features, /embeddings, /models, /extensions, plus POST /free.
  */
 import os from 'node:os';
-import { NODE_CLASSES, nodeInfo } from '../nodes/catalogue.js';
-import { readJson, sendEmpty, sendJson, type Router } from '../server/http-kit.js';
+import { pyJson } from '../server/py-json.js';
+import { readJson, sendEmpty, sendJson, sendJsonText, type Router } from '../server/http-kit.js';
 import type { RouteContext } from './context.js';
 
 const MODEL_FOLDERS = [
@@ -31,14 +31,12 @@ const MODEL_FOLDERS = [
 
 /** Registers the informational routes; `argv` is what /system_stats reports as the command line. */
 export function addInfoRoutes(router: Router, context: RouteContext, argv: () => string[]): void {
-  router.add('GET', '/object_info', (_req, res) => {
-    const all: Record<string, unknown> = {};
-    for (const [name, node] of NODE_CLASSES) all[name] = nodeInfo(node, context.environment);
-    sendJson(res, 200, all);
-  });
+  // Node info is served as text, exactly as recorded (Python writes 1.0 and 2**64-1, which JSON.parse would not keep).
+  router.add('GET', '/object_info', (_req, res) => sendJsonText(res, 200, context.environment.catalogue.bodyText()));
   router.add('GET', '/object_info/{node_class}', (req, res) => {
-    const node = NODE_CLASSES.get(req.params['node_class'] ?? '');
-    sendJson(res, 200, node ? { [node.name]: nodeInfo(node, context.environment) } : {});
+    const name = req.params['node_class'] ?? '';
+    const info = context.environment.catalogue.infoText(name);
+    sendJsonText(res, 200, info === undefined ? '{}' : `{${pyJson(name)}: ${info}}`);
   });
   router.add('GET', '/system_stats', (_req, res) => sendJson(res, 200, systemStats(argv())));
   router.add('GET', '/features', (_req, res) => {

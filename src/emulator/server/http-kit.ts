@@ -46,7 +46,12 @@ const INTERNAL_ERROR_TEXT = '500 Internal Server Error\n\nServer got itself in t
 
 /** Answers like aiohttp's `web.json_response` (Python json.dumps text, utf-8 content type). */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = Buffer.from(pyJson(body), 'utf8');
+  sendJsonText(res, status, pyJson(body));
+}
+
+/** Answers with JSON text already written the way Python writes it. */
+export function sendJsonText(res: ServerResponse, status: number, json: string): void {
+  const text = Buffer.from(json, 'utf8');
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': text.length });
   res.end(text);
 }
