@@ -1,6 +1,7 @@
 /**
  * `/history [member]`: the last generations with prompt, seed, workflow, time and a jump link, ten a page, paged with
- * buttons whose ids carry the member and the page (so paging works on old messages and after a restart).
+ * buttons whose ids carry the member and the page (so paging works on old messages and after a restart). Another
+ * member's history shows only what the viewer could see in Discord.
  */
 import {
   ButtonStyle,
@@ -11,7 +12,10 @@ import {
   type APIEmbed,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
+  type Guild,
+  type GuildBasedChannel,
 } from 'discord.js';
+import { canRead, viewerOf, type ChannelViewer } from '../discord/channel-visibility.js';
 import type { Generation, HistoryPage, Sessions } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { historyDefinition } from './definitions.js';
@@ -22,8 +26,7 @@ export const history: SlashCommand = {
   async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const member = interaction.options.getUser('member') ?? interaction.user;
-    const viewer = { id: interaction.user.id, guildId: interaction.guildId };
-    await interaction.editReply(await historyMessage(services.sessions, member.id, 1, viewer));
+    await interaction.editReply(await historyMessage(services.sessions, member.id, 1, viewerOf(interaction)));
   },
 };
 
@@ -34,32 +37,49 @@ export async function showHistoryPage(
   memberId: string,
   page: number,
 ) {
-  const viewer = { id: interaction.user.id, guildId: interaction.guildId };
-  await interaction.update(await historyMessage(sessions, memberId, page, viewer));
+  await interaction.update(await historyMessage(sessions, memberId, page, viewerOf(interaction)));
 }
 
-/** Who asks: another member's history shows only what they made in the server it is asked from. */
-interface Viewer {
-  readonly id: string;
-  readonly guildId: string | null;
-}
-
-async function historyMessage(sessions: Sessions, memberId: string, page: number, viewer: Viewer) {
+async function historyMessage(sessions: Sessions, memberId: string, page: number, viewer: ChannelViewer) {
   const found = await sessions.listHistory(memberId, Math.max(1, page));
   const own = viewer.id === memberId;
-  // Prompts made in another server or in a DM with the bot are that member's business, not this server's.
-  const shown = own
-    ? found
-    : {
-        ...found,
-        generations: found.generations.filter((g) => g.guildId === viewer.guildId && g.guildId !== undefined),
-      };
+  const shown = own ? found : { ...found, generations: await readableBy(viewer, found.generations, sessions) };
   const hidden = found.generations.length - shown.generations.length;
   const content =
     hidden > 0
       ? `${hidden} generation${hidden > 1 ? 's' : ''} made elsewhere ${hidden > 1 ? 'are' : 'is'} not shown.`
       : '';
   return { content, embeds: [historyEmbed(shown, memberId)], components: pager(found, memberId) };
+}
+
+/**
+ * Another member's generations that the viewer could read in Discord itself: made in this server, in a channel the
+ * viewer may read (age-restricted ones only from an age-restricted channel). DMs and other servers are never shown.
+ */
+async function readableBy(
+  viewer: ChannelViewer,
+  generations: readonly Generation[],
+  sessions: Sessions,
+): Promise<Generation[]> {
+  const readable = await Promise.all(
+    generations.map(async (generation) => canRead(viewer, await placeOf(generation, viewer.guild, sessions))),
+  );
+  return generations.filter((_, index) => readable[index]);
+}
+
+/** The channel a generation was posted in, as the guild's cache knows it. */
+async function placeOf(
+  generation: Generation,
+  guild: Guild | null,
+  sessions: Sessions,
+): Promise<GuildBasedChannel | undefined> {
+  if (!guild || generation.guildId !== guild.id || generation.channelId === undefined) return undefined;
+  const cached = guild.channels.cache.get(generation.channelId);
+  if (cached) return cached;
+  // An archived session thread leaves discord.js's cache; its session remembers the parent channel. Session threads
+  // are public threads started on a result, readable by whoever may read their parent.
+  const session = await sessions.getSessionByThread(generation.channelId);
+  return session ? guild.channels.cache.get(session.channelId) : undefined;
 }
 
 function historyEmbed(page: HistoryPage, memberId: string): APIEmbed {

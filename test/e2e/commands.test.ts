@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FakeMessage, FakeUser, InteractionHandle, OptionValue } from '../fakes/discord/index.js';
+import type { FakeChannel, FakeMessage, FakeUser, InteractionHandle, OptionValue } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
@@ -129,6 +129,85 @@ describe('/history of another member', () => {
     ).toEqual(['made elsewhere', 'made here']);
   });
 });
+
+describe('/history of another member, where the viewer may not look', () => {
+  /** A member's result posted in `channel`, once it is in their history. */
+  async function resultIn(channel: FakeChannel, prompt: string, user: FakeUser): Promise<void> {
+    const result = await waitForResult(await imagine(rig, { prompt }, { user, channel: channel.id }));
+    await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+  }
+
+  async function historyFrom(channel: FakeChannel, viewer: FakeUser, of: FakeUser): Promise<FakeMessage> {
+    const handle = await rig.discord.sendSlashCommand({
+      user: viewer,
+      channel: channel.id,
+      name: 'history',
+      options: { member: of.id },
+    });
+    return privateAnswer(handle);
+  }
+
+  const promptsIn = (answer: FakeMessage) => (historyOf(answer).fields ?? []).map((field) => field.name);
+
+  it('hides what was made in a private channel from members who cannot read it, and shows it to those who can', async () => {
+    const insider = rig.discord.createUser({ username: 'insider' }, rig.discord.guild);
+    const colleague = rig.discord.createUser({ username: 'colleague' }, rig.discord.guild);
+    const vault = rig.discord.createTextChannel({ name: 'vault' });
+    rig.discord.setOverwrite(vault, rig.discord.everyoneRole(), { deny: ['ViewChannel'] });
+    for (const allowed of [rig.discord.botRole, insider, colleague]) {
+      rig.discord.setOverwrite(vault, allowed, { allow: ['ViewChannel'] });
+    }
+    await resultIn(vault, 'made in the vault', insider);
+    await resultIn(rig.discord.channel, 'made in general', insider);
+
+    const outsider = await historyFrom(rig.discord.channel, rig.discord.member, insider);
+    expect(promptsIn(outsider)).toEqual(['made in general']);
+    expect(outsider.content).toBe('1 generation made elsewhere is not shown.');
+    expect(JSON.stringify(outsider.embeds)).not.toContain(vault.id);
+
+    const allowed = await historyFrom(rig.discord.channel, colleague, insider);
+    expect(promptsIn(allowed).sort()).toEqual(['made in general', 'made in the vault']);
+    expect(allowed.content).toBe('');
+
+    // Losing access hides it again, at once: the guild's cache follows Discord's CHANNEL_UPDATE.
+    rig.discord.setOverwrite(vault, colleague, { deny: ['ReadMessageHistory'], allow: ['ViewChannel'] });
+    await eventually(async () =>
+      expect(promptsIn(await historyFrom(rig.discord.channel, colleague, insider))).toEqual(['made in general']),
+    );
+  });
+
+  it('shows what was made in an age-restricted channel only to a viewer asking from one', async () => {
+    const nightOwl = rig.discord.createUser({ username: 'night-owl' }, rig.discord.guild);
+    const lounge = rig.discord.createTextChannel({ name: 'late-lounge', nsfw: true });
+    await resultIn(lounge, 'made after dark', nightOwl);
+    await resultIn(rig.discord.channel, 'made by day', nightOwl);
+
+    const fromGeneral = await historyFrom(rig.discord.channel, rig.discord.member, nightOwl);
+    expect(promptsIn(fromGeneral)).toEqual(['made by day']);
+    expect(fromGeneral.content).toBe('1 generation made elsewhere is not shown.');
+
+    const fromLounge = await historyFrom(lounge, rig.discord.member, nightOwl);
+    expect(promptsIn(fromLounge).sort()).toEqual(['made after dark', 'made by day']);
+
+    // The member's own history is theirs to see from anywhere.
+    expect(promptsIn(await historyFrom(rig.discord.channel, nightOwl, nightOwl)).sort()).toEqual([
+      'made after dark',
+      'made by day',
+    ]);
+  });
+});
+
+/** Retries an assertion until it holds, for up to 5 s (Gateway events reach the bot's cache asynchronously). */
+async function eventually(assertion: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 describe('/settings', () => {
   it('saves defaults that the next /imagine applies and its card lists, and reset forgets them', async () => {

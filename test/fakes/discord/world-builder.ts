@@ -84,6 +84,13 @@ export class WorldBuilder {
     return role;
   }
 
+  /** The @everyone role of a guild (its id is the guild's), the target of a channel's default overwrite. */
+  everyoneRole(guild: FakeGuild = this.defaultGuild()): FakeRole {
+    const role = this.state.rolesOf(guild.id).find((candidate) => candidate.id === guild.id);
+    if (!role) throw new Error(`guild ${guild.id} has no @everyone role`);
+    return role;
+  }
+
   /** Replaces a role's permissions (e.g. `fake.botRole` to take a permission from the bot everywhere). */
   setRolePermissions(role: FakeRole, permissions: readonly PermissionName[]): void {
     role.permissions = permissionBits(permissions);
