@@ -198,9 +198,13 @@ export class ComfyClient implements ComfyServer {
     return this.http.uploadImage(bytes, filename, options);
   }
 
-  /** `GET /object_info`. */
-  objectInfo(): Promise<ObjectInfo> {
-    return this.http.objectInfo();
+  /** `GET /object_info`, read node by node; node types whose description could not be read are logged and kept aside. */
+  async objectInfo(): Promise<ObjectInfo> {
+    const info = await this.http.objectInfo();
+    for (const [nodeType, reason] of info.unreadable) {
+      this.logger.debug({ nodeType, reason }, "skipped a node type: the server's description of it could not be read");
+    }
+    return info;
   }
 
   /** `GET /system_stats`. */

@@ -146,26 +146,35 @@ export class ComfyStalledError extends ComfyError {
   }
 }
 
-/** The server answered with a status or a body we cannot use. */
+/**
+ * The server answered, but with a status or a body we cannot use. `problem` says so for the log and the operator
+ * (`GET /object_info answered, but its body is a list, not an object of node types`); such a server is never
+ * reported as unreachable.
+ */
 export class ComfyProtocolError extends ComfyError {
   override readonly name = 'ComfyProtocolError';
+  /** `<route> answered, but <what is wrong>` or `<route> answered HTTP 500: <its text>`. */
+  readonly problem: string;
 
   constructor(
     server: string,
     /** The route, e.g. `GET /history/{id}`. */
     readonly route: string,
+    /** What is wrong with the answer: `HTTP 500: …` for a status, else `its body is …`, `history.<id>.outputs is …`. */
     detail: string,
     /** The HTTP status, when the problem is the status itself. */
     readonly status?: number,
   ) {
+    const problem = status === undefined ? `${route} answered, but ${detail}` : `${route} answered ${detail}`;
     super(
       status === 404 ? 'comfy-not-found' : 'comfy-protocol',
       status === 404
         ? 'The image server no longer has this file.'
         : 'The image server gave an answer the bot could not understand.',
       server,
-      { detail: `${route}: ${detail}` },
+      { detail: problem },
     );
+    this.problem = problem;
   }
 }
 

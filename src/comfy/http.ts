@@ -1,6 +1,7 @@
 /**
  * ComfyUI's HTTP routes over one pooled undici `Agent` that the client owns (and closes). Every body is checked with
- * zod; connection failures become `ComfyUnreachableError`, unusable answers `ComfyProtocolError`.
+ * zod, taking what the client needs and ignoring the rest; connection failures become `ComfyUnreachableError`, answers
+ * the client cannot use (a status, a body that is not JSON, a needed field of the wrong shape) `ComfyProtocolError`.
  */
 import type { Readable } from 'node:stream';
 import { FormData, request, type Agent, type Dispatcher } from 'undici';
@@ -10,7 +11,6 @@ import { mimeTypeOf } from './outputs.js';
 import {
   FeaturesSchema,
   HistorySchema,
-  ObjectInfoSchema,
   PromptAcceptedSchema,
   PromptRejectedSchema,
   QueueSchema,
@@ -20,13 +20,14 @@ import {
   type Features,
   type FileRef,
   type HistoryEntry,
-  type ObjectInfo,
   type PromptAccepted,
   type QueueSnapshot,
   type SystemStats,
   type UploadedFile,
 } from './schemas.js';
 import { isUnreachable, describeFailure } from './network-errors.js';
+import { parseObjectInfo, type ObjectInfo } from './object-info.js';
+import { describeBodyProblem } from './answer-problems.js';
 
 /** The body of `POST /prompt`. */
 export interface PromptRequest {
@@ -77,11 +78,11 @@ export class ComfyHttp {
     const route = 'POST /prompt';
     const response = await this.call(route, { method: 'POST', path: '/prompt', json: body });
     if (response.statusCode === 400) {
-      const rejected = await this.parse(route, response, PromptRejectedSchema);
+      const rejected = await this.parse(route, response, PromptRejectedSchema, 'body');
       const { type = 'invalid_prompt', message = 'invalid prompt' } = rejected.error ?? {};
       throw new ComfyValidationError(this.server, 400, type, message, rejected.node_errors);
     }
-    return this.parse(route, await this.expectOk(route, response), PromptAcceptedSchema);
+    return this.parse(route, await this.expectOk(route, response), PromptAcceptedSchema, 'body');
   }
 
   /** `GET /history/{id}`: the entry once the prompt finished, `undefined` while queued, running, or unknown. */
@@ -89,14 +90,14 @@ export class ComfyHttp {
     const route = 'GET /history/{id}';
     const path = `/history/${encodeURIComponent(promptId)}`;
     const response = await this.expectOk(route, await this.call(route, { method: 'GET', path }));
-    return (await this.parse(route, response, HistorySchema))[promptId];
+    return (await this.parse(route, response, HistorySchema, 'history'))[promptId];
   }
 
   /** `GET /queue`, pending prompts sorted into the order they will run (the server lists them in heap order). */
   async queue(): Promise<QueueSnapshot> {
     const route = 'GET /queue';
     const response = await this.expectOk(route, await this.call(route, { method: 'GET', path: '/queue' }));
-    const queue = await this.parse(route, response, QueueSchema);
+    const queue = await this.parse(route, response, QueueSchema, 'queue');
     const pending = [...queue.queue_pending].sort(
       ([a, idA], [b, idB]) => a - b || (idA < idB ? -1 : idA > idB ? 1 : 0),
     );
@@ -136,17 +137,21 @@ export class ComfyHttp {
     if (options.subfolder) form.append('subfolder', options.subfolder);
     form.append('type', options.type ?? 'input');
     const response = await this.call(route, { method: 'POST', path: '/upload/image', form });
-    return this.parse(route, await this.expectOk(route, response), UploadedFileSchema);
+    return this.parse(route, await this.expectOk(route, response), UploadedFileSchema, 'body');
   }
 
-  /** `GET /object_info`. */
+  /** `GET /object_info`, read node by node (see `parseObjectInfo`); only a body that is not an object is unusable. */
   async objectInfo(): Promise<ObjectInfo> {
-    return this.getJson('GET /object_info', '/object_info', ObjectInfoSchema);
+    const route = 'GET /object_info';
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path: '/object_info' }));
+    const reading = parseObjectInfo(await this.readJson(route, response));
+    if (!reading.ok) throw new ComfyProtocolError(this.server, route, reading.problem);
+    return reading.info;
   }
 
   /** `GET /system_stats`. */
   async systemStats(): Promise<SystemStats> {
-    return this.getJson('GET /system_stats', '/system_stats', SystemStatsSchema);
+    return this.getJson('GET /system_stats', '/system_stats', SystemStatsSchema, 'system_stats');
   }
 
   /** `GET /features`; servers older than 0.3.44 answer 404, read as no features. */
@@ -157,12 +162,17 @@ export class ComfyHttp {
       await response.body.dump();
       return {};
     }
-    return this.parse(route, await this.expectOk(route, response), FeaturesSchema);
+    return this.parse(route, await this.expectOk(route, response), FeaturesSchema, 'features');
   }
 
-  private async getJson<T extends z.ZodType>(route: string, path: string, schema: T): Promise<z.infer<T>> {
+  private async getJson<T extends z.ZodType>(
+    route: string,
+    path: string,
+    schema: T,
+    root: string,
+  ): Promise<z.infer<T>> {
     const response = await this.expectOk(route, await this.call(route, { method: 'GET', path }));
-    return this.parse(route, response, schema);
+    return this.parse(route, response, schema, root);
   }
 
   private async empty(route: string, call: Call): Promise<void> {
@@ -194,28 +204,38 @@ export class ComfyHttp {
 
   private async expectOk(route: string, response: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
     if (response.statusCode >= 200 && response.statusCode < 300) return response;
-    const text = await this.readText(route, response);
+    // aiohttp answers an unhandled exception with "500 Internal Server Error\n\nServer got itself in trouble".
+    const text = (await this.readText(route, response)).replace(/\s+/g, ' ').trim();
     const detail = `HTTP ${response.statusCode}${text ? `: ${text.slice(0, MAX_ERROR_TEXT)}` : ''}`;
     throw new ComfyProtocolError(this.server, route, detail, response.statusCode);
   }
 
+  /**
+   * Reads a body with `schema`, which takes what the client needs and ignores the rest; `root` names the body in the
+   * problem's path (`history.<id>.outputs is a string`).
+   */
   private async parse<T extends z.ZodType>(
     route: string,
     response: Dispatcher.ResponseData,
     schema: T,
+    root: string,
   ): Promise<z.infer<T>> {
-    const text = await this.readText(route, response);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ComfyProtocolError(this.server, route, `body is not JSON: ${text.slice(0, MAX_ERROR_TEXT)}`);
-    }
+    const json = await this.readJson(route, response);
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new ComfyProtocolError(this.server, route, `unexpected body: ${parsed.error.message.slice(0, 1000)}`);
+      throw new ComfyProtocolError(this.server, route, describeBodyProblem(root, json, parsed.error.issues));
     }
     return parsed.data;
+  }
+
+  private async readJson(route: string, response: Dispatcher.ResponseData): Promise<unknown> {
+    const text = await this.readText(route, response);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      const start = text.replace(/\s+/g, ' ').trim().slice(0, 80);
+      throw new ComfyProtocolError(this.server, route, `its body is not JSON${start ? ` (it starts "${start}")` : ''}`);
+    }
   }
 
   private async readText(route: string, response: Dispatcher.ResponseData): Promise<string> {

@@ -1,25 +1,29 @@
 /**
  * zod schemas of the WebSocket text frames `{"type": T, "data": D}` (PROTOCOL.md). Only the types the client acts on
- * are modelled; any other type is reported as unknown and ignored by the caller.
+ * are modelled; any other type is reported as unknown and ignored by the caller. Within a frame only what the client
+ * acts on is required; a detail in another shape (null, a new key) falls back to its default.
  */
 import { z } from 'zod';
 import { NodeIdSchema, NodeOutputSchema } from './schemas.js';
 
-const nodeList = z.array(NodeIdSchema).default([]);
+const nodeList = z.array(NodeIdSchema).catch([]);
 
 const StatusData = z.looseObject({
-  status: z.looseObject({ exec_info: z.looseObject({ queue_remaining: z.number() }) }).optional(),
-  sid: z.string().optional(),
+  status: z
+    .looseObject({ exec_info: z.looseObject({ queue_remaining: z.number() }) })
+    .optional()
+    .catch(undefined),
+  sid: z.string().optional().catch(undefined),
 });
 
-const ExecutionStartData = z.looseObject({ prompt_id: z.string(), timestamp: z.number().optional() });
+const ExecutionStartData = z.looseObject({ prompt_id: z.string(), timestamp: z.number().optional().catch(undefined) });
 const ExecutionCachedData = z.looseObject({ prompt_id: z.string(), nodes: nodeList });
 const ExecutionSuccessData = z.looseObject({ prompt_id: z.string() });
 
 /** `node: null` with a prompt id is the prompt's last message; after a reconnect `prompt_id` is missing. */
 const ExecutingData = z.looseObject({
   node: NodeIdSchema.nullable(),
-  display_node: NodeIdSchema.optional(),
+  display_node: NodeIdSchema.optional().catch(undefined),
   prompt_id: z.string().optional(),
 });
 
@@ -27,32 +31,35 @@ const ProgressData = z.looseObject({
   value: z.number(),
   max: z.number(),
   prompt_id: z.string().optional(),
-  node: NodeIdSchema.nullable().optional(),
+  node: NodeIdSchema.nullable().optional().catch(undefined),
 });
 
 const ProgressStateData = z.looseObject({ prompt_id: z.string(), nodes: z.record(z.string(), z.unknown()) });
 
+/** Output items may carry keys newer servers add (`id`, `preview_id`, `metadata`); a cached node may send `null`. */
 const ExecutedData = z.looseObject({
   node: NodeIdSchema,
-  display_node: NodeIdSchema.optional(),
-  output: NodeOutputSchema.nullable().transform((output) => output ?? {}),
+  display_node: NodeIdSchema.optional().catch(undefined),
+  output: NodeOutputSchema.nullable()
+    .catch(null)
+    .transform((output) => output ?? {}),
   prompt_id: z.string(),
 });
 
 const ExecutionErrorData = z.looseObject({
   prompt_id: z.string(),
-  node_id: NodeIdSchema.default('?'),
-  node_type: z.string().default('unknown'),
-  exception_message: z.string().default(''),
-  exception_type: z.string().default(''),
-  traceback: z.array(z.string()).default([]),
+  node_id: NodeIdSchema.catch('?'),
+  node_type: z.string().catch('unknown'),
+  exception_message: z.string().catch(''),
+  exception_type: z.string().catch(''),
+  traceback: z.array(z.string()).catch([]),
   executed: nodeList,
 });
 
 const ExecutionInterruptedData = z.looseObject({
   prompt_id: z.string(),
-  node_id: NodeIdSchema.optional(),
-  node_type: z.string().optional(),
+  node_id: NodeIdSchema.optional().catch(undefined),
+  node_type: z.string().optional().catch(undefined),
   executed: nodeList,
 });
 

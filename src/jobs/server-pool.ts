@@ -5,7 +5,8 @@
  * has already moved those jobs) and nothing keeps polling a dead address.
  */
 import { Backoff, type BackoffOptions } from '../comfy/backoff.js';
-import type { ComfyServer } from '../comfy/index.js';
+import { ComfyProtocolError, type ComfyServer } from '../comfy/index.js';
+import { NO_OBJECT_INFO } from '../comfy/object-info.js';
 import type { ComfyServerConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { assessServer, type ServerCapabilities, type WorkflowSource } from './server-capabilities.js';
@@ -58,6 +59,8 @@ interface PoolServer {
   readonly jobs: Set<string>;
   averageDurationMs: number | undefined;
   capabilities: ServerCapabilities | undefined;
+  /** Its last /object_info answer could not be used; checked again at every health check. */
+  unusableAnswer: boolean;
   failures: number;
   checking: boolean;
   downSince: number | undefined;
@@ -82,6 +85,7 @@ export class ServerPool {
         jobs: new Set(),
         averageDurationMs: undefined,
         capabilities: undefined,
+        unusableAnswer: false,
         failures: 0,
         checking: false,
         downSince: undefined,
@@ -207,11 +211,7 @@ export class ServerPool {
     if (client === undefined) return;
     try {
       await client.systemStats();
-      if (server.health !== 'up') {
-        const objectInfo = await client.objectInfo();
-        const logger = this.#options.logger.child({ server: server.config.name });
-        server.capabilities = assessServer(server.config.name, objectInfo, this.#options.workflows, logger);
-      }
+      if (server.health !== 'up' || server.unusableAnswer) await this.#assess(server, client);
       if (!this.#running || client !== server.client) return;
       this.#checkPassed(server);
     } catch (error) {
@@ -220,6 +220,23 @@ export class ServerPool {
     } finally {
       server.checking = false;
     }
+  }
+
+  // A server that answers /object_info with something unusable is up, not unreachable: it runs no workflow until a
+  // later check reads a usable answer.
+  async #assess(server: PoolServer, client: ComfyServer): Promise<void> {
+    const logger = this.#options.logger.child({ server: server.config.name });
+    let objectInfo = NO_OBJECT_INFO;
+    try {
+      objectInfo = await client.objectInfo();
+      server.unusableAnswer = false;
+    } catch (error) {
+      if (!(error instanceof ComfyProtocolError)) throw error;
+      if (server.unusableAnswer && server.capabilities !== undefined) return;
+      logger.warn({ err: error }, error.problem);
+      server.unusableAnswer = true;
+    }
+    server.capabilities = assessServer(server.config.name, objectInfo, this.#options.workflows, logger);
   }
 
   #checkPassed(server: PoolServer): void {

@@ -1,72 +1,21 @@
 /**
- * A ComfyUI server's `/object_info`: every node class it has, with its inputs (types, limits, combo choices) and
- * outputs. Read leniently: a node entry we cannot understand is dropped, not fatal, since custom nodes vary.
+ * What a server offers, read from its `/object_info` (parsed by the client's one reader, `comfy/object-info.ts`): the
+ * choices of its model-loader combos, for autocomplete and for checking a member's choice.
  */
-import { z } from 'zod';
+import { inputSpecOf, readInputSpec, type ObjectInfo } from '../comfy/object-info.js';
 
-const nodeInfoSchema = z.looseObject({
-  input: z
-    .looseObject({
-      required: z.record(z.string(), z.unknown()).optional(),
-      optional: z.record(z.string(), z.unknown()).optional(),
-    })
-    .optional(),
-  output: z.array(z.unknown()).optional(),
-  output_node: z.boolean().optional(),
-  display_name: z.string().optional(),
-});
-
-export type NodeInfo = z.infer<typeof nodeInfoSchema>;
-
-/** Node class name -> what the server says about it. */
-export type ObjectInfo = Readonly<Record<string, NodeInfo>>;
-
-/** One input as the server describes it. */
-export type InputSpec =
-  | { readonly kind: 'combo'; readonly options: readonly (string | number)[] }
-  | { readonly kind: 'number'; readonly type: 'INT' | 'FLOAT'; readonly min?: number; readonly max?: number }
-  | { readonly kind: 'primitive'; readonly type: string }
-  | { readonly kind: 'link'; readonly type: string };
-
-/** Parses a GET /object_info body, keeping every node entry that has the expected shape. */
-export function parseObjectInfo(body: unknown): ObjectInfo {
-  const parsed = z.record(z.string(), z.unknown()).safeParse(body);
-  if (!parsed.success) return {};
-  const info: Record<string, NodeInfo> = {};
-  for (const [classType, entry] of Object.entries(parsed.data)) {
-    const node = nodeInfoSchema.safeParse(entry);
-    if (node.success) info[classType] = node.data;
-  }
-  return info;
-}
-
-/** Reads `["INT", {"min": 1}]`, `[["a", "b"], {}]` or newer ComfyUI's `["COMBO", {"options": ["a", "b"]}]`. */
-export function readInputSpec(raw: unknown): InputSpec | undefined {
-  if (!Array.isArray(raw) || raw.length === 0) return undefined;
-  const [type, options] = raw as [unknown, unknown];
-  const config = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
-  if (Array.isArray(type)) return { kind: 'combo', options: choicesOf(type) };
-  if (type === 'COMBO') return { kind: 'combo', options: choicesOf(config['options']) };
-  if (type === 'INT' || type === 'FLOAT') {
-    const min = typeof config['min'] === 'number' ? config['min'] : undefined;
-    const max = typeof config['max'] === 'number' ? config['max'] : undefined;
-    return { kind: 'number', type, ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
-  }
-  if (type === 'STRING' || type === 'BOOLEAN') return { kind: 'primitive', type };
-  return typeof type === 'string' ? { kind: 'link', type } : undefined;
-}
-
-/** The raw spec of one input of one node class, and whether the class requires it. */
-export function inputSpecOf(node: NodeInfo, input: string): { raw: unknown; required: boolean } | undefined {
-  const required = node.input?.required ?? {};
-  if (input in required) return { raw: required[input], required: true };
-  const optional = node.input?.optional ?? {};
-  return input in optional ? { raw: optional[input], required: false } : undefined;
-}
+export {
+  inputSpecOf,
+  readInputSpec,
+  parseObjectInfo,
+  type InputSpec,
+  type NodeInfo,
+  type ObjectInfo,
+} from '../comfy/object-info.js';
 
 /** The choices of a combo input (`CheckpointLoaderSimple.ckpt_name`), or `[]` if the server has no such input. */
 export function comboOptions(objectInfo: ObjectInfo, classType: string, input: string): string[] {
-  const node = objectInfo[classType];
+  const node = objectInfo.nodes.get(classType);
   const spec = node ? readInputSpec(inputSpecOf(node, input)?.raw) : undefined;
   return spec?.kind === 'combo' ? spec.options.map(String) : [];
 }
@@ -91,9 +40,4 @@ export function listModels(objectInfo: ObjectInfo): ModelLists {
     samplers: comboOptions(objectInfo, 'KSampler', 'sampler_name'),
     schedulers: comboOptions(objectInfo, 'KSampler', 'scheduler'),
   };
-}
-
-function choicesOf(value: unknown): (string | number)[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter((item): item is string | number => typeof item === 'string' || typeof item === 'number');
 }

@@ -1,11 +1,15 @@
 /**
- * Checks a workflow against one server's `/object_info` before any member's job does: unknown node types, missing
- * required inputs, values out of range or not among the choices, model files the server lacks, links between
- * mismatched types. Pure; the result says on which server the workflow is usable and, if not, why.
+ * Checks a workflow against one server's `/object_info` before any member's job does. It refuses only what the server
+ * would certainly refuse: an unknown node type, a missing required input, a value outside a declared range or not
+ * among a combo's choices (a model file the server lacks), a link between types that certainly differ. Custom nodes
+ * accept inputs their node info does not declare and declare types loosely (`*`, `AnyType`, `IMAGE,MASK`), so
+ * undeclared inputs pass and links are type-checked only between node classes whose types are certain. Pure; the
+ * result says on which server the workflow is usable and, if not, why.
  */
 import { type ApiGraph, describeNode, formatTarget, isLink, type Link, sortedIds } from './graph.js';
 import { modelKindOf } from './node-classes.js';
-import { type InputSpec, inputSpecOf, listModels, type ObjectInfo, readInputSpec } from './object-info.js';
+import { hasCertainTypes, type InputSpec, inputSpecOf, type ObjectInfo, readInputSpec } from '../comfy/object-info.js';
+import { listModels } from './object-info.js';
 import type { Workflow } from './workflow.js';
 
 /** Whether one workflow can run on one server, and every reason it cannot. */
@@ -32,8 +36,8 @@ interface Check {
 export function validateWorkflow(workflow: Workflow, objectInfo: ObjectInfo, serverName: string): WorkflowValidation {
   const prefix = `${workflow.name}: server ${serverName}`;
   const check: Check = { graph: workflow.graph, objectInfo, values: boundValues(workflow), prefix, problems: [] };
-  if (Object.keys(objectInfo).length === 0) {
-    check.problems.push(`${prefix} reported no node types (is its /object_info reachable?).`);
+  if (objectInfo.nodes.size === 0) {
+    check.problems.push(`${prefix} reported no node types it could be checked against.`);
   } else {
     for (const nodeId of sortedIds(workflow.graph)) checkNode(check, nodeId);
     checkOutputs(check, workflow);
@@ -57,18 +61,22 @@ function boundValues(workflow: Workflow): Map<string, unknown> {
 
 function checkNode(check: Check, nodeId: string): void {
   const node = check.graph[nodeId]!;
-  const info = check.objectInfo[node.class_type];
+  const info = check.objectInfo.nodes.get(node.class_type);
   if (!info) {
+    const unreadable = check.objectInfo.unreadable.get(node.class_type);
     check.problems.push(
-      `${check.prefix} has no node type ${node.class_type} (${describeNode(check.graph, nodeId)}); install the custom nodes that provide it, or update ComfyUI.`,
+      unreadable === undefined
+        ? `${check.prefix} has no node type ${node.class_type} (${describeNode(check.graph, nodeId)}); install the custom nodes that provide it, or update ComfyUI.`
+        : `${check.prefix}: node type ${node.class_type} (${describeNode(check.graph, nodeId)}): the server's description of it could not be read (${unreadable}).`,
     );
     return;
   }
-  for (const input of Object.keys(info.input?.required ?? {})) {
-    if (!(input in node.inputs)) {
+  for (const input of info.required.keys()) {
+    if (!hasInput(node.inputs, input)) {
       check.problems.push(`${check.prefix}: ${describeNode(check.graph, nodeId)} lacks the required input ${input}.`);
     }
   }
+  // Inputs the node info does not declare are the node's business: custom nodes accept more than they declare.
   for (const [input, graphValue] of Object.entries(node.inputs)) {
     const spec = inputSpecOf(info, input);
     const parsed = spec ? readInputSpec(spec.raw) : undefined;
@@ -77,43 +85,94 @@ function checkNode(check: Check, nodeId: string): void {
     else {
       const key = `${nodeId}.${input}`;
       const value = check.values.has(key) ? check.values.get(key) : graphValue;
-      if (value !== null) checkValue(check, nodeId, input, value, parsed);
+      if (value !== null) checkValue(check, nodeId, input, unwrapValue(value), parsed);
     }
   }
 }
 
+// V3 dynamic inputs arrive under dotted keys: `images` is given as `images.image0`, `images.image1`.
+function hasInput(inputs: Readonly<Record<string, unknown>>, input: string): boolean {
+  return Object.hasOwn(inputs, input) || Object.keys(inputs).some((key) => key.startsWith(`${input}.`));
+}
+
+// New servers let a widget value be wrapped as {"__value__": v} (so a literal list is not taken for a link).
+function unwrapValue(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, '__value__')) {
+    return (value as { __value__: unknown }).__value__;
+  }
+  return value;
+}
+
 function checkValue(check: Check, nodeId: string, input: string, value: unknown, spec: InputSpec): void {
+  if (spec.kind === 'combo') checkChoice(check, nodeId, input, value, spec);
+  if (spec.kind === 'number') checkNumber(check, nodeId, input, value, spec);
+}
+
+function checkChoice(
+  check: Check,
+  nodeId: string,
+  input: string,
+  value: unknown,
+  spec: Extract<InputSpec, { kind: 'combo' }>,
+): void {
+  if (!spec.checked) return;
+  const values = spec.multiselect && Array.isArray(value) ? (value as unknown[]) : [value];
+  // Only plain values can be compared with the choices; anything else is the server's to judge.
+  const missing = values.filter(
+    (item) => (typeof item === 'string' || typeof item === 'number') && !spec.options.includes(item),
+  );
+  if (missing.length === 0) return;
+  const model = modelKindOf(check.graph[nodeId]!.class_type, input);
   const where = `${describeNode(check.graph, nodeId)} input ${input}`;
-  const classType = check.graph[nodeId]!.class_type;
-  if (spec.kind === 'combo' && !spec.options.includes(value as string | number)) {
-    const model = modelKindOf(classType, input);
+  check.problems.push(
+    model
+      ? `${check.prefix} lacks ${model} ${missing.map(String).join(', ')} (node ${nodeId}).`
+      : `${check.prefix}: ${where} is ${missing.map((item) => JSON.stringify(item)).join(', ')}, which is not one of ${listSome(spec.options)}.`,
+  );
+}
+
+// ComfyUI converts a widget value with int() or float() before comparing it with the limits: 7.5 is a fine INT (7),
+// "7" too; only a value that does not convert, or lies outside the limits, is refused.
+function checkNumber(
+  check: Check,
+  nodeId: string,
+  input: string,
+  value: unknown,
+  spec: Extract<InputSpec, { kind: 'number' }>,
+): void {
+  const where = `${describeNode(check.graph, nodeId)} input ${input}`;
+  const converted = typeof value === 'number' || typeof value === 'boolean' ? Number(value) : numberOf(value);
+  if (converted === undefined) {
+    check.problems.push(`${check.prefix}: ${where} is ${JSON.stringify(value)}, not a number.`);
+    return;
+  }
+  const number = spec.type === 'INT' ? Math.trunc(converted) : converted;
+  if ((spec.min !== undefined && number < spec.min) || (spec.max !== undefined && number > spec.max)) {
     check.problems.push(
-      model
-        ? `${check.prefix} lacks ${model} ${String(value)} (node ${nodeId}).`
-        : `${check.prefix}: ${where} is ${JSON.stringify(value)}, which is not one of ${listSome(spec.options)}.`,
+      `${check.prefix}: ${where} is ${number}, outside the server's ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}.`,
     );
   }
-  if (spec.kind === 'number') {
-    if (typeof value !== 'number' || (spec.type === 'INT' && !Number.isInteger(value))) {
-      check.problems.push(
-        `${check.prefix}: ${where} is ${JSON.stringify(value)}, not ${spec.type === 'INT' ? 'a whole number' : 'a number'}.`,
-      );
-    } else if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-      check.problems.push(`${check.prefix}: ${where} is ${value}, outside the server's ${spec.min} to ${spec.max}.`);
-    }
-  }
+}
+
+function numberOf(value: unknown): number | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : undefined;
 }
 
 function checkLink(check: Check, nodeId: string, input: string, link: Link, spec: InputSpec): void {
   const source = check.graph[link[0]];
-  const sourceInfo = source ? check.objectInfo[source.class_type] : undefined;
-  // Unknown source classes are reported on their own; widget inputs fed by links are ComfyUI's to check.
-  if (!source || !sourceInfo?.output || spec.kind !== 'link') return;
-  const outputType = sourceInfo.output[link[1]];
+  const sourceInfo = source ? check.objectInfo.nodes.get(source.class_type) : undefined;
+  const targetInfo = check.objectInfo.nodes.get(check.graph[nodeId]!.class_type);
+  // Unknown source classes are reported on their own; widget inputs fed by links are ComfyUI's to check; and custom
+  // node packs declare outputs and types loosely, so only links between classes with certain types are checked.
+  if (!source || !sourceInfo || !targetInfo || spec.kind !== 'link') return;
+  if (!hasCertainTypes(sourceInfo) || !hasCertainTypes(targetInfo)) return;
+  const outputType = sourceInfo.outputs[link[1]];
   const where = `${describeNode(check.graph, nodeId)} input ${input}`;
   if (outputType === undefined) {
     check.problems.push(
-      `${check.prefix}: ${where} reads output ${link[1]} of ${describeNode(check.graph, link[0])}, which has only ${sourceInfo.output.length}.`,
+      `${check.prefix}: ${where} reads output ${link[1]} of ${describeNode(check.graph, link[0])}, which has only ${sourceInfo.outputs.length}.`,
     );
   } else if (typeof outputType === 'string' && !typesMatch(outputType, spec.type)) {
     check.problems.push(
@@ -122,17 +181,17 @@ function checkLink(check: Check, nodeId: string, input: string, link: Link, spec
   }
 }
 
-// ComfyUI's own rule: "*" matches anything, and "IMAGE,MASK" style unions match any member.
+// ComfyUI's own rule: "*" matches anything, and "IMAGE,MASK" style unions match when they share a member.
 function typesMatch(output: string, input: string): boolean {
   if (output === '*' || input === '*') return true;
-  const inputs = input.split(',');
-  return output.split(',').some((type) => inputs.includes(type));
+  const inputs = input.split(',').map((type) => type.trim());
+  return output.split(',').some((type) => type.trim() === '*' || inputs.includes('*') || inputs.includes(type.trim()));
 }
 
 function checkOutputs(check: Check, workflow: Workflow): void {
   for (const output of workflow.outputs) {
-    const info = check.objectInfo[output.classType];
-    if (info && info.output_node !== true) {
+    const info = check.objectInfo.nodes.get(output.classType);
+    if (info && !info.outputNode) {
       check.problems.push(
         `${check.prefix}: ${describeNode(check.graph, output.nodeId)} is not an output node there, so nothing would be posted.`,
       );
@@ -155,7 +214,7 @@ function limitWarnings(workflow: Workflow, objectInfo: ObjectInfo, prefix: strin
   return Object.values(workflow.settings).flatMap((spec) =>
     spec.targets.flatMap((target) => {
       const node = workflow.graph[target.nodeId]!;
-      const info = objectInfo[node.class_type];
+      const info = objectInfo.nodes.get(node.class_type);
       const server = info ? readInputSpec(inputSpecOf(info, target.input)?.raw) : undefined;
       if (server?.kind !== 'number' || server.max === undefined || spec.max === undefined || spec.max <= server.max)
         return [];

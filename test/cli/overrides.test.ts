@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyOverrides, parseOverride, type InputOverride } from '../../src/cli/generate/overrides.js';
 import type { ApiGraph } from '../../src/workflows/graph.js';
-import type { ObjectInfo } from '../../src/workflows/object-info.js';
+import { parseObjectInfo, type ObjectInfo } from '../../src/workflows/object-info.js';
 import { SHIPPED_DIR } from './helpers.js';
 
 const txt2img = JSON.parse(readFileSync(path.join(SHIPPED_DIR, 'txt2img.json'), 'utf8')) as ApiGraph;
@@ -86,9 +86,10 @@ describe('applyOverrides', () => {
   });
 
   it('accepts an input missing from the graph when the server’s object_info says the node takes it', () => {
-    const objectInfo: ObjectInfo = {
+    const reading = parseObjectInfo({
       SaveImage: { input: { required: { images: ['IMAGE'] }, optional: { compress_level: ['INT', {}] } } },
-    };
+    });
+    const objectInfo = reading.ok ? reading.info : undefined;
     const result = applyOverrides(txt2img, [override('Save Image.compress_level=9')], objectInfo);
     expect(result.ok && result.graph['9']!.inputs['compress_level']).toBe(9);
     expect(refusal(txt2img, 'Save Image.quality=9', objectInfo)).toMatch(/has no input "quality"/);

@@ -133,8 +133,8 @@ describe('ComfyClient against the emulator', () => {
   it('reads object info, system stats, features and the queue', async () => {
     const client = harness.client();
     const info = await client.objectInfo();
-    expect(info['SaveImage']?.output_node).toBe(true);
-    expect(info['KSampler']).toBeDefined();
+    expect(info.nodes.get('SaveImage')?.outputNode).toBe(true);
+    expect(info.nodes.get('KSampler')).toBeDefined();
     expect((await client.systemStats()).devices.length).toBeGreaterThan(0);
     expect((await client.features()).supports_preview_metadata).toBe(true);
     expect(await client.queue()).toEqual({ running: [], pending: [] });

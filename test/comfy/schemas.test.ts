@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { describeValidation } from '../../src/comfy/errors.js';
+import { parseObjectInfo, readInputSpec } from '../../src/comfy/object-info.js';
 import {
   FeaturesSchema,
   HistorySchema,
-  ObjectInfoSchema,
   PromptAcceptedSchema,
   PromptRejectedSchema,
   QueueSchema,
@@ -95,8 +95,10 @@ describe('the HTTP schemas', () => {
       max_upload_size: 104857600,
     });
     expect(SystemStatsSchema.parse(gets['/system_stats']!.body).system.comfyui_version).toBe('0.3.64');
-    const info = ObjectInfoSchema.parse(gets['/object_info/SaveImage']!.body);
-    expect(info['SaveImage']).toMatchObject({ output_node: true, input: { required: { images: ['IMAGE', {}] } } });
+    const reading = parseObjectInfo(gets['/object_info/SaveImage']!.body);
+    const saveImage = reading.ok ? reading.info.nodes.get('SaveImage') : undefined;
+    expect(saveImage?.outputNode).toBe(true);
+    expect(readInputSpec(saveImage?.required.get('images'))).toEqual({ kind: 'link', type: 'IMAGE' });
   });
 
   it('read every upload answer', () => {

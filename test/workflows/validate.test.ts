@@ -11,7 +11,13 @@ import { buildReady, defaultGraph, inlineSource, node, SHIPPED_DIR } from './hel
 async function objectInfoOf(emulator: Emulator): Promise<ObjectInfo> {
   const response = await fetch(`${emulator.url}/object_info`);
   expect(response.status).toBe(200);
-  return parseObjectInfo(await response.json());
+  return readObjectInfo(await response.json());
+}
+
+function readObjectInfo(body: unknown): ObjectInfo {
+  const reading = parseObjectInfo(body);
+  if (!reading.ok) throw new Error(reading.problem);
+  return reading.info;
 }
 
 describe('validating workflows against a server /object_info', () => {
@@ -133,9 +139,9 @@ describe('validating workflows against a server /object_info', () => {
       }),
     );
     // A server whose KSampler (say, a patched one) stops at 50 steps.
-    const sampler = fullInfo['KSampler']!;
-    const required = { ...sampler.input?.required, steps: ['INT', { default: 20, min: 1, max: 50 }] };
-    const capped = { ...fullInfo, KSampler: { ...sampler, input: { ...sampler.input, required } } };
+    const sampler = fullInfo.nodes.get('KSampler')!;
+    const required = new Map(sampler.required).set('steps', ['INT', { default: 20, min: 1, max: 50 }]);
+    const capped = { ...fullInfo, nodes: new Map(fullInfo.nodes).set('KSampler', { ...sampler, required }) };
     const result = validateWorkflow(workflow, capped, 'gpu-1');
     expect(result.ok).toBe(true);
     expect(result.warnings).toEqual([
@@ -161,23 +167,27 @@ describe('validating workflows against a server /object_info', () => {
 
 describe('reading object_info', () => {
   it('accepts both combo shapes, old and new', () => {
-    const info = parseObjectInfo({
+    const info = readObjectInfo({
       CheckpointLoaderSimple: { input: { required: { ckpt_name: [['a.safetensors', 'b.ckpt'], {}] } } },
       LoraLoader: { input: { required: { lora_name: ['COMBO', { options: ['x.safetensors'], multiselect: false }] } } },
     });
     expect(listModels(info)).toMatchObject({ checkpoints: ['a.safetensors', 'b.ckpt'], loras: ['x.safetensors'] });
   });
 
-  it('drops node entries it cannot read instead of failing', () => {
-    const info = parseObjectInfo({ Good: { input: { required: {} }, output: [] }, Bad: 'nonsense', Worse: null });
-    expect(Object.keys(info)).toEqual(['Good']);
-    expect(parseObjectInfo('not an object')).toEqual({});
+  it('sets aside node entries it cannot read, with the reason, instead of failing', () => {
+    const info = readObjectInfo({ Good: { input: { required: {} }, output: [] }, Bad: 'nonsense', Worse: null });
+    expect([...info.nodes.keys()]).toEqual(['Good']);
+    expect(Object.fromEntries(info.unreadable)).toEqual({ Bad: 'the entry is a string', Worse: 'the entry is null' });
+    expect(parseObjectInfo('not an object')).toEqual({
+      ok: false,
+      problem: 'its body is a string, not an object of node types',
+    });
   });
 
   it('says so when a server reported no node types at all', () => {
     const workflow = buildReady(inlineSource('any', defaultGraph()));
-    expect(validateWorkflow(workflow, {}, 'gpu-3').problems).toEqual([
-      'any: server gpu-3 reported no node types (is its /object_info reachable?).',
+    expect(validateWorkflow(workflow, readObjectInfo({}), 'gpu-3').problems).toEqual([
+      'any: server gpu-3 reported no node types it could be checked against.',
     ]);
   });
 });

@@ -15,6 +15,8 @@ export interface CheckedServer {
   readonly url: string;
   readonly objectInfo?: ObjectInfo;
   readonly problem?: string;
+  /** True when the server answered, even if its answer could not be used. */
+  readonly answered?: boolean;
 }
 
 /** The report's lines, and the workflows that can run nowhere. */
@@ -33,7 +35,7 @@ export async function runCheck(args: CheckArgs, context: GenerateContext): Promi
   for (const server of selectServers(config, args.server)) {
     const result = await reachServer(openClient(config, server, logger), server);
     if ('problem' in result) {
-      servers.push({ ...server, problem: result.problem });
+      servers.push({ ...server, problem: result.problem, answered: result.answered });
       continue;
     }
     await result.reached.client.close();
@@ -59,7 +61,7 @@ export function buildCheckReport(
   lines.push('Servers:');
   for (const server of servers) {
     const status = server.objectInfo
-      ? `answered, ${Object.keys(server.objectInfo).length} node types`
+      ? `answered, ${server.objectInfo.nodes.size} node types`
       : (server.problem ?? 'did not answer');
     lines.push(`  ${server.name} (${server.url}): ${status}`);
   }
@@ -85,7 +87,8 @@ function checkOneWorkflow(
   for (const server of servers) {
     const { objectInfo } = server;
     if (!objectInfo) {
-      lines.push(`  ${server.name}: not checked (the server did not answer)`);
+      const why = server.answered ? 'its node list could not be used' : 'the server did not answer';
+      lines.push(`  ${server.name}: not checked (${why})`);
       continue;
     }
     const validation = validateWorkflow(workflow, objectInfo, server.name);

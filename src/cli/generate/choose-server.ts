@@ -2,7 +2,7 @@
  * Which server runs the CLI's job: the first configured server that answers and on which the workflow validates; when
  * none can run the workflow itself, the first on which something in its fallback chain validates (`chooseWorkflow`).
  */
-import { ComfyClient, ComfyUnreachableError, type ObjectInfo } from '../../comfy/index.js';
+import { ComfyClient, ComfyProtocolError, ComfyUnreachableError, type ObjectInfo } from '../../comfy/index.js';
 import type { ComfyServerConfig, Config } from '../../config.js';
 import { UserFacingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -44,18 +44,22 @@ export function openClient(config: Config, server: ComfyServerConfig, logger: Lo
   });
 }
 
-/** Asks one server for its object_info; closes the client and says why (`could not be reached (…)`) on failure. */
+/**
+ * Asks one server for its object_info; closes the client and says why on failure: `could not be reached (…)`, or,
+ * for a server that answered with something unusable, `answered GET /object_info, but …` (`answered` is then true).
+ */
 export async function reachServer(
   client: ComfyClient,
   config: ComfyServerConfig,
-): Promise<{ reached: ReachedServer } | { problem: string }> {
+): Promise<{ reached: ReachedServer } | { problem: string; answered: boolean }> {
   try {
     return { reached: { config, client, objectInfo: await client.objectInfo() } };
   } catch (error) {
     await client.close();
+    if (error instanceof ComfyProtocolError) return { problem: error.problem, answered: true };
     const detail = error instanceof Error ? error.message.replace(/^\[comfy [^\]]*\]\s*/, '') : String(error);
-    const what = error instanceof ComfyUnreachableError ? 'could not be reached' : 'gave an unusable answer';
-    return { problem: `${what} (${detail.split('\n')[0]})` };
+    const what = error instanceof ComfyUnreachableError ? 'could not be reached' : 'failed';
+    return { problem: `${what} (${detail.split('\n')[0]})`, answered: !(error instanceof ComfyUnreachableError) };
   }
 }
 
@@ -68,12 +72,16 @@ export async function chooseServerFor(
 ): Promise<ServerChoice> {
   const reached: ReachedServer[] = [];
   const problems: string[] = [];
+  let answered = 0;
   for (const config of servers) {
     const result = await reachServer(open(config), config);
     if ('problem' in result) {
-      problems.push(`server ${config.name} at ${config.url} ${result.problem}`);
+      if (result.answered) answered += 1;
+      const separator = result.answered ? ': ' : ' ';
+      problems.push(`server ${config.name} at ${config.url}${separator}${result.problem}`);
       continue;
     }
+    answered += 1;
     const validation = validateWorkflow(workflow, result.reached.objectInfo, config.name);
     if (validation.ok) return keepOnly(reached, { ...result.reached, workflow });
     reached.push(result.reached);
@@ -89,7 +97,7 @@ export async function chooseServerFor(
     if (fallback) return keepOnly(reached, { ...server, workflow: fallback });
   }
   await Promise.all(reached.map((server) => server.client.close()));
-  throw new UserFacingError('cli-no-server', noServerSentence(workflow.name, reached.length, problems));
+  throw new UserFacingError('cli-no-server', noServerSentence(workflow.name, answered, problems));
 }
 
 async function keepOnly(reached: readonly ReachedServer[], choice: ServerChoice): Promise<ServerChoice> {
@@ -97,10 +105,10 @@ async function keepOnly(reached: readonly ReachedServer[], choice: ServerChoice)
   return choice;
 }
 
-function noServerSentence(workflow: string, reachedCount: number, problems: readonly string[]): string {
+function noServerSentence(workflow: string, answeredCount: number, problems: readonly string[]): string {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => problem.replace(/\.$/, ''));
   const more =
     problems.length > shown.length ? `; and ${problems.length - shown.length} more (run --check to see all)` : '';
-  const start = reachedCount === 0 ? 'No ComfyUI server answered' : `No server can run ${workflow}`;
+  const start = answeredCount === 0 ? 'No ComfyUI server answered' : `No server can run ${workflow}`;
   return `${start}: ${shown.join('; ')}${more}.`;
 }

@@ -6,6 +6,7 @@
 import {
   ComfyExecutionError,
   ComfyInterruptedError,
+  ComfyProtocolError,
   ComfyUnreachableError,
   ComfyValidationError,
   type NodeErrors,
@@ -30,6 +31,8 @@ export function describeFailure(error: unknown): string {
   if (error instanceof ComfyUnreachableError) {
     return sentence(`Server ${error.server} could not be reached (${withoutServerTag(error.message)})`);
   }
+  // The server answered, so it is not "unreachable": say what in its answer could not be used.
+  if (error instanceof ComfyProtocolError) return sentence(`Server ${error.server}: ${cut(error.problem)}`);
   if (error instanceof ComfyInterruptedError) {
     return error.whileQueued
       ? `The job was removed from the queue of server ${error.server} before it ran.`

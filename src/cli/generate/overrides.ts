@@ -59,7 +59,7 @@ export function applyOverrides(
     const found = findNode(copy, override);
     if (!found.ok) return found;
     const node = copy[found.nodeId]!;
-    const classInfo = objectInfo?.[node.class_type];
+    const classInfo = objectInfo?.nodes.get(node.class_type);
     const known =
       override.input in node.inputs ||
       (classInfo !== undefined && inputSpecOf(classInfo, override.input) !== undefined);

@@ -1,0 +1,90 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ComfyProtocolError, type ComfyServer, type ObjectInfo } from '../../src/comfy/index.js';
+import { ServerPool } from '../../src/jobs/server-pool.js';
+import { buildReady, shippedSource } from '../workflows/helpers.js';
+import { readObjectInfo, recordedObjectInfo, withModelFiles } from '../comfy/fixtures/node-info.js';
+
+/** A server that answers /system_stats, and /object_info with whatever the test sets. */
+function fakeServer(objectInfo: () => Promise<ObjectInfo>): ComfyServer {
+  const server = {
+    systemStats: async () => ({ system: {}, devices: [] }),
+    objectInfo,
+    close: async () => undefined,
+  };
+  return server as unknown as ComfyServer;
+}
+
+const txt2img = buildReady(shippedSource('txt2img'));
+const workflows = { get: () => txt2img, list: () => [txt2img] };
+let pool: ServerPool | undefined;
+
+afterEach(async () => {
+  await pool?.stop();
+});
+
+function startPool(objectInfo: () => Promise<ObjectInfo>, lines: string[]): { ups: string[]; downs: string[] } {
+  const events = { ups: [] as string[], downs: [] as string[] };
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    }),
+  );
+  pool = new ServerPool({
+    servers: [{ name: 'real', url: 'http://127.0.0.1:1' }] as never,
+    connect: () => fakeServer(objectInfo),
+    workflows,
+    promptsPerServer: 1,
+    logger,
+    healthIntervalMs: 20,
+    onUp: (name) => events.ups.push(name),
+    onDown: (name) => events.downs.push(name),
+  });
+  pool.start('client');
+  return events;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 5_000) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('the server pool and /object_info', () => {
+  it('takes a server up with the workflows its real 0.3.64 node list allows', async () => {
+    const info = readObjectInfo(
+      withModelFiles(recordedObjectInfo(), { checkpoints: ['v1-5-pruned-emaonly.safetensors'] }),
+    );
+    const events = startPool(async () => info, []);
+    await until(() => events.ups.length > 0);
+    expect([...(pool!.capabilities('real')?.workflows ?? [])]).toEqual(['txt2img']);
+  });
+
+  it('keeps a server whose node list is unusable up (it answered), running nothing, until a later answer is usable', async () => {
+    const lines: string[] = [];
+    let answer: 'bad' | 'good' = 'bad';
+    const info = readObjectInfo(
+      withModelFiles(recordedObjectInfo(), { checkpoints: ['v1-5-pruned-emaonly.safetensors'] }),
+    );
+    const events = startPool(async () => {
+      if (answer === 'good') return info;
+      throw new ComfyProtocolError('real', 'GET /object_info', 'its body is a list, not an object of node types');
+    }, lines);
+    await until(() => events.ups.length > 0);
+    expect(events.downs).toEqual([]);
+    expect(pool!.capabilities('real')?.workflows.size).toBe(0);
+    const warning = lines
+      .map((line) => JSON.parse(line) as { msg: string })
+      .find((line) => line.msg.includes('answered'));
+    expect(warning?.msg).toBe('GET /object_info answered, but its body is a list, not an object of node types');
+    answer = 'good';
+    await until(() => (pool!.capabilities('real')?.workflows.size ?? 0) > 0);
+    expect(events.downs).toEqual([]);
+  });
+});
