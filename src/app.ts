@@ -1,6 +1,6 @@
 /**
  * The composition root as a function: the engine (store, workflows, job runner) is started once, the Discord face is
- * attached to it, and the HTTP endpoint (health, metrics) when HTTP_PORT is set. `src/index.ts` calls it for
+ * attached to it, and when HTTP_PORT is set the HTTP endpoint with health, metrics and the web face (`/v1`, the page). `src/index.ts` calls it for
  * `npm start`; the end-to-end tests and `npm run demo` call it too, pointed at the ComfyUI emulator and the fake
  * Discord, so they run exactly what production runs.
  */
@@ -13,6 +13,7 @@ import { startEndpoint } from './health/endpoint.js';
 import type { ConnectServer } from './jobs/index.js';
 import type { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
+import { attachWeb } from './web/face.js';
 
 /** A running bot. */
 export interface Comfycord {
@@ -41,10 +42,16 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   const { config, logger } = options;
   const engine = await startEngine(options);
   const discord = await attachDiscord(engine, { cardIntervalMs: options.cardIntervalMs });
+  // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics.
+  const web = config.http.port === undefined ? undefined : await attachWeb(engine);
   const health =
     config.http.port === undefined
       ? undefined
-      : await startEndpoint(engine, { checks: { gateway: discord.gatewayCheck }, rests: discord.rests });
+      : await startEndpoint(engine, {
+          checks: { gateway: discord.gatewayCheck },
+          rests: discord.rests,
+          handle: web?.handle,
+        });
 
   // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
   // interaction can arrive while the runner still refuses new jobs.
@@ -69,6 +76,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
           try {
             await engine.stop();
           } finally {
+            await web?.close();
             await health?.close();
           }
         }

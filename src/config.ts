@@ -18,6 +18,12 @@ export interface ComfyServerConfig {
   readonly url: string;
 }
 
+/** One web API key: whoever presents `key` acts as the member `name`. */
+export interface WebApiKey {
+  readonly name: string;
+  readonly key: string;
+}
+
 /** An example of a right value for each variable, shown with every problem so the fix is obvious. */
 const EXAMPLES: Record<string, string> = {
   DISCORD_TOKEN: 'DISCORD_TOKEN=MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abc… (Developer Portal → Bot → Reset Token)',
@@ -43,6 +49,9 @@ const EXAMPLES: Record<string, string> = {
   REFINE_IGNORE_PREFIX: 'REFINE_IGNORE_PREFIX=//',
   HTTP_HOST: 'HTTP_HOST=127.0.0.1',
   HTTP_PORT: 'HTTP_PORT=9464 (unset: no health and metrics endpoint)',
+  WEB_API_KEYS: 'WEB_API_KEYS=alice:3f9c…(16+ characters),ci:8e21… (unset: the web API answers on loopback only)',
+  WEB_WEBHOOK_SECRET: 'WEB_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw (base64 of 24+ random bytes)',
+  WEB_WEBHOOK_ALLOW: 'WEB_WEBHOOK_ALLOW=hooks.example.com,https://ci.example.org/hooks/',
 };
 
 // Every check below carries its own plain message: zod's default wording ("Too small: expected number to be >=0")
@@ -116,6 +125,38 @@ const comfyUrls = optional(z.string()).transform((value, ctx): ComfyServerConfig
   return servers;
 });
 
+/** `WEB_WEBHOOK_ALLOW`: hosts (`hooks.example.com`) or URL prefixes (`https://ci.example.org/hooks/`). */
+const webhookAllowList = optional(z.string()).transform((value, ctx) => {
+  const entries = (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const entry of entries.filter((candidate) => !/^(https?:\/\/)?[\w.[\]:-]+(\/\S*)?$/.test(candidate))) {
+    ctx.addIssue({ code: 'custom', message: `has "${entry}", which is neither a host nor an http(s) URL prefix` });
+  }
+  return entries;
+});
+
+/** `WEB_API_KEYS`: `name:key`, comma-separated; each name is a member of its own for limits and history. */
+const webApiKeys = optional(z.string()).transform((value, ctx): WebApiKey[] => {
+  const keys: WebApiKey[] = [];
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Za-z][\w.-]{0,31}):(\S{16,})$/.exec(entry);
+    if (!match) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry.split(':')[0]}:…" must be name:key with a key of 16+ characters`,
+      });
+    } else if (keys.some((key) => key.name === match[1] || key.key === match[2])) {
+      ctx.addIssue({ code: 'custom', message: `the key named "${match[1]}" repeats a name or a key` });
+    } else keys.push({ name: match[1]!, key: match[2]! });
+  }
+  return keys;
+});
+
 // The URL itself is not quoted back: a Redis URL may carry a password.
 const storeUrl = optional(z.string())
   .transform((value) => value ?? DEFAULT_STORE_URL)
@@ -151,6 +192,11 @@ const environmentSchema = z.object({
   ),
   HTTP_HOST: optional(z.string()).transform((value) => value?.trim() || '127.0.0.1'),
   HTTP_PORT: optional(wholeNumber(0, 65_535)),
+  WEB_API_KEYS: webApiKeys,
+  WEB_WEBHOOK_SECRET: optional(
+    z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64 of 24 or more bytes'),
+  ),
+  WEB_WEBHOOK_ALLOW: webhookAllowList,
 });
 
 /** Every environment variable comfycord reads (the README's table and `.env.example` list each one). */
@@ -185,6 +231,12 @@ export interface Config {
   };
   readonly refineIgnorePrefix: string;
   readonly http: { readonly host: string; readonly port: number | undefined };
+  readonly web: {
+    readonly apiKeys: readonly WebApiKey[];
+    readonly webhookSecret: string | undefined;
+    /** Hosts (`hooks.example.com`) or URL prefixes (`https://ci.example.org/hooks/`) webhooks may be sent to. */
+    readonly webhookAllow: readonly string[];
+  };
 }
 
 /** A configuration a process cannot start with; `message` lists every problem, one per line. */
@@ -290,6 +342,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
     },
     refineIgnorePrefix: env.REFINE_IGNORE_PREFIX,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
+    web: { apiKeys: env.WEB_API_KEYS, webhookSecret: env.WEB_WEBHOOK_SECRET, webhookAllow: env.WEB_WEBHOOK_ALLOW },
   };
 }
 

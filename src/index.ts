@@ -16,7 +16,12 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const logger = createLogger({ ...config.log, secrets: config.discord.token ? [config.discord.token] : [] });
+  const secrets = [
+    config.discord.token ?? '',
+    config.web.webhookSecret ?? '',
+    ...config.web.apiKeys.map((key) => key.key),
+  ];
+  const logger = createLogger({ ...config.log, secrets: secrets.filter(Boolean) });
   // A stray rejection must leave a log line, not kill the bot silently.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   let bot;

@@ -44,6 +44,15 @@ export async function storeInputImage(
 ): Promise<StoredInputImage> {
   checkAttachment(attachment, maxBytes);
   const bytes = await download(attachment, maxBytes);
+  return storeImageBytes(bytes, attachment, dir);
+}
+
+/** Checks that `bytes` are an image we can read and stores them under `dir` (the web face's uploads come this way). */
+export async function storeImageBytes(
+  bytes: Buffer,
+  attachment: Pick<AttachmentInfo, 'name' | 'url'>,
+  dir: string,
+): Promise<StoredInputImage> {
   const metadata = await sharp(bytes)
     .metadata()
     .catch((error: unknown) => {
@@ -92,7 +101,7 @@ async function download(attachment: AttachmentInfo, maxBytes: number): Promise<B
   return Buffer.concat(chunks);
 }
 
-function notAnImage(attachment: AttachmentInfo, detail: string): UserFacingError {
+function notAnImage(attachment: Pick<AttachmentInfo, 'name' | 'url'>, detail: string): UserFacingError {
   return new UserFacingError(
     'attachment-not-image',
     `${attachment.name} is not an image I can read; attach a PNG, JPEG or WebP picture.`,

@@ -15,9 +15,11 @@ export interface EndpointOptions {
   readonly rests?: readonly REST[];
   /** The web face's routes. */
   readonly handle?: HttpHandler;
+  /** The port when HTTP_PORT is unset (`npm run web` has one by default); 0, a free port, otherwise. */
+  readonly defaultPort?: number;
 }
 
-/** Starts the endpoint on HTTP_HOST:HTTP_PORT (0, a free port, when HTTP_PORT is unset). */
+/** Starts the endpoint on HTTP_HOST:HTTP_PORT. */
 export async function startEndpoint(engine: Engine, options: EndpointOptions = {}): Promise<HealthServer> {
   const { config, runner, store, logger } = engine;
   const metrics = createMetrics(() => runner.snapshot());
@@ -29,7 +31,7 @@ export async function startEndpoint(engine: Engine, options: EndpointOptions = {
   const probe = store.collection('health', z.object({ at: z.number() }), { version: 1 });
   return startHealthServer({
     host: config.http.host,
-    port: config.http.port ?? 0,
+    port: config.http.port ?? options.defaultPort ?? 0,
     metrics,
     logger: logger.child({ module: 'health' }),
     handle: options.handle,

@@ -1,0 +1,66 @@
+/**
+ * The web face of the engine: the `/v1` API and the page, served by the HTTP endpoint. Attached to a started engine
+ * before it resumes, so the results of web jobs that finished while the process was down are kept and their webhooks
+ * sent.
+ */
+import type { Engine } from '../engine.js';
+import type { HttpHandler } from '../health/server.js';
+import type { JobRecord } from '../jobs/model.js';
+import { WebDelivery } from './delivery.js';
+import { WebGenerations } from './generations.js';
+import { LiveHub } from './live.js';
+import { OutputFiles } from './output-files.js';
+import { defaultPageDir } from './page-files.js';
+import { createWebHandler } from './routes.js';
+import { viewOf } from './views.js';
+import { webhookPolicy } from './webhook-policy.js';
+import { WebRecords, type WebGeneration } from './web-records.js';
+
+/** The web side of a running engine. */
+export interface WebFace {
+  /** What the HTTP endpoint hands every request that is not `/healthz` or `/metrics`. */
+  readonly handle: HttpHandler;
+  /** Ends the event streams. */
+  close(): Promise<void>;
+}
+
+export interface WebFaceOptions {
+  /** Where the built page is; `dist/page` of this checkout by default. */
+  readonly pageDir?: string;
+}
+
+/** Subscribes the web face to the engine's jobs and builds its routes. */
+export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): Promise<WebFace> {
+  const { config, store, runner } = engine;
+  const logger = engine.logger.child({ module: 'web' });
+  const records = new WebRecords(store);
+  const files = await OutputFiles.open(store, engine.dataDir);
+  const hub = new LiveHub();
+  const view = (record: WebGeneration, job: JobRecord | undefined) =>
+    viewOf({ record, job, position: undefined, progress: undefined }, files);
+  const delivery = new WebDelivery({ records, files, hub, view });
+  runner.onEvent(delivery.listener);
+  const generations = new WebGenerations({
+    engine,
+    records,
+    files,
+    hub,
+    checkWebhook: webhookPolicy(config.web.webhookAllow, config.web.webhookSecret),
+  });
+  const handle = createWebHandler({
+    generations,
+    records,
+    files,
+    hub,
+    workflows: engine.workflows,
+    keys: config.web.apiKeys,
+    // An image as large as Discord's attachment limit, and room for the fields around it.
+    maxBodyBytes: config.limits.attachmentBytes + 64 * 1024,
+    pageDir: options.pageDir ?? defaultPageDir(),
+    logger,
+  });
+  if (config.web.apiKeys.length === 0) {
+    logger.warn('WEB_API_KEYS is not set: the web API and page answer only requests from this machine');
+  }
+  return { handle, close: async () => hub.close() };
+}

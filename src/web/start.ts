@@ -1,0 +1,51 @@
+/**
+ * The web face on its own, without Discord (`npm run web`): the engine, the web face and the HTTP endpoint, no bot
+ * token needed. The same engine `npm start` runs, so a team can move from one to the other on the same store.
+ */
+import type { Config } from '../config.js';
+import { startEngine, type Engine } from '../engine.js';
+import { startEndpoint } from '../health/endpoint.js';
+import type { ConnectServer } from '../jobs/index.js';
+import type { Logger } from '../logger.js';
+import { attachWeb } from './face.js';
+
+/** The port `npm run web` listens on when HTTP_PORT is unset. */
+export const DEFAULT_WEB_PORT = 8080;
+
+/** A running web face. */
+export interface WebApp {
+  readonly engine: Engine;
+  /** Where the page and `/v1` answer, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Stops taking jobs, persists, closes the endpoint and the store; the next start resumes. */
+  stop(): Promise<void>;
+}
+
+export interface StartWebOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly dataDir?: string;
+  readonly pageDir?: string;
+  readonly connect?: ConnectServer;
+}
+
+/** Starts the engine with the web face only. */
+export async function startWeb(options: StartWebOptions): Promise<WebApp> {
+  const engine = await startEngine(options);
+  const web = await attachWeb(engine, { pageDir: options.pageDir });
+  const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT });
+  await engine.resume();
+  return {
+    engine,
+    url: endpoint.url,
+    stop: async () => {
+      options.logger.info('stopping: no new jobs; jobs in flight are persisted and resumed on the next start');
+      try {
+        await engine.stop();
+      } finally {
+        await web.close();
+        await endpoint.close();
+      }
+    },
+  };
+}

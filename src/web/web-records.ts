@@ -1,0 +1,111 @@
+/**
+ * What the web face keeps in the store beside the jobs: one record per web generation (who asked, the settings used,
+ * the webhook, and once it ended its outcome and output files), each caller's history, and the idempotency keys.
+ * The job record says where a generation is while it runs; this record outlives it.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { inputImageSchema } from '../jobs/model.js';
+import type { Collection, Index, Store } from '../store/store.js';
+
+/** One output file, kept under the data directory. */
+export const webOutputSchema = z.object({
+  filename: z.string().min(1),
+  contentType: z.string().min(1),
+  size: z.number().int().min(0),
+  /** Relative to the web outputs directory. */
+  file: z.string().min(1),
+});
+export type WebOutput = z.infer<typeof webOutputSchema>;
+
+/** How a generation ended. */
+export const webOutcomeSchema = z.object({
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  finishedAt: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  outputs: z.array(webOutputSchema),
+});
+export type WebOutcome = z.infer<typeof webOutcomeSchema>;
+
+export const webGenerationSchema = z.object({
+  /** The job's id. */
+  id: z.string().regex(/^[\w-]+$/),
+  /** The member id of the key that asked (`web:<name>`). */
+  owner: z.string().min(1),
+  createdAt: z.number(),
+  parentId: z.string().optional(),
+  webhook: z.string().optional(),
+  workflow: z.string(),
+  /** The settings used: the caller's, overlaid with the values the binding chose (the seed above all). */
+  settings: z.record(z.string(), z.unknown()),
+  inputImage: inputImageSchema.optional(),
+  outcome: webOutcomeSchema.optional(),
+});
+export type WebGeneration = z.infer<typeof webGenerationSchema>;
+
+const idempotencySchema = z.object({ bodyHash: z.string(), generationId: z.string() });
+
+/** How many generations a key's history keeps. */
+export const WEB_HISTORY_CAP = 1000;
+
+/** Web generations are kept as long as Discord's. */
+const RETENTION_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** Idempotency keys are remembered for a day, as the payment APIs that made them common do. */
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The web face's records. */
+export class WebRecords {
+  readonly #generations: Collection<WebGeneration>;
+  readonly #history: Index;
+  readonly #idempotency: Collection<z.infer<typeof idempotencySchema>>;
+
+  constructor(store: Store) {
+    this.#generations = store.collection('web-generations', webGenerationSchema, { version: 1 });
+    this.#history = store.index('web-history', { cap: WEB_HISTORY_CAP });
+    this.#idempotency = store.collection('web-idempotency', idempotencySchema, { version: 1 });
+  }
+
+  get(id: string): Promise<WebGeneration | undefined> {
+    return this.#generations.get(id);
+  }
+
+  /**
+   * Merges `change` into the record, or creates it from `initial`: the request's write and the result's write may
+   * come in either order, and neither loses the other's fields.
+   */
+  async merge(id: string, initial: WebGeneration, change: Partial<WebGeneration>): Promise<WebGeneration> {
+    const merged = await this.#generations.update(
+      id,
+      (current) => ({ ...initial, ...current, ...stripUndefined(change) }),
+      RETENTION_MS,
+    );
+    await this.#history.add(merged!.owner, id);
+    return merged!;
+  }
+
+  /** A page of the caller's generations, newest first. */
+  async list(owner: string, offset: number, limit: number): Promise<{ generations: WebGeneration[]; total: number }> {
+    const total = await this.#history.count(owner);
+    const ids = await this.#history.list(owner, { offset, limit });
+    const found = await Promise.all(ids.map((id) => this.#generations.get(id)));
+    return { generations: found.filter((generation) => generation !== undefined), total };
+  }
+
+  /** The generation an idempotency key made, if the same key was used before: with the body's hash, to compare. */
+  idempotent(owner: string, key: string) {
+    return this.#idempotency.get(idempotencyKey(owner, key));
+  }
+
+  rememberIdempotent(owner: string, key: string, bodyHash: string, generationId: string): Promise<void> {
+    return this.#idempotency.set(idempotencyKey(owner, key), { bodyHash, generationId }, IDEMPOTENCY_TTL_MS);
+  }
+}
+
+function idempotencyKey(owner: string, key: string): string {
+  return createHash('sha256').update(`${owner}\n${key}`).digest('base64url');
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
