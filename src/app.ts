@@ -52,6 +52,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
           rests: discord.rests,
           handle: web?.handle,
         });
+  if (health) web?.listening(health.url);
 
   // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
   // interaction can arrive while the runner still refuses new jobs.
@@ -74,9 +75,9 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
           await discord.close();
         } finally {
           try {
+            await web?.close();
             await engine.stop();
           } finally {
-            await web?.close();
             await health?.close();
           }
         }

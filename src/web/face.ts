@@ -12,21 +12,27 @@ import { LiveHub } from './live.js';
 import { OutputFiles } from './output-files.js';
 import { defaultPageDir } from './page-files.js';
 import { createWebHandler } from './routes.js';
+import type { GenerationView } from './schemas.js';
 import { viewOf } from './views.js';
 import { webhookPolicy } from './webhook-policy.js';
+import { WebhookSender } from './webhooks.js';
 import { WebRecords, type WebGeneration } from './web-records.js';
 
 /** The web side of a running engine. */
 export interface WebFace {
   /** What the HTTP endpoint hands every request that is not `/healthz` or `/metrics`. */
   readonly handle: HttpHandler;
-  /** Ends the event streams. */
+  /** Tells the face where it answers, for the absolute URLs in webhooks . */
+  listening(url: string): void;
+  /** Ends the event streams and stops sending webhooks (unsent ones wait in the store): before the store closes. */
   close(): Promise<void>;
 }
 
 export interface WebFaceOptions {
   /** Where the built page is; `dist/page` of this checkout by default. */
   readonly pageDir?: string;
+  /** The pauses between webhook retries (tests shorten them). */
+  readonly webhookBackoffMs?: readonly number[];
 }
 
 /** Subscribes the web face to the engine's jobs and builds its routes. */
@@ -38,15 +44,34 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const hub = new LiveHub();
   const view = (record: WebGeneration, job: JobRecord | undefined) =>
     viewOf({ record, job, position: undefined, progress: undefined }, files);
-  const delivery = new WebDelivery({ records, files, hub, view });
-  runner.onEvent(delivery.listener);
-  const generations = new WebGenerations({
-    engine,
+  const checkWebhook = webhookPolicy(config.web.webhookAllow, config.web.webhookSecret);
+  const webhooks = new WebhookSender({
+    store,
+    secret: config.web.webhookSecret,
+    check: checkWebhook,
+    logger,
+    backoffMs: options.webhookBackoffMs,
+  });
+  let baseUrl = '';
+  const delivery = new WebDelivery({
     records,
     files,
     hub,
-    checkWebhook: webhookPolicy(config.web.webhookAllow, config.web.webhookSecret),
+    view,
+    ended: async (record, ended) => {
+      if (record.webhook === undefined) return;
+      // The message id names the generation's end: delivered again after a restart, it is still one message.
+      const payload = {
+        type: `generation.${ended.status}`,
+        timestamp: new Date().toISOString(),
+        data: absolute(ended, baseUrl),
+      };
+      await webhooks.enqueue(`msg_${record.id}`, record.webhook, payload);
+    },
   });
+  runner.onEvent(delivery.listener);
+  await webhooks.resume();
+  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook });
   const handle = createWebHandler({
     generations,
     records,
@@ -62,5 +87,21 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   if (config.web.apiKeys.length === 0) {
     logger.warn('WEB_API_KEYS is not set: the web API and page answer only requests from this machine');
   }
-  return { handle, close: async () => hub.close() };
+  return {
+    handle,
+    listening: (url) => {
+      baseUrl = url;
+    },
+    close: async () => {
+      hub.close();
+      await webhooks.stop();
+    },
+  };
+}
+
+/** The view with every URL made absolute, for receivers that do not know where the API is. */
+function absolute(view: GenerationView, base: string): GenerationView {
+  const urls = Object.fromEntries(Object.entries(view.urls).map(([name, url]) => [name, base + url]));
+  const outputs = view.outputs.map((output) => ({ ...output, url: base + output.url }));
+  return { ...view, urls: urls as GenerationView['urls'], outputs };
 }

@@ -27,13 +27,16 @@ export interface StartWebOptions {
   readonly dataDir?: string;
   readonly pageDir?: string;
   readonly connect?: ConnectServer;
+  /** The pauses between webhook retries (tests shorten them). */
+  readonly webhookBackoffMs?: readonly number[];
 }
 
 /** Starts the engine with the web face only. */
 export async function startWeb(options: StartWebOptions): Promise<WebApp> {
   const engine = await startEngine(options);
-  const web = await attachWeb(engine, { pageDir: options.pageDir });
+  const web = await attachWeb(engine, { pageDir: options.pageDir, webhookBackoffMs: options.webhookBackoffMs });
   const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT });
+  web.listening(endpoint.url);
   await engine.resume();
   return {
     engine,
@@ -41,10 +44,15 @@ export async function startWeb(options: StartWebOptions): Promise<WebApp> {
     stop: async () => {
       options.logger.info('stopping: no new jobs; jobs in flight are persisted and resumed on the next start');
       try {
-        await engine.stop();
+        await engine.runner.stop();
       } finally {
+        // The last results' webhooks are written before the store closes.
         await web.close();
-        await endpoint.close();
+        try {
+          await engine.stop();
+        } finally {
+          await endpoint.close();
+        }
       }
     },
   };

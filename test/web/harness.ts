@@ -74,6 +74,7 @@ export async function startWebRig(options: WebRigOptions = {}): Promise<WebRig> 
       logger: silentLogger(),
       dataDir,
       pageDir: options.pageDir,
+      webhookBackoffMs: [100, 200, 300],
     });
   let app = await start();
   let running = true;
