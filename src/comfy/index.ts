@@ -7,7 +7,14 @@ export type { ComfyServer, Download, SubmitOptions } from './server.js';
 export { ComfyJob, type ComfyJobEvents, type JobOutcome, type JobSnapshot } from './job.js';
 export type { JobEvent, JobPhase } from './job-state.js';
 export type { DownloadStream, UploadOptions } from './http.js';
-export { mimeTypeOf, filesOfNodeOutput, type OutputFile, type OutputKind } from './outputs.js';
+export {
+  contentTypeOf,
+  mimeTypeOf,
+  filesOfNodeOutput,
+  TEXT_OUTPUT_TYPE,
+  type OutputFile,
+  type OutputKind,
+} from './outputs.js';
 export * from './errors.js';
 export type {
   ComfyGraph,

@@ -1,10 +1,10 @@
 /**
- * `/workflows`: the loaded workflows and the settings each accepts; for members who may manage the server, also the
+ * `/workflows`: the loaded workflows, the settings each accepts and what it outputs; for members who may manage the server, also the
  * disabled workflows with their reasons and where each workflow can run.
  */
 import { MessageFlags, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import type { RunnerSnapshot } from '../jobs/snapshot.js';
-import { acceptedSettings, describeSetting, type LoadedWorkflows } from '../workflows/index.js';
+import { acceptedSettings, describeOutputs, describeSetting, type LoadedWorkflows } from '../workflows/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { workflowsDefinition } from './definitions.js';
 
@@ -28,6 +28,7 @@ export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnap
     const adult = workflow.nsfw ? ', age-restricted channels only' : '';
     lines.push(`**${workflow.name}** (${workflow.kind}${adult})${where}: ${workflow.description}`);
     lines.push(`  ${acceptedSettings(workflow).map(describeSetting).join('; ')}`);
+    lines.push(`  outputs: ${describeOutputs(workflow)}`);
   }
   if (lines.length === 0) lines.push('No workflow is loaded.');
   if (snapshot) {

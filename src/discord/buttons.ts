@@ -48,7 +48,10 @@ export const componentHandlers: ComponentHandlers = {
       case 'reroll':
         return rerun(interaction, context, parsed.id, () => ({}));
       case 'vary':
-        return rerun(interaction, context, parsed.id, () => ({ image: 0, kind: 'image-to-image' }));
+        return rerun(interaction, context, parsed.id, () => ({
+          image: Number(parsed.extra ?? 0),
+          kind: 'image-to-image',
+        }));
       case 'upscale':
         return rerun(interaction, context, parsed.id, () => ({ image: Number(parsed.extra ?? 0), kind: 'upscale' }));
       case 'history':

@@ -31,6 +31,13 @@ export interface CardFile {
   readonly contentType?: string | undefined;
 }
 
+/** A text a workflow produced (a caption, an answer), shown on the finished card. */
+export interface CardText {
+  /** What it is, e.g. `Text` or `Text (Show Text)` when there are several. */
+  readonly label: string;
+  readonly text: string;
+}
+
 export type CardState =
   | { readonly phase: 'queued'; readonly position: number }
   | { readonly phase: 'starting'; readonly note?: string | undefined }
@@ -44,6 +51,8 @@ export type CardState =
   | {
       readonly phase: 'done';
       readonly files: readonly CardFile[];
+      /** Texts the workflow produced, shown in the embed. */
+      readonly texts?: readonly CardText[] | undefined;
       readonly durationMs: number;
       readonly notes: readonly string[];
       readonly generationId: string;
@@ -117,34 +126,58 @@ function runningCard(
   return { ...card, embeds: [embed], files: [state.preview] };
 }
 
+/** Discord allows 1024 characters in an embed field's value. */
+export const TEXT_FIELD_LIMIT = 1024;
+
 function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done' }>): RenderedCard {
   const embed = detailsEmbed(details, COLOURS.done);
-  const fields = [...(embed.fields ?? []), { name: 'Time', value: formatSeconds(state.durationMs), inline: true }];
+  const texts = (state.texts ?? []).map((text) => ({
+    name: text.label,
+    value: truncate(text.text.trim() || '(empty)', TEXT_FIELD_LIMIT),
+    inline: false,
+  }));
+  const fields = [
+    ...(embed.fields ?? []),
+    { name: 'Time', value: formatSeconds(state.durationMs), inline: true },
+    ...texts,
+  ];
   const notes = state.notes.length > 0 ? `\n${state.notes.join('\n')}` : '';
   const id = state.generationId;
-  // Vary and Upscale start from an attached image; when none could be attached (all too large), they are left off.
-  const attached = state.files.length > 0;
-  const upscaleButtons = state.files.map((_, index) =>
+  // Vary and Upscale start from an attached still image; videos, sounds and texts cannot be varied or upscaled.
+  const stills = state.files.flatMap((file, index) => (isStillImage(file) ? [index] : []));
+  const upscaleButtons = stills.map((index, position) =>
     button(
       buttonId('upscale', id, index),
-      state.files.length > 1 ? `Upscale ${index + 1}` : 'Upscale',
+      stills.length > 1 ? `Upscale ${position + 1}` : 'Upscale',
       ButtonStyle.Secondary,
     ),
   );
+  const vary = stills[0] === undefined ? [] : [button(varyId(id, stills[0]), 'Vary', ButtonStyle.Secondary)];
   return {
     content: `Done in ${formatSeconds(state.durationMs)}.${notes}`,
     embeds: [{ ...embed, fields }],
     components: [
       row([
         button(buttonId('reroll', id), 'Reroll', ButtonStyle.Primary),
-        ...(attached ? [button(buttonId('vary', id), 'Vary', ButtonStyle.Secondary)] : []),
+        ...vary,
         button(buttonId('edit', id), 'Edit', ButtonStyle.Secondary),
         button(buttonId('delete', id), 'Delete', ButtonStyle.Danger),
       ]),
-      ...(attached ? [row(upscaleButtons.slice(0, 5))] : []),
+      ...(upscaleButtons.length > 0 ? [row(upscaleButtons.slice(0, 5))] : []),
     ],
     files: [...state.files],
   };
+}
+
+// Cards made before results could hold videos varied attachment 0; they keep that id.
+function varyId(id: string, index: number): string {
+  return index === 0 ? buttonId('vary', id) : buttonId('vary', id, index);
+}
+
+/** A file Vary and Upscale can start from: an image that is not animated by nature (a GIF) nor a drawing (SVG). */
+function isStillImage(file: CardFile): boolean {
+  const type = file.contentType ?? 'image/png';
+  return type.startsWith('image/') && type !== 'image/gif' && type !== 'image/svg+xml';
 }
 
 function plainCard(details: CardDetails, status: string, colour: number): RenderedCard {

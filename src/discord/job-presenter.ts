@@ -9,7 +9,14 @@ import type { Logger } from '../logger.js';
 import type { JobEvent, JobFile } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
 import type { GenerationOutcome, Sessions } from '../sessions/index.js';
-import { renderCard, type CardDetails, type CardFile, type CardState } from './cards.js';
+import {
+  renderCard,
+  TEXT_FIELD_LIMIT,
+  type CardDetails,
+  type CardFile,
+  type CardState,
+  type CardText,
+} from './cards.js';
 import type { CardUpdater, PostedCard } from './card-updater.js';
 import { cardTargetOf, DEFAULT_ATTACHMENT_LIMIT } from './delivery-info.js';
 import { fitAttachments } from './fit-attachments.js';
@@ -85,15 +92,17 @@ export class JobPresenter {
     this.#previews.delete(job.id);
     const target = cardTargetOf(job)!;
     const limit = job.delivery?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT;
+    const { texts, attached } = textsOnCard(files);
     const fitted = await fitAttachments(
-      files.map((file) => ({ name: file.filename, data: file.bytes, contentType: file.mimeType })),
+      attached.map((file) => ({ name: file.filename, data: file.bytes, contentType: file.mimeType })),
       limit,
     );
     // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
     const generationId = job.id;
     const session = this.#options.sessionOpener.plan(job);
     const notes = [...fitted.notes, ...session.notes];
-    const card = renderCard(job.id, details, { phase: 'done', files: fitted.files, durationMs, notes, generationId });
+    const done = { phase: 'done', files: fitted.files, texts, durationMs, notes, generationId } as const;
+    const card = renderCard(job.id, details, done);
     const posted = await this.#options.cards.finish(job.id, target, card);
     const record = (sessionId: string | undefined) =>
       this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
@@ -145,6 +154,26 @@ export class JobPresenter {
       outcome,
     });
   }
+}
+
+/** At most this many texts are shown in the card's embed; more are attached as files. */
+const MAX_TEXTS_SHOWN = 5;
+
+/**
+ * Splits a result into the texts shown on the card and the files attached to it. A text too long for an embed field,
+ * or beyond the first few, is attached as a `.txt` file as well, so nothing the workflow said is lost.
+ */
+export function textsOnCard(files: readonly JobFile[]): { texts: CardText[]; attached: JobFile[] } {
+  const all = files.filter((file) => file.text !== undefined);
+  const shown = all.slice(0, MAX_TEXTS_SHOWN);
+  const texts = shown.map((file, index) => ({
+    label: all.length > 1 ? `Text ${index + 1}` : 'Text',
+    text: file.text!,
+  }));
+  const attached = files.filter(
+    (file) => file.text === undefined || !shown.includes(file) || file.text.trim().length > TEXT_FIELD_LIMIT,
+  );
+  return { texts, attached };
 }
 
 /** What the card's embed says: the member's settings, overlaid with the values the binding actually used. */

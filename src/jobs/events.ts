@@ -21,6 +21,8 @@ export interface JobFile {
   readonly mimeType: string;
   /** The output node that wrote it. */
   readonly node: string;
+  /** Set for a text output: shown as words rather than attached (its `bytes` are the same text, UTF-8). */
+  readonly text?: string;
 }
 
 /** Everything that happens to a job, as the Discord layer renders it. */

@@ -52,6 +52,8 @@ export const outputRefSchema = z.object({
   subfolder: z.string(),
   type: z.string(),
   mimeType: z.string().optional(),
+  /** A text output (`type` is then `text`): its words, kept with the job since there is nothing to download. */
+  text: z.string().optional(),
 });
 export type OutputRef = z.infer<typeof outputRefSchema>;
 

@@ -5,6 +5,7 @@
 import { type ApiGraph, nodeTitle } from './graph.js';
 import { inferBindings, type InferredBindings } from './inference.js';
 import { type Manifest, workflowNameSchema } from './manifest.js';
+import { producesOf } from './output-nodes.js';
 import { parseGraphText, parseManifestText } from './parse-sources.js';
 import { resolveNodeRef } from './resolve-refs.js';
 import { buildSettings } from './setting-specs.js';
@@ -50,7 +51,7 @@ function assemble(
 ): BuildResult {
   const inferred = inferBindings(graph);
   const built = buildSettings(graph, manifest, manifestFile, inferred);
-  const outputs = outputsFor(graph, manifest, { file: source.file, manifestFile }, inferred);
+  const outputs = outputsFor(graph, manifest, { manifestFile }, inferred);
   const reasons = [...built.reasons, ...outputs.reasons];
   if (reasons.length > 0) return { ok: false, name, reasons };
   const kind = manifest?.kind ?? inferred.kind;
@@ -74,7 +75,7 @@ function assemble(
 function outputsFor(
   graph: ApiGraph,
   manifest: Manifest | undefined,
-  { file, manifestFile }: { file: string; manifestFile: string },
+  { manifestFile }: { manifestFile: string },
   inferred: InferredBindings,
 ): { nodes: OutputNode[]; reasons: string[] } {
   const reasons: string[] = [];
@@ -85,15 +86,11 @@ function outputsFor(
     else reasons.push(`${manifestFile}: outputs "${ref}": ${resolved.message}.`);
   }
   if (!manifest?.outputs) ids.push(...inferred.outputs);
-  if (ids.length === 0 && reasons.length === 0) {
-    reasons.push(
-      `${file} has no output node comfycord knows (SaveImage, PreviewImage, SaveAnimatedWEBP, SaveVideo, ...); name yours in the manifest's "outputs".`,
-    );
-  }
   const nodes = ids.map((nodeId) => {
     const node = graph[nodeId]!;
     const title = nodeTitle(node);
-    return { nodeId, classType: node.class_type, ...(title === undefined ? {} : { title }) };
+    const produces = producesOf(graph, nodeId);
+    return { nodeId, classType: node.class_type, produces, ...(title === undefined ? {} : { title }) };
   });
   return { nodes, reasons };
 }

@@ -11,6 +11,7 @@ export { listModels, comboOptions, parseObjectInfo, type ModelLists, type Object
 export { sizeForAspect, aspectOf, type Resolution, type Size } from './aspect.js';
 export {
   acceptedSettings,
+  describeOutputs,
   describeSetting,
   WORKFLOW_SETTING_ORDER,
   type OutputNode,
@@ -20,4 +21,5 @@ export {
   type WorkflowSettingName,
 } from './workflow.js';
 export { manifestSchema, type Manifest } from './manifest.js';
+export { defaultOutputs, findOutputNodes, producesOf, type FoundOutput, type OutputRole } from './output-nodes.js';
 export { isUiExport, API_EXPORT_HINT, type ApiGraph, type InputTarget } from './graph.js';

@@ -9,13 +9,12 @@ import {
   BINDABLE_SETTINGS,
   type BindableSetting,
   EMPTY_LATENT_CLASSES,
-  PREVIEW_OUTPUT_CLASSES,
   SAMPLER_CLASSES,
-  SAVING_OUTPUT_CLASSES,
   SCALAR_INPUTS,
   UPSCALE_CLASSES,
   VAE_ENCODE_CLASSES,
 } from './node-classes.js';
+import { defaultOutputs, findOutputNodes } from './output-nodes.js';
 import { textInputsOf, traceSide, type PromptSide } from './trace-prompts.js';
 
 /** What the graph alone says. */
@@ -139,14 +138,20 @@ function ambiguityNote(graph: ApiGraph, setting: BindableSetting, targets: reado
 }
 
 function inferOutputs(graph: ApiGraph, notes: InferenceNote[]): string[] {
-  const saving = nodesOfClass(graph, SAVING_OUTPUT_CLASSES);
-  const previews = nodesOfClass(graph, PREVIEW_OUTPUT_CLASSES);
-  if (saving.length === 0) return previews;
+  const found = findOutputNodes(graph);
+  const posted = defaultOutputs(found);
+  const previews = found.filter((output) => output.role === 'previews' && !posted.includes(output));
   if (previews.length > 0) {
-    const message = `${describeList(graph, previews)} only previews and is not posted; list it in "outputs" to post it.`;
+    const ids = previews.map((output) => output.nodeId);
+    const message = `${describeList(graph, ids)} only previews and is not posted; list it in "outputs" to post it.`;
     notes.push({ about: 'outputs', message });
   }
-  return saving;
+  if (found.length === 0) {
+    const message =
+      'comfycord knows none of its output nodes, so each server decides: the files its output nodes report are posted; name yours in the manifest\'s "outputs" to be sure.';
+    notes.push({ about: 'outputs', message });
+  }
+  return posted.map((output) => output.nodeId);
 }
 
 function describeList(graph: ApiGraph, ids: readonly string[]): string {

@@ -78,19 +78,53 @@ export const UPSCALE_CLASSES = [
   'ImageScaleToTotalPixels',
 ] as const;
 
-/** Output nodes whose results are files worth posting, in the shape ComfyUI's history reports them. */
-export const SAVING_OUTPUT_CLASSES = [
-  'SaveImage',
-  'SaveAnimatedWEBP',
-  'SaveAnimatedPNG',
-  'SaveVideo',
-  'SaveWEBM',
-  'VHS_VideoCombine',
-  'SaveImageWebsocket',
-] as const;
+/**
+ * Output nodes whose results are files worth posting, in the shape ComfyUI's history reports them, and what each
+ * produces. Custom saving nodes not listed here are recognised by their inputs (`SAVING_INPUTS`) or by the server's
+ * `/object_info` (`output_node: true`).
+ */
+export const SAVING_OUTPUTS: Readonly<Record<string, string>> = {
+  SaveImage: 'images',
+  SaveAnimatedWEBP: 'animated images',
+  SaveAnimatedPNG: 'animated images',
+  SaveVideo: 'video',
+  SaveWEBM: 'video',
+  SaveAudio: 'audio',
+  SaveAudioMP3: 'audio',
+  SaveAudioOpus: 'audio',
+  SaveGLB: '3D model',
+  SaveSVGNode: 'SVG images',
+  VHS_VideoCombine: 'video',
+  SaveImageWebsocket: 'images',
+  'Image Save': 'images',
+  'Save Image Extended': 'images',
+};
+
+/** The names of `SAVING_OUTPUTS`. */
+export const SAVING_OUTPUT_CLASSES: readonly string[] = Object.keys(SAVING_OUTPUTS);
 
 /** Output nodes that only preview (temp files); posted only when a workflow saves nothing else. */
-export const PREVIEW_OUTPUT_CLASSES = ['PreviewImage'] as const;
+export const PREVIEW_OUTPUTS: Readonly<Record<string, string>> = {
+  PreviewImage: 'image previews',
+  MaskPreview: 'image previews',
+  PreviewAudio: 'audio',
+  Preview3D: '3D model',
+  Preview3DAnimation: '3D model',
+};
+
+/** The names of `PREVIEW_OUTPUTS`. */
+export const PREVIEW_OUTPUT_CLASSES: readonly string[] = Object.keys(PREVIEW_OUTPUTS);
+
+/** Output nodes that show text (core's Preview Any, and the popular packs' "Show Text" nodes); always posted. */
+export const TEXT_OUTPUT_CLASSES: readonly string[] = [
+  'PreviewAny',
+  'ShowText|pysssss',
+  'Display Any (rgthree)',
+  'easy showAnything',
+];
+
+/** Inputs only nodes that write files have: a node with one of them is taken as a saving output node. */
+export const SAVING_INPUTS: readonly string[] = ['filename_prefix', 'save_output'];
 
 /** What kind of model file an input names, for reports such as "lacks checkpoint x.safetensors". */
 export function modelKindOf(classType: string, input: string): string | undefined {

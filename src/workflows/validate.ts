@@ -10,6 +10,7 @@ import { type ApiGraph, describeNode, formatTarget, isLink, type Link, sortedIds
 import { modelKindOf } from './node-classes.js';
 import { hasCertainTypes, type InputSpec, inputSpecOf, type ObjectInfo, readInputSpec } from '../comfy/object-info.js';
 import { listModels } from './object-info.js';
+import { findOutputNodes } from './output-nodes.js';
 import type { Workflow } from './workflow.js';
 
 /** Whether one workflow can run on one server, and every reason it cannot. */
@@ -189,6 +190,10 @@ function typesMatch(output: string, input: string): boolean {
 }
 
 function checkOutputs(check: Check, workflow: Workflow): void {
+  // No output node known by class: the server's own output nodes are what it will run and report.
+  if (workflow.outputs.length === 0 && findOutputNodes(check.graph, check.objectInfo).length === 0) {
+    check.problems.push(`${check.prefix}: the workflow has no output node there, so nothing would be posted.`);
+  }
   for (const output of workflow.outputs) {
     const info = check.objectInfo.nodes.get(output.classType);
     if (info && !info.outputNode) {

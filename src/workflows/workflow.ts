@@ -49,6 +49,8 @@ export interface OutputNode {
   readonly nodeId: string;
   readonly classType: string;
   readonly title?: string;
+  /** What it produces, for people: `images`, `video`, `animated images`, `audio`, `text`, `files`... */
+  readonly produces: string;
 }
 
 /** A workflow ready to be bound and submitted. Immutable: `bindWorkflow` copies the graph. */
@@ -63,6 +65,7 @@ export interface Workflow {
   readonly settings: Readonly<Partial<Record<WorkflowSettingName, SettingSpec>>>;
   /** Present when the workflow takes a size: the model's base resolution and the multiple sizes snap to. */
   readonly resolution?: Resolution;
+  /** The nodes whose results are posted; empty when none is known, and then each server's output nodes decide. */
   readonly outputs: readonly OutputNode[];
   /** The workflow to use instead where this one cannot run. */
   readonly fallback?: string;
@@ -92,4 +95,10 @@ export function describeSetting(spec: SettingSpec): string {
   if (spec.choices) parts.push(`one of ${spec.choices.join(', ')}`);
   else if (spec.min !== undefined && spec.max !== undefined) parts.push(`${spec.min}–${spec.max}`);
   return `${spec.name}: ${parts.length > 0 ? parts.join(', ') : 'optional'}`;
+}
+
+/** What a workflow outputs, for people: `images, text`; `whatever its output nodes save` when none is known. */
+export function describeOutputs(workflow: Workflow): string {
+  const kinds = [...new Set(workflow.outputs.map((output) => output.produces))];
+  return kinds.length > 0 ? kinds.join(', ') : 'whatever its output nodes report';
 }

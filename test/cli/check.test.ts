@@ -27,12 +27,18 @@ afterAll(async () => {
 });
 
 /** The lines under one workflow's heading in the report, up to the next heading. */
-function section(stdout: string, workflow: string): string[] {
+function wholeSection(stdout: string, workflow: string): string[] {
   const lines = linesOf(stdout);
   const start = lines.indexOf(`${workflow}:`);
   expect(start).toBeGreaterThanOrEqual(0);
   const end = lines.findIndex((line, index) => index > start && !line.startsWith(' '));
   return lines.slice(start + 1, end);
+}
+
+/** The servers' verdicts on one workflow: its section after what was read in it. */
+function section(stdout: string, workflow: string): string[] {
+  const lines = wholeSection(stdout, workflow);
+  return lines.slice(lines.findIndex((line) => /^ {2}(gpu-\d|gone): /.test(line)));
 }
 
 describe('npm run generate -- --check', () => {
@@ -58,6 +64,19 @@ describe('npm run generate -- --check', () => {
     ]);
     expect(section(result.stdout, 'txt2img')).toEqual(['  gpu-1: ok', '  gpu-2: ok']);
     expect(lines.at(-1)).toBe('All 6 workflows can run on at least one server.');
+  });
+
+  it('prints, per workflow, where each setting goes, its default and range, and what it outputs', async () => {
+    const result = await runCli(['--check'], cliConfig({ COMFY_URLS: `gpu-1=${full.url}` }));
+    const txt2img = wholeSection(result.stdout, 'txt2img');
+    expect(txt2img[0]).toBe('  text-to-image, settings from its manifest, the rest inferred:');
+    expect(txt2img).toContain('    prompt → 6.text (CLIPTextEncode): required');
+    expect(txt2img).toContain('    steps → 3.steps (KSampler): default 25, 1–60');
+    expect(txt2img).toContain('    seed → 3.seed (KSampler): random unless set');
+    expect(txt2img).toContain('  output: node 9 "Save Image" (SaveImage): images');
+    expect(wholeSection(result.stdout, 'animated')).toContain(
+      '  output: node 9 "Save Animation" (SaveAnimatedWEBP): animated images',
+    );
   });
 
   it('fails, naming the workflow, when one can run on no server', async () => {

@@ -78,6 +78,29 @@ describe('renderCard', () => {
     ]);
   });
 
+  it('shows texts in the embed and offers Vary and Upscale only for still images', () => {
+    const files = [
+      { name: 'clip.mp4', data: Buffer.alloc(1), contentType: 'video/mp4' },
+      { name: 'loop.gif', data: Buffer.alloc(1), contentType: 'image/gif' },
+      { name: 'still.png', data: Buffer.alloc(1), contentType: 'image/png' },
+    ];
+    const texts = [{ label: 'Text', text: 'a fox, in snow' }];
+    const card = renderCard('job1', details, {
+      phase: 'done',
+      files,
+      texts,
+      durationMs: 1,
+      notes: [],
+      generationId: 'g1',
+    });
+    expect(card.embeds[0]!.fields).toContainEqual({ name: 'Text', value: 'a fox, in snow', inline: false });
+    const ids = card.components.flatMap((row) =>
+      row.components.map((button) => ('custom_id' in button ? button.custom_id : '')),
+    );
+    expect(ids).toEqual(['reroll:g1', 'vary:g1:2', 'edit:g1', 'delete:g1', 'upscale:g1:2']);
+    expect(card.files).toEqual(files);
+  });
+
   it('shows a failure as one sentence and no buttons', () => {
     const card = renderCard('job1', details, { phase: 'failed', sentence: 'The image server could not be reached.' });
     expect(card.content).toBe('❌ The image server could not be reached.');

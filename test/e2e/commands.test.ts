@@ -267,6 +267,7 @@ describe('/workflows', () => {
     }
     const txt2img = answer.content.split('\n').findIndex((line) => line.startsWith('**txt2img**'));
     expect(answer.content.split('\n')[txt2img + 1]).toMatch(/prompt.*seed.*steps/);
+    expect(answer.content.split('\n')[txt2img + 2]).toBe('  outputs: images');
     expect(answer.content).not.toContain(rig.emulator.url);
   });
 

@@ -42,7 +42,9 @@ describe('building a workflow from its files', () => {
     expect(workflow.settings.steps).toMatchObject({ default: 25, min: 1, max: 60 });
     expect(workflow.settings.negative?.default).toBe('text, watermark, blurry, lowres');
     expect(workflow.settings.checkpoint?.default).toBe('v1-5-pruned-emaonly.safetensors');
-    expect(workflow.outputs).toEqual([{ nodeId: '9', classType: 'SaveImage', title: 'Save Image' }]);
+    expect(workflow.outputs).toEqual([
+      { nodeId: '9', classType: 'SaveImage', title: 'Save Image', produces: 'images' },
+    ]);
   });
 
   it('computes default sizes from the manifest aspect and base resolution', () => {
@@ -183,15 +185,17 @@ describe('building a workflow from its files', () => {
     ]);
   });
 
-  it('disables a graph with no output node it knows, pointing at the manifest', () => {
+  it('leaves an output node it does not know to each server, and says a manifest can name it', () => {
     const graph = defaultGraph();
     graph['9'] = { inputs: { images: ['8', 0] }, class_type: 'Image Save (WAS)' };
-    expect(buildReasons(inlineSource('custom-save', graph))[0]).toContain(
-      'custom-save.json has no output node comfycord knows',
-    );
-    expect(buildReady(inlineSource('custom-save', graph, { outputs: ['9'] })).outputs[0]?.classType).toBe(
-      'Image Save (WAS)',
-    );
+    const workflow = buildReady(inlineSource('custom-save', graph));
+    expect(workflow.outputs).toEqual([]);
+    expect(workflow.notes.join(' ')).toContain('comfycord knows none of its output nodes, so each server decides');
+    expect(buildReady(inlineSource('custom-save', graph, { outputs: ['9'] })).outputs[0]).toEqual({
+      nodeId: '9',
+      classType: 'Image Save (WAS)',
+      produces: 'images',
+    });
   });
 
   it('refuses a file name that cannot be typed after --wf unless the manifest names it', () => {

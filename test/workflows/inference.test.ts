@@ -40,7 +40,9 @@ describe('inference without a manifest', () => {
       checkpoint: ['4.ckpt_name'],
       aspect: [],
     });
-    expect(workflow.outputs).toEqual([{ nodeId: '9', classType: 'SaveImage', title: 'Save Image' }]);
+    expect(workflow.outputs).toEqual([
+      { nodeId: '9', classType: 'SaveImage', title: 'Save Image', produces: 'images' },
+    ]);
     expect(workflow.resolution).toEqual({ base: 512, multiple: 8 });
   });
 

@@ -1,10 +1,12 @@
 /**
- * `npm run generate -- --check`: every workflow (ready or disabled, with the reasons) checked against every configured
- * server, so an operator sees what is wrong before any member's job does. Fails when a workflow cannot run anywhere,
+ * `npm run generate -- --check`: every workflow (ready or disabled, with the reasons), what comfycord read in it (where
+ * each setting goes, ranges, outputs), checked against every configured server, so an operator sees what is wrong
+ * before any member's job does. Fails when a workflow cannot run anywhere,
  * not even through its fallback chain.
  */
 import { chooseWorkflow, validateWorkflow, type LoadedWorkflows, type ObjectInfo } from '../../workflows/index.js';
 import type { CheckArgs } from './args.js';
+import { describeServerOutputs, describeWorkflowDetails } from './check-details.js';
 import { openClient, reachServer, selectServers } from './choose-server.js';
 import { EXIT, type GenerateContext } from './context.js';
 import { loadWorkflowsDir } from './plan.js';
@@ -67,7 +69,7 @@ export function buildCheckReport(
   }
   const unusable = workflows.report.filter((entry) => entry.status === 'disabled').map((entry) => entry.name);
   for (const workflow of workflows.list()) {
-    lines.push(`${workflow.name}:`);
+    lines.push(`${workflow.name}:`, ...describeWorkflowDetails(workflow));
     const usable = checkOneWorkflow(workflows, workflow.name, servers, lines);
     if (!usable) unusable.push(workflow.name);
   }
@@ -93,6 +95,7 @@ function checkOneWorkflow(
     }
     const validation = validateWorkflow(workflow, objectInfo, server.name);
     lines.push(`  ${server.name}: ${validation.ok ? 'ok' : validation.problems.join(' ')}`);
+    lines.push(...describeServerOutputs(workflow, objectInfo));
     for (const warning of validation.warnings) lines.push(`    warning: ${warning}`);
     if (validation.ok) {
       usable = true;

@@ -66,7 +66,12 @@ async function submitAndSave(
   if (outcome.status !== 'succeeded') throw outcome.error;
   const files = await downloadOutputs(choice.client, selectOutputs(outcome.outputs, outputNodes));
   if (files.length === 0) throw new UserFacingError('cli-no-files', `${choice.workflow.name} produced no files.`);
-  for (const file of await writeFiles(args.out, files)) printer.line(`Wrote ${file}`);
+  // Texts (a caption, an answer) are printed; files are written.
+  for (const file of files) {
+    if (file.text !== undefined) printer.line(describeText(describeNode(prepared.graph, file.node), file.text));
+  }
+  const saved = files.filter((file) => file.text === undefined);
+  for (const file of await writeFiles(args.out, saved)) printer.line(`Wrote ${file}`);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   printer.line(`Done in ${seconds} s on ${choice.config.name}${seedNote(prepared.applied)}.`);
   return EXIT.ok;
@@ -124,6 +129,12 @@ function describeStart(plan: CliPlan, choice: ServerChoice, applied: AppliedSett
     choice.workflow.name === plan.workflow.name ? '' : ` (instead of ${plan.workflow.name}, which no server can run)`;
   const details = parts.length > 0 ? `: ${parts.join(', ')}` : '';
   return `${choice.workflow.name}${fallback} on ${choice.config.name}${details}.`;
+}
+
+/** `Text from node 8 (PreviewAny): a red fox`; the lines of a longer text follow, indented. */
+function describeText(node: string, text: string): string {
+  const [first = '', ...rest] = text.split(/\r?\n/);
+  return [`Text from ${node}: ${first}`, ...rest.map((line) => `  ${line}`)].join('\n');
 }
 
 function seedNote(applied: AppliedSettings): string {
