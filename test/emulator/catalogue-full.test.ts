@@ -57,7 +57,7 @@ describe('the full catalogue (--catalogue full)', () => {
     });
     writeFileSync(
       path.join(dataDir, 'input', 'example.png'),
-      readFileSync(new URL('./recorded/downloaded.png', import.meta.url)),
+      readFileSync(new URL('../fixtures/recorded/downloaded.png', import.meta.url)),
     );
   });
 

@@ -15,7 +15,7 @@ import { connectClient, isPromptDone, isText, type RecordingClient } from './ws-
 const CLIENT = 'probe-0c3af2a2';
 /** Headers of aiohttp's transport that say nothing about ComfyUI (Node answers keep-alive, names no Server). */
 const UNCOMPARED_HEADERS = new Set(['Server', 'Connection', 'Date']);
-const PNG = readFile(new URL('./recorded/downloaded.png', import.meta.url));
+const PNG = readFile(new URL('../fixtures/recorded/downloaded.png', import.meta.url));
 
 async function upload(baseUrl: string, fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
   const form = new FormData();

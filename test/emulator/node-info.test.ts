@@ -103,7 +103,7 @@ describe('node info served by the emulator (default catalogue)', () => {
     asRecorded = await startEmulator({ port: 0, stepMs: 0, dataDir, ...RECORDED_FILES });
     writeFileSync(
       path.join(dataDir, 'input', 'example.png'),
-      readFileSync(new URL('./recorded/downloaded.png', import.meta.url)),
+      readFileSync(new URL('../fixtures/recorded/downloaded.png', import.meta.url)),
     );
   });
 

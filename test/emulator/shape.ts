@@ -16,9 +16,9 @@ export interface RecordedEvent {
   readonly metadata?: Record<string, unknown>;
 }
 
-/** Reads a recording copied from the shared `comfyui/recorded/`. */
+/** Reads a recording (`test/fixtures/recorded/`, copied from the shared `comfyui/recorded/`). */
 export function recording<T = Record<string, unknown>>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`./recorded/${name}.json`, import.meta.url), 'utf8')) as T;
+  return JSON.parse(readFileSync(new URL(`../fixtures/recorded/${name}.json`, import.meta.url), 'utf8')) as T;
 }
 
 /** Keys whose values vary in length between servers (Python tracebacks, command lines): only their kind counts. */
