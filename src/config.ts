@@ -11,6 +11,7 @@ import { z } from 'zod';
 
 const DEFAULT_COMFY_URL = 'http://127.0.0.1:8188';
 const DEFAULT_STORE_URL = 'sqlite://data/comfycord.sqlite';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** One ComfyUI server: a short name for logs and reports, and its base URL. */
 export interface ComfyServerConfig {
@@ -44,6 +45,12 @@ const EXAMPLES: Record<string, string> = {
   MAX_QUEUE_LENGTH: 'MAX_QUEUE_LENGTH=100',
   MAX_PROMPT_LENGTH: 'MAX_PROMPT_LENGTH=1500',
   MAX_ATTACHMENT_MB: 'MAX_ATTACHMENT_MB=20',
+  MAX_IMAGE_MEGAPIXELS: 'MAX_IMAGE_MEGAPIXELS=50',
+  MAX_OUTPUT_MB: 'MAX_OUTPUT_MB=100',
+  MAX_INPUTS_MB: 'MAX_INPUTS_MB=2048',
+  INPUT_RETENTION_HOURS: 'INPUT_RETENTION_HOURS=24',
+  JOB_RETENTION_DAYS: 'JOB_RETENTION_DAYS=30',
+  HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS=365',
   ALLOWED_CHANNEL_IDS: 'ALLOWED_CHANNEL_IDS=1234567890123456789,2345678901234567890 (empty: every channel)',
   ALLOWED_ROLE_IDS: 'ALLOWED_ROLE_IDS=1234567890123456789 (empty: every member)',
   REFINE_IGNORE_PREFIX: 'REFINE_IGNORE_PREFIX=//',
@@ -185,6 +192,12 @@ const environmentSchema = z.object({
   MAX_QUEUE_LENGTH: positiveInt(100, 100_000),
   MAX_PROMPT_LENGTH: positiveInt(1500, 100_000),
   MAX_ATTACHMENT_MB: positiveInt(20, 500),
+  MAX_IMAGE_MEGAPIXELS: positiveInt(50, 1000),
+  MAX_OUTPUT_MB: positiveInt(100, 4096),
+  MAX_INPUTS_MB: positiveInt(2048),
+  INPUT_RETENTION_HOURS: positiveInt(24, 8760),
+  JOB_RETENTION_DAYS: positiveInt(30, 3650),
+  HISTORY_RETENTION_DAYS: positiveInt(365, 3650),
   ALLOWED_CHANNEL_IDS: snowflakeList,
   ALLOWED_ROLE_IDS: snowflakeList,
   REFINE_IGNORE_PREFIX: optional(z.string().max(10, 'must be at most 10 characters')).transform(
@@ -226,8 +239,19 @@ export interface Config {
     readonly queueLength: number;
     readonly promptLength: number;
     readonly attachmentBytes: number;
+    /** Width × height above which a member's image is refused before it is decoded. */
+    readonly imagePixels: number;
+    /** The largest ComfyUI output downloaded. */
+    readonly outputBytes: number;
     readonly allowedChannelIds: readonly string[];
     readonly allowedRoleIds: readonly string[];
+  };
+  /** How long what the bot keeps is kept, and how much of it (disk use stays bounded). */
+  readonly retention: {
+    readonly jobsMs: number;
+    readonly historyMs: number;
+    readonly inputsMs: number;
+    readonly inputsBytes: number;
   };
   readonly refineIgnorePrefix: string;
   readonly http: { readonly host: string; readonly port: number | undefined };
@@ -337,8 +361,16 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       queueLength: env.MAX_QUEUE_LENGTH,
       promptLength: env.MAX_PROMPT_LENGTH,
       attachmentBytes: env.MAX_ATTACHMENT_MB * 1024 * 1024,
+      imagePixels: env.MAX_IMAGE_MEGAPIXELS * 1_000_000,
+      outputBytes: env.MAX_OUTPUT_MB * 1024 * 1024,
       allowedChannelIds: env.ALLOWED_CHANNEL_IDS,
       allowedRoleIds: env.ALLOWED_ROLE_IDS,
+    },
+    retention: {
+      jobsMs: env.JOB_RETENTION_DAYS * DAY_MS,
+      historyMs: env.HISTORY_RETENTION_DAYS * DAY_MS,
+      inputsMs: env.INPUT_RETENTION_HOURS * 60 * 60 * 1000,
+      inputsBytes: env.MAX_INPUTS_MB * 1024 * 1024,
     },
     refineIgnorePrefix: env.REFINE_IGNORE_PREFIX,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },

@@ -7,11 +7,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { ConnectServer } from './jobs/index.js';
+import { InputFiles } from './jobs/input-files.js';
+import { JobRepository } from './jobs/job-repository.js';
 import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions, type Sessions } from './sessions/index.js';
 import { openStore, type Store } from './store/index.js';
 import { loadWorkflows, type LoadedWorkflows } from './workflows/index.js';
+
+/** How often members' images no job needs are looked for and deleted. */
+const INPUT_SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
 /** The shared services, before and after `resume()`. */
 export interface Engine {
@@ -56,12 +61,22 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     promptsPerServer: config.comfy.promptsPerServer,
     limits: { jobsPerMember: config.limits.jobsPerMember, queueLength: config.limits.queueLength },
     stallTimeoutMs: config.comfy.stallTimeoutMs,
+    maxOutputBytes: config.limits.outputBytes,
+    deliveredRetentionMs: config.retention.jobsMs,
     outageTimeoutMs: config.comfy.outageTimeoutMs,
     resultsDir: path.join(dataDir, 'results'),
     connect: options.connect,
     logger,
   });
-  const sessions = openSessions(store);
+  const sessions = openSessions(store, { retentionMs: config.retention.historyMs });
+  const openJobs = new JobRepository(store);
+  const inputs = new InputFiles({
+    dir: inputDir,
+    retentionMs: config.retention.inputsMs,
+    maxBytes: config.retention.inputsBytes,
+    logger: logger.child({ module: 'inputs' }),
+    inUse: async () => new Set((await openJobs.listOpen()).flatMap((job) => job.inputImage?.path ?? [])),
+  });
   return {
     config,
     logger,
@@ -71,9 +86,13 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     sessions,
     dataDir,
     inputDir,
-    resume: () => runner.resume(),
+    resume: async () => {
+      await runner.resume();
+      inputs.start(INPUT_SWEEP_INTERVAL_MS);
+    },
     stop: async () => {
       try {
+        await inputs.stop();
         await runner.stop();
       } finally {
         await store.close();

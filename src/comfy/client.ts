@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { silentLogger } from '../logger.js';
 import type { BackoffOptions } from './backoff.js';
-import { ComfyUnreachableError, ComfyValidationError } from './errors.js';
+import { ComfyOutputTooLargeError, ComfyUnreachableError, ComfyValidationError } from './errors.js';
 import { ComfyHttp, type DownloadStream, type UploadOptions } from './http.js';
 import type { ComfyJob } from './job.js';
 import { JobMonitor } from './job-monitor.js';
@@ -24,6 +24,9 @@ import type {
 } from './schemas.js';
 import type { ComfyServer, Download, SubmitOptions } from './server.js';
 import { ComfySocket } from './socket.js';
+
+/** The largest output `download` reads when the caller sets no limit: far above any image, below a runaway video. */
+export const DEFAULT_MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024;
 
 /** How to reach and follow one server. */
 export interface ComfyClientOptions {
@@ -48,6 +51,8 @@ export interface ComfyClientOptions {
   readonly connectTimeoutMs?: number;
   /** Time to wait for response headers, and between body chunks. Default 30 s. */
   readonly requestTimeoutMs?: number;
+  /** The largest output file `download` reads into memory; a larger one fails before or while it streams. */
+  readonly maxDownloadBytes?: number;
 }
 
 /** The client of one ComfyUI server. */
@@ -61,8 +66,10 @@ export class ComfyClient implements ComfyServer {
   private readonly socket: ComfySocket;
   private readonly monitor: JobMonitor;
   private readonly connectTimeoutMs: number;
+  private readonly maxDownloadBytes: number;
 
   constructor(options: ComfyClientOptions) {
+    this.maxDownloadBytes = options.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
     this.name = options.name;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.clientId = options.clientId ?? randomUUID();
@@ -175,12 +182,25 @@ export class ComfyClient implements ComfyServer {
     this.monitor.requestReconcile(0);
   }
 
-  /** Downloads an output file into memory. */
+  /** Downloads an output file into memory, refusing one over `maxDownloadBytes` before holding it all. */
   async download(ref: FileRef): Promise<Download> {
-    const { body, mimeType } = await this.http.view(ref);
+    const { body, mimeType, size } = await this.http.view(ref);
+    const limit = this.maxDownloadBytes;
+    if (size !== undefined && size > limit) {
+      body.destroy();
+      throw new ComfyOutputTooLargeError(this.name, ref.filename, limit, `Content-Length ${size}`);
+    }
     const chunks: Buffer[] = [];
+    let received = 0;
     try {
-      for await (const chunk of body) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+      for await (const chunk of body) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        received += bytes.length;
+        // A missing or false Content-Length must not let a file fill the memory: leaving the loop ends the stream.
+        if (received > limit)
+          throw new ComfyOutputTooLargeError(this.name, ref.filename, limit, `${received} bytes read`);
+        chunks.push(bytes);
+      }
     } catch (error) {
       if (!isUnreachable(error)) throw error;
       throw new ComfyUnreachableError(this.name, `GET /view cut off: ${describeFailure(error)}`, error);

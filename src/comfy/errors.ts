@@ -191,3 +191,20 @@ export class ComfyClosedError extends ComfyError {
     });
   }
 }
+
+/** An output file is larger than the bot accepts to download (`Content-Length`, or bytes counted while streaming). */
+export class ComfyOutputTooLargeError extends ComfyError {
+  override readonly name = 'ComfyOutputTooLargeError';
+
+  constructor(
+    server: string,
+    readonly filename: string,
+    readonly limitBytes: number,
+    detail: string,
+  ) {
+    const megabytes = Math.floor(limitBytes / 1024 / 1024);
+    super('output-too-large', `The result was larger than the bot accepts (${megabytes} MB).`, server, {
+      detail: `GET /view ${filename}: ${detail}, over the limit of ${limitBytes} bytes`,
+    });
+  }
+}

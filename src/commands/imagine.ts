@@ -40,7 +40,12 @@ export const imagine: SlashCommand = {
     const plan = planGeneration({ ...input, defaults }, context);
     if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
     const image = attachment
-      ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)
+      ? await storeInputImage(
+          attachment,
+          services.inputDir,
+          services.config.limits.attachmentBytes,
+          services.config.limits.imagePixels,
+        )
       : undefined;
     await services.jobs.enqueue({
       memberId: interaction.user.id,

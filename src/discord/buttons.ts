@@ -137,7 +137,12 @@ async function resultImage(
 ) {
   const attachment = interaction.message ? [...interaction.message.attachments.values()][index] : undefined;
   if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
-  const image = await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes);
+  const image = await storeInputImage(
+    attachment,
+    services.inputDir,
+    services.config.limits.attachmentBytes,
+    services.config.limits.imagePixels,
+  );
   return { path: image.path, filename: image.filename };
 }
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { fetch } from 'undici';
 import { UserFacingError } from '../errors.js';
 
@@ -28,6 +28,12 @@ export interface StoredInputImage {
 
 const READABLE_FORMATS = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'heif']);
 
+/**
+ * Width × height (× frames) above which a member's image is refused when `storeInputImage` is given no limit: a 20 MB
+ * PNG can declare dimensions that decode to gigabytes, here or on the ComfyUI server that loads it.
+ */
+export const DEFAULT_MAX_INPUT_PIXELS = 50_000_000;
+
 /** Rejects, without downloading, an attachment that is clearly not an image or too large. */
 export function checkAttachment(attachment: AttachmentInfo, maxBytes: number): void {
   if (attachment.contentType !== null && !attachment.contentType.startsWith('image/')) {
@@ -36,15 +42,16 @@ export function checkAttachment(attachment: AttachmentInfo, maxBytes: number): v
   if (attachment.size > maxBytes) throw tooLarge(attachment, maxBytes);
 }
 
-/** Downloads an attachment, checks that it is an image, and stores it under `dir`. */
+/** Downloads an attachment, checks that it is an image of at most `maxPixels`, and stores it under `dir`. */
 export async function storeInputImage(
   attachment: AttachmentInfo,
   dir: string,
   maxBytes: number,
+  maxPixels: number = DEFAULT_MAX_INPUT_PIXELS,
 ): Promise<StoredInputImage> {
   checkAttachment(attachment, maxBytes);
   const bytes = await download(attachment, maxBytes);
-  return storeImageBytes(bytes, attachment, dir);
+  return storeImageBytes(bytes, attachment, dir, maxPixels);
 }
 
 /** Checks that `bytes` are an image we can read and stores them under `dir` (the web face's uploads come this way). */
@@ -52,15 +59,14 @@ export async function storeImageBytes(
   bytes: Buffer,
   attachment: Pick<AttachmentInfo, 'name' | 'url'>,
   dir: string,
+  maxPixels: number = DEFAULT_MAX_INPUT_PIXELS,
 ): Promise<StoredInputImage> {
-  const metadata = await sharp(bytes)
-    .metadata()
-    .catch((error: unknown) => {
-      throw notAnImage(attachment, `sharp could not read it: ${String(error)}`);
-    });
+  const metadata = await readHeader(bytes, attachment, maxPixels);
   if (!metadata.format || !READABLE_FORMATS.has(metadata.format) || !metadata.width || !metadata.height) {
     throw notAnImage(attachment, `format ${metadata.format ?? 'unknown'}`);
   }
+  const pixels = metadata.width * metadata.height * (metadata.pages ?? 1);
+  if (pixels > maxPixels) throw tooManyPixels(attachment, metadata, maxPixels);
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
   const extension = metadata.format === 'jpeg' ? 'jpg' : metadata.format;
   await mkdir(dir, { recursive: true });
@@ -72,6 +78,34 @@ export async function storeImageBytes(
     width: metadata.width,
     height: metadata.height,
   };
+}
+
+/**
+ * The image's header: format, size and frame count. `metadata()` never decodes pixels, and sharp's own pixel limit
+ * refuses an oversized header outright; the size is then read again without the limit, for the member's sentence.
+ */
+async function readHeader(
+  bytes: Buffer,
+  attachment: Pick<AttachmentInfo, 'name' | 'url'>,
+  maxPixels: number,
+): Promise<Metadata> {
+  try {
+    return await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  } catch (error) {
+    if (!String(error).includes('pixel limit')) {
+      throw notAnImage(attachment, `sharp could not read it: ${String(error)}`);
+    }
+  }
+  const header = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((error: unknown) => {
+      throw notAnImage(attachment, `sharp could not read it: ${String(error)}`);
+    });
+  throw tooManyPixels(
+    attachment,
+    { width: header.width ?? 0, height: header.height ?? 0, pages: header.pages },
+    maxPixels,
+  );
 }
 
 async function download(attachment: AttachmentInfo, maxBytes: number): Promise<Buffer> {
@@ -106,6 +140,20 @@ function notAnImage(attachment: Pick<AttachmentInfo, 'name' | 'url'>, detail: st
     'attachment-not-image',
     `${attachment.name} is not an image I can read; attach a PNG, JPEG or WebP picture.`,
     { detail: `attachment ${attachment.url} refused: ${detail}` },
+  );
+}
+
+function tooManyPixels(
+  attachment: Pick<AttachmentInfo, 'name' | 'url'>,
+  size: { width: number; height: number; pages?: number | undefined },
+  maxPixels: number,
+): UserFacingError {
+  const frames = size.pages !== undefined && size.pages > 1 ? ` in ${size.pages} frames` : '';
+  return new UserFacingError(
+    'attachment-too-many-pixels',
+    `${attachment.name} is ${size.width}×${size.height} pixels${frames}, more than the ` +
+      `${Math.floor(maxPixels / 1_000_000)} megapixels the bot accepts; attach a smaller image.`,
+    { detail: `attachment ${attachment.url} declares ${size.width}x${size.height}${frames}, over ${maxPixels} pixels` },
   );
 }
 

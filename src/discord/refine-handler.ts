@@ -66,7 +66,12 @@ async function refine(message: Message, session: Session, services: BotServices,
 
   let settings: GenerationSettings = applyRefine(session.settings, parsed);
   const image = attachment
-    ? await storeInputImage(attachment, services.inputDir, services.config.limits.attachmentBytes)
+    ? await storeInputImage(
+        attachment,
+        services.inputDir,
+        services.config.limits.attachmentBytes,
+        services.config.limits.imagePixels,
+      )
     : undefined;
   const previousInput = image ? undefined : await inputOfLastGeneration(session, services);
   const inputImage = image ? { path: image.path, filename: image.filename } : previousInput;

@@ -4,6 +4,7 @@
  * What to do with the outcome is the runner's business: the attempt reports it through `AttemptHooks`.
  */
 import {
+  ComfyOutputTooLargeError,
   ComfyUnreachableError,
   type ComfyJob,
   type ComfyServer,
@@ -130,6 +131,8 @@ export class AttemptRunner {
     } catch (error) {
       // The server died between finishing and handing over the files: the policy runs the job again elsewhere.
       if (isServerLoss(error) || attempt.abandoned) return this.hooks.failed(jobId, attempt, error);
+      // Over the size limit: fetching it again, here or elsewhere, cannot help; the member reads the limit.
+      if (error instanceof ComfyOutputTooLargeError) return this.hooks.failed(jobId, attempt, error);
       const sentence = 'The image was made, but the bot could not fetch it from the image server; please try again.';
       const failure = new UserFacingError('output-unavailable', sentence, { cause: error, detail: String(error) });
       this.hooks.failed(jobId, attempt, failure);

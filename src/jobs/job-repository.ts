@@ -21,7 +21,10 @@ export class JobRepository {
   readonly #open: Index;
   readonly #state: Collection<z.infer<typeof runnerStateSchema>>;
 
-  constructor(store: Store) {
+  readonly #deliveredTtlMs: number;
+
+  constructor(store: Store, options: { readonly deliveredTtlMs?: number | undefined } = {}) {
+    this.#deliveredTtlMs = options.deliveredTtlMs ?? DELIVERED_JOB_TTL_MS;
     this.#records = store.collection('jobs', jobRecordSchema, { version: 1 });
     this.#open = store.index('open-jobs');
     this.#state = store.collection('runner-state', runnerStateSchema, { version: 1 });
@@ -45,7 +48,7 @@ export class JobRepository {
       await this.#records.set(job.id, job);
       return;
     }
-    await this.#records.set(job.id, job, DELIVERED_JOB_TTL_MS);
+    await this.#records.set(job.id, job, this.#deliveredTtlMs);
     await this.#open.remove(OPEN_KEY, job.id);
   }
 

@@ -6,7 +6,7 @@
  * recovery waits for it as the queue does, up to the outage timeout.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ComfyProtocolError, type ComfyServer } from '../comfy/index.js';
+import { ComfyOutputTooLargeError, ComfyProtocolError, type ComfyServer } from '../comfy/index.js';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobFile, TerminalJobEvent } from './events.js';
@@ -49,6 +49,7 @@ export async function rebuildTerminalEvent(
   const kept = job.keptFiles === undefined ? undefined : await context.results.load(job.id, job.keptFiles);
   const files = kept ?? (await refetch(job, context));
   if (files === 'stopping') return undefined;
+  if (files instanceof ComfyOutputTooLargeError) return { type: 'failed', error: files };
   if (files instanceof Error) {
     // The job stays succeeded in the store (its outputs are still named there); the member is told what happened.
     const sentence =
@@ -79,6 +80,7 @@ async function refetch(job: JobRecord, context: RecoveryContext): Promise<JobFil
         lastError = error instanceof Error ? error : new Error(String(error));
         // The server is up and says the file is gone (its output folder was cleaned): waiting will not bring it back.
         if (error instanceof ComfyProtocolError && error.status === 404) return lastError;
+        if (error instanceof ComfyOutputTooLargeError) return lastError;
         pauseMs = delayMs;
         delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);
       }

@@ -54,6 +54,10 @@ export interface JobRunnerOptions {
   readonly resultsDir?: string | undefined;
   /** The stall timeout of the default clients. Default 10 min. */
   readonly stallTimeoutMs?: number;
+  /** The largest output file the default clients download. Default 100 MiB. */
+  readonly maxOutputBytes?: number;
+  /** How long a delivered job's record stays readable (Reroll, Vary, Upscale). Default 30 days. */
+  readonly deliveredRetentionMs?: number;
   readonly logger?: Logger;
 }
 
@@ -98,7 +102,7 @@ export class JobRunner {
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#retry = { ...DEFAULT_RETRY_LIMITS, ...options.retry };
     this.#cancelGraceMs = options.cancelGraceMs ?? 15_000;
-    this.#repository = new JobRepository(options.store);
+    this.#repository = new JobRepository(options.store, { deliveredTtlMs: options.deliveredRetentionMs });
     this.#book = new JobBook(this.#repository, this.#logger);
     this.#listeners = new JobListeners(this.#logger);
     this.#results = new ResultFiles(options.resultsDir, this.#logger);
@@ -107,13 +111,20 @@ export class JobRunner {
       onDelivered: (jobId) => this.#results.discard(jobId),
     });
     const logger = options.logger ?? silentLogger();
-    const stallTimeoutMs = options.stallTimeoutMs;
+    const { stallTimeoutMs, maxOutputBytes: maxDownloadBytes } = options;
     this.#pool = new ServerPool({
       servers: options.servers,
       connect:
         options.connect ??
         ((server, clientId) =>
-          new ComfyClient({ name: server.name, baseUrl: server.url, clientId, logger, stallTimeoutMs })),
+          new ComfyClient({
+            name: server.name,
+            baseUrl: server.url,
+            clientId,
+            logger,
+            stallTimeoutMs,
+            maxDownloadBytes,
+          })),
       workflows: options.workflows,
       promptsPerServer: options.promptsPerServer ?? 2,
       logger: this.#logger,

@@ -206,7 +206,12 @@ export class WebGenerations {
   }
 
   async #keep(bytes: Buffer, name: string): Promise<InputImage> {
-    const stored = await storeImageBytes(bytes, { name, url: `upload:${name}` }, this.#options.engine.inputDir);
+    const stored = await storeImageBytes(
+      bytes,
+      { name, url: `upload:${name}` },
+      this.#options.engine.inputDir,
+      this.#options.engine.config.limits.imagePixels,
+    );
     return { path: stored.path, filename: stored.filename };
   }
 
