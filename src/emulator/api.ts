@@ -2,6 +2,7 @@
  * The emulator's public types: how to start one, what a running one offers, and the faults it can be told to show.
  */
 import type { Logger } from 'pino';
+import type { ComfyVersion } from './versions/version.js';
 
 /** How to start an emulator. */
 export interface EmulatorOptions {
@@ -17,6 +18,11 @@ export interface EmulatorOptions {
   stepMs?: number;
   /** Send sampler preview frames (like --preview-method auto); default false. */
   previews?: boolean;
+  /**
+   * Which ComfyUI to behave as: the recorded `0.3.64` (default), or `current` (PROTOCOL-current.md: jobs API,
+   * canonical UUID prompt ids, `missing_node_type`, RAM-pressure cache, asset ids on output items, new node info keys).
+   */
+  version?: ComfyVersion;
   /** Combo list for ckpt_name. */
   checkpoints?: string[];
   upscaleModels?: string[];
@@ -35,6 +41,8 @@ export interface Emulator {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The ComfyUI version it behaves as. */
+  readonly version: ComfyVersion;
   readonly faults: EmulatorFaults;
   /** Every graph accepted by POST /prompt, in order, with its prompt id and client id. */
   readonly received: ReadonlyArray<{ promptId: string; clientId: string | undefined; prompt: Record<string, unknown> }>;

@@ -1,8 +1,10 @@
 /**
- * A stand-in for a ComfyUI 0.3.64 server: the real HTTP and WebSocket protocol on 127.0.0.1, real PNG/WebP files,
- * validation, caching, progress and previews, plus faults for tests. `npm run comfy:emulator` runs it on its own.
+ * A stand-in for a ComfyUI 0.3.64 server (or, with `version: 'current'`, for current ComfyUI): the real HTTP and
+ * WebSocket protocol on 127.0.0.1, real PNG/WebP files, validation, caching, progress and previews, plus faults for
+ * tests. `npm run comfy:emulator` runs it on its own.
  */
 export type { Emulator, EmulatorFaults, EmulatorOptions } from './api.js';
+export { COMFY_VERSIONS, type ComfyVersion } from './versions/version.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +17,7 @@ import { QueueWorker } from './exec/queue-worker.js';
 import { PromptQueue } from './queue/prompt-queue.js';
 import type { ReceivedPrompt } from './routes/context.js';
 import { addInfoRoutes } from './routes/info-routes.js';
+import { addJobsRoutes } from './routes/jobs-routes.js';
 import { addPromptRoutes } from './routes/prompt-routes.js';
 import { addQueueRoutes } from './routes/queue-routes.js';
 import { addUploadRoute } from './routes/upload-route.js';
@@ -24,6 +27,7 @@ import { Listener } from './server/listener.js';
 import { WebSocketHub } from './ws/hub.js';
 import { createFaults, type RuntimeKnobs } from './faults.js';
 import type { NodeEnvironment } from './nodes/types.js';
+import type { ComfyVersion } from './versions/version.js';
 
 /** Default model lists. */
 export const DEFAULT_CHECKPOINTS = [
@@ -59,9 +63,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
   cleanTemp(environment);
   const knobs: RuntimeKnobs = { stepMs: options.stepMs ?? 20, viewDelayMs: 0, failures: [], counter: 0 };
-  const core = createCore(environment, options.previews ?? false, knobs, logger);
+  const version = options.version ?? '0.3.64';
+  const core = createCore(environment, options.previews ?? false, version, knobs, logger);
   const address = { port: 0 };
-  const router = createRouter(core, environment, knobs, () => [
+  const router = createRouter(core, environment, version, knobs, () => [
     'main.py',
     '--listen',
     host,
@@ -77,11 +82,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
   core.worker.start();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  logger.info({ url, dataDir }, 'ComfyUI emulator listening');
+  logger.info({ url, dataDir, version }, 'ComfyUI emulator listening');
   return {
     url,
     port: address.port,
     dataDir,
+    version,
     faults: createFaults(knobs, core.hub, listener, logger),
     received: core.received,
     restart: async () => {
@@ -102,7 +108,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 }
 
-function createCore(environment: NodeEnvironment, previews: boolean, knobs: RuntimeKnobs, logger: Logger): Core {
+function createCore(
+  environment: NodeEnvironment,
+  previews: boolean,
+  version: ComfyVersion,
+  knobs: RuntimeKnobs,
+  logger: Logger,
+): Core {
   // The hub reports the running client's node on reconnect; the executor that knows it is created after the hub.
   const running: { executor?: PromptExecutor } = {};
   const queue: PromptQueue = new PromptQueue(() => {
@@ -124,6 +136,7 @@ function createCore(environment: NodeEnvironment, previews: boolean, knobs: Runt
     hub,
     environment,
     previews,
+    version,
     stepMs: () => knobs.stepMs,
     failures: () => knobs.failures,
   });
@@ -131,8 +144,15 @@ function createCore(environment: NodeEnvironment, previews: boolean, knobs: Runt
   return { queue, hub, executor, worker: new QueueWorker(queue, executor, hub, logger), received: [] };
 }
 
-function createRouter(core: Core, environment: NodeEnvironment, knobs: RuntimeKnobs, argv: () => string[]): Router {
+function createRouter(
+  core: Core,
+  environment: NodeEnvironment,
+  version: ComfyVersion,
+  knobs: RuntimeKnobs,
+  argv: () => string[],
+): Router {
   const context = {
+    version,
     queue: core.queue,
     executor: core.executor,
     environment,
@@ -146,5 +166,7 @@ function createRouter(core: Core, environment: NodeEnvironment, knobs: RuntimeKn
   addViewRoute(router, context);
   addUploadRoute(router, context);
   addInfoRoutes(router, context, argv);
+  // 0.3.64 has no jobs API: /api/jobs answers aiohttp's 404 there, as recorded.
+  if (version === 'current') addJobsRoutes(router, context);
   return router;
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logger.js';
 import { startEmulator } from './index.js';
+import { COMFY_VERSIONS, isComfyVersion } from './versions/version.js';
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     'output-dir': { type: 'string' },
     'data-dir': { type: 'string' },
     catalogue: { type: 'string', default: 'implemented' },
+    version: { type: 'string', default: '0.3.64' },
   },
   strict: true,
 });
@@ -23,6 +25,11 @@ if (values.catalogue !== 'implemented' && values.catalogue !== 'full') {
   process.exit(2);
 }
 const catalogue = values.catalogue;
+if (!isComfyVersion(values.version)) {
+  console.error(`--version must be one of ${COMFY_VERSIONS.join(', ')}, got "${values.version}"`);
+  process.exit(2);
+}
+const version = values.version;
 
 const logger = createLogger({ level: 'info', format: process.stdout.isTTY ? 'pretty' : 'json' });
 const emulator = await startEmulator({
@@ -33,6 +40,7 @@ const emulator = await startEmulator({
   outputDir: values['output-dir'],
   dataDir: values['data-dir'],
   catalogue,
+  version,
   logger,
 }).catch((error: unknown) => {
   // The usual cause is another ComfyUI (or emulator) on the port; say so instead of dumping a stack.

@@ -29,6 +29,8 @@ export interface PromptRun {
   readonly extraData: Readonly<Record<string, unknown>>;
   readonly executed: Set<string>;
   readonly previews: boolean;
+  /** What the server adds to an output node's UI items (current: asset ids) before sending and caching them. */
+  enrichOutput(output: Readonly<Record<string, readonly unknown[]>>): Readonly<Record<string, readonly unknown[]>>;
   stepMs(): number;
   failures(): readonly InjectedFailure[];
   /** Tells the server which node runs (for `executing` on reconnect). */
@@ -80,7 +82,7 @@ export async function runNode(run: PromptRun, nodeId: string): Promise<NodeOutco
     if (!implementation) throw notEmulated(node.class_type);
     const result = await implementation.run(inputs, nodeContext(run, nodeId, node.class_type));
     run.control.checkAbandoned();
-    const ui = result.ui && Object.keys(result.ui).length > 0 ? result.ui : undefined;
+    const ui = result.ui && Object.keys(result.ui).length > 0 ? run.enrichOutput(result.ui) : undefined;
     const meta = { node_id: nodeId, display_node: nodeId, parent_node: null, real_node_id: nodeId };
     if (ui) {
       const executed = { node: nodeId, display_node: nodeId, output: ui, prompt_id: run.control.promptId };

@@ -1,7 +1,9 @@
 /**
- * ComfyUI's classic cache: node outputs (and their UI data) keyed by an input signature that covers the node's
- * class, widget values, IS_CHANGED result and, recursively, its ancestors. Only keys of the current prompt survive a
- * new prompt, so X, X is cached while X, Y, X runs X again.
+ * ComfyUI's output cache: node outputs (and their UI data) keyed by an input signature that covers the node's
+ * class, widget values, IS_CHANGED result and, recursively, its ancestors. The classic cache (0.3.64) keeps only keys
+ * of the current prompt, so X, X is cached while X, Y, X runs X again. The RAM-pressure cache (current ComfyUI's
+ * default) keeps earlier prompts' results until memory runs short, so X, Y, X re-uses X; the emulator never runs
+ * short of memory and bounds it by a number of entries instead.
  */
 import { createHash } from 'node:crypto';
 import type { NodeEnvironment } from '../nodes/types.js';
@@ -20,11 +22,19 @@ export interface CacheEntry {
 
 type Graph = Readonly<Record<string, { class_type: string; inputs: Record<string, unknown> }>>;
 
+/** `classic` drops what the new prompt does not use; `ram-pressure` keeps earlier prompts' results. */
+export type CachePolicy = 'classic' | 'ram-pressure';
+
+/** How many results the RAM-pressure cache keeps (least recently used go first). */
+const RAM_PRESSURE_ENTRIES = 4096;
+
 /** The outputs cache plus ComfyUI's per-node object cache (keyed by node id and class). */
 export class ClassicCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly keys = new Map<string, string>();
   private readonly objects = new Map<string, Map<string, unknown>>();
+
+  constructor(private readonly policy: CachePolicy = 'classic') {}
 
   /** Computes the signatures of a new prompt and drops everything it does not use. */
   async setPrompt(graph: Graph, environment: NodeEnvironment): Promise<void> {
@@ -33,6 +43,7 @@ export class ClassicCache {
     for (const nodeId of Object.keys(graph)) {
       this.keys.set(nodeId, await signature(graph, nodeId, environment, memo, new Set()));
     }
+    if (this.policy === 'ram-pressure') return this.keepRecent();
     const live = new Set(this.keys.values());
     for (const key of this.entries.keys()) if (!live.has(key)) this.entries.delete(key);
     const liveObjects = new Set(Object.entries(graph).map(([id, node]) => objectKey(id, node.class_type)));
@@ -48,7 +59,10 @@ export class ClassicCache {
   /** Stores a node's result. */
   set(nodeId: string, entry: CacheEntry): void {
     const key = this.keys.get(nodeId);
-    if (key !== undefined) this.entries.set(key, entry);
+    if (key === undefined) return;
+    // Re-inserting moves the key to the end: Map order is then least recently stored first.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
   }
 
   /** The long-lived state of a node object (PreviewImage's prefix). */
@@ -60,6 +74,18 @@ export class ClassicCache {
       this.objects.set(key, state);
     }
     return state;
+  }
+
+  /** RAM-pressure: keeps what the current prompt uses, and the most recently stored other results up to the bound. */
+  private keepRecent(): void {
+    const live = new Set(this.keys.values());
+    let excess = this.entries.size - RAM_PRESSURE_ENTRIES;
+    for (const key of this.entries.keys()) {
+      if (excess <= 0) break;
+      if (live.has(key)) continue;
+      this.entries.delete(key);
+      excess -= 1;
+    }
   }
 
   /** Forgets everything. */

@@ -11,6 +11,8 @@ import { runNode, type InjectedFailure, type NodeOutcome, type PromptRun } from 
 import { ClassicCache } from './output-cache.js';
 import { ProgressRegistry } from './progress-registry.js';
 import { RunControl } from './run-control.js';
+import { AssetRegistry } from '../versions/asset-ids.js';
+import type { ComfyVersion } from '../versions/version.js';
 
 type Graph = Record<string, { class_type: string; inputs: Record<string, unknown> }>;
 
@@ -19,6 +21,8 @@ export interface ExecutorSettings {
   readonly hub: WebSocketHub;
   readonly environment: NodeEnvironment;
   readonly previews: boolean;
+  /** `current` caches across prompts (RAM-pressure) and adds asset ids to output items. */
+  readonly version: ComfyVersion;
   stepMs(): number;
   failures(): readonly InjectedFailure[];
 }
@@ -30,9 +34,14 @@ export class PromptExecutor {
   lastNodeId: string | null = null;
   private interruptRequested = false;
   private current: RunControl | undefined;
-  private readonly cache = new ClassicCache();
+  private readonly cache: ClassicCache;
+  private readonly assets: AssetRegistry | undefined;
 
-  constructor(private readonly settings: ExecutorSettings) {}
+  constructor(private readonly settings: ExecutorSettings) {
+    const current = settings.version === 'current';
+    this.cache = new ClassicCache(current ? 'ram-pressure' : 'classic');
+    this.assets = current ? new AssetRegistry(settings.environment) : undefined;
+  }
 
   /** POST /interrupt: takes effect at the next node start or sampler step. */
   interrupt(): void {
@@ -97,6 +106,7 @@ export class PromptExecutor {
       extraData: { ...item.extraData, ...item.sensitive },
       executed: new Set(),
       previews: this.settings.previews,
+      enrichOutput: (output) => this.assets?.enrich(output) ?? output,
       stepMs: () => this.settings.stepMs(),
       failures: () => this.settings.failures(),
       setLastNode: (nodeId) => {

@@ -130,6 +130,11 @@ export class PromptQueue {
     return this.history.get(promptId);
   }
 
+  /** Every history entry, oldest first (the jobs API lists them). */
+  historyEntries(): ReadonlyMap<string, HistoryEntry> {
+    return this.history;
+  }
+
   /** POST /history {delete}. */
   deleteHistory(promptId: string): void {
     this.history.delete(promptId);

@@ -4,6 +4,7 @@
 import type { PromptExecutor } from '../exec/prompt-executor.js';
 import type { NodeEnvironment } from '../nodes/types.js';
 import type { PromptQueue } from '../queue/prompt-queue.js';
+import type { ComfyVersion } from '../versions/version.js';
 
 /** A prompt accepted by POST /prompt, as tests see it. */
 export interface ReceivedPrompt {
@@ -14,6 +15,8 @@ export interface ReceivedPrompt {
 
 /** Shared server state for route handlers. */
 export interface RouteContext {
+  /** Which ComfyUI the routes behave as. */
+  readonly version: ComfyVersion;
   readonly queue: PromptQueue;
   readonly executor: PromptExecutor;
   readonly environment: NodeEnvironment;

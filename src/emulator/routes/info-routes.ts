@@ -4,6 +4,9 @@
 import os from 'node:os';
 import { pyJson } from '../server/py-json.js';
 import { readJson, sendEmpty, sendJson, sendJsonText, type Router } from '../server/http-kit.js';
+import { currentNodeInfoText } from '../versions/current-node-info.js';
+import { currentSystemAdditions, featureFlags } from '../versions/current-info.js';
+import { reportedVersion, type ComfyVersion } from '../versions/version.js';
 import type { RouteContext } from './context.js';
 
 const MODEL_FOLDERS = [
@@ -32,16 +35,19 @@ const MODEL_FOLDERS = [
 /** Registers the informational routes; `argv` is what /system_stats reports as the command line. */
 export function addInfoRoutes(router: Router, context: RouteContext, argv: () => string[]): void {
   // Node info is served as text, exactly as recorded (Python writes 1.0 and 2**64-1, which JSON.parse would not keep).
-  router.add('GET', '/object_info', (_req, res) => sendJsonText(res, 200, context.environment.catalogue.bodyText()));
+  router.add('GET', '/object_info', (_req, res) => {
+    const { catalogue } = context.environment;
+    if (context.version !== 'current') return sendJsonText(res, 200, catalogue.bodyText());
+    const entries = catalogue.names().map((name) => `${pyJson(name)}: ${served(context, catalogue.infoText(name)!)}`);
+    sendJsonText(res, 200, `{${entries.join(', ')}}`);
+  });
   router.add('GET', '/object_info/{node_class}', (req, res) => {
     const name = req.params['node_class'] ?? '';
     const info = context.environment.catalogue.infoText(name);
-    sendJsonText(res, 200, info === undefined ? '{}' : `{${pyJson(name)}: ${info}}`);
+    sendJsonText(res, 200, info === undefined ? '{}' : `{${pyJson(name)}: ${served(context, info)}}`);
   });
-  router.add('GET', '/system_stats', (_req, res) => sendJson(res, 200, systemStats(argv())));
-  router.add('GET', '/features', (_req, res) => {
-    sendJson(res, 200, { supports_preview_metadata: true, max_upload_size: 104857600 });
-  });
+  router.add('GET', '/system_stats', (_req, res) => sendJson(res, 200, systemStats(argv(), context.version)));
+  router.add('GET', '/features', (_req, res) => sendJson(res, 200, featureFlags(context.version)));
   router.add('GET', '/embeddings', (_req, res) => sendJson(res, 200, []));
   router.add('GET', '/extensions', (_req, res) => sendJson(res, 200, []));
   router.add('GET', '/models', (_req, res) => sendJson(res, 200, MODEL_FOLDERS));
@@ -64,14 +70,19 @@ export function addInfoRoutes(router: Router, context: RouteContext, argv: () =>
   });
 }
 
-function systemStats(argv: string[]): unknown {
+/** A node's entry as the emulated version serves it (the catalogue's entry is 0.3.64's). */
+function served(context: RouteContext, infoText: string): string {
+  return context.version === 'current' ? currentNodeInfoText(infoText) : infoText;
+}
+
+function systemStats(argv: string[], version: ComfyVersion): unknown {
   const [total, free] = [os.totalmem(), os.freemem()];
   return {
     system: {
       os: 'posix',
       ram_total: total,
       ram_free: free,
-      comfyui_version: '0.3.64',
+      comfyui_version: reportedVersion(version),
       required_frontend_version: '1.27.10',
       installed_templates_version: null,
       required_templates_version: '0.1.95',
@@ -79,6 +90,7 @@ function systemStats(argv: string[]): unknown {
       pytorch_version: '2.13.0+cpu',
       embedded_python: false,
       argv,
+      ...(version === 'current' ? currentSystemAdditions() : {}),
     },
     devices: [
       {

@@ -104,12 +104,16 @@ export class Router {
     return this;
   }
 
-  /** Finds the handler and parameters for a request, or says why none fits (404 vs 405). */
+  /**
+   * Finds the handler and parameters for a request, or says why none fits (404 vs 405). A route registered with its
+   * own `/api` prefix (current ComfyUI's jobs API) answers at `/api/...` and `/api/api/...`, never without it.
+   */
   match(method: string, pathname: string): { handler: RouteHandler; params: Record<string, string> } | 404 | 405 {
-    const segments = stripApiPrefix(pathname.split('/').filter(Boolean).map(safeDecode));
+    const raw = pathname.split('/').filter(Boolean).map(safeDecode);
+    const segments = stripApiPrefix(raw);
     let pathMatched = false;
     for (const route of this.routes) {
-      const params = matchSegments(route.segments, segments);
+      const params = matchSegments(route.segments, segments) ?? matchApiRoute(route.segments, raw);
       if (params === undefined) continue;
       pathMatched = true;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
@@ -122,6 +126,10 @@ export class Router {
 
 function stripApiPrefix(segments: string[]): string[] {
   return segments[0] === 'api' ? segments.slice(1) : segments;
+}
+
+function matchApiRoute(pattern: readonly string[], raw: readonly string[]): Record<string, string> | undefined {
+  return pattern[0] === 'api' ? matchSegments(pattern, raw) : undefined;
 }
 
 function safeDecode(segment: string): string {
