@@ -11,6 +11,7 @@ import { ComfyOutputTooLargeError, ComfyUnreachableError, ComfyValidationError }
 import { ComfyHttp, type DownloadStream, type UploadOptions } from './http.js';
 import type { ComfyJob } from './job.js';
 import { JobMonitor } from './job-monitor.js';
+import { isPostablePromptId, newPromptId } from './prompt-id.js';
 import { describeFailure, isUnreachable } from './network-errors.js';
 import type {
   ComfyGraph,
@@ -126,7 +127,11 @@ export class ComfyClient implements ComfyServer {
    * prompt is then cancelled, as what is left is of no use to the caller).
    */
   async submit(graph: ComfyGraph, options: SubmitOptions = {}): Promise<ComfyJob> {
-    const promptId = options.promptId ?? randomUUID();
+    const promptId = options.promptId ?? newPromptId();
+    // Current servers refuse other shapes (400 invalid_prompt_id); a caller holding one must mint a new id.
+    if (!isPostablePromptId(promptId)) {
+      throw new TypeError(`prompt id ${JSON.stringify(promptId)} is not a canonical lowercase UUID`);
+    }
     // Best effort: with the socket open first, no early event is missed (history would catch up anyway).
     await this.socket.waitOpen(this.connectTimeoutMs);
     const tracked = this.monitor.track(promptId, true);

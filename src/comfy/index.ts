@@ -16,6 +16,7 @@ export {
   type OutputKind,
 } from './outputs.js';
 export * from './errors.js';
+export { isPostablePromptId, newPromptId } from './prompt-id.js';
 export type {
   ComfyGraph,
   ComfyNode,

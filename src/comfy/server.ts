@@ -8,7 +8,10 @@ import type { ComfyGraph, FileRef, ObjectInfo, QueueSnapshot, SystemStats, Uploa
 
 /** Options of a submission. */
 export interface SubmitOptions {
-  /** Our own prompt id (a UUID is generated when absent); record it before submitting to survive a restart. */
+  /**
+   * Our own prompt id, a canonical lowercase UUID (generated when absent; any other shape is refused before posting,
+   * as current ComfyUI would refuse it); record it before submitting to survive a restart.
+   */
   readonly promptId?: string;
   /** Put the prompt at the front of the queue. */
   readonly front?: boolean;

@@ -11,6 +11,7 @@ import {
   type JobOutcome,
   type OutputFile,
 } from '../comfy/index.js';
+import { isPostablePromptId } from '../comfy/prompt-id.js';
 import { UserFacingError } from '../errors.js';
 import type { Workflow } from '../workflows/index.js';
 import { uploadInputImage, type Attempt } from './attempt.js';
@@ -88,7 +89,9 @@ export class AttemptRunner {
     const job = await this.book.save(jobId, {
       state: 'submitted',
       server: to,
-      promptId: before.attempts === 0 ? before.promptId : newPromptId(),
+      // A retry gets a fresh id (the old one may be in the server's history); so does an id of an older shape,
+      // which current ComfyUI would refuse (it is only ever looked up, never posted).
+      promptId: before.attempts === 0 && isPostablePromptId(before.promptId) ? before.promptId : newPromptId(),
       attempts: before.attempts + 1,
       movedFrom: undefined,
       submittedAt: Date.now(),

@@ -2,8 +2,9 @@
  * The job: one generation a member asked for, from the moment it is queued until its result is delivered. The record
  * is persisted at every step (zod-validated when read back), so a restarted bot knows exactly where each job was.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { newPromptId as newComfyPromptId } from '../comfy/prompt-id.js';
 import { generationSettingsSchema } from '../workflows/settings.js';
 
 /** Where a job is. `waiting` is in the bot's queue; `submitted` is on a server's queue; `running` is executing. */
@@ -167,7 +168,7 @@ export function newJobId(): string {
   return randomBytes(9).toString('base64url');
 }
 
-/** A fresh ComfyUI prompt id, in the UUID form ComfyUI itself generates. */
+/** A fresh ComfyUI prompt id, a canonical lowercase UUID (the only form current ComfyUI accepts). */
 export function newPromptId(): string {
-  return randomUUID();
+  return newComfyPromptId();
 }

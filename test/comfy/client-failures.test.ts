@@ -10,17 +10,7 @@ import {
 } from '../../src/comfy/errors.js';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { textToImage } from './fixtures/graphs.js';
-import { Harness, next, record, startTestEmulator, terminalCount } from './fixtures/harness.js';
-
-let harness: Harness;
-
-beforeEach(async () => {
-  harness = new Harness(await startTestEmulator());
-});
-
-afterEach(async () => {
-  await harness.close();
-});
+import { Harness, next, record, startTestEmulator, VERSIONS, terminalCount } from './fixtures/harness.js';
 
 /** A port nothing listens on: bound, then released. */
 async function closedPort(): Promise<number> {
@@ -31,7 +21,17 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('ComfyClient failures', () => {
+describe.each(VERSIONS)('ComfyClient failures (ComfyUI %s)', (version) => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = new Harness(await startTestEmulator(version));
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
   it('rejects a workflow the server refuses with 400, naming the node and the problem', async () => {
     const client = harness.client();
     const graph = textToImage();

@@ -1,19 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComfyLostError } from '../../src/comfy/errors.js';
 import { textToImage } from './fixtures/graphs.js';
-import { Harness, next, record, startTestEmulator, terminalCount } from './fixtures/harness.js';
+import { Harness, next, record, startTestEmulator, VERSIONS, terminalCount } from './fixtures/harness.js';
 
-let harness: Harness;
+describe.each(VERSIONS)('ComfyClient recovery (ComfyUI %s)', (version) => {
+  let harness: Harness;
 
-beforeEach(async () => {
-  harness = new Harness(await startTestEmulator());
-});
+  beforeEach(async () => {
+    harness = new Harness(await startTestEmulator(version));
+  });
 
-afterEach(async () => {
-  await harness.close();
-});
+  afterEach(async () => {
+    await harness.close();
+  });
 
-describe('ComfyClient recovery', () => {
   it('completes a job exactly once when the WebSocket drops mid-job', async () => {
     harness.emu.faults.stepMs = 20;
     const client = harness.client();

@@ -3,22 +3,22 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobEvent } from '../../src/comfy/job-state.js';
 import { textToImage } from './fixtures/graphs.js';
-import { Harness, record, startTestEmulator, terminalCount, typesOf } from './fixtures/harness.js';
-
-let harness: Harness;
-
-beforeEach(async () => {
-  harness = new Harness(await startTestEmulator());
-});
-
-afterEach(async () => {
-  await harness.close();
-});
+import { Harness, record, startTestEmulator, VERSIONS, terminalCount, typesOf } from './fixtures/harness.js';
 
 const outputsOf = (events: readonly JobEvent[]) =>
   events.filter((event): event is Extract<JobEvent, { type: 'output' }> => event.type === 'output');
 
-describe('ComfyClient against the emulator', () => {
+describe.each(VERSIONS)('ComfyClient against the emulator (ComfyUI %s)', (version) => {
+  let harness: Harness;
+
+  beforeEach(async () => {
+    harness = new Harness(await startTestEmulator(version));
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
   it('runs a prompt to success: started, progress, the output once, then succeeded with the saved file', async () => {
     const client = harness.client();
     const job = await client.submit(textToImage({ steps: 4 }));
