@@ -22,6 +22,7 @@ import type { JobBook } from './job-book.js';
 import { downloadOutputs, selectOutputs } from './job-files.js';
 import { newPromptId, type JobRecord, type KeptFile, type OutputRef } from './model.js';
 import type { WorkflowSource } from './server-capabilities.js';
+import type { SettingRanges } from '../workflows/server-ranges.js';
 
 /** A finished attempt's result. */
 export interface AttemptResult {
@@ -38,6 +39,8 @@ export interface AttemptHooks {
   client(server: string): ComfyServer | undefined;
   /** The workflow (its own or a fallback) the job runs on that server. */
   workflowOn(job: JobRecord, server: string): Workflow | undefined;
+  /** The ranges that server declares for the inputs the workflow's settings go to (seeds are drawn within them). */
+  rangesOn?(workflow: Workflow, server: string): SettingRanges | undefined;
   /** True while the runner counts this attempt as the job's live one. */
   isCurrent(jobId: string, attempt: Attempt): boolean;
   emit(jobId: string, event: JobEvent): void;
@@ -108,7 +111,8 @@ export class AttemptRunner {
     const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
     // Given up during the upload (server down): the job may already be on another server, with its own graph.
     if (attempt.abandoned) return;
-    const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName);
+    const ranges = this.hooks.rangesOn?.(workflow, to);
+    const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName, ranges);
     await this.book.save(jobId, { graph, applied: { ...applied } });
     if (attempt.abandoned) return;
     if (attempt.cancelRequested) return this.hooks.failed(jobId, attempt, CANCELLED_BEFORE_SUBMIT);

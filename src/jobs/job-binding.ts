@@ -11,7 +11,8 @@ import {
   type BindError,
   type Workflow,
 } from '../workflows/index.js';
-import { generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
+import type { SettingRanges } from '../workflows/server-ranges.js';
+import { foldSeed, generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
 import type { InputImage, JobRecord, JobRequest } from './model.js';
 import type { WorkflowSource } from './server-capabilities.js';
 
@@ -52,14 +53,21 @@ export function bindRequest(
   return { workflow, settings, graph: bound.graph, applied: bound.applied };
 }
 
-/** Binds a queued job for the server that will run it; `imageName` is where its input image was uploaded. */
+/**
+ * Binds a queued job for the server that will run it; `imageName` is where its input image was uploaded, `ranges`
+ * what that server declares for the inputs the settings go to. A seed drawn at queue time that is above that
+ * server's cap is folded into range (the same way every time); a seed the member gave is left for binding to judge.
+ */
 export function bindForServer(
   workflows: WorkflowSource,
   workflow: Workflow,
   job: Pick<JobRecord, 'settings' | 'applied'>,
   imageName: string | undefined,
+  ranges: SettingRanges = {},
 ): { graph: ApiGraph; applied: AppliedSettings } {
-  const seed = typeof job.applied['seed'] === 'number' ? job.applied['seed'] : job.settings.seed;
+  const drawn = typeof job.applied['seed'] === 'number' ? job.applied['seed'] : undefined;
+  const seedCap = ranges.seed?.max;
+  const seed = job.settings.seed ?? (drawn !== undefined && seedCap !== undefined ? foldSeed(drawn, seedCap) : drawn);
   const settings: GenerationSettings = {
     ...job.settings,
     // A fallback workflow has another name; the settings were checked against the one the member chose.
@@ -67,7 +75,7 @@ export function bindForServer(
     ...(seed === undefined ? {} : { seed }),
     ...(imageName === undefined ? {} : { image: { ...job.settings.image, name: imageName } }),
   };
-  const bound = bindWorkflow(workflow, settings, { workflows: workflows.list() });
+  const bound = bindWorkflow(workflow, settings, { workflows: workflows.list(), ranges });
   if (!bound.ok) throw bindingError(bound.errors);
   return { graph: bound.graph, applied: bound.applied };
 }

@@ -147,6 +147,7 @@ export class JobRunner {
     this.#runner = new AttemptRunner(this.#book, this.#workflows, {
       client: (server) => this.#pool.client(server),
       workflowOn: (job, server) => this.#workflowOn(job, server),
+      rangesOn: (workflow, server) => this.#pool.capabilities(server)?.ranges.get(workflow.name.toLowerCase()),
       isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
       emit: (jobId, event) => this.#emit(jobId, event),
       keep: (jobId, files) => this.#results.keep(jobId, files),

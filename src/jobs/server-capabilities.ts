@@ -12,6 +12,7 @@ import {
   type ObjectInfo,
   type Workflow,
 } from '../workflows/index.js';
+import { settingRanges, type SettingRanges } from '../workflows/server-ranges.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 
 /** The workflows a server can run and the models it has. */
@@ -19,6 +20,8 @@ export interface ServerCapabilities {
   /** Lower-case names of the workflows that validated on the server. */
   readonly workflows: ReadonlySet<string>;
   readonly models: ModelLists;
+  /** Per workflow (lower-case name), the ranges the server declares for its settings' inputs. */
+  readonly ranges: ReadonlyMap<string, SettingRanges>;
 }
 
 /** What the pool reads workflows from: the loaded workflows. */
@@ -37,13 +40,15 @@ export function assessServer(
   logger: Logger,
 ): ServerCapabilities {
   const usable = new Set<string>();
+  const ranges = new Map<string, SettingRanges>();
   for (const workflow of workflows.list()) {
+    ranges.set(workflow.name.toLowerCase(), settingRanges(workflow, objectInfo));
     const validation = validateWorkflow(workflow, objectInfo, serverName);
     if (validation.ok) usable.add(workflow.name.toLowerCase());
     else logger.warn({ workflow: workflow.name, problems: validation.problems }, 'workflow cannot run on this server');
     if (validation.warnings.length > 0) logger.info({ workflow: workflow.name, warnings: validation.warnings });
   }
-  return { workflows: usable, models: listModels(objectInfo) };
+  return { workflows: usable, models: listModels(objectInfo), ranges };
 }
 
 /** True when the server has the checkpoint and LoRA the settings name, if they name any. */

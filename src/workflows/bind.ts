@@ -6,6 +6,7 @@
 import type { ApiGraph } from './graph.js';
 import { bindSize, takesSize } from './bind-size.js';
 import type { ModelLists } from './object-info.js';
+import { isWithin, type SettingRanges } from './server-ranges.js';
 import { type GenerationSettings, generationSettingsSchema, randomSeed, type SettingName } from './settings.js';
 import { type SettingSpec, type Workflow, type WorkflowSettingName } from './workflow.js';
 import { describeZodIssue } from './zod-sentences.js';
@@ -46,6 +47,11 @@ export interface BindOptions {
   readonly models?: Partial<Pick<ModelLists, 'checkpoints' | 'loras'>>;
   /** The loaded workflows in order of preference (the default first), to suggest one that takes a setting. */
   readonly workflows?: readonly Workflow[];
+  /**
+   * The ranges the chosen server declares for the inputs the settings go to (`settingRanges`): a fresh seed is drawn
+   * within them, and a value outside them is refused with a sentence rather than sent to be rejected there.
+   */
+  readonly ranges?: SettingRanges;
 }
 
 type Value = string | number;
@@ -73,8 +79,27 @@ export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, o
     if ('error' in result) errors.push(result.error);
     else for (const [name, value] of result.values) values.set(name, value);
   }
+  errors.push(...outsideServerRanges(workflow, values, options.ranges));
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, graph: writeValues(workflow, values), applied: Object.fromEntries(values) as AppliedSettings };
+}
+
+function outsideServerRanges(
+  workflow: Workflow,
+  values: ReadonlyMap<WorkflowSettingName, Value>,
+  ranges: SettingRanges | undefined,
+): BindError[] {
+  const errors: BindError[] = [];
+  for (const [name, value] of values) {
+    const range = ranges?.[name];
+    if (typeof value !== 'number' || range === undefined || isWithin(value, range)) continue;
+    const limits = `between ${range.min ?? '-∞'} and ${range.max ?? '∞'}`;
+    errors.push({
+      setting: name === 'aspect' ? 'aspect' : name,
+      message: `${name} must be ${limits} on the image server that runs ${workflow.name}.`,
+    });
+  }
+  return errors;
 }
 
 type Outcome = { values: Array<[WorkflowSettingName, Value]> } | { error: BindError };
@@ -82,13 +107,19 @@ type Outcome = { values: Array<[WorkflowSettingName, Value]> } | { error: BindEr
 function valueFor(workflow: Workflow, spec: SettingSpec, settings: GenerationSettings, options: BindOptions): Outcome {
   const name = spec.name as Exclude<WorkflowSettingName, 'aspect' | 'width' | 'height'>;
   const given = givenValue(name, settings);
-  const value = name === 'seed' ? (given ?? randomSeed(options.random)) : (given ?? spec.default);
+  const value = name === 'seed' ? (given ?? freshSeed(spec, options)) : (given ?? spec.default);
   if (value === undefined || (name === 'prompt' && String(value).trim() === '')) {
     const what = name === 'image' ? 'an input image; attach one' : name === 'prompt' ? 'a prompt' : `a ${name}`;
     return fail(name, `${workflow.name} needs ${what}.`);
   }
   const problem = rangeProblem(workflow.name, spec, value) ?? modelProblem(name, value, options);
   return problem ? fail(name, problem) : { values: [[name, value]] };
+}
+
+function freshSeed(spec: SettingSpec, options: BindOptions): number {
+  const min = Math.max(spec.min ?? 0, options.ranges?.seed?.min ?? 0);
+  const max = Math.min(spec.max ?? Infinity, options.ranges?.seed?.max ?? Infinity);
+  return min + randomSeed(options.random, max - min);
 }
 
 function givenValue(name: WorkflowSettingName, settings: GenerationSettings): Value | undefined {

@@ -69,10 +69,21 @@ export type SettingsChange = Partial<Omit<GenerationSettings, 'prompt'>>;
 /** The names of settings, as used by manifests, error messages and the CLI's reports. */
 export type SettingName = Exclude<keyof GenerationSettings, 'prompt'> | 'prompt';
 
-/** A fresh random seed: ComfyUI caches identical prompts, so a fixed seed would return the same image again. */
-export function randomSeed(random: () => number = Math.random): number {
+/**
+ * A fresh random seed: ComfyUI caches identical prompts, so a fixed seed would return the same image again. It lies
+ * within `max` (the lowest cap of the inputs it goes to; some nodes take no more than 2^32 - 1).
+ */
+export function randomSeed(random: () => number = Math.random, max: number = MAX_SEED): number {
   // Two draws, because Math.random() has only 52 bits of entropy and we want the whole 0..2^53-1 range.
-  return Math.floor(random() * 2 ** 21) * 2 ** 32 + Math.floor(random() * 2 ** 32);
+  const wide = Math.floor(random() * 2 ** 21) * 2 ** 32 + Math.floor(random() * 2 ** 32);
+  const cap = Math.floor(Math.min(max, MAX_SEED));
+  return cap >= MAX_SEED ? wide : foldSeed(wide, cap);
+}
+
+/** Brings a seed within 0..max, the same way every time (so binding again for another server keeps it stable). */
+export function foldSeed(seed: number, max: number): number {
+  const cap = Math.floor(Math.min(max, MAX_SEED));
+  return seed <= cap ? seed : seed % (cap + 1);
 }
 
 function greatestCommonDivisor(a: number, b: number): number {

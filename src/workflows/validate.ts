@@ -215,8 +215,10 @@ function choiceWarnings(workflow: Workflow, objectInfo: ObjectInfo, prefix: stri
   });
 }
 
+// Seeds are not warned about: binding draws them within the server's cap (see `settingRanges`).
 function limitWarnings(workflow: Workflow, objectInfo: ObjectInfo, prefix: string): string[] {
-  return Object.values(workflow.settings).flatMap((spec) =>
+  const settings = Object.values(workflow.settings).filter((spec) => spec.name !== 'seed');
+  return settings.flatMap((spec) =>
     spec.targets.flatMap((target) => {
       const node = workflow.graph[target.nodeId]!;
       const info = objectInfo.nodes.get(node.class_type);

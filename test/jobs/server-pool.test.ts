@@ -64,6 +64,7 @@ describe('the server pool and /object_info', () => {
     const events = startPool(async () => info, []);
     await until(() => events.ups.length > 0);
     expect([...(pool!.capabilities('real')?.workflows ?? [])]).toEqual(['txt2img']);
+    expect(pool!.capabilities('real')?.ranges.get('txt2img')?.seed).toEqual({ min: 0, max: 2 ** 64 });
   });
 
   it('keeps a server whose node list is unusable up (it answered), running nothing, until a later answer is usable', async () => {

@@ -5,6 +5,7 @@
 import type { ComfyJob, JobOutcome } from '../../comfy/index.js';
 import { UserFacingError } from '../../errors.js';
 import { bindForServer } from '../../jobs/job-binding.js';
+import { settingRanges } from '../../workflows/server-ranges.js';
 import { downloadOutputs, selectOutputs } from '../../jobs/job-files.js';
 import { describeNode, type ApiGraph } from '../../workflows/graph.js';
 import type { AppliedSettings } from '../../workflows/index.js';
@@ -85,7 +86,8 @@ async function prepareGraph(
   workflows: Parameters<typeof bindForServer>[0],
 ): Promise<{ graph: ApiGraph; applied: AppliedSettings }> {
   const imageName = image === undefined ? undefined : await uploadInputImage(choice.client, image);
-  const bound = bindForServer(workflows, choice.workflow, { settings: plan.settings, applied: {} }, imageName);
+  const ranges = settingRanges(choice.workflow, choice.objectInfo);
+  const bound = bindForServer(workflows, choice.workflow, { settings: plan.settings, applied: {} }, imageName, ranges);
   const overridden = applyOverrides(bound.graph, args.overrides, choice.objectInfo);
   if (!overridden.ok) throw new UserFacingError('cli-bad-set', overridden.message);
   return { graph: overridden.graph, applied: bound.applied };
