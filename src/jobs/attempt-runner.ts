@@ -113,11 +113,12 @@ export class AttemptRunner {
     if (attempt.abandoned) return;
     const ranges = this.hooks.rangesOn?.(workflow, to);
     const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName, ranges);
-    await this.book.save(jobId, { graph, applied: { ...applied } });
+    // The outputs of the workflow that runs here (a fallback has its own node ids), kept for after a restart too.
+    const outputNodes = workflow.outputs.map((output) => output.nodeId);
+    await this.book.save(jobId, { graph, applied: { ...applied }, outputNodes });
     if (attempt.abandoned) return;
     if (attempt.cancelRequested) return this.hooks.failed(jobId, attempt, CANCELLED_BEFORE_SUBMIT);
-    const outputs = workflow.outputs.map((output) => output.nodeId);
-    this.follow(jobId, attempt, await client.submit(graph, { promptId: job.promptId, outputs }));
+    this.follow(jobId, attempt, await client.submit(graph, { promptId: job.promptId, outputs: outputNodes }));
   }
 
   #started(jobId: string, attempt: Attempt): void {
@@ -148,7 +149,9 @@ export class AttemptRunner {
 
   async #download(jobId: string, attempt: Attempt, outputs: OutputFile[]): Promise<AttemptResult> {
     const job = this.book.require(jobId);
-    const outputNodes = this.workflows.get(job.workflow)?.outputs.map((output) => output.nodeId) ?? [];
+    // Jobs recorded before output nodes were kept fall back to the workflow the member chose.
+    const outputNodes =
+      job.outputNodes ?? this.workflows.get(job.workflow)?.outputs.map((output) => output.nodeId) ?? [];
     const refs = selectOutputs(outputs, outputNodes);
     const files = await downloadOutputs(this.#client(attempt.server), refs);
     const durationMs = Date.now() - (job.startedAt ?? job.submittedAt ?? Date.now());

@@ -75,6 +75,15 @@ export const jobFailureSchema = z.object({
 });
 
 /** The persisted job. Timestamps are milliseconds since the epoch. */
+/** A prompt of an earlier attempt, left on its server: to be cancelled there. */
+export const orphanedPromptSchema = z.object({ server: z.string().min(1), promptId: z.string().min(1) });
+export type OrphanedPrompt = z.infer<typeof orphanedPromptSchema>;
+
+/** True when both name the same prompt on the same server. */
+export function sameOrphan(a: OrphanedPrompt, b: OrphanedPrompt): boolean {
+  return a.server === b.server && a.promptId === b.promptId;
+}
+
 export const jobRecordSchema = z.object({
   id: z.string().regex(/^[\w-]+$/),
   memberId: z.string(),
@@ -101,6 +110,13 @@ export const jobRecordSchema = z.object({
   moves: z.number().int().min(0),
   /** The server a started job was taken from, until it is submitted again (for the `moved` event). */
   movedFrom: z.string().optional(),
+  /**
+   * Prompts of earlier attempts left on a server the bot gave up on (marked down, the job moved elsewhere): each is
+   * cancelled there once the server answers, and removed from this list then, so a restart still cleans them up.
+   */
+  orphanedPrompts: z.array(orphanedPromptSchema).optional(),
+  /** The output nodes of the workflow this attempt runs (a fallback has its own); their files are posted. */
+  outputNodes: z.array(z.string()).optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
   submittedAt: z.number().optional(),

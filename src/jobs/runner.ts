@@ -19,7 +19,8 @@ import { JobBook } from './job-book.js';
 import { JobRepository } from './job-repository.js';
 import { checkLimits, DEFAULT_LIMITS, type JobLimits } from './limits.js';
 import { JobListeners } from './listeners.js';
-import { createJobRecord, isTerminal, type JobRecord, type JobRequest } from './model.js';
+import { createJobRecord, isTerminal, sameOrphan, type JobRecord, type JobRequest } from './model.js';
+import { OrphanedPrompts, type Orphan } from './orphaned-prompts.js';
 import { rebuildTerminalEvent } from './recovery.js';
 import { ResultFiles } from './result-files.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
@@ -80,6 +81,7 @@ export class JobRunner {
   readonly #outageTimeoutMs: number;
   readonly #results: ResultFiles;
   readonly #runner: AttemptRunner;
+  readonly #orphans: OrphanedPrompts;
   readonly #queue = new FairQueue<{ id: string; memberId: string }>();
   readonly #attempts = new Map<string, Attempt>();
   /** Jobs whose terminal event was decided in this process: the exactly-once guard. */
@@ -129,14 +131,20 @@ export class JobRunner {
       promptsPerServer: options.promptsPerServer ?? 2,
       logger: this.#logger,
       ...options.health,
-      onUp: () => {
+      onUp: (server) => {
         this.#outage.check();
+        this.#orphans.serverUp(server);
         this.#pump();
       },
       onDown: (server, error) => {
         this.#serverDown(server, error);
         this.#outage.check();
       },
+    });
+    this.#orphans = new OrphanedPrompts({
+      client: (server) => this.#pool.client(server),
+      forget: (orphan) => this.#forgetOrphan(orphan),
+      logger: this.#logger,
     });
     this.#outageTimeoutMs = options.outageTimeoutMs ?? 120_000;
     this.#outage = new OutageTimer(
@@ -175,6 +183,9 @@ export class JobRunner {
     this.#sequence = Math.max(0, ...open.map((job) => job.sequence + 1));
     this.#pool.start(clientId);
     await this.#results.sweep(new Set(open.map((job) => job.id)));
+    for (const job of [...open, ...(await this.#repository.listWithOrphans())]) {
+      for (const orphan of job.orphanedPrompts ?? []) this.#orphans.add({ jobId: job.id, ...orphan });
+    }
     for (const job of open) {
       this.#book.adopt(job);
       if (isTerminal(job.state)) this.#settle(this.#redeliver(job));
@@ -266,6 +277,7 @@ export class JobRunner {
     if (this.#phase === 'stopped') return;
     this.#phase = 'stopped';
     this.#outage.stop();
+    this.#orphans.stop();
     this.#stopping.abort();
     for (const attempt of this.#attempts.values()) attempt.abandon();
     this.#delivery.stop();
@@ -434,6 +446,7 @@ export class JobRunner {
       const facts = { cancelRequested: attempt.cancelRequested, started: attempt.started, ...job };
       const action = decideAfterFailure(lost, facts, this.#retry);
       attempt.abandon();
+      this.#orphanPrompt(jobId, server);
       if (action.kind === 'requeue' || action.kind === 'move') {
         this.#release(jobId, attempt);
         returned.push({ jobId, from: server, move: action.kind === 'move' });
@@ -442,6 +455,26 @@ export class JobRunner {
       }
     }
     if (returned.length > 0) this.#requeueFront(returned);
+  }
+
+  /**
+   * The job's prompt stays on a server the bot gave up on: recorded in the job (persisted, for a restart) and
+   * cancelled there once the server answers, so the server does not keep rendering what now runs elsewhere.
+   */
+  #orphanPrompt(jobId: string, server: string): void {
+    const job = this.#book.require(jobId);
+    if (job.state !== 'submitted' && job.state !== 'running') return;
+    const orphan = { server, promptId: job.promptId };
+    this.#book.update(jobId, { orphanedPrompts: [...(job.orphanedPrompts ?? []), orphan] });
+    this.#orphans.add({ jobId, ...orphan });
+  }
+
+  /** A cancelled orphaned prompt leaves its job's record (through the book while the runner holds the job). */
+  async #forgetOrphan(orphan: Orphan): Promise<void> {
+    const job = this.#book.get(orphan.jobId);
+    if (job === undefined) return this.#repository.removeOrphan(orphan.jobId, orphan);
+    const remaining = (job.orphanedPrompts ?? []).filter((known) => !sameOrphan(known, orphan));
+    await this.#book.save(orphan.jobId, { orphanedPrompts: remaining });
   }
 
   async #cancelOnServer(jobId: string, attempt: Attempt, comfyJob: ComfyJob): Promise<void> {

@@ -1,5 +1,10 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord, JobRunner } from '../../src/jobs/index.js';
+import { silentLogger } from '../../src/logger.js';
+import { loadWorkflows } from '../../src/workflows/index.js';
 import { Harness, quickRequest, type EventLog } from './harness.js';
 
 const harness = new Harness();
@@ -141,6 +146,37 @@ describe('JobRunner with a pool of servers', () => {
       expect(log.of(job.id)).toContainEqual({ type: 'submitted', server: 'gpu2' });
     }
     expect(without.received).toHaveLength(0);
+  });
+
+  it('posts the outputs of the fallback workflow that ran, picked by its own node ids', async () => {
+    // upscale's output is node 5; its fallback here saves the upscaled image as node 3 and previews the input as 5.
+    const dir = await harness.tempDir();
+    for (const file of ['txt2img.json', 'txt2img.manifest.json', 'upscale.json', 'upscale.manifest.json']) {
+      await copyFile(join('workflows', file), join(dir, file));
+    }
+    const basic = JSON.parse(await readFile(join('workflows', 'upscale-basic.json'), 'utf8')) as Record<string, object>;
+    basic['5'] = { inputs: { images: ['1', 0] }, class_type: 'PreviewImage', _meta: { title: 'Preview Input' } };
+    await writeFile(join(dir, 'upscale-basic.json'), JSON.stringify(basic));
+    await copyFile(join('workflows', 'upscale-basic.manifest.json'), join(dir, 'upscale-basic.manifest.json'));
+    const workflows = await loadWorkflows(dir, silentLogger());
+    const withoutModel = await harness.startEmulator({ stepMs: 2, upscaleModels: [] });
+    const { runner, log } = await harness.started([withoutModel], { workflows });
+
+    const path = join(await harness.tempDir(), 'a1b2c3d4.png');
+    await sharp({ create: { width: 64, height: 48, channels: 3, background: '#aa3300' } })
+      .png()
+      .toFile(path);
+    const job = await runner.enqueue({
+      memberId: 'member-1',
+      channelId: 'channel-1',
+      settings: { prompt: '', workflow: 'upscale' },
+      inputImage: { path, filename: 'photo.png' },
+    });
+    const terminal = await log.terminalOf(job.id);
+    if (terminal.type !== 'succeeded') throw new Error(`expected success, got ${terminal.type}`);
+    expect(terminal.files.map((file) => file.node)).toEqual(['3']);
+    expect(await sharp(terminal.files[0]!.bytes).metadata()).toMatchObject({ width: 128, height: 96 });
+    expect((await runner.findJob(job.id))?.outputNodes).toEqual(['3']);
   });
 
   it('refuses a workflow that no server can run, once every server was checked', async () => {
