@@ -166,16 +166,18 @@ export class ComfyProtocolError extends ComfyError {
     readonly status?: number,
   ) {
     const problem = status === undefined ? `${route} answered, but ${detail}` : `${route} answered ${detail}`;
-    super(
-      status === 404 ? 'comfy-not-found' : 'comfy-protocol',
-      status === 404
-        ? 'The image server no longer has this file.'
-        : 'The image server gave an answer the bot could not understand.',
-      server,
-      { detail: problem },
-    );
+    super(status === 404 ? 'comfy-not-found' : 'comfy-protocol', protocolSentence(status), server, {
+      detail: problem,
+    });
     this.problem = problem;
   }
+}
+
+// The member reads one sentence; what the server sent (its text may name its files) stays in `problem` and the log.
+function protocolSentence(status: number | undefined): string {
+  if (status === 404) return 'The image server no longer has this file.';
+  if (status !== undefined && status >= 500) return 'The image server ran into an internal error; please try again.';
+  return 'The image server gave an answer the bot could not understand.';
 }
 
 /** The client was closed while the job was still being followed; the prompt may still run on the server. */

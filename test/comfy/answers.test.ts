@@ -86,6 +86,29 @@ describe('what the client makes of answers', () => {
     expect(error.problem).toBe(
       'GET /object_info answered HTTP 500: 500 Internal Server Error Server got itself in trouble',
     );
+    expect(error.userMessage).toBe('The image server ran into an internal error; please try again.');
+  });
+
+  it('turns a 500 to POST /prompt whose text names server files into a sentence that does not', async () => {
+    serve('/prompt', {
+      status: 500,
+      type: 'text/plain',
+      body: "500 Internal Server Error\n\nTypeError at /home/comfy/ComfyUI/execution.py: 'int' object",
+    });
+    const agent = new Agent();
+    const http = new ComfyHttp('real', url, agent, 5_000);
+    const error = await http.postPrompt({ prompt: {}, client_id: 'c', prompt_id: 'p' }).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    await agent.close();
+    expect(error).toBeInstanceOf(ComfyProtocolError);
+    expect((error as ComfyProtocolError).problem).toMatch(
+      /^POST \/prompt answered HTTP 500: 500 Internal Server Error/,
+    );
+    expect((error as ComfyProtocolError).userMessage).toBe(
+      'The image server ran into an internal error; please try again.',
+    );
   });
 
   it('names the field of a history entry it cannot use', async () => {
