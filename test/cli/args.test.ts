@@ -159,3 +159,18 @@ describe('parseGenerateArgs', () => {
     }
   });
 });
+
+describe('--workflow with a file', () => {
+  it('takes a path ending in .json as a workflow file, and a name as the prompt flag', () => {
+    const file = parseGenerateArgs(['a fox', '--workflow', './flows/fox.json']);
+    expect(file).toMatchObject({
+      ok: true,
+      args: { mode: 'generate', workflowFile: './flows/fox.json', prompt: 'a fox' },
+    });
+    const inline = parseGenerateArgs(['a fox', '--wf=fox.JSON']);
+    expect(inline).toMatchObject({ ok: true, args: { workflowFile: 'fox.JSON' } });
+    const name = parseGenerateArgs(['a fox', '--workflow', 'txt2img']);
+    expect(name).toMatchObject({ ok: true, args: { settings: { workflow: 'txt2img' } } });
+    expect(name.ok && name.args.mode === 'generate' ? name.args.workflowFile : 'not parsed').toBeUndefined();
+  });
+});

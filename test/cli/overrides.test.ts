@@ -97,6 +97,6 @@ describe('applyOverrides', () => {
 
   it('returns the graph unchanged when there is nothing to override', () => {
     const result = applyOverrides(txt2img, []);
-    expect(result).toEqual({ ok: true, graph: txt2img });
+    expect(result).toEqual({ ok: true, graph: txt2img, targets: [] });
   });
 });

@@ -140,17 +140,64 @@ describe('npm run generate against the emulator', () => {
     expect(run.files.map((file) => path.basename(file))).toEqual([expect.stringMatching(/^fox_\d+_\.png$/)]);
   });
 
-  it('warns, and still writes the rest, when the server drops one of two outputs at validation', async () => {
+  it("checks --set values before submitting: one outside the server's range is refused with a sentence", async () => {
     const dir = await temp.make('comfycord-cli-two-outputs-');
     const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, unknown>;
     graph['10'] = { class_type: 'ImageScaleBy', inputs: { upscale_method: 'lanczos', scale_by: 2, image: ['8', 0] } };
     graph['11'] = { class_type: 'SaveImage', inputs: { filename_prefix: 'big', images: ['10', 0] } };
     await writeFile(path.join(dir, 'two.json'), JSON.stringify(graph));
     const twoConfig = cliConfig({ COMFY_URLS: emulator.url, WORKFLOWS_DIR: dir });
-    const run = await generate(['a fox', '--steps', '2', '--set', '10.scale_by=99'], twoConfig);
-    expect(linesOf(run.stdout)).toContain(
-      'Warning: the server dropped some outputs at validation: node 10 (ImageScaleBy): Value 99.0 bigger than max of 8.0: scale_by.',
+    const submitted = emulator.received.length;
+    const result = await runCli(['a fox', '--steps', '2', '--set', '10.scale_by=99'], twoConfig);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^No server can run two: .*node 10 \(ImageScaleBy\) input scale_by is 99, outside/);
+    expect(emulator.received.length).toBe(submitted);
+  });
+
+  it('applies --set before checking, so it rescues a graph naming a checkpoint the server lacks', async () => {
+    const dir = await temp.make('comfycord-cli-rescue-');
+    const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, { inputs: object }>;
+    graph['4']!.inputs = { ckpt_name: 'missing-model.safetensors' };
+    await writeFile(path.join(dir, 'rescue.json'), JSON.stringify(graph));
+    const rescueConfig = cliConfig({ COMFY_URLS: emulator.url, WORKFLOWS_DIR: dir });
+    const refused = await runCli(['a fox', '--steps', '2'], rescueConfig);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('lacks checkpoint missing-model.safetensors');
+    const run = await generate(
+      ['a fox', '--steps', '2', '--set', '4.ckpt_name=v1-5-pruned-emaonly.safetensors'],
+      rescueConfig,
     );
-    expect(run.files.map((file) => path.basename(file))).toEqual([expect.stringMatching(/^ComfyUI_\d+_\.png$/)]);
+    expect(run.graph['4']).toMatchObject({ inputs: { ckpt_name: 'v1-5-pruned-emaonly.safetensors' } });
+    expect(run.files).toHaveLength(1);
+  });
+
+  it('runs an API-format file given to --workflow, with no manifest: everything inferred', async () => {
+    const dir = await temp.make('comfycord-cli-file-');
+    const file = path.join(dir, 'fox.json');
+    await copyFile(SEED_WORKFLOW, file);
+    const run = await generate(['a fox in a field', '--workflow', file, '--seed', '3', '--steps', '2']);
+    expect(run.stdout).toMatch(/^fox on comfy1: /);
+    expect(run.graph['6']).toMatchObject({ inputs: { text: 'a fox in a field' } });
+    expect(run.graph['3']).toMatchObject({ inputs: { seed: 3, steps: 2 } });
+  });
+
+  it('reads the manifest beside a file given to --workflow', async () => {
+    const dir = await temp.make('comfycord-cli-file-');
+    const file = path.join(dir, 'fox.json');
+    await copyFile(SEED_WORKFLOW, file);
+    const manifest = { name: 'foxy', settings: { steps: { default: 3, max: 5 } } };
+    await writeFile(path.join(dir, 'fox.manifest.json'), JSON.stringify(manifest));
+    const run = await generate(['a fox', `--workflow=${file}`]);
+    expect(run.stdout).toMatch(/^foxy on comfy1: /);
+    expect(run.graph['3']).toMatchObject({ inputs: { steps: 3 } });
+    const refused = await runCli(['a fox', '--workflow', file, '--steps', '9'], config);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe('steps must be between 1 and 5 for foxy.\n');
+  });
+
+  it('says which file --workflow could not read', async () => {
+    const result = await runCli(['a fox', '--workflow', 'no/such/flow.json'], config);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('Cannot read the workflow no/such/flow.json: there is no such file.\n');
   });
 });

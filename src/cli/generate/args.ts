@@ -20,6 +20,8 @@ export interface GenerationArgs {
   readonly out: string;
   /** A local image file for image-to-image or upscaling. */
   readonly image?: string;
+  /** `--workflow ./path.json`: an API-format file run instead of a workflow from WORKFLOWS_DIR. */
+  readonly workflowFile?: string;
   readonly overrides: readonly InputOverride[];
   /** A server name from COMFY_URLS: use only that one. */
   readonly server?: string;
@@ -42,6 +44,7 @@ export type ArgsResult =
 interface Collected {
   out?: string;
   image?: string;
+  workflowFile?: string;
   server?: string;
   sets: InputOverride[];
   check: boolean;
@@ -95,6 +98,14 @@ export function parseGenerateArgs(argv: readonly string[]): ArgsResult {
     // npm passes a second `--` through; it separates nothing here.
     if (token === '--') continue;
     const [name, inline] = splitOption(token);
+    // `--workflow` names a workflow, as in Discord, or, ending in .json, a file to run.
+    const file = workflowFileOf(token, argv[index + 1]);
+    if (file !== undefined) {
+      if (collected.workflowFile !== undefined) return failure('--workflow is given twice; keep one.');
+      collected.workflowFile = file.path;
+      index += file.consumed - 1;
+      continue;
+    }
     const spec = OPTIONS[name];
     if (!spec) {
       collected.rest.push(token);
@@ -123,7 +134,8 @@ function finish(collected: Collected): ArgsResult {
   const server = collected.server === undefined ? {} : { server: collected.server };
   if (collected.check) {
     const extra = flags.prompt !== '' || Object.keys(flags.settings).length > 0;
-    if (extra || collected.image !== undefined || collected.out !== undefined || collected.sets.length > 0) {
+    const options = [collected.image, collected.out, collected.workflowFile].some((value) => value !== undefined);
+    if (extra || options || collected.sets.length > 0) {
       return failure('--check takes no prompt and no generation options; run it alone (or with --server).');
     }
     return { ok: true, args: { mode: 'check', verbose, ...server } };
@@ -139,8 +151,18 @@ function finish(collected: Collected): ArgsResult {
       verbose,
       ...server,
       ...(collected.image === undefined ? {} : { image: collected.image }),
+      ...(collected.workflowFile === undefined ? {} : { workflowFile: collected.workflowFile }),
     },
   };
+}
+
+/** `--workflow x.json`, `--wf=dir/x.json`: the path and how many tokens it took; undefined for a workflow name. */
+function workflowFileOf(token: string, next: string | undefined): { path: string; consumed: number } | undefined {
+  const match = /^(?:--workflow|--wf)(?:=(.*))?$/i.exec(token);
+  if (!match) return undefined;
+  const value = match[1] ?? next;
+  if (value === undefined || !/\.json$/i.test(value)) return undefined;
+  return { path: value, consumed: match[1] === undefined ? 2 : 1 };
 }
 
 /** `--out=dir` is `--out dir`; only our own options are split, so a prompt word with `=` stays whole. */
@@ -177,6 +199,8 @@ ${FLAG_EXAMPLES.map((example) => `  ${example}`).join('\n')}
 
 Options:
   --out <dir>                     where to write the files (default ${DEFAULT_OUT_DIR})
+  --workflow <file.json>          run an API-format workflow file (with <name>.manifest.json beside it, if any)
+                                  instead of one from WORKFLOWS_DIR; --workflow <name> picks one from there
   --image <path>                  an input image: image-to-image (chosen when no workflow is named), or upscaling
   --set <node>.<input>=<value>    override any input of the graph; the node by id or title, the value as JSON
                                   when it parses (30, true, "text"), else as text; repeatable
@@ -190,5 +214,6 @@ Examples:
   npm run generate -- "the same fox, as a watercolour" --image out/fox.png --denoise 0.5
   npm run generate -- --wf upscale --image out/fox.png
   npm run generate -- "a lighthouse" --set KSampler.sampler_name=dpmpp_2m --set 3.scheduler=karras
+  npm run generate -- "a red fox" --workflow ./my-flow.json --set 4.ckpt_name=sd_xl_base_1.0.safetensors
   npm run generate -- --check
 `;

@@ -63,15 +63,23 @@ export async function reachServer(
   }
 }
 
+/**
+ * Prepares a workflow for one server before it is checked there (the CLI writes its `--set` overrides into it);
+ * undefined when it cannot be prepared for that server (an override names an input a fallback does not have).
+ */
+export type PrepareWorkflow = (workflow: Workflow, objectInfo: ObjectInfo) => Workflow | undefined;
+
 /** Picks the server and workflow for a job; throws one sentence naming every reason when nothing can run it. */
 export async function chooseServerFor(
   workflows: { get(name: string): Workflow | undefined },
-  workflow: Workflow,
+  requested: Workflow,
   servers: readonly ComfyServerConfig[],
   open: (server: ComfyServerConfig) => ComfyClient,
+  prepare: PrepareWorkflow = (workflow) => workflow,
 ): Promise<ServerChoice> {
   const reached: ReachedServer[] = [];
   const problems: string[] = [];
+  const name = requested.name;
   let answered = 0;
   for (const config of servers) {
     const result = await reachServer(open(config), config);
@@ -82,22 +90,30 @@ export async function chooseServerFor(
       continue;
     }
     answered += 1;
+    let workflow: Workflow;
+    try {
+      workflow = prepare(requested, result.reached.objectInfo) ?? requested;
+    } catch (error) {
+      await Promise.all([...reached, result.reached].map((server) => server.client.close()));
+      throw error;
+    }
     const validation = validateWorkflow(workflow, result.reached.objectInfo, config.name);
     if (validation.ok) return keepOnly(reached, { ...result.reached, workflow });
     reached.push(result.reached);
     // "txt2img: server gpu2 lacks …" reads as "server gpu2 lacks …" after the sentence's own "cannot run txt2img".
-    problems.push(...validation.problems.map((problem) => problem.replace(`${workflow.name}: `, '')));
+    problems.push(...validation.problems.map((problem) => problem.replace(`${name}: `, '')));
   }
   for (const server of reached) {
-    const fallback = chooseWorkflow(
-      workflows,
-      workflow.name,
-      (candidate) => validateWorkflow(candidate, server.objectInfo, server.config.name).ok,
-    );
-    if (fallback) return keepOnly(reached, { ...server, workflow: fallback });
+    const prepared = (candidate: Workflow) => prepare(candidate, server.objectInfo);
+    const fallback = chooseWorkflow(workflows, name, (candidate) => {
+      const ready = prepared(candidate);
+      return ready !== undefined && validateWorkflow(ready, server.objectInfo, server.config.name).ok;
+    });
+    const ready = fallback && prepared(fallback);
+    if (ready) return keepOnly(reached, { ...server, workflow: ready });
   }
   await Promise.all(reached.map((server) => server.client.close()));
-  throw new UserFacingError('cli-no-server', noServerSentence(workflow.name, answered, problems));
+  throw new UserFacingError('cli-no-server', noServerSentence(name, answered, problems));
 }
 
 async function keepOnly(reached: readonly ReachedServer[], choice: ServerChoice): Promise<ServerChoice> {

@@ -8,26 +8,46 @@ import { bindForServer } from '../../jobs/job-binding.js';
 import { settingRanges } from '../../workflows/server-ranges.js';
 import { downloadOutputs, selectOutputs } from '../../jobs/job-files.js';
 import { describeNode, type ApiGraph } from '../../workflows/graph.js';
-import type { AppliedSettings } from '../../workflows/index.js';
+import type { AppliedSettings, ObjectInfo, Workflow } from '../../workflows/index.js';
 import type { GenerationArgs } from './args.js';
 import { chooseServerFor, openClient, selectServers, type ServerChoice } from './choose-server.js';
 import { EXIT, type GenerateContext } from './context.js';
 import { summariseNodeErrors } from './failure.js';
 import { readInputImage, uploadInputImage, type LocalImage } from './input-image.js';
 import { writeOutputFiles } from './output-files.js';
-import { applyOverrides } from './overrides.js';
-import { loadWorkflowsDir, planCliGeneration, type CliPlan } from './plan.js';
+import { applyOverrides, overrideWorkflow } from './overrides.js';
+import { loadWorkflowFile, loadWorkflowsDir, planCliGeneration, type CliPlan } from './plan.js';
 import { ProgressPrinter } from './progress.js';
 
 /** Runs one generation; resolves with the exit code, throws what should be reported as a failure. */
 export async function runGeneration(args: GenerationArgs, context: GenerateContext): Promise<number> {
   const { config, logger } = context;
-  const workflows = await loadWorkflowsDir(config, logger);
-  const plan = planCliGeneration(args, workflows, config);
+  const workflows =
+    args.workflowFile === undefined
+      ? await loadWorkflowsDir(config, logger)
+      : await loadWorkflowFile(args.workflowFile);
+  const fromFile = workflows.list()[0];
+  const planned =
+    args.workflowFile === undefined || !fromFile
+      ? args
+      : { ...args, settings: { ...args.settings, workflow: fromFile.name } };
+  const plan = planCliGeneration(planned, workflows, config);
   const image = args.image === undefined ? undefined : await readInputImage(args.image);
   const servers = selectServers(config, args.server);
-  const choice = await chooseServerFor(workflows, plan.workflow, servers, (server) =>
-    openClient(config, server, logger),
+  // `--set` is written in before the workflow is checked on a server, so it can rescue a graph (a checkpoint the
+  // file names but the server lacks); a `--set` that fits the requested workflow nowhere is an error at once.
+  const prepare = (workflow: Workflow, objectInfo: ObjectInfo): Workflow | undefined => {
+    const overridden = overrideWorkflow(workflow, args.overrides, objectInfo);
+    if (overridden.ok) return overridden.workflow;
+    if (workflow.name === plan.workflow.name) throw new UserFacingError('cli-bad-set', overridden.message);
+    return undefined;
+  };
+  const choice = await chooseServerFor(
+    workflows,
+    plan.workflow,
+    servers,
+    (server) => openClient(config, server, logger),
+    prepare,
   );
   try {
     const prepared = await prepareGraph(args, plan, choice, image, workflows);

@@ -2,7 +2,8 @@
  * `--set <node>.<input>=<value>`: an operator's override of any input of the bound graph, for what no setting covers
  * (a sampler name, a scheduler, an upscale factor). Pure: parsing returns a result, applying returns a new graph.
  */
-import { describeNode, sortedIds, type ApiGraph } from '../../workflows/graph.js';
+import { describeNode, formatTarget, sortedIds, type ApiGraph } from '../../workflows/graph.js';
+import type { Workflow } from '../../workflows/index.js';
 import { inputSpecOf, type ObjectInfo } from '../../workflows/object-info.js';
 
 /** One `--set`: the node (id or title), the input, and the value (JSON when it parses, else the text). */
@@ -18,7 +19,13 @@ export type OverrideParseResult =
   { readonly ok: true; readonly override: InputOverride } | { readonly ok: false; readonly message: string };
 
 export type OverrideApplyResult =
-  { readonly ok: true; readonly graph: ApiGraph } | { readonly ok: false; readonly message: string };
+  | {
+      readonly ok: true;
+      readonly graph: ApiGraph;
+      /** The inputs written, as `3.steps` (the node by id, whatever the `--set` called it). */
+      readonly targets: readonly string[];
+    }
+  | { readonly ok: false; readonly message: string };
 
 const SET_EXAMPLE = '--set KSampler.sampler_name=euler or --set 3.steps=30';
 
@@ -53,8 +60,9 @@ export function applyOverrides(
   overrides: readonly InputOverride[],
   objectInfo?: ObjectInfo,
 ): OverrideApplyResult {
-  if (overrides.length === 0) return { ok: true, graph };
+  if (overrides.length === 0) return { ok: true, graph, targets: [] };
   const copy = structuredClone(graph) as ApiGraph;
+  const targets: string[] = [];
   for (const override of overrides) {
     const found = findNode(copy, override);
     if (!found.ok) return found;
@@ -71,8 +79,35 @@ export function applyOverrides(
       );
     }
     node.inputs[override.input] = override.value;
+    targets.push(`${found.nodeId}.${override.input}`);
   }
-  return { ok: true, graph: copy };
+  return { ok: true, graph: copy, targets };
+}
+
+/**
+ * The workflow with the overrides written into its graph, as it is checked against a server: a setting whose input an
+ * override writes takes the override's value as its default, so the check (and the binding) sees that value (`--set 4.ckpt_name=<a checkpoint
+ * the server has>` rescues a graph naming one it lacks). The overrides are written again after binding, so they win.
+ */
+export function overrideWorkflow(
+  workflow: Workflow,
+  overrides: readonly InputOverride[],
+  objectInfo?: ObjectInfo,
+): { ok: true; workflow: Workflow } | { ok: false; message: string } {
+  if (overrides.length === 0) return { ok: true, workflow };
+  const applied = applyOverrides(workflow.graph, overrides, objectInfo);
+  if (!applied.ok) return applied;
+  const overridden = new Set(applied.targets);
+  const settings = Object.fromEntries(
+    Object.entries(workflow.settings).map(([name, spec]) => {
+      const target = spec.targets.find((candidate) => overridden.has(formatTarget(candidate)));
+      if (target === undefined) return [name, spec];
+      const value = applied.graph[target.nodeId]!.inputs[target.input];
+      const { default: _default, ...rest } = spec;
+      return [name, typeof value === 'string' || typeof value === 'number' ? { ...rest, default: value } : rest];
+    }),
+  ) as Workflow['settings'];
+  return { ok: true, workflow: { ...workflow, graph: applied.graph, settings } };
 }
 
 function findNode(

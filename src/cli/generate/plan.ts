@@ -3,13 +3,24 @@
  * every setting checked by binding), plus the sentences only a terminal needs (a disabled workflow's reasons, the
  * `--image` option instead of an attachment).
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../../config.js';
 import { planSettings } from '../../discord/generation-plan.js';
 import { UserFacingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { loadWorkflows, type LoadedWorkflows, type Workflow } from '../../workflows/index.js';
+import {
+  buildWorkflow,
+  collectWorkflows,
+  loadWorkflows,
+  type LoadedWorkflows,
+  type Workflow,
+  type WorkflowSource,
+} from '../../workflows/index.js';
 import type { GenerationSettings } from '../../workflows/settings.js';
 import type { GenerationArgs } from './args.js';
+
+const MANIFEST_SUFFIX = '.manifest.json';
 
 /** The workflow the operator asked for and the settings to bind, checked. */
 export interface CliPlan {
@@ -29,6 +40,43 @@ export async function loadWorkflowsDir(config: Config, logger: Logger): Promise<
       { cause: error },
     );
   }
+}
+
+/**
+ * `--workflow ./path.json`: one API-format file, with `<name>.manifest.json` beside it when there is one, loaded as
+ * the only workflow. A file that cannot be read or used is a sentence naming it and every reason.
+ */
+export async function loadWorkflowFile(file: string): Promise<LoadedWorkflows> {
+  const name = path.basename(file).replace(/\.json$/i, '');
+  const manifestPath = path.join(path.dirname(file), `${name}${MANIFEST_SUFFIX}`);
+  let graphText: string;
+  try {
+    graphText = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no such file' : String(error);
+    throw new UserFacingError('cli-workflow-unreadable', `Cannot read the workflow ${file}: ${reason}.`, {
+      cause: error,
+    });
+  }
+  const manifestText = await readFile(manifestPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new UserFacingError('cli-manifest-unreadable', `Cannot read ${manifestPath}: ${String(error)}.`);
+  });
+  const source: WorkflowSource = {
+    name,
+    file: path.basename(file),
+    graphText,
+    manifestFile: path.basename(manifestPath),
+    ...(manifestText === undefined ? {} : { manifestText }),
+  };
+  const result = buildWorkflow(source);
+  if (!result.ok) {
+    throw new UserFacingError(
+      'cli-workflow-disabled',
+      `The workflow ${file} cannot be used: ${result.reasons.join(' ')}`,
+    );
+  }
+  return collectWorkflows([{ source, result }]);
 }
 
 /** Plans the generation, or throws a `UserFacingError` with the sentence to print. */
