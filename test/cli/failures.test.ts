@@ -4,6 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { createLogger } from '../../src/logger.js';
+import { describeFailure } from '../../src/cli/generate/failure.js';
+import { ComfyValidationError } from '../../src/comfy/index.js';
+import { PromptRejectedSchema } from '../../src/comfy/schemas.js';
+import { recording } from '../comfy/fixtures/recordings.js';
 import { cliConfig, linesOf, runCli, TempDirs, TextSink, writePng } from './helpers.js';
 
 let emulator: Emulator;
@@ -56,11 +60,29 @@ describe('npm run generate when something fails', () => {
     );
   });
 
-  it('summarises the node errors when the server rejects the graph', async () => {
+  it('checks --set values against the server before submitting, naming each that it would refuse', async () => {
+    const before = emulator.received.length;
     const message = await failure(['a fox', '--set', '5.width=999999', '--set', 'KSampler.sampler_name=bogus']);
-    expect(message).toMatch(/^Server comfy1 rejected the workflow \(prompt_outputs_failed_validation\): /);
-    expect(message).toMatch(/node 3 \(KSampler\): Value not in list: sampler_name: 'bogus' not in /);
-    expect(message).toMatch(/node 5 \(EmptyLatentImage\): Value 999999 bigger than max of 16384: width/);
+    expect(message).toMatch(
+      /^No server can run txt2img: server comfy1: node 3 \(KSampler\) input sampler_name is "bogus"/,
+    );
+    expect(message).toMatch(/node 5 "Empty Latent Image" \(EmptyLatentImage\) input width is 999999, outside/);
+    expect(emulator.received.length).toBe(before);
+  });
+
+  it('summarises the node errors when a server rejects the graph anyway', () => {
+    const { body } = recording<Record<string, { body: unknown }>>('invalid_prompts')['value_bigger_than_max']!;
+    const parsed = PromptRejectedSchema.parse(body);
+    const error = new ComfyValidationError(
+      'comfy1',
+      400,
+      parsed.error?.type ?? '',
+      parsed.error?.message ?? '',
+      parsed.node_errors,
+    );
+    expect(describeFailure(error)).toBe(
+      'Server comfy1 rejected the workflow (prompt_outputs_failed_validation): node 1 (EmptyImage): Value 999999 bigger than max of 16384: width.',
+    );
   });
 
   it('refuses before submitting when the workflow needs a model the server lacks', async () => {
