@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { FAULT_POINTS, type FaultPointName } from './fault-point.js';
 
 const DEFAULT_COMFY_URL = 'http://127.0.0.1:8188';
 const DEFAULT_STORE_URL = 'sqlite://data/comfycord.sqlite';
@@ -59,6 +60,7 @@ const EXAMPLES: Record<string, string> = {
   WEB_API_KEYS: 'WEB_API_KEYS=alice:3f9c…(16+ characters),ci:8e21… (unset: the web API answers on loopback only)',
   WEB_WEBHOOK_SECRET: 'WEB_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw (base64 of 24+ random bytes)',
   WEB_WEBHOOK_ALLOW: 'WEB_WEBHOOK_ALLOW=hooks.example.com,https://ci.example.org/hooks/',
+  COMFYCORD_FAULT_POINT: 'COMFYCORD_FAULT_POINT=delivery:after-post (testing only; unset in production)',
 };
 
 // Every check below carries its own plain message: zod's default wording ("Too small: expected number to be >=0")
@@ -210,6 +212,8 @@ const environmentSchema = z.object({
     z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64 of 24 or more bytes'),
   ),
   WEB_WEBHOOK_ALLOW: webhookAllowList,
+  // A testing aid (src/fault-point.ts): the process kills itself at this point. Never set it in production.
+  COMFYCORD_FAULT_POINT: optional(oneOf(FAULT_POINTS)),
 });
 
 /** Every environment variable comfycord reads (the README's table and `.env.example` list each one). */
@@ -261,6 +265,8 @@ export interface Config {
     /** Hosts (`hooks.example.com`) or URL prefixes (`https://ci.example.org/hooks/`) webhooks may be sent to. */
     readonly webhookAllow: readonly string[];
   };
+  /** Testing only: where the process kills itself (src/fault-point.ts); undefined in production. */
+  readonly faultPoint: FaultPointName | undefined;
 }
 
 /** A configuration a process cannot start with; `message` lists every problem, one per line. */
@@ -375,6 +381,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
     refineIgnorePrefix: env.REFINE_IGNORE_PREFIX,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
     web: { apiKeys: env.WEB_API_KEYS, webhookSecret: env.WEB_WEBHOOK_SECRET, webhookAllow: env.WEB_WEBHOOK_ALLOW },
+    faultPoint: env.COMFYCORD_FAULT_POINT,
   };
 }
 

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { ConnectServer } from './jobs/index.js';
+import { faultPointFor } from './fault-point.js';
 import { InputFiles } from './jobs/input-files.js';
 import { JobRepository } from './jobs/job-repository.js';
 import { JobRunner } from './jobs/runner.js';
@@ -65,6 +66,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     deliveredRetentionMs: config.retention.jobsMs,
     outageTimeoutMs: config.comfy.outageTimeoutMs,
     resultsDir: path.join(dataDir, 'results'),
+    delivery: { fault: faultPointFor(config.faultPoint) },
     connect: options.connect,
     logger,
   });

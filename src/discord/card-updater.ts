@@ -1,14 +1,14 @@
 /**
  * Keeps each job's status card up to date without tripping Discord's rate limits: edits of one card are at least
  * `minIntervalMs` apart, intermediate states are coalesced (only the newest is sent), and the final state is always
- * shown. Edits go through the interaction webhook while its token lives (those calls do not count against the bot's
- * global rate limit); once the token has expired, the final card is posted in the channel, mentioning the member.
+ * shown (by final-post.ts). Edits go through the interaction webhook while its token lives (those calls do not count
+ * against the bot's global rate limit), or edit the bot's own status message.
  *
  * Everything goes through REST (`client.rest`, and for interaction-webhook edits a manager without discord.js's global
  * budget) rather than an Interaction object, so a job recovered after a restart (no Interaction in memory) is rendered
  * exactly like a live one.
  */
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
+import { Routes, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { RenderedCard } from './cards.js';
 
@@ -86,22 +86,17 @@ export class CardUpdater {
   }
 
   /**
-   * Shows the final state of a card and forgets the job. Waits for the edit in flight, so the final state lands last,
-   * but not for the throttle interval: that keeps intermediate edits sparse, and one more edit fits any bucket (REST
-   * still waits if Discord says a bucket is empty). Waiting cost each result up to `minIntervalMs` after ComfyUI was
-   * done. Throws when the card could be placed nowhere (the caller logs and records that).
+   * Ends a card's intermediate edits before its final state is posted (final-post.ts): drops the pending one and waits
+   * for the edit in flight, so the final state lands last. It does not wait out the throttle interval: one more edit
+   * fits any bucket (REST still waits if Discord says a bucket is empty), and waiting cost each result up to
+   * `minIntervalMs` after ComfyUI was done.
    */
-  async finish(key: string, target: CardTarget, card: RenderedCard): Promise<PostedCard> {
-    const slot = this.#slot(key);
+  async settle(key: string): Promise<void> {
+    const slot = this.#slots.get(key);
+    if (!slot) return;
     if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = undefined;
-    slot.pending = undefined;
+    this.#slots.delete(key);
     await slot.inFlight;
-    try {
-      return await this.#deliverFinal(target, card);
-    } finally {
-      this.#slots.delete(key);
-    }
   }
 
   /** Forgets a job's pending edits (e.g. on shutdown). */
@@ -133,27 +128,6 @@ export class CardUpdater {
     }
   }
 
-  async #deliverFinal(target: CardTarget, card: RenderedCard): Promise<PostedCard> {
-    if (this.#editable(target)) {
-      try {
-        const message = (await this.#edit(target, card)) as { id: string; channel_id?: string };
-        return { messageId: message.id, channelId: message.channel_id ?? target.channelId, postedInChannel: false };
-      } catch (error) {
-        if (!isDeadInteraction(error)) throw error;
-        this.#logger.info({ err: error }, 'interaction token no longer valid; posting the result in the channel');
-      }
-    }
-    const message = (await this.#rest.post(Routes.channelMessages(target.channelId), {
-      body: {
-        ...bodyOf(card),
-        content: `<@${target.memberId}> ${card.content}`,
-        allowed_mentions: { users: [target.memberId] },
-      },
-      files: filesOf(card),
-    })) as { id: string };
-    return { messageId: message.id, channelId: target.channelId, postedInChannel: true };
-  }
-
   /** Edits the card where it is: the interaction's original response, or the bot's own status message. */
   #edit(target: CardTarget, card: RenderedCard): Promise<unknown> {
     const options = { body: bodyOf(card), files: filesOf(card) };
@@ -169,15 +143,21 @@ export class CardUpdater {
   }
 
   #tokenAlive(target: CardTarget): boolean {
-    return (
-      target.interactionToken !== undefined &&
-      target.applicationId !== undefined &&
-      this.#now() < target.tokenExpiresAt - TOKEN_SAFETY_MS
-    );
+    return tokenAlive(target, this.#now());
   }
 }
 
-function bodyOf(card: RenderedCard) {
+/** True while the target's interaction token can still be used (with a safety margin). */
+export function tokenAlive(target: CardTarget, now: number): boolean {
+  return (
+    target.interactionToken !== undefined &&
+    target.applicationId !== undefined &&
+    now < target.tokenExpiresAt - TOKEN_SAFETY_MS
+  );
+}
+
+/** The JSON part of a card's message body. */
+export function bodyOf(card: RenderedCard) {
   return {
     content: card.content,
     embeds: card.embeds,
@@ -187,18 +167,9 @@ function bodyOf(card: RenderedCard) {
   };
 }
 
-function filesOf(card: RenderedCard) {
+/** The files of a card's message body, in the form discord.js uploads. */
+export function filesOf(card: RenderedCard) {
   return card.files.length === 0
     ? undefined
     : card.files.map((file) => ({ name: file.name, data: file.data, contentType: file.contentType }));
-}
-
-function isDeadInteraction(error: unknown): boolean {
-  return (
-    error instanceof DiscordAPIError &&
-    (error.code === RESTJSONErrorCodes.InvalidWebhookToken ||
-      error.code === RESTJSONErrorCodes.UnknownWebhook ||
-      error.code === RESTJSONErrorCodes.UnknownInteraction ||
-      error.code === RESTJSONErrorCodes.UnknownMessage)
-  );
 }

@@ -12,6 +12,9 @@ import { AcknowledgementQueue } from './acknowledgements.js';
 import { componentHandlers } from './buttons.js';
 import { CardUpdater } from './card-updater.js';
 import { createDiscordClient, createInteractionRest, mayReadMessageContent } from './client.js';
+import { faultPointFor } from '../fault-point.js';
+import { DeliveryJournal } from './delivery-journal.js';
+import { FinalPoster } from './final-post.js';
 import { JobPresenter } from './job-presenter.js';
 import { createRefineHandler } from './refine-handler.js';
 import { createDiscordTransport } from './rest-transport.js';
@@ -43,7 +46,8 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const { config } = engine;
   const logger = engine.logger.child({ module: 'discord' });
   const messageContent = await checkMessageContent(config, logger);
-  const transport = createDiscordTransport();
+  const fault = faultPointFor(config.faultPoint);
+  const transport = createDiscordTransport({ fault });
   const client = createDiscordClient({
     apiUrl: config.discord.apiUrl,
     messageContent,
@@ -55,7 +59,9 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const services: BotServices = { config, workflows, jobs, sessions, cards, inputDir };
 
   const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
-  const presenter = new JobPresenter({ cards, sessions, sessionOpener, logger });
+  const journal = new DeliveryJournal(engine.store);
+  const poster = new FinalPoster({ rest: client.rest, interactionRest, journal, logger, fault });
+  const presenter = new JobPresenter({ cards, poster, journal, sessions, sessionOpener, logger, fault });
   engine.runner.onEvent(presenter.listener);
   const acknowledgements = new AcknowledgementQueue();
   acknowledgements.watch(client.rest);

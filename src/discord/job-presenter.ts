@@ -3,8 +3,12 @@
  * result, posts the files, records the generation and opens (or continues) the session it belongs to.
  *
  * The terminal events' promise is the delivery confirmation the runner waits for (src/jobs/events.ts): it resolves
- * only once the member can see the outcome, so a result that could not be posted is delivered again after a restart.
+ * once the member can see the outcome (or once every way of telling them was refused: final-post.ts), and rejects on a
+ * transient failure, so the delivery is tried again later. Every step of a delivery is journaled
+ * (delivery-journal.ts), so a delivery tried again — after a crash at any point, a restart, a failed store write —
+ * does only the steps not yet done: one post, one generation, one session, one thread greeting.
  */
+import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { JobEvent, JobFile } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
@@ -19,16 +23,24 @@ import {
 } from './cards.js';
 import type { CardUpdater, PostedCard } from './card-updater.js';
 import { cardTargetOf, DEFAULT_ATTACHMENT_LIMIT } from './delivery-info.js';
+import type { DeliveryJournal, DeliveryRecord } from './delivery-journal.js';
+import type { FinalCard, FinalPoster, OnPosted } from './final-post.js';
 import { fitAttachments } from './fit-attachments.js';
 import type { SessionOpener } from './session-opener.js';
 
 export interface JobPresenterOptions {
   readonly cards: CardUpdater;
+  readonly poster: FinalPoster;
+  readonly journal: DeliveryJournal;
   readonly sessions: Sessions;
   readonly sessionOpener: SessionOpener;
   readonly logger: Logger;
+  readonly fault: FaultPoint;
   readonly now?: () => number;
 }
+
+/** The line a card carries when Discord would not take its files. */
+const NOT_ATTACHED_NOTE = 'Discord would not take the picture here (too large, or no permission to attach files).';
 
 /** Turns job events into status cards and results. */
 export class JobPresenter {
@@ -89,8 +101,7 @@ export class JobPresenter {
     files: readonly JobFile[],
     durationMs: number,
   ): Promise<void> {
-    this.#previews.delete(job.id);
-    const target = cardTargetOf(job)!;
+    const { journal, sessionOpener, fault } = this.#options;
     const limit = job.delivery?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT;
     const { texts, attached } = textsOnCard(files);
     const fitted = await fitAttachments(
@@ -99,31 +110,74 @@ export class JobPresenter {
     );
     // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
     const generationId = job.id;
-    const session = this.#options.sessionOpener.plan(job);
-    const notes = [...fitted.notes, ...session.notes];
-    const done = { phase: 'done', files: fitted.files, texts, durationMs, notes, generationId } as const;
-    const card = renderCard(job.id, details, done);
-    const posted = await this.#options.cards.finish(job.id, target, card);
-    const record = (sessionId: string | undefined) =>
+    const plan = sessionOpener.plan(job);
+    const notes = [...fitted.notes, ...plan.notes];
+    const done = (cardFiles: CardFile[], lines: string[]) =>
+      renderCard(job.id, details, { phase: 'done', files: cardFiles, texts, durationMs, notes: lines, generationId });
+    const card: FinalCard = {
+      full: done(fitted.files, notes),
+      withoutFiles: fitted.files.length > 0 ? done([], [...notes, NOT_ATTACHED_NOTE]) : undefined,
+    };
+    const recordAs = (posted: PostedCard | undefined, sessionId: string | undefined) =>
       this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
-    // The card's buttons work from now on: record the generation before the thread's round trips, so a Reroll
-    // pressed at once finds it. A new session is linked by recording it again (same id: an overwrite).
-    await record(job.sessionId);
-    const opened = await this.#options.sessionOpener.open(job, posted, details.prompt, session);
-    if (opened.id !== job.sessionId) await record(opened.id);
-    if (opened.newThread) await this.#options.sessionOpener.greet(opened.id);
+    // The card's buttons work from now on: record the generation right after the post, before the thread's round
+    // trips, so a Reroll pressed at once finds it. A new session is linked by recording it again (same id: an
+    // overwrite).
+    const recordGeneration = async (posted: PostedCard | undefined) => {
+      await recordAs(posted, job.sessionId);
+      fault('delivery:after-generation');
+      return { recordedSession: job.sessionId ?? null };
+    };
+    const { posted, record: afterPost } = await this.#post(job, card, recordGeneration);
+    let record = afterPost;
+    if (record.recordedSession === undefined)
+      record = await journal.write(job.id, record, await recordGeneration(posted));
+    if (posted === undefined) return;
+    if (record.session === undefined) {
+      const opened = await sessionOpener.open(job, posted, details.prompt, plan);
+      record = await journal.write(job.id, record, { session: opened });
+      fault('delivery:after-session');
+    }
+    const session = record.session!;
+    if (session.id !== (record.recordedSession ?? undefined)) {
+      await recordAs(posted, session.id);
+      record = await journal.write(job.id, record, { recordedSession: session.id });
+    }
+    if (session.newThread && record.greeted !== true) {
+      await sessionOpener.greet(session.id, `${record.nonce}g`);
+      await journal.write(job.id, record, { greeted: true });
+    }
   }
 
   async #deliverEnd(job: JobRecord, details: CardDetails, state: CardState, outcome: GenerationOutcome): Promise<void> {
-    this.#previews.delete(job.id);
-    const posted = await this.#options.cards.finish(job.id, cardTargetOf(job)!, renderCard(job.id, details, state));
     const durationMs = (job.finishedAt ?? Date.now()) - job.createdAt;
-    await this.#record(job, posted, job.id, job.sessionId, outcome, durationMs, []);
+    const recordGeneration = async (posted: PostedCard | undefined) => {
+      await this.#record(job, posted, job.id, job.sessionId, outcome, durationMs, []);
+      this.#options.fault('delivery:after-generation');
+      return { recordedSession: job.sessionId ?? null };
+    };
+    const card = { full: renderCard(job.id, details, state), withoutFiles: undefined };
+    const { posted, record } = await this.#post(job, card, recordGeneration);
+    if (record.recordedSession === undefined) {
+      await this.#options.journal.write(job.id, record, await recordGeneration(posted));
+    }
+  }
+
+  /** Ends the card's progress edits and posts its final state, once (see final-post.ts). */
+  async #post(
+    job: JobRecord,
+    card: FinalCard,
+    onPosted: OnPosted,
+  ): Promise<{ posted: PostedCard | undefined; record: DeliveryRecord }> {
+    this.#previews.delete(job.id);
+    await this.#options.cards.settle(job.id);
+    const record = await this.#options.journal.open(job.id);
+    return this.#options.poster.post(job.id, cardTargetOf(job)!, card, record, onPosted);
   }
 
   async #record(
     job: JobRecord,
-    posted: PostedCard,
+    posted: PostedCard | undefined,
     generationId: string,
     sessionId: string | undefined,
     outcome: GenerationOutcome,
@@ -148,8 +202,8 @@ export class JobPresenter {
           mimeType: file.mimeType,
         };
       }),
-      messageId: posted.messageId,
-      channelId: posted.channelId,
+      messageId: posted?.messageId,
+      channelId: posted?.channelId,
       durationMs: Math.max(0, Math.round(durationMs)),
       outcome,
     });

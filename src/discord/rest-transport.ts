@@ -13,8 +13,10 @@
  * response: Discord's answers are small JSON, and the connection goes straight back to the pool.
  */
 import { STATUS_CODES } from 'node:http';
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { RESTOptions, ResponseLike } from 'discord.js';
+import { noFault, type FaultPoint } from '../fault-point.js';
 
 /** What discord.js calls to send one request. */
 export type MakeRequest = RESTOptions['makeRequest'];
@@ -33,27 +35,51 @@ export interface DiscordTransport {
  */
 const KEEP_ALIVE_MS = 120_000;
 
+/** How the transport is built. */
+export interface DiscordTransportOptions {
+  /** Testing aid (src/fault-point.ts): reached halfway through sending a finished card's files. */
+  readonly fault?: FaultPoint;
+}
+
 /** Creates the transport with its own connection pool. */
-export function createDiscordTransport(): DiscordTransport {
+export function createDiscordTransport(options: DiscordTransportOptions = {}): DiscordTransport {
   const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS });
+  const fault = options.fault ?? noFault;
   return {
-    makeRequest: (url, init) => send(agent, url, init),
+    makeRequest: (url, init) => send(agent, url, init, fault),
     close: () => agent.close(),
   };
 }
 
-async function send(agent: Agent, url: string, init: RequestInitLike): Promise<ResponseLike> {
+async function send(agent: Agent, url: string, init: RequestInitLike, fault: FaultPoint): Promise<ResponseLike> {
   const headers = headerRecord(init.headers);
   const body = await encodeBody(init.body, headers);
   const response = await request(url, {
     dispatcher: agent,
     method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
     headers,
-    body,
+    body: fault === noFault || !isFinishedCardUpload(init.body, body) ? body : Readable.from(cutHalfway(body, fault)),
     signal: init.signal ?? undefined,
   });
   const bytes = Buffer.from(await response.body.arrayBuffer());
   return bufferedResponse(response.statusCode, response.headers, bytes);
+}
+
+/** A multipart body (files) that is not a progress card (those carry a Cancel button): a finished card's upload. */
+function isFinishedCardUpload(raw: RequestInitLike['body'], body: string | Uint8Array | undefined): body is Uint8Array {
+  if (!(raw instanceof FormData) || !(body instanceof Uint8Array)) return false;
+  const payload = raw.get('payload_json');
+  return typeof payload === 'string' && !payload.includes('"custom_id":"cancel:');
+}
+
+/** The body in two halves with the fault point between them: a kill there leaves Discord half an upload. */
+async function* cutHalfway(body: Uint8Array, fault: FaultPoint): AsyncGenerator<Uint8Array> {
+  const half = Math.floor(body.length / 2);
+  yield body.subarray(0, half);
+  // Give the first half time to leave the socket.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  fault('delivery:during-upload');
+  yield body.subarray(half);
 }
 
 /** discord.js passes a plain record; anything else a caller might pass is copied into one. */

@@ -3,7 +3,7 @@
  * prompt, opened by two lines of help), or where threads are impossible (DMs, no permission, already inside a thread
  * that is not a session) the chain of replies to the result message. A job started inside a session continues it.
  */
-import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { JobRecord } from '../jobs/model.js';
 import { refineHelp, type Sessions } from '../sessions/index.js';
@@ -58,10 +58,14 @@ export class SessionOpener {
     return { id: await this.#create(job, posted.messageId, 'reply-chain', posted.channelId), newThread: false };
   }
 
-  /** Posts the two lines of help in a session thread `open` just started. */
-  async greet(threadId: string): Promise<void> {
+  /**
+   * Posts the two lines of help in a session thread `open` just started. The nonce (with `enforce_nonce`) makes
+   * Discord return the first copy instead of posting a second when a delivery is tried again within minutes.
+   */
+  async greet(threadId: string, nonce?: string): Promise<void> {
     try {
-      await this.rest.post(Routes.channelMessages(threadId), { body: { content: refineHelp(this.ignorePrefix) } });
+      const body = { content: refineHelp(this.ignorePrefix), ...(nonce ? { nonce, enforce_nonce: true } : {}) };
+      await this.rest.post(Routes.channelMessages(threadId), { body });
     } catch (error) {
       // The thread works without its help; the member still sees the result and can reply.
       const code = error instanceof DiscordAPIError ? error.code : undefined;
@@ -76,6 +80,11 @@ export class SessionOpener {
       })) as { id: string };
       return thread.id;
     } catch (error) {
+      // Started by an earlier try of this delivery (the bot died before recording it): a thread started from a
+      // message has the message's id.
+      if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) {
+        return posted.messageId;
+      }
       // Permissions can change between the command and its result; a reply chain still lets people refine.
       const code = error instanceof DiscordAPIError ? error.code : undefined;
       this.logger.warn(

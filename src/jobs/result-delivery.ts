@@ -1,19 +1,26 @@
 /**
  * Delivering a job's terminal event and recording that it was delivered (see the contract in events.ts). A delivery
- * the listeners did not confirm is retried after a pause, a few times; then the job is marked delivered anyway, so
- * one broken message cannot be retried forever. The attempt count is persisted, so restarts count too.
+ * the listeners did not confirm is retried with a growing pause (in this process, and at every start), for as long
+ * as `giveUpAfterMs` allows: listeners reject only for failures worth trying again (Discord rate limits, 5xx, the
+ * network; a deterministic refusal they handle themselves, see src/discord/final-post.ts). The attempt count is
+ * persisted, so restarts count too.
  */
+import { noFault, type FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { TerminalJobEvent } from './events.js';
 import type { JobBook } from './job-book.js';
 import type { JobListeners } from './listeners.js';
 
+const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
+
 /** How persistent delivery is. */
 export interface DeliveryOptions {
-  /** Tries in all, restarts included. Default 3. */
-  readonly maxAttempts?: number;
-  /** The pause before each retry in this process. Default 5 s. */
+  /** The pause before the first retry; it doubles at each try, up to 5 min. Default 5 s. */
   readonly retryDelayMs?: number;
+  /** How long after the job ended its delivery is still tried; then it is given up (logged). Default 24 h. */
+  readonly giveUpAfterMs?: number;
+  /** Testing aid (src/fault-point.ts): reached between the listeners' confirmation and the record of it. */
+  readonly fault?: FaultPoint;
   /** Called once a job's delivery is recorded (its kept files can go). */
   readonly onDelivered?: (jobId: string) => Promise<void>;
 }
@@ -22,9 +29,10 @@ export interface DeliveryOptions {
 export class ResultDelivery {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #maxAttempts: number;
+  readonly #giveUpAfterMs: number;
   readonly #retryDelayMs: number;
   readonly #onDelivered: (jobId: string) => Promise<void>;
+  readonly #fault: FaultPoint;
   #stopped = false;
 
   constructor(
@@ -33,9 +41,10 @@ export class ResultDelivery {
     private readonly logger: Logger,
     options: DeliveryOptions = {},
   ) {
-    this.#maxAttempts = options.maxAttempts ?? 3;
+    this.#giveUpAfterMs = options.giveUpAfterMs ?? 24 * 60 * 60 * 1000;
     this.#retryDelayMs = options.retryDelayMs ?? 5_000;
     this.#onDelivered = options.onDelivered ?? (async () => undefined);
+    this.#fault = options.fault ?? noFault;
   }
 
   /** Delivers the event of a job whose terminal state is persisted; resolves when this try is over. */
@@ -63,19 +72,24 @@ export class ResultDelivery {
 
   async #try(jobId: string, event: TerminalJobEvent): Promise<void> {
     const confirmed = await this.listeners.deliver(this.book.require(jobId), event);
-    const attempts = this.book.require(jobId).deliveryAttempts + 1;
-    if (confirmed || attempts >= this.#maxAttempts) {
-      if (!confirmed) this.logger.error({ jobId, attempts }, 'giving up delivering a job result');
+    if (confirmed) this.#fault('delivery:before-delivered');
+    const job = this.book.require(jobId);
+    const attempts = job.deliveryAttempts + 1;
+    const expired = Date.now() - (job.finishedAt ?? job.updatedAt) > this.#giveUpAfterMs;
+    if (confirmed || expired) {
+      if (!confirmed) this.logger.error({ jobId, attempts }, 'giving up delivering a job result after a day of tries');
       await this.book.save(jobId, { deliveryAttempts: attempts, deliveredAt: Date.now(), keptFiles: undefined });
       this.book.forget(jobId);
       return this.#onDelivered(jobId);
     }
     await this.book.save(jobId, { deliveryAttempts: attempts });
     if (this.#stopped) return this.book.forget(jobId);
+    const delayMs = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), MAX_RETRY_DELAY_MS);
+    this.logger.warn({ jobId, attempts, retryInMs: delayMs }, 'delivering a job result failed; trying again later');
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       void this.deliver(jobId, event);
-    }, this.#retryDelayMs);
+    }, delayMs);
     timer.unref();
     this.#timers.add(timer);
   }

@@ -59,6 +59,35 @@ describe('injected faults and unexpected calls', () => {
   });
 });
 
+describe('injected Discord errors', () => {
+  const h = useFakeDiscord();
+
+  it.each([
+    [403, 50013, 'Missing Permissions'],
+    [413, 40005, 'Request entity too large'],
+    [404, 10003, 'Unknown Channel'],
+    [404, 10008, 'Unknown Message'],
+    [404, 10015, 'Unknown Webhook'],
+  ])('answers %i with code %i and Discord’s message, as a DiscordAPIError', async (status, code, message) => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    h.fake.inject({ method: 'POST', match: '/channels/:channelId/messages', status, code });
+    const error = await channel.send('refused').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    expect(error).toMatchObject({ status, code, rawError: { message, code } });
+    await expect(channel.send('then accepted')).resolves.toMatchObject({ content: 'then accepted' });
+  });
+
+  it('can hit only the calls that upload files', async () => {
+    const channel = h.client.channels.cache.get(h.fake.channel.id);
+    if (!channel?.isSendable()) throw new Error('expected a sendable channel');
+    h.fake.inject({ match: (call) => call.files > 0, status: 413, code: 40005, times: Infinity });
+    await expect(channel.send('text passes')).resolves.toMatchObject({ content: 'text passes' });
+    const upload = channel.send({ content: 'a file', files: [{ attachment: Buffer.from('x'), name: 'x.txt' }] });
+    await expect(upload).rejects.toMatchObject({ code: 40005 });
+  });
+});
+
 describe('rate limits', () => {
   const h = useFakeDiscord({ rateLimit: { limit: 2, windowMs: 300 } });
 

@@ -1,10 +1,19 @@
 /**
- * Injected failures: rate limits (429 with the headers and body Discord sends) and server errors, for a number of
- * matching calls.
+ * Injected failures: rate limits (429 with the headers and body Discord sends), server errors, and Discord's
+ * deterministic JSON errors (a status with a code: 403 50013 Missing Permissions, 413 40005 Request entity too large,
+ * 404 10003 Unknown Channel, 404 10008 Unknown Message, 404 10015 Unknown Webhook…), for a number of matching calls.
  */
 
+/** What a fault may look at: the call's method, path, route template and how many files it uploads. */
+export interface FaultCall {
+  readonly method: string;
+  readonly path: string;
+  readonly route: string | null;
+  readonly files: number;
+}
+
 /** Which calls a fault hits: a route template or literal path, a pattern over the path, or a predicate. */
-export type FaultMatch = string | RegExp | ((call: { method: string; path: string; route: string | null }) => boolean);
+export type FaultMatch = string | RegExp | ((call: FaultCall) => boolean);
 
 /** What to inject. */
 export interface FaultSpec {
@@ -13,6 +22,10 @@ export interface FaultSpec {
   /** Only matching calls (all when omitted). A string matches the route template or the exact path. */
   readonly match?: FaultMatch;
   readonly status: number;
+  /** A Discord error code: the answer is `{ message, code }` JSON with `status`, as Discord sends its errors. */
+  readonly code?: number;
+  /** The error's message (Discord's own wording for the common codes when omitted). */
+  readonly message?: string;
   /** How many matching calls fail (default 1; `Infinity` for all). */
   readonly times?: number;
   /** For 429: seconds until retrying is allowed (default 0.05; real Discord sends whole seconds in the header). */
@@ -60,17 +73,18 @@ export class FaultInjector {
   }
 
   /** The fault response for this call, consuming one use of the first matching fault; null if none applies. */
-  take(call: { method: string; path: string; route: string | null }): FaultResponse | null {
+  take(call: FaultCall): FaultResponse | null {
     const fault = this.faults.find((f) => !f.cancelled && f.hits < (f.spec.times ?? 1) && matches(f.spec, call));
     if (!fault) return null;
     fault.hits += 1;
+    if (fault.spec.code !== undefined) return discordError(fault.spec.status, fault.spec.code, fault.spec.message);
     return fault.spec.status === 429
       ? rateLimited(fault.spec, call.route ?? call.path)
       : serverError(fault.spec.status);
   }
 }
 
-function matches(spec: FaultSpec, call: { method: string; path: string; route: string | null }): boolean {
+function matches(spec: FaultSpec, call: FaultCall): boolean {
   if (spec.method && spec.method.toUpperCase() !== call.method) return false;
   const match = spec.match;
   if (match === undefined) return true;
@@ -95,6 +109,23 @@ function rateLimited(spec: FaultSpec, bucketSource: string): FaultResponse {
   if (global) headers['x-ratelimit-global'] = 'true';
   const body = { message: 'You are being rate limited.', retry_after: retryAfter, global };
   return { status: 429, headers, body: JSON.stringify(body) };
+}
+
+/** Discord's wording for the codes tests inject most. */
+const MESSAGES: Record<number, string> = {
+  10003: 'Unknown Channel',
+  10008: 'Unknown Message',
+  10015: 'Unknown Webhook',
+  40005: 'Request entity too large',
+  50001: 'Missing Access',
+  50007: 'Cannot send messages to this user',
+  50013: 'Missing Permissions',
+  50027: 'Invalid Webhook Token',
+};
+
+function discordError(status: number, code: number, message?: string): FaultResponse {
+  const body = { message: message ?? MESSAGES[code] ?? 'Error', code };
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
 function serverError(status: number): FaultResponse {

@@ -119,7 +119,7 @@ function arrive(deps: HttpServerDeps, req: IncomingMessage, url: URL): Incoming 
 /** Faults first (Discord's edge answers before the API does), then routing, auth, rate limits and the route. */
 async function answerCall(deps: HttpServerDeps, incoming: Incoming, parsed: ParsedBody): Promise<Answer> {
   const { method, path, match } = incoming;
-  const fault = deps.faults.take({ method, path, route: match?.route.template ?? null });
+  const fault = deps.faults.take({ method, path, route: match?.route.template ?? null, files: parsed.files.length });
   if (fault) {
     const response = fault.headers['content-type'] === 'application/json' ? JSON.parse(fault.body) : fault.body;
     return { status: fault.status, headers: fault.headers, text: fault.body, response, injected: true };

@@ -24,6 +24,7 @@ export const messageBodySchema = z.looseObject({
   content: z.string().nullish(),
   tts: z.boolean().optional(),
   nonce: z.union([z.string(), z.number()]).nullish(),
+  enforce_nonce: z.boolean().nullish(),
   embeds: z.array(z.record(z.string(), z.unknown())).nullish(),
   components: z.array(z.record(z.string(), z.unknown())).nullish(),
   allowed_mentions: allowedMentionsSchema.nullish(),

@@ -227,4 +227,15 @@ describe('thread lifecycle and message history', () => {
     expect(h.fake.messagesIn(h.fake.channel).at(-1)?.reactions).toEqual(['✅']);
     h.fake.assertNoUnhandledCalls();
   });
+  it('returns the first message for a repeated nonce with enforce_nonce, as Discord does, and posts without it', async () => {
+    const post = (body: Record<string, unknown>) =>
+      h.client.rest.post(`/channels/${h.fake.channel.id}/messages`, { body }) as Promise<{ id: string }>;
+    const first = await post({ content: 'once', nonce: 'delivery-1', enforce_nonce: true });
+    const again = await post({ content: 'once', nonce: 'delivery-1', enforce_nonce: true });
+    expect(again.id).toBe(first.id);
+    const unenforced = await post({ content: 'once', nonce: 'delivery-1' });
+    expect(unenforced.id).not.toBe(first.id);
+    const other = await post({ content: 'once', nonce: 'delivery-2', enforce_nonce: true });
+    expect(other.id).not.toBe(first.id);
+  });
 });

@@ -11,7 +11,8 @@ import {
   sendPermission,
   type FakeContext,
 } from '../context.js';
-import { parseMessageBody } from '../message-body.js';
+import { parseMessageBody, type MessageBody } from '../message-body.js';
+import type { FakeMessage } from '../model.js';
 import { createMessage, editMessage } from '../message-writer.js';
 import { errors, type RestRequest, type RestResponse } from '../rest-types.js';
 import type { Router } from '../router.js';
@@ -62,10 +63,36 @@ async function postMessage(ctx: FakeContext, req: RestRequest): Promise<RestResp
     (req.files.length > 0 ? AttachFiles : 0n) |
     (body.message_reference ? ReadMessageHistory : 0n);
   requireBotPermissions(ctx, channel, needed);
+  const repeated = repeatedNonce(ctx, body, req.receivedAt);
+  if (repeated) return { status: 200, body: serializeMessage(ctx.state, repeated) };
   reopenThreadForPosting(ctx, channel);
   const message = await createMessage(ctx, { channel, authorId: ctx.botUser.id, body, files: req.files });
+  if (body.enforce_nonce === true && message.nonce !== null) nonces(ctx).set(String(message.nonce), message);
   ctx.announce.messageCreate(message);
   return { status: 200, body: serializeMessage(ctx.state, message) };
+}
+
+/**
+ * How long Discord remembers a nonce sent with `enforce_nonce` ("checked for uniqueness in the past few minutes"; the
+ * exact span is not documented, so the fake takes a short one and a bot must not count on more).
+ */
+export const NONCE_WINDOW_MS = 2 * 60 * 1000;
+
+/** With `enforce_nonce`, the bot's message with the same nonce from the last few minutes: Discord returns it. */
+function repeatedNonce(ctx: FakeContext, body: MessageBody, now: number): FakeMessage | undefined {
+  if (body.enforce_nonce !== true || body.nonce === null || body.nonce === undefined) return undefined;
+  const message = nonces(ctx).get(String(body.nonce));
+  if (!message || message.deleted || now - message.createdAt > NONCE_WINDOW_MS) return undefined;
+  return message;
+}
+
+/** The bot's messages by enforced nonce (only the bot posts through these routes). */
+const noncesByState = new WeakMap<object, Map<string, FakeMessage>>();
+
+function nonces(ctx: FakeContext): Map<string, FakeMessage> {
+  let map = noncesByState.get(ctx.state);
+  if (!map) noncesByState.set(ctx.state, (map = new Map()));
+  return map;
 }
 
 function getMessage(ctx: FakeContext, req: RestRequest): RestResponse {

@@ -1,0 +1,34 @@
+/**
+ * A testing aid: the process kills itself (SIGKILL, no clean-up at all) when it reaches the named point, so tests can
+ * crash a real bot at the exact moment that matters and check what the next start does. Set with
+ * `COMFYCORD_FAULT_POINT` (read in config.ts only); unset in production, where every point is a no-op.
+ *
+ * The points: `delivery:before-post`, `delivery:during-upload`, `delivery:after-post`, `delivery:after-post-recorded`,
+ * `delivery:after-generation`, `delivery:after-session`, `delivery:before-delivered`.
+ */
+
+/** Reaching a named point: kills the process when it is the configured one. */
+export type FaultPoint = (name: FaultPointName) => void;
+
+/** Every point at which a process can be told to die. */
+export const FAULT_POINTS = [
+  'delivery:before-post',
+  'delivery:during-upload',
+  'delivery:after-post',
+  'delivery:after-post-recorded',
+  'delivery:after-generation',
+  'delivery:after-session',
+  'delivery:before-delivered',
+] as const;
+export type FaultPointName = (typeof FAULT_POINTS)[number];
+
+/** No fault anywhere. */
+export const noFault: FaultPoint = () => undefined;
+
+/** The fault switch for the configured point (or none). */
+export function faultPointFor(configured: FaultPointName | undefined): FaultPoint {
+  if (configured === undefined) return noFault;
+  return (name) => {
+    if (name === configured) process.kill(process.pid, 'SIGKILL');
+  };
+}
