@@ -6,10 +6,12 @@
  *   return a promise, which is not awaited (only its rejection is logged), so a slow Discord edit never holds a job.
  * - Each job gets exactly one terminal event (`succeeded`, `failed`, `cancelled`) per process, after its terminal
  *   state is persisted. The runner awaits every listener's promise for it; only when all of them resolve does it
- *   persist `deliveredAt`. A job without `deliveredAt` is delivered again by `resume()` after a restart (results that
- *   finished while the bot was down included), so a listener that rejects is retried on the next start, up to
- *   `maxDeliveryAttempts`. The one window for a repeat is a crash between a listener's success and that write:
- *   listeners that must never repeat a post can check the job's `deliveredAt`/`deliveryAttempts` or their own record.
+ *   persist `deliveredAt`. A job without `deliveredAt` is delivered again (with backoff, and by `resume()` after a
+ *   restart, results that finished while the bot was down included) for up to a day. A listener rejects only for a
+ *   failure worth trying again; a refusal that would repeat itself it handles (falls back) and resolves.
+ * - A crash can fall between a listener's side effects and the `deliveredAt` write, so a listener can receive the
+ *   same terminal event again: listeners are idempotent, keeping their own record of what they did (the Discord face:
+ *   src/discord/delivery-journal.ts).
  */
 import type { UserFacingError } from '../errors.js';
 import type { JobRecord } from './model.js';

@@ -179,10 +179,10 @@ export class JobRunner {
     if (this.#phase !== 'new') throw new Error('JobRunner.resume() may be called once, before stop()');
     const open = await this.#repository.listOpen();
     const clientId = await this.#repository.clientId();
+    await this.#results.sweep(new Set(open.map((job) => job.id)));
     this.#phase = 'running';
     this.#sequence = Math.max(0, ...open.map((job) => job.sequence + 1));
     this.#pool.start(clientId);
-    await this.#results.sweep(new Set(open.map((job) => job.id)));
     for (const job of [...open, ...(await this.#repository.listWithOrphans())]) {
       for (const orphan of job.orphanedPrompts ?? []) this.#orphans.add({ jobId: job.id, ...orphan });
     }
