@@ -8,7 +8,7 @@ import type { Client } from 'discord.js';
 import type { Config } from './config.js';
 import { attachDiscord } from './discord/face.js';
 import type { BotServices } from './discord/services.js';
-import { startEngine } from './engine.js';
+import { startEngine, type Engine } from './engine.js';
 import { startEndpoint } from './health/endpoint.js';
 import type { ConnectServer } from './jobs/index.js';
 import type { JobRunner } from './jobs/runner.js';
@@ -39,25 +39,14 @@ export interface StartOptions {
 
 /** Starts comfycord: everything is connected when the promise resolves. */
 export async function startComfycord(options: StartOptions): Promise<Comfycord> {
-  const { config, logger } = options;
+  const { logger } = options;
   const engine = await startEngine(options);
-  const discord = await attachDiscord(engine, { cardIntervalMs: options.cardIntervalMs });
-  // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics.
-  const web = config.http.port === undefined ? undefined : await attachWeb(engine);
-  const health =
-    config.http.port === undefined
-      ? undefined
-      : await startEndpoint(engine, {
-          checks: { gateway: discord.gatewayCheck },
-          rests: discord.rests,
-          handle: web?.handle,
-        });
-  if (health) web?.listening(health.url);
-
-  // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
-  // interaction can arrive while the runner still refuses new jobs.
-  await engine.resume();
-  await discord.connect();
+  // A start that fails halfway gives the store (and its lease) back, so the next start need not wait.
+  const started = await attachFaces(engine, options).catch(async (error: unknown) => {
+    await engine.stop().catch(() => undefined);
+    throw error;
+  });
+  const { discord, web, health } = started;
 
   return {
     client: discord.client,
@@ -84,4 +73,28 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
       }
     },
   };
+}
+
+/** The Discord face, and the web face with health and metrics when HTTP_PORT is set; then resumes and logs in. */
+async function attachFaces(engine: Engine, options: StartOptions) {
+  const { config } = options;
+  const discord = await attachDiscord(engine, { cardIntervalMs: options.cardIntervalMs });
+  // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics.
+  const web = config.http.port === undefined ? undefined : await attachWeb(engine);
+  const health =
+    config.http.port === undefined
+      ? undefined
+      : await startEndpoint(engine, {
+          checks: { gateway: discord.gatewayCheck },
+          rests: discord.rests,
+          handle: web?.handle,
+        });
+  if (health) web?.listening(health.url);
+
+  // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
+  // interaction can arrive while the runner still refuses new jobs.
+  await engine.resume();
+  await discord.connect();
+
+  return { discord, web, health };
 }

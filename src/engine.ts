@@ -14,6 +14,7 @@ import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions, type Sessions } from './sessions/index.js';
 import { openStore, type Store } from './store/index.js';
+import { holdRunnerLease, type RunnerLease, type RunnerLeaseOptions } from './store/runner-lease.js';
 import { loadWorkflows, type LoadedWorkflows } from './workflows/index.js';
 
 /** How often members' images no job needs are looked for and deleted. */
@@ -44,6 +45,8 @@ export interface EngineOptions {
   readonly dataDir?: string;
   /** Creates each ComfyUI server's client; a `ComfyClient` by default (benchmarks inject a polling-only one). */
   readonly connect?: ConnectServer;
+  /** The store lease that keeps a second process off this store; tests shorten its time to live. */
+  readonly lease?: RunnerLeaseOptions;
 }
 
 /** Opens the store, loads the workflows and builds the runner; nothing runs until `resume()`. */
@@ -52,8 +55,20 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const dataDir = options.dataDir ?? 'data';
   const inputDir = path.join(dataDir, 'inputs');
   await mkdir(inputDir, { recursive: true });
-  const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
+  // Workflows first: a broken one stops the start before the store is opened and its lease taken.
   const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
+  const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
+  let lease: RunnerLease;
+  try {
+    lease = await holdRunnerLease(store, logger.child({ module: 'store' }), {
+      // Two runners on one store would both deliver every job: stopping at once, as after a crash, is the safe way.
+      onLost: () => process.exit(1),
+      ...options.lease,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const runner = new JobRunner({
     store,
     servers: config.comfy.servers,
@@ -97,6 +112,9 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         await inputs.stop();
         await runner.stop();
       } finally {
+        await lease
+          .release()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not release the store lease'));
         await store.close();
       }
     },

@@ -5,6 +5,7 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import type { CollectionContext } from './collection.js';
 import { deserializeRow, serializeRow } from './codec.js';
+import type { Leases } from './lease.js';
 import type { Index, IndexOptions, StoreKind } from './store.js';
 
 /** An open database connection behind a store. */
@@ -14,6 +15,7 @@ export interface Backend {
   createIndex(context: CollectionContext, name: string, options: IndexOptions): Index;
   /** Deletes what expired before `now`; returns how many rows went (Redis expires keys itself: always 0). */
   sweep(now: number): Promise<number>;
+  readonly leases: Leases;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Backend } from './backend.js';
 import { createCollection, type CollectionContext } from './collection.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import type { Leases } from './lease.js';
 import { openRedisBackend } from './redis-backend.js';
 import { openSqliteBackend } from './sqlite-backend.js';
 import { assertName, type Store } from './store.js';
@@ -84,6 +85,7 @@ function assembleStore(backend: Backend, logger: Logger, sweepIntervalMs: number
       return backend.createIndex(context, name, options);
     },
     sweep,
+    leases: guardedLeases(backend.leases, context.assertOpen),
     close: async () => {
       if (closed) return;
       clearInterval(sweepTimer);
@@ -93,5 +95,15 @@ function assembleStore(backend: Backend, logger: Logger, sweepIntervalMs: number
       closed = true;
       await backend.close();
     },
+  };
+}
+
+/** The backend's leases, refusing to be used once the store is closed. */
+function guardedLeases(leases: Leases, assertOpen: () => void): Leases {
+  return {
+    claim: async (...args) => (assertOpen(), leases.claim(...args)),
+    renew: async (...args) => (assertOpen(), leases.renew(...args)),
+    takeOver: async (...args) => (assertOpen(), leases.takeOver(...args)),
+    release: async (...args) => (assertOpen(), leases.release(...args)),
   };
 }

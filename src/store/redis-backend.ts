@@ -7,6 +7,7 @@ import KeyvRedis, { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
 import { createKeyv, type Backend } from './backend.js';
 import { createRedisIndex, type RedisClient } from './redis-index.js';
+import { createRedisLeases } from './redis-leases.js';
 
 /** Reconnect backoff after a dropped connection: 100 ms doubling to at most 2 s, forever. */
 const reconnectDelay = (attempt: number): number => Math.min(2 ** attempt * 100, 2_000);
@@ -30,6 +31,7 @@ export async function openRedisBackend(url: string, logger: Logger, connectTimeo
     createIndex: (context, name, options) => createRedisIndex({ ...context, client }, name, options),
     // Redis deletes expired keys by itself.
     sweep: async () => 0,
+    leases: createRedisLeases(client),
     close: async () => {
       if (client.isOpen) await client.close();
     },

@@ -9,6 +9,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { Logger } from '../logger.js';
 import { createKeyv, type Backend } from './backend.js';
 import { SqliteKeyvAdapter } from './sqlite-keyv-adapter.js';
+import { createSqliteLeases } from './sqlite-leases.js';
 import { createSqliteIndex, sweepExpiredIndexLists } from './sqlite-index.js';
 import { enableIncrementalVacuum, prepareSchema } from './sqlite-schema.js';
 
@@ -50,6 +51,7 @@ export async function openSqliteBackend(url: string, logger: Logger): Promise<Ba
     createIndex: (context, name, options) =>
       createSqliteIndex({ db: open, assertOpen: context.assertOpen }, name, options),
     sweep: async (now) => sweepExpired(open, now),
+    leases: createSqliteLeases(open),
     close: async () => {
       open.close();
     },

@@ -4,6 +4,7 @@
  * because keyv has no list or scan primitive that works the same on SQLite and on Redis.
  */
 import type { z } from 'zod';
+import type { Leases } from './lease.js';
 
 /** Which database is underneath. Either serves one bot process at a time (see lease.ts). */
 export type StoreKind = 'sqlite' | 'redis';
@@ -75,6 +76,8 @@ export interface Store {
    * sweeps by itself at open and periodically (SQLite; Redis expires keys on its own and reports 0).
    */
   sweep(): Promise<number>;
+  /** Named claims with an expiry, atomic across processes (see lease.ts). */
+  readonly leases: Leases;
   /** Waits for updates in flight, then closes the connection. Using the store afterwards throws. */
   close(): Promise<void>;
 }

@@ -200,6 +200,32 @@ export function defineStoreContract(harness: () => StoreHarness): void {
     expect(new Set(listed)).toEqual(new Set(ids.filter((_, index) => index % 3 !== 0)));
   });
 
+  it('gives a lease to one holder at a time, and to another once it expired or was released', async () => {
+    const first = { id: 'first', pid: 101, host: 'a', startedAt: 1 };
+    const second = { id: 'second', pid: 202, host: 'b', startedAt: 2 };
+    expect(await store.leases.claim('runner', first, 300)).toMatchObject({ acquired: true });
+    expect(await store.leases.claim('runner', second, 300)).toMatchObject({ acquired: false, holder: first });
+    expect(await store.leases.claim('runner', first, 300)).toMatchObject({ acquired: true });
+    expect(await store.leases.renew('runner', 'second', 300)).toBe(false);
+    expect(await store.leases.renew('runner', 'first', 300)).toBe(true);
+    await sleep(450);
+    expect(await store.leases.renew('runner', 'first', 300)).toBe(false);
+    expect(await store.leases.claim('runner', second, 60_000)).toMatchObject({ acquired: true });
+    await store.leases.release('runner', 'first');
+    expect(await store.leases.claim('runner', first, 300)).toMatchObject({ acquired: false, holder: second });
+    await store.leases.release('runner', 'second');
+    expect(await store.leases.claim('runner', first, 300)).toMatchObject({ acquired: true });
+  });
+
+  it('hands a lease over only from the holder named as stale', async () => {
+    const stale = { id: 'stale', pid: 101, host: 'a', startedAt: 1 };
+    const next = { id: 'next', pid: 202, host: 'a', startedAt: 2 };
+    await store.leases.claim('runner', stale, 60_000);
+    expect(await store.leases.takeOver('runner', 'someone-else', next, 60_000)).toBe(false);
+    expect(await store.leases.takeOver('runner', 'stale', next, 60_000)).toBe(true);
+    expect(await store.leases.claim('runner', stale, 60_000)).toMatchObject({ acquired: false, holder: next });
+  });
+
   it('refuses to be used once closed', async () => {
     const pictures = store.collection('pictures', pictureSchema, { version: 1 });
     await store.close();
