@@ -6,11 +6,16 @@
  */
 import { UserFacingError } from '../errors.js';
 
-/** The sentence a member reads when no image server answers. */
-export function serversDownError(detail: string): UserFacingError {
+/**
+ * The sentence a member reads when no image server can be used; `answering` when some of them answered (with an error
+ * status or a body that could not be used), which is not the same as unreachable.
+ */
+export function serversDownError(detail: string, answering = false): UserFacingError {
   return new UserFacingError(
     'servers-down',
-    'The image servers cannot be reached right now; please try again in a few minutes.',
+    answering
+      ? 'The image servers are answering with errors right now; please try again in a few minutes.'
+      : 'The image servers cannot be reached right now; please try again in a few minutes.',
     { detail },
   );
 }

@@ -202,7 +202,7 @@ export class JobRunner {
       throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
     }
     if (this.#outage.declared)
-      throw serversDownError('every ComfyUI server has been down longer than the outage timeout');
+      throw serversDownError('every ComfyUI server has been down longer than the outage timeout', this.#answering());
     checkLimits(this.#limits, { memberInFlight: this.#inFlightOf(request.memberId), waiting: this.#queue.size });
     const bound = bindRequest(this.#workflows, this.#defaultWorkflow, request);
     this.#checkSomeServerCanRun(bound.workflow.name);
@@ -304,6 +304,11 @@ export class JobRunner {
     }
   }
 
+  /** True when some server that is down still answers (with errors), so "cannot be reached" would be untrue. */
+  #answering(): boolean {
+    return this.#pool.status().some((server) => server.answering);
+  }
+
   #allServersDown(): boolean {
     const servers = this.#pool.status();
     return servers.length > 0 && servers.every((server) => server.health === 'down');
@@ -311,7 +316,10 @@ export class JobRunner {
 
   /** After a long outage: waiting jobs fail with a sentence instead of waiting without end. */
   #failWaitingJobs(): void {
-    const error = serversDownError('every ComfyUI server stayed down longer than the outage timeout');
+    const error = serversDownError(
+      'every ComfyUI server stayed down longer than the outage timeout',
+      this.#answering(),
+    );
     const failure = { identifier: error.identifier, message: error.userMessage };
     for (const item of this.#queue.ordered()) {
       this.#finish(item.id, { state: 'failed', failure }, { type: 'failed', error });

@@ -49,6 +49,8 @@ export interface ServerStatus {
   /** The workflows it can run (lower-case names), as of its last start. */
   readonly workflows: readonly string[];
   readonly downSince: number | undefined;
+  /** Down, but its last check got an answer (an error status, an unusable body): it is not unreachable. */
+  readonly answering: boolean;
 }
 
 interface PoolServer {
@@ -64,6 +66,8 @@ interface PoolServer {
   failures: number;
   checking: boolean;
   downSince: number | undefined;
+  /** The last failed check got an answer from the server (`ComfyProtocolError`). */
+  answering: boolean;
   readonly backoff: Backoff;
   timer: NodeJS.Timeout | undefined;
 }
@@ -89,6 +93,7 @@ export class ServerPool {
         failures: 0,
         checking: false,
         downSince: undefined,
+        answering: false,
         backoff: new Backoff(options.downBackoff ?? { minMs: 500, maxMs: 30_000 }),
         timer: undefined,
       });
@@ -183,6 +188,7 @@ export class ServerPool {
       averageDurationMs: server.averageDurationMs,
       workflows: [...(server.capabilities?.workflows ?? [])],
       downSince: server.downSince,
+      answering: server.health === 'down' && server.answering,
     }));
   }
 
@@ -254,6 +260,7 @@ export class ServerPool {
 
   #checkFailed(server: PoolServer, error: unknown): void {
     server.failures += 1;
+    server.answering = error instanceof ComfyProtocolError;
     const threshold = server.health === 'up' ? (this.#options.failuresBeforeDown ?? 2) : 1;
     if (server.failures < threshold) return this.#schedule(server, this.#options.downBackoff?.minMs ?? 500);
     const wasDown = server.health === 'down';
@@ -261,7 +268,9 @@ export class ServerPool {
     this.#schedule(server, server.backoff.next());
     if (wasDown) return;
     server.downSince = Date.now();
-    this.#options.logger.warn({ server: server.config.name, err: error }, 'comfy server is down');
+    const what =
+      error instanceof ComfyProtocolError ? `comfy server is not usable: ${error.problem}` : 'comfy server is down';
+    this.#options.logger.warn({ server: server.config.name, err: error }, what);
     // Tell the runner first (it abandons the jobs on this client), then replace the client.
     this.#options.onDown(server.config.name, error);
     const old = server.client;

@@ -2,14 +2,16 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ComfyProtocolError, type ComfyServer, type ObjectInfo } from '../../src/comfy/index.js';
+import { NO_OBJECT_INFO } from '../../src/comfy/object-info.js';
+import { serversDownError } from '../../src/jobs/outage.js';
 import { ServerPool } from '../../src/jobs/server-pool.js';
 import { buildReady, shippedSource } from '../workflows/helpers.js';
 import { readObjectInfo, recordedObjectInfo, withModelFiles } from '../comfy/fixtures/node-info.js';
 
 /** A server that answers /system_stats, and /object_info with whatever the test sets. */
-function fakeServer(objectInfo: () => Promise<ObjectInfo>): ComfyServer {
+function fakeServer(objectInfo: () => Promise<ObjectInfo>, systemStats = async () => ({})): ComfyServer {
   const server = {
-    systemStats: async () => ({ system: {}, devices: [] }),
+    systemStats,
     objectInfo,
     close: async () => undefined,
   };
@@ -24,7 +26,11 @@ afterEach(async () => {
   await pool?.stop();
 });
 
-function startPool(objectInfo: () => Promise<ObjectInfo>, lines: string[]): { ups: string[]; downs: string[] } {
+function startPool(
+  objectInfo: () => Promise<ObjectInfo>,
+  lines: string[],
+  systemStats?: () => Promise<unknown>,
+): { ups: string[]; downs: string[] } {
   const events = { ups: [] as string[], downs: [] as string[] };
   const logger = pino(
     { level: 'debug' },
@@ -37,7 +43,7 @@ function startPool(objectInfo: () => Promise<ObjectInfo>, lines: string[]): { up
   );
   pool = new ServerPool({
     servers: [{ name: 'real', url: 'http://127.0.0.1:1' }] as never,
-    connect: () => fakeServer(objectInfo),
+    connect: () => fakeServer(objectInfo, systemStats as never),
     workflows,
     promptsPerServer: 1,
     logger,
@@ -87,5 +93,31 @@ describe('the server pool and /object_info', () => {
     answer = 'good';
     await until(() => (pool!.capabilities('real')?.workflows.size ?? 0) > 0);
     expect(events.downs).toEqual([]);
+  });
+
+  it('counts a server whose health check gets a 500 as down but answering, and logs what it answered', async () => {
+    const lines: string[] = [];
+    const problem = new ComfyProtocolError(
+      'real',
+      'GET /system_stats',
+      'HTTP 500: 500 Internal Server Error Server got itself in trouble',
+      500,
+    );
+    const events = startPool(
+      async () => NO_OBJECT_INFO,
+      lines,
+      async () => {
+        throw problem;
+      },
+    );
+    await until(() => events.downs.length > 0);
+    expect(pool!.status()[0]).toMatchObject({ health: 'down', answering: true });
+    const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toContain(
+      'comfy server is not usable: GET /system_stats answered HTTP 500: 500 Internal Server Error Server got itself in trouble',
+    );
+    expect(serversDownError('all down', true).userMessage).toBe(
+      'The image servers are answering with errors right now; please try again in a few minutes.',
+    );
   });
 });

@@ -46,7 +46,7 @@ export function openClient(config: Config, server: ComfyServerConfig, logger: Lo
 
 /**
  * Asks one server for its object_info; closes the client and says why on failure: `could not be reached (…)`, or,
- * for a server that answered with something unusable, `answered GET /object_info, but …` (`answered` is then true).
+ * for a server that answered with something unusable, `GET /object_info answered, but …` (`answered` is then true).
  */
 export async function reachServer(
   client: ComfyClient,
