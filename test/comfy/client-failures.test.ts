@@ -10,6 +10,7 @@ import {
 } from '../../src/comfy/errors.js';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { textToImage } from './fixtures/graphs.js';
+import { recordFault } from '../faults/ledger.js';
 import { Harness, next, record, startTestEmulator, VERSIONS, terminalCount } from './fixtures/harness.js';
 
 /** A port nothing listens on: bound, then released. */
@@ -115,8 +116,12 @@ describe.each(VERSIONS)('ComfyClient failures (ComfyUI %s)', (version) => {
     // Each sampler step is silent for five stall timeouts, as a video encode or a model load is.
     harness.emu.faults.stepMs = 1_500;
     const job = await client.submit(textToImage({ steps: 2 }));
+    const events = record(job);
     const outcome = await job.done;
     expect(outcome).toMatchObject({ status: 'succeeded', outputs: [{ node: '9' }] });
+    recordFault('a node runs for minutes without a word', [
+      { deliveries: events.filter((event) => event.type === 'succeeded').length },
+    ]);
   });
 
   it('keeps a job waiting behind a long silent node, because the server lists it as pending', async () => {

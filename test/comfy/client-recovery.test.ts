@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ComfyLostError } from '../../src/comfy/errors.js';
 import { textToImage } from './fixtures/graphs.js';
 import { Harness, next, record, startTestEmulator, VERSIONS, terminalCount } from './fixtures/harness.js';
+import { recordFault } from '../faults/ledger.js';
 
 describe.each(VERSIONS)('ComfyClient recovery (ComfyUI %s)', (version) => {
   let harness: Harness;
@@ -26,6 +27,9 @@ describe.each(VERSIONS)('ComfyClient recovery (ComfyUI %s)', (version) => {
     expect(terminalCount(events)).toBe(1);
     expect(events.filter((event) => event.type === 'output')).toHaveLength(1);
     expect(events.filter((event) => event.type === 'started')).toHaveLength(1);
+    recordFault('WebSocket dropped mid-job', [
+      { deliveries: events.filter((event) => event.type === 'succeeded').length },
+    ]);
   });
 
   it('completes a job whose end happened while the WebSocket was down', async () => {

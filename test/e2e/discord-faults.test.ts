@@ -4,7 +4,8 @@ import 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { emulatorOutput, imagine, waitForResult, waitForUpload } from './helpers.js';
+import { recordFault } from '../faults/ledger.js';
+import { deliveriesOf, emulatorOutput, imagine, waitForResult, waitForUpload } from './helpers.js';
 
 /** Fails the next `times` edits of this interaction's response with `status`. */
 function failEdits(rig: Rig, handle: InteractionHandle, status: number, times = 1) {
@@ -43,6 +44,7 @@ describe('/imagine when Discord misbehaves', () => {
     const upload = await waitForUpload(rig, handle);
     expect(upload.status).toBe(200);
     expect(result.attachments[0]!.data.equals(await emulatorOutput(rig, upload.files[0]!.filename))).toBe(true);
+    recordFault('429 from Discord', [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 
   it('survives a 502 from Discord’s edge on an edit: the final card still arrives', async () => {
@@ -52,6 +54,7 @@ describe('/imagine when Discord misbehaves', () => {
     expect(fault.hits).toBe(1);
     expect(handle.edits.some((call) => call.status === 502)).toBe(true);
     expect(result.content).toMatch(/^Done in/);
+    recordFault('5xx from Discord', [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 
   it('posts the result as a new channel message mentioning the member once the interaction token has expired', async () => {
@@ -72,6 +75,8 @@ describe('/imagine when Discord misbehaves', () => {
     expect(thread.parentId).toBe(rig.discord.channel.id);
     // The deferred response was left where it was; nothing more could be done with the dead token.
     expect(handle.original?.attachments).toHaveLength(0);
+    const posts = rig.discord.messagesIn(rig.discord.channel).filter((message) => message.id === posted.id);
+    recordFault('the interaction token expired', [{ deliveries: posts.length + deliveriesOf(rig, handle) }]);
   });
 });
 
@@ -100,5 +105,6 @@ describe('/imagine where Discord takes only small files', () => {
     expect(result.content).toMatch(
       /^Done in [\d.]+ s\.\nRe-encoded as (WebP|JPEG|a smaller JPEG) to fit Discord's 0\.5 MiB upload limit\.$/,
     );
+    recordFault("an output larger than Discord's upload limit", [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 });

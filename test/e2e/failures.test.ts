@@ -2,7 +2,16 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from './harness.js';
 import { startRig } from './harness.js';
-import { fieldsOf, imagine, receivedGraphs, waitForEnd, waitForResult, waitForServerHealth } from './helpers.js';
+import { recordFault } from '../faults/ledger.js';
+import {
+  deliveriesOf,
+  fieldsOf,
+  imagine,
+  receivedGraphs,
+  waitForEnd,
+  waitForResult,
+  waitForServerHealth,
+} from './helpers.js';
 
 describe('/imagine when the image server fails', () => {
   let rig: Rig;
@@ -24,6 +33,7 @@ describe('/imagine when the image server fails', () => {
       expect(card.content).toBe('❌ Node 8 (VAEDecode) failed: CUDA out of memory. Tried to allocate 2.00 GiB');
       expect(card.attachments).toHaveLength(0);
       expect(fieldsOf(card)).toMatchObject({ Seed: '5', Workflow: 'txt2img' });
+      recordFault('a node raises an exception', [{ deliveries: deliveriesOf(rig, handle), sentences: 1 }]);
     } finally {
       rig.emulator.faults.clearFailures();
     }
@@ -41,6 +51,7 @@ describe('/imagine when the image server fails', () => {
     rig.emulator.faults.refuseConnections(false);
     const result = await waitForResult(handle, 30_000);
     expect(result.content).toMatch(/^Done in/);
+    recordFault('ComfyUI down at submit', [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 });
 
@@ -78,8 +89,14 @@ describe('/imagine when every server stays down', () => {
 
     rig.emulator.faults.refuseConnections(false);
     await waitForServerHealth(rig, 'up');
-    const result = await waitForResult(await imagine(rig, { prompt: 'the server is back' }), 30_000);
+    const back = await imagine(rig, { prompt: 'the server is back' });
+    const result = await waitForResult(back, 30_000);
     expect(result.content).toMatch(/^Done in/);
+    recordFault('ComfyUI down at submit', [
+      { deliveries: deliveriesOf(rig, waiting), sentences: 1 },
+      { deliveries: deliveriesOf(rig, refused), sentences: 1 },
+      { deliveries: deliveriesOf(rig, back) },
+    ]);
   });
 });
 

@@ -43,6 +43,13 @@ export function imagine(
   });
 }
 
+/** How many times the interaction's result was posted: its response (or follow-ups) accepted with files. */
+export function deliveriesOf(rig: Rig, handle: InteractionHandle): number {
+  return rig.discord.calls.filter(
+    (call) => call.params.token === handle.token && call.files.length > 0 && call.status < 300,
+  ).length;
+}
+
 /** Waits for the finished card (the original response once it carries files). */
 export function waitForResult(handle: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
   return handle.waitForOriginal((message) => message.attachments.length > 0, timeoutMs);

@@ -4,9 +4,11 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { refineHelp } from '../../src/sessions/index.js';
 import type { InteractionHandle } from '../fakes/discord/index.js';
+import { recordFault } from '../faults/ledger.js';
 import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
+  deliveriesOf,
   buttonLabels,
   descriptionOf,
   editContents,
@@ -229,5 +231,6 @@ describe('/imagine refusals', () => {
     expect(await refusal(handle, before)).toBe(
       'I cannot post results in this channel: I lack the Attach Files permission here. Ask a moderator to grant it.',
     );
+    recordFault('a missing permission', [{ deliveries: deliveriesOf(rig, handle), sentences: 1 }]);
   });
 });

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import { recordFault } from '../faults/ledger.js';
 import { BotProcesses, exitOf, killed } from './bot-process.js';
 
 let emulator: Emulator;
@@ -55,6 +56,7 @@ describe('the bot process killed mid-render', () => {
     // Nothing more arrives later (a second delivery would come within the bot's delivery retries).
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(uploads()).toHaveLength(1);
+    recordFault('the bot killed (SIGKILL) mid-render', [{ deliveries: uploads().length }]);
     second.kill('SIGTERM');
     expect(await exitOf(second)).toBe(0);
   }, 90_000);

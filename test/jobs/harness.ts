@@ -95,6 +95,15 @@ export class EventLog {
   }
 }
 
+/** What became of a job, for the fault ledger: results delivered, failure sentences given. */
+export function tallyOf(log: EventLog, jobId: string): { deliveries: number; sentences: number } {
+  const terminals = log.terminals(jobId);
+  return {
+    deliveries: terminals.filter((event) => event.type === 'succeeded').length,
+    sentences: terminals.filter((event) => event.type === 'failed').length,
+  };
+}
+
 /** Starts and tracks emulators, stores and runners; `cleanUp` releases all of them. */
 export class Harness {
   readonly emulators: Emulator[] = [];

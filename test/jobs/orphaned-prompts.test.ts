@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { JobRecord, JobRunner } from '../../src/jobs/index.js';
-import { Harness, quickRequest, type EventLog } from './harness.js';
+import { recordFault } from '../faults/ledger.js';
+import { Harness, quickRequest, tallyOf, type EventLog } from './harness.js';
 
 const harness = new Harness();
 
@@ -61,6 +62,7 @@ describe('prompts left on a server the bot gave up on', () => {
       async () => (await runner.findJob(job.id))?.orphanedPrompts?.length === 0,
       'the orphan to leave the job',
     );
+    recordFault('a ComfyUI server flaps', [tallyOf(log, job.id)]);
   });
 
   it('are still cancelled after a restart when the server came back only then', async () => {
@@ -85,5 +87,6 @@ describe('prompts left on a server the bot gave up on', () => {
     );
     // Nothing was delivered again by the second runner.
     expect(second.log.allTerminals()).toEqual([]);
+    recordFault('a ComfyUI server flaps', [tallyOf(first.log, job.id)]);
   });
 });

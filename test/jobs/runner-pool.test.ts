@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRecord, JobRunner } from '../../src/jobs/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
-import { Harness, quickRequest, type EventLog } from './harness.js';
+import { recordFault } from '../faults/ledger.js';
+import { Harness, quickRequest, tallyOf, type EventLog } from './harness.js';
 
 const harness = new Harness();
 
@@ -104,6 +105,7 @@ describe('JobRunner with a pool of servers', () => {
     const submittedPrompts = emulator!.received.filter((prompt) => prompt.promptId !== job.promptId);
     expect(submittedPrompts.length).toBe(1);
     expect(log.terminals(job.id)).toHaveLength(1);
+    recordFault('ComfyUI restarted and forgot its history', [tallyOf(log, job.id)]);
   });
 
   it('completes a job resubmitted after its server restarted', async () => {
@@ -116,6 +118,7 @@ describe('JobRunner with a pool of servers', () => {
     expect(terminal.type).toBe('succeeded');
     expect(log.of(job.id).filter((event) => event.type === 'moved')).toHaveLength(1);
     expect((await runner.findJob(job.id))?.moves).toBe(1);
+    recordFault('ComfyUI restarted and forgot its history', [tallyOf(log, job.id)]);
   });
 
   it('sends a job only to servers that can run its workflow', async () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Logger } from '../../src/logger.js';
 import { indexKey, recordKey, type Store } from '../../src/store/store.js';
+import { recordFault } from '../faults/ledger.js';
 import { captureLogs, warningsIn } from './helpers.js';
 
 /** How the contract reaches one database: open a store over it, and write a raw value behind the store's back. */
@@ -122,6 +123,7 @@ export function defineStoreContract(harness: () => StoreHarness): void {
     expect(warningsIn(logs.lines())).toEqual([
       expect.objectContaining({ collection: 'pictures', key: 'odd', issues: expect.any(Array) }),
     ]);
+    recordFault('a corrupt store row', []);
   });
 
   it('reads a value written under an older schema version as absent, with a warning', async () => {
