@@ -1,7 +1,8 @@
 /**
  * `npm start`'s entry point as a real process: SIGTERM in the middle of a job stops it cleanly, and the next start
- * delivers that job's result exactly once.
+ * delivers that job's result exactly once; a second process on the same store is refused while the first runs.
  */
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
@@ -51,4 +52,40 @@ describe('the bot process', () => {
     second.kill('SIGTERM');
     expect(await exitOf(second)).toBe(0);
   });
+
+  it('refuses a second process on the same store with one sentence, while the first keeps running', async () => {
+    const first = bots.start();
+    const firstOutput = linesOf(first);
+    await until(() => firstOutput.some((line) => line.includes('connected to Discord')), 40_000);
+    const second = bots.start();
+    const secondOutput = linesOf(second);
+    expect(await exitOf(second)).toBe(1);
+    expect(secondOutput.join('\n')).toMatch(
+      new RegExp(
+        `Another comfycord process is using this store \\(started [^,]+, pid ${first.pid}, host [^)]+\\); ` +
+          'stop it first or give this one its own STORE_URL\\.',
+      ),
+    );
+    expect(first.exitCode).toBeNull();
+    first.kill('SIGTERM');
+    expect(await exitOf(first)).toBe(0);
+    // Two bot processes start here, one after the other: on a loaded machine each may take 20 s.
+  }, 90_000);
 });
+
+/** Every line the process writes, as it comes. */
+function linesOf(child: ChildProcess): string[] {
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n'));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return lines;
+}
+
+async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
