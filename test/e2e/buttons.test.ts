@@ -1,12 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { MessageFlags } from 'discord.js';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordKey } from '../../src/store/store.js';
 import type { FakeMessage, FakeUser, InteractionHandle } from '../fakes/discord/index.js';
+import { recordFault } from '../faults/ledger.js';
 import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
+  deliveriesOf,
   buttonLabels,
   descriptionOf,
   fieldsOf,
@@ -211,6 +215,26 @@ describe('a button whose generation is gone', () => {
     await rig.discord.waitFor((call) => call.method === 'DELETE' && call.params.token === reroll.token);
     expect(await privateSentence(await press(result, 'Edit'))).toBe(gone);
     expect(rig.emulator.received).toHaveLength(before);
+  });
+
+  it('answers Reroll with the same sentence when its record was corrupted in the store', async () => {
+    const result = await resultOf('a picture whose record breaks');
+    const generation = await rig.bot.services.sessions.getGenerationByMessage(result.id);
+    // Another process (or a person with the sqlite3 shell) breaks the row under the running bot.
+    const database = new Database(path.join(rig.dataDir, 'comfycord.sqlite'));
+    try {
+      const changed = database
+        .prepare('UPDATE records SET value = ? WHERE key = ?')
+        .run('{"value": not json', recordKey('generations', generation!.id));
+      expect(changed.changes).toBe(1);
+    } finally {
+      database.close();
+    }
+    const before = rig.emulator.received.length;
+    const reroll = await press(result, 'Reroll');
+    expect(await privateSentence(reroll)).toBe(GONE_SENTENCE);
+    expect(rig.emulator.received).toHaveLength(before);
+    recordFault('a corrupt store row', [{ deliveries: deliveriesOf(rig, reroll), sentences: 1 }]);
   });
 });
 
