@@ -204,8 +204,9 @@ export class ComfyOutputTooLargeError extends ComfyError {
     readonly limitBytes: number,
     detail: string,
   ) {
-    const megabytes = Math.floor(limitBytes / 1024 / 1024);
-    super('output-too-large', `The result was larger than the bot accepts (${megabytes} MB).`, server, {
+    const limit =
+      limitBytes >= 1024 * 1024 ? `${Math.floor(limitBytes / 1024 / 1024)} MB` : `${Math.ceil(limitBytes / 1024)} KB`;
+    super('output-too-large', `The result was larger than the bot accepts (${limit}).`, server, {
       detail: `GET /view ${filename}: ${detail}, over the limit of ${limitBytes} bytes`,
     });
   }

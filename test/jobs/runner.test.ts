@@ -199,3 +199,18 @@ describe('JobRunner on one server', () => {
     expect(snapshot.servers[0]!.workflows).toContain('txt2img');
   });
 });
+
+describe('JobRunner with an output size limit', () => {
+  it('fails a job whose output is over the limit once, with the limit in the sentence, and submits it only once', async () => {
+    const [emulator] = await harness.startEmulators(5);
+    const { runner, log } = await harness.started([emulator!], { maxOutputBytes: 1024 });
+    const job = await runner.enqueue(quickRequest('member-1'));
+    const terminal = await log.terminalOf(job.id);
+    if (terminal.type !== 'failed') throw new Error(`expected a failure, got ${terminal.type}`);
+    expect(terminal.error).toMatchObject({
+      identifier: 'output-too-large',
+      userMessage: 'The result was larger than the bot accepts (1 KB).',
+    });
+    expect(emulator!.received).toHaveLength(1);
+  });
+});
