@@ -14,9 +14,12 @@ import { connectClient, isPromptDone, isText, textData } from './ws-client.js';
 
 const recordedText = readFileSync(RECORDED_OBJECT_INFO, 'utf8');
 const recorded = JSON.parse(recordedText) as Record<string, unknown>;
-const testSleepText = dumpPyJson(
-  parseJsonTree(readFileSync(new URL('../../src/emulator/nodes/custom-info/TestSleep.json', import.meta.url), 'utf8')),
-);
+const customText = (name: string) =>
+  dumpPyJson(
+    parseJsonTree(readFileSync(new URL(`../../src/emulator/nodes/custom-info/${name}.json`, import.meta.url), 'utf8')),
+  );
+const testSleepText = customText('TestSleep');
+const videoCombineText = customText('VHS_VideoCombine');
 const CLIENT = 'catalogue-full-client';
 
 /** A graph with a node type the full catalogue lists but the emulator cannot run (ImageBlur, a V3 node). */
@@ -66,15 +69,17 @@ describe('the full catalogue (--catalogue full)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('serves the recorded body byte for byte, then its custom TestSleep, when it holds the recorded server’s files', async () => {
+  it('serves the recorded body byte for byte, then its custom nodes, when it holds the recorded server’s files', async () => {
     const response = await fetch(`${asRecorded.url}/object_info`);
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-    expect(await response.text()).toBe(`${recordedText.slice(0, -1)}, "TestSleep": ${testSleepText}}`);
+    expect(await response.text()).toBe(
+      `${recordedText.slice(0, -1)}, "TestSleep": ${testSleepText}, "VHS_VideoCombine": ${videoCombineText}}`,
+    );
   });
 
   it('differs from the recording only in the combos listing its own files, which list exactly its files', async () => {
     const served = (await (await fetch(`${full.url}/object_info`)).json()) as Record<string, unknown>;
-    expect(Object.keys(served)).toEqual([...Object.keys(recorded), 'TestSleep']);
+    expect(Object.keys(served)).toEqual([...Object.keys(recorded), 'TestSleep', 'VHS_VideoCombine']);
     const ownFiles: Record<string, unknown> = {
       checkpoints: ['v1-5-pruned-emaonly.ckpt', 'v1-5-pruned-emaonly.safetensors', 'sd_xl_base_1.0.safetensors'],
       lora_name: ['detail.safetensors'],
@@ -90,6 +95,7 @@ describe('the full catalogue (--catalogue full)', () => {
       (want.holder as Record<string | number, unknown>)[want.index] = files;
     }
     delete served['TestSleep'];
+    delete served['VHS_VideoCombine'];
     expect(served).toEqual(expected);
   });
 
@@ -184,12 +190,12 @@ describe('npm run comfy:emulator -- --catalogue', () => {
     });
   }
 
-  it('lists all 478 recorded node types and the custom TestSleep with --catalogue full', async () => {
+  it('lists all 478 recorded node types and the custom ones (TestSleep, VHS_VideoCombine) with --catalogue full', async () => {
     const cli = await startCli(['--port', '0', '--catalogue', 'full']);
     try {
       expect(cli.url, cli.stderr).toBeDefined();
       const body = (await (await fetch(`${cli.url}/object_info`)).json()) as Record<string, unknown>;
-      expect(Object.keys(body)).toHaveLength(479);
+      expect(Object.keys(body)).toHaveLength(480);
     } finally {
       cli.stop();
     }

@@ -10,6 +10,9 @@ import { dumpPyJson, parseJsonTree, type JsonTree } from '../../src/emulator/nod
 import { listedFileInputs } from '../../src/emulator/nodes/server-files.js';
 import { postJson } from './http.js';
 
+/** The custom nodes the emulator implements, listed after the recorded ones, each with its own info file. */
+const CUSTOM_NODES = ['TestSleep', 'VHS_VideoCombine'];
+
 /** sha256 of the `/object_info` body recorded from a stock ComfyUI 0.3.64 (shared `comfyui/recorded/`). */
 const RECORDING_SHA256 = 'bc3a0800b00b657d87db9a58d26e32e8effffb83cb84f75d20a1cb65b2fd8215';
 const recordedText = readFileSync(RECORDED_OBJECT_INFO, 'utf8');
@@ -63,9 +66,11 @@ describe('the recording shipped with the emulator', () => {
     expect(dumpPyJson(recordedTree)).toBe(recordedText);
   });
 
-  it('holds every node type the emulator implements, except the custom TestSleep that names its own info', () => {
-    expect(IMPLEMENTED.filter((name) => !(name in recorded))).toEqual(['TestSleep']);
-    expect(IMPLEMENTATIONS.find((node) => node.name === 'TestSleep')?.info).toBeInstanceOf(URL);
+  it('holds every node type the emulator implements, except the custom nodes that name their own info', () => {
+    expect(IMPLEMENTED.filter((name) => !(name in recorded))).toEqual(CUSTOM_NODES);
+    for (const name of CUSTOM_NODES) {
+      expect(IMPLEMENTATIONS.find((node) => node.name === name)?.info, name).toBeInstanceOf(URL);
+    }
   });
 
   it('lists the server’s own files exactly in the combos the emulator fills with its own', () => {
@@ -115,7 +120,7 @@ describe('node info served by the emulator (default catalogue)', () => {
   it('lists exactly the implemented node types, in the recorded order, then the custom ones', async () => {
     const body = JSON.parse(await text(`${emulator.url}/object_info`)) as Record<string, unknown>;
     const recordedOrder = Object.keys(recorded).filter((name) => IMPLEMENTED.includes(name));
-    expect(Object.keys(body)).toEqual([...recordedOrder, 'TestSleep']);
+    expect(Object.keys(body)).toEqual([...recordedOrder, ...CUSTOM_NODES]);
   });
 
   it('serves each implemented node type’s recorded entry byte for byte when it has the recorded server’s files', async () => {
@@ -125,7 +130,7 @@ describe('node info served by the emulator (default catalogue)', () => {
     }
     const whole = parseJsonTree(await text(`${asRecorded.url}/object_info`));
     for (const [name, entry] of whole.kind === 'object' ? whole.entries : []) {
-      if (name !== 'TestSleep') expect(entry, name).toEqual(recordedEntry(name));
+      if (!CUSTOM_NODES.includes(name)) expect(entry, name).toEqual(recordedEntry(name));
     }
   });
 
@@ -158,6 +163,13 @@ describe('node info served by the emulator (default catalogue)', () => {
     const expected = dumpPyJson(parseJsonTree(readFileSync(file, 'utf8')));
     expect(await text(`${emulator.url}/object_info/TestSleep`)).toBe(`{"TestSleep": ${expected}}`);
     expect(expected).toContain('"default": 1.0, "min": 0.0, "max": 9999.0');
+  });
+
+  it("serves VideoHelperSuite's Video Combine from its own info file, as the pack defines it", async () => {
+    const file = new URL('../../src/emulator/nodes/custom-info/VHS_VideoCombine.json', import.meta.url);
+    const expected = dumpPyJson(parseJsonTree(readFileSync(file, 'utf8')));
+    expect(await text(`${emulator.url}/object_info/VHS_VideoCombine`)).toBe(`{"VHS_VideoCombine": ${expected}}`);
+    expect(expected).toContain('"output": ["VHS_FILENAMES"], "output_is_list": [false], "output_name": ["Filenames"]');
   });
 
   it('answers {} for a node type it does not list', async () => {

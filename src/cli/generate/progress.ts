@@ -2,7 +2,7 @@
  * What the operator watches while a job runs: its place in the queue, then progress as one line updated in place on a
  * terminal, or as plain lines (at every tenth of the way) when the output is a file or a pipe.
  */
-import type { ComfyJob } from '../../comfy/index.js';
+import type { ComfyJob, OutputFile } from '../../comfy/index.js';
 
 const BAR_WIDTH = 24;
 
@@ -71,6 +71,11 @@ export class ProgressPrinter {
   }
 }
 
-function countFiles(files: readonly unknown[]): string {
-  return files.length === 1 ? '1 file' : `${files.length} files`;
+/** `1 file`, `2 files`, `1 text`, `3 files and 1 text`. */
+function countFiles(files: readonly OutputFile[]): string {
+  const count = (n: number, what: string) => (n === 1 ? `1 ${what}` : `${n} ${what}s`);
+  const texts = files.filter((file) => file.kind === 'text').length;
+  const saved = files.length - texts;
+  const parts = [saved > 0 ? count(saved, 'file') : '', texts > 0 ? count(texts, 'text') : ''];
+  return parts.filter(Boolean).join(' and ');
 }

@@ -28,6 +28,7 @@ import { dumpPyJson, parseJsonTree, treeValue, type JsonTree } from './py-json-t
 import { listsServerFiles, withServerFiles, type ServerFiles } from './server-files.js';
 import type { NodeImplementation } from './types.js';
 import { primitiveInt, primitiveString, testSleep } from './utility.js';
+import { videoCombine } from './video-helper-suite.js';
 
 /** Which node types `/object_info` lists. */
 export type CatalogueMode = 'implemented' | 'full';
@@ -64,6 +65,7 @@ export const IMPLEMENTATIONS: readonly NodeImplementation[] = [
   primitiveString,
   primitiveInt,
   testSleep,
+  videoCombine,
 ];
 
 /** The node types one emulator serves, with their info as served. */
