@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the benchmarks (all five, or `--only ack,memory`), prints one table of their figures against
+ * `npm run bench`: runs the benchmarks (all six, or `--only ack,memory`), prints one table of their figures against
  * our targets and writes each result to `bench/results/<name>-<date>.json`. `--quick` runs smaller versions (minutes
  * become seconds; the figures are noisier); `--profile` writes CPU profiles of the bot during the acknowledgement and
  * throughput runs and prints where their time went.
@@ -15,6 +15,7 @@ import { POOL_DEFAULTS, runPoolBench } from './pool.js';
 import { formatProfileSummary, summarizeProfile } from './lib/profile-summary.js';
 import { formatTable, writeResult, type BenchResult } from './lib/report.js';
 import { runThroughputBench, THROUGHPUT_DEFAULTS } from './throughput.js';
+import { runWebBench, WEB_DEFAULTS } from './web.js';
 
 const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -43,6 +44,9 @@ const BENCHES: Record<string, Bench> = {
   },
   pool: {
     run: (size) => runPoolBench({ ...POOL_DEFAULTS, ...(size === 'quick' ? { runs: 1, jobs: 100 } : {}) }),
+  },
+  web: {
+    run: (size) => runWebBench({ ...WEB_DEFAULTS, ...(size === 'quick' ? { requests: 64, jobs: 6 } : {}) }),
   },
 };
 
