@@ -12,6 +12,7 @@ import { ComfyHttp, type DownloadStream, type UploadOptions } from './http.js';
 import type { ComfyJob } from './job.js';
 import { JobMonitor } from './job-monitor.js';
 import { isPostablePromptId, newPromptId } from './prompt-id.js';
+import { PromptRoutesDetector } from './prompt-routes.js';
 import { describeFailure, isUnreachable } from './network-errors.js';
 import type {
   ComfyGraph,
@@ -66,6 +67,7 @@ export class ComfyClient implements ComfyServer {
   private readonly http: ComfyHttp;
   private readonly socket: ComfySocket;
   private readonly monitor: JobMonitor;
+  private readonly promptRoutes: PromptRoutesDetector;
   private readonly connectTimeoutMs: number;
   private readonly maxDownloadBytes: number;
 
@@ -78,9 +80,10 @@ export class ComfyClient implements ComfyServer {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
     this.agent = new Agent({ connect: { timeout: this.connectTimeoutMs }, keepAliveTimeout: 10_000 });
     this.http = new ComfyHttp(this.name, this.baseUrl, this.agent, options.requestTimeoutMs ?? 30_000);
+    this.promptRoutes = new PromptRoutesDetector(this.http, this.logger);
     this.monitor = new JobMonitor({
       server: this.name,
-      http: this.http,
+      routes: () => this.promptRoutes.routes(),
       logger: this.logger,
       stallTimeoutMs: options.stallTimeoutMs ?? 600_000,
       poll: options.poll ?? { minMs: 250, maxMs: 5_000 },
@@ -98,7 +101,11 @@ export class ComfyClient implements ComfyServer {
       },
       {
         onOpen: () => this.monitor.onSocketOpen(),
-        onClose: () => this.monitor.onSocketClosed(),
+        onClose: () => {
+          // The server may be restarting, perhaps as another version: which routes it has is asked again.
+          this.promptRoutes.forget();
+          this.monitor.onSocketClosed();
+        },
         onMessage: (message) => this.monitor.onMessage(message),
         onFrame: (frame) => this.monitor.onFrame(frame),
       },
@@ -172,19 +179,20 @@ export class ComfyClient implements ComfyServer {
     await this.http.interrupt(promptId);
   }
 
-  /** Removes the prompt from the queue if pending, interrupts it if running; its job then ends as interrupted. */
+  /**
+   * Removes the prompt from the queue if pending, interrupts it if running; its job then ends as interrupted. Through
+   * the jobs API where the server has it (one atomic call), else `POST /queue {delete}` and `POST /interrupt`.
+   */
   async cancel(promptId: string): Promise<void> {
     const tracked = this.monitor.get(promptId);
     if (tracked) tracked.state.cancelRequested = true;
-    const queue = await this.http.queue();
-    if (queue.pending.includes(promptId)) {
-      await this.http.deleteFromQueue([promptId]);
-      // It may have started between the two calls; deleting then did nothing.
-      if ((await this.http.queue()).running.includes(promptId)) await this.http.interrupt(promptId);
-    } else if (queue.running.includes(promptId)) {
-      await this.http.interrupt(promptId);
-    }
+    await (await this.promptRoutes.routes()).cancel(promptId);
     this.monitor.requestReconcile(0);
+  }
+
+  /** True when the server has the jobs API (`/api/jobs`); probed once per connection, again after a reconnect. */
+  async hasJobsApi(): Promise<boolean> {
+    return (await this.promptRoutes.routes()).kind === 'jobs-api';
   }
 
   /** Downloads an output file into memory, refusing one over `maxDownloadBytes` before holding it all. */

@@ -2,6 +2,7 @@
  * Typed ComfyUI failures. Each carries a stable identifier and one sentence a member may read (no server address, no
  * stack), plus a detailed `message` for the log and the fields a caller needs to act on it.
  */
+import { describeRejection, type Rejection } from './validation-text.js';
 import { UserFacingError } from '../errors.js';
 import { memberSafeText } from './member-text.js';
 import type { NodeErrors } from './schemas.js';
@@ -46,15 +47,20 @@ export class ComfyValidationError extends ComfyError {
     readonly errorType: string,
     readonly errorMessage: string,
     readonly nodeErrors: NodeErrors,
+    /** ComfyUI's `error.details` and `error.extra_info` (e.g. the class of a `missing_node_type`), when it sent them. */
+    readonly errorInfo: { readonly details?: unknown; readonly extraInfo?: Readonly<Record<string, unknown>> } = {},
   ) {
-    super('comfy-invalid-workflow', describeValidation(errorMessage, nodeErrors), server, {
+    const rejection = { type: errorType, message: errorMessage, ...errorInfo };
+    super('comfy-invalid-workflow', describeValidation(errorMessage, nodeErrors, rejection), server, {
       detail: `prompt rejected (HTTP ${status}, ${errorType}): ${errorMessage}; node_errors ${JSON.stringify(nodeErrors)}`,
     });
   }
 }
 
 /** One sentence naming the first failing node and why, or ComfyUI's top-level message when no node is named. */
-export function describeValidation(errorMessage: string, nodeErrors: NodeErrors): string {
+export function describeValidation(errorMessage: string, nodeErrors: NodeErrors, rejection?: Rejection): string {
+  const sentence = describeRejection(rejection ?? { type: '', message: errorMessage }, nodeErrors, memberSafeText);
+  if (sentence !== undefined) return sentence;
   const first = Object.entries(nodeErrors)[0];
   if (!first) return `The image server rejected the workflow: ${memberSafeText(errorMessage || 'invalid prompt')}.`;
   const [nodeId, nodeError] = first;

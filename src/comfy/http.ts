@@ -28,6 +28,7 @@ import {
 import { isUnreachable, describeFailure } from './network-errors.js';
 import { parseObjectInfo, type ObjectInfo } from './object-info.js';
 import { describeBodyProblem } from './answer-problems.js';
+import { JobCancelledSchema, JobDetailSchema, JobListSchema, historyOfJob, queueOfJobs } from './jobs-api.js';
 
 /** The body of `POST /prompt`. */
 export interface PromptRequest {
@@ -79,8 +80,10 @@ export class ComfyHttp {
     const response = await this.call(route, { method: 'POST', path: '/prompt', json: body });
     if (response.statusCode === 400) {
       const rejected = await this.parse(route, response, PromptRejectedSchema, 'body');
-      const { type = 'invalid_prompt', message = 'invalid prompt' } = rejected.error ?? {};
-      throw new ComfyValidationError(this.server, 400, type, message, rejected.node_errors);
+      const { type = 'invalid_prompt', message = 'invalid prompt', details } = rejected.error ?? {};
+      const extra = rejected.error && 'extra_info' in rejected.error ? rejected.error['extra_info'] : undefined;
+      const extraInfo = isRecord(extra) ? extra : undefined;
+      throw new ComfyValidationError(this.server, 400, type, message, rejected.node_errors, { details, extraInfo });
     }
     return this.parse(route, await this.expectOk(route, response), PromptAcceptedSchema, 'body');
   }
@@ -112,6 +115,55 @@ export class ComfyHttp {
   /** `POST /interrupt {prompt_id}`: interrupts that prompt if it is the running one (servers before 0.3.56: any). */
   async interrupt(promptId: string): Promise<void> {
     await this.empty('POST /interrupt', { method: 'POST', path: '/interrupt', json: { prompt_id: promptId } });
+  }
+
+  /**
+   * Probes `GET /api/jobs`: true when the server has the jobs API, false when it answers 404 (0.3.x), undefined for
+   * any other answer (the question stays open).
+   */
+  async probeJobsApi(): Promise<boolean | undefined> {
+    const route = 'GET /api/jobs';
+    const query = { status: 'pending', limit: '1' };
+    const response = await this.call(route, { method: 'GET', path: '/api/jobs', query });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return false;
+    }
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      return undefined;
+    }
+    return JobListSchema.safeParse(await this.readJson(route, response).catch(() => undefined)).success
+      ? true
+      : undefined;
+  }
+
+  /** `GET /api/jobs?status=in_progress,pending`: the queue, as the jobs API tells it. */
+  async activeJobs(): Promise<QueueSnapshot> {
+    const route = 'GET /api/jobs';
+    const query = { status: 'in_progress,pending' };
+    const response = await this.expectOk(route, await this.call(route, { method: 'GET', path: '/api/jobs', query }));
+    return queueOfJobs((await this.parse(route, response, JobListSchema, 'jobs')).jobs);
+  }
+
+  /** `GET /api/jobs/{id}`: how the prompt ended, in history's shape; undefined while queued or running, or unknown. */
+  async finishedJob(promptId: string): Promise<HistoryEntry | undefined> {
+    const route = 'GET /api/jobs/{id}';
+    const path = `/api/jobs/${encodeURIComponent(promptId)}`;
+    const response = await this.call(route, { method: 'GET', path });
+    if (response.statusCode === 404) {
+      await response.body.dump();
+      return undefined;
+    }
+    return historyOfJob(await this.parse(route, await this.expectOk(route, response), JobDetailSchema, 'job'));
+  }
+
+  /** `POST /api/jobs/{id}/cancel`: true when it interrupted the running prompt or removed it from the queue. */
+  async cancelJob(promptId: string): Promise<boolean> {
+    const route = 'POST /api/jobs/{id}/cancel';
+    const path = `/api/jobs/${encodeURIComponent(promptId)}/cancel`;
+    const response = await this.expectOk(route, await this.call(route, { method: 'POST', path }));
+    return (await this.parse(route, response, JobCancelledSchema, 'cancel')).cancelled;
   }
 
   /** `GET /view`, streamed. */
@@ -251,4 +303,8 @@ export class ComfyHttp {
 function headerOf(response: Dispatcher.ResponseData, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

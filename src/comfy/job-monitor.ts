@@ -1,20 +1,22 @@
 /**
  * Follows every in-flight prompt of one client: routes WebSocket messages and frames to their jobs by prompt id, and
- * reconciles with `/queue` then `/history` (the truth) after every reconnect, on queue movement, and by polling —
- * with backoff while the socket is down, at a slow interval while it is up (for prompts whose events go elsewhere).
+ * reconciles with the server's queue then the prompt's end (the truth: the jobs API where the server has it, else
+ * `/queue` then `/history`; see `prompt-routes.ts`) after every reconnect, on queue movement, and by polling — with
+ * backoff while the socket is down, at a slow interval while it is up (for prompts whose events go elsewhere).
  */
 import type { Logger } from 'pino';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { BinaryFrame } from './binary-frames.js';
 import { ComfyClosedError, ComfyStalledError, ComfyUnreachableError } from './errors.js';
-import type { ComfyHttp } from './http.js';
+import type { PromptRoutes } from './prompt-routes.js';
 import { TrackedJob } from './tracked-job.js';
 import type { ComfyMessage } from './ws-messages.js';
 
 /** What the monitor needs from its client. */
 export interface JobMonitorOptions {
   readonly server: string;
-  readonly http: ComfyHttp;
+  /** The routes that say where prompts are (detected once per connection). */
+  readonly routes: () => Promise<PromptRoutes>;
   readonly logger: Logger;
   readonly stallTimeoutMs: number;
   /** Backoff of reconciliation while the socket is down or the server fails. */
@@ -173,7 +175,7 @@ export class JobMonitor {
 
   private async confirmFromHistory(tracked: TrackedJob): Promise<void> {
     try {
-      const entry = await this.options.http.history(tracked.state.promptId);
+      const entry = await (await this.options.routes()).finished(tracked.state.promptId);
       if (entry) return tracked.apply(tracked.state.onHistory(entry));
     } catch (error) {
       this.options.logger.debug({ err: error }, 'comfy history lookup failed; reconciling');
@@ -209,13 +211,14 @@ export class JobMonitor {
     const jobs = this.inFlight();
     if (jobs.length === 0) return;
     // Queue first, history second: a prompt finishing in between is then found in history, never missed by both.
-    const queue = await this.options.http.queue();
+    const routes = await this.options.routes();
+    const queue = await routes.queue();
     // After a reconnect, legacy previews (which name no prompt) belong to whatever the queue says is running.
     this.runningPromptId ??= queue.running[0];
     for (const tracked of jobs) tracked.onQueue(queue);
     for (const tracked of jobs) {
       if (tracked.state.terminal || !tracked.state.absentFrom(queue)) continue;
-      const entry = await this.options.http.history(tracked.state.promptId);
+      const entry = await routes.finished(tracked.state.promptId);
       tracked.apply(tracked.state.onHistory(entry));
     }
   }

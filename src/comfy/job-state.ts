@@ -173,9 +173,12 @@ export class JobState {
     return [{ type: 'started' }];
   }
 
+  /** An `executed` output: reported when the node is new, or (a loop's next iteration) when it brings new files. */
   private recordOutput(node: string, output: NodeOutput): JobEvent[] {
-    if (!this.outputs.add(node, output)) return [];
-    return [{ type: 'output', node, output, files: filesOfNodeOutput(node, output) }];
+    const known = this.outputs.has(node);
+    const files = this.outputs.addExecuted(node, output);
+    if (known && files.length === 0) return [];
+    return [{ type: 'output', node, output, files }];
   }
 
   private finishFromHistory(entry: HistoryEntry): JobEvent[] {
@@ -198,8 +201,9 @@ export class JobState {
     // Nodes whose `executed` event we missed (socket down, or cached) are reported now, each once.
     const events: JobEvent[] = [];
     for (const [node, output] of Object.entries(entry.outputs)) {
-      if (this.outputs.has(node)) this.outputs.add(node, output);
-      else events.push(...this.recordOutput(node, output));
+      // History replaces what `executed` said (a loop's files accumulate there too).
+      if (this.outputs.add(node, output))
+        events.push({ type: 'output', node, output, files: filesOfNodeOutput(node, output) });
     }
     return [...events, ...this.finish({ type: 'succeeded', outputs: this.outputs.files() })];
   }

@@ -171,31 +171,43 @@ function splitFolders(ref: { filename: string; subfolder: string; type: string }
 }
 
 /**
- * Collects node outputs from `executed` events and from history, so each node and each file is reported once:
- * history (authoritative) replaces what events said about the same node.
+ * Collects node outputs from `executed` events and from history, so each node and each file is reported once. A node
+ * in a loop (current ComfyUI) sends `executed` once per iteration: those outputs accumulate. History, the truth at the
+ * end, replaces what events said about the same node.
  */
 export class OutputCollector {
-  private readonly byNode = new Map<string, NodeOutput>();
+  private readonly fromEvents = new Map<string, NodeOutput[]>();
+  private readonly fromHistory = new Map<string, NodeOutput>();
 
-  /** Records a node's output; returns false when this node was already recorded. */
+  /** Records a node's output from history; returns false when this node was already recorded. */
   add(node: string, output: NodeOutput): boolean {
-    const isNew = !this.byNode.has(node);
-    this.byNode.set(node, output);
+    const isNew = !this.has(node);
+    this.fromHistory.set(node, output);
+    if (isNew) this.fromEvents.set(node, []);
     return isNew;
+  }
+
+  /** Records one `executed` output of a node; returns its files (and texts) not yet recorded for that node. */
+  addExecuted(node: string, output: NodeOutput): OutputFile[] {
+    const before = new Set(this.filesOf(node).map(keyOf));
+    const outputs = this.fromEvents.get(node) ?? [];
+    outputs.push(output);
+    this.fromEvents.set(node, outputs);
+    return filesOfNodeOutput(node, output).filter((file) => !before.has(keyOf(file)));
   }
 
   /** True when the node's output has been recorded. */
   has(node: string): boolean {
-    return this.byNode.has(node);
+    return this.fromEvents.has(node) || this.fromHistory.has(node);
   }
 
   /** Every file and text, nodes in the order they were first recorded, each file once. */
   files(): OutputFile[] {
     const seen = new Set<string>();
     const files: OutputFile[] = [];
-    for (const [node, output] of this.byNode) {
-      for (const file of filesOfNodeOutput(node, output)) {
-        const key = `${file.type}\u0000${file.subfolder}\u0000${file.filename}`;
+    for (const node of this.fromEvents.keys()) {
+      for (const file of this.filesOf(node)) {
+        const key = keyOf(file);
         if (seen.has(key)) continue;
         seen.add(key);
         files.push(file);
@@ -203,4 +215,15 @@ export class OutputCollector {
     }
     return files;
   }
+
+  private filesOf(node: string): OutputFile[] {
+    const history = this.fromHistory.get(node);
+    const outputs = history === undefined ? (this.fromEvents.get(node) ?? []) : [history];
+    return outputs.flatMap((output) => filesOfNodeOutput(node, output));
+  }
+}
+
+/** What makes a file (or a text) the same one: where it is, and for texts what they say. */
+function keyOf(file: OutputFile): string {
+  return [file.type, file.subfolder, file.filename, file.text ?? ''].join('\u0000');
 }

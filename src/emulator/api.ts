@@ -46,7 +46,10 @@ export interface Emulator {
   readonly faults: EmulatorFaults;
   /** Every graph accepted by POST /prompt, in order, with its prompt id and client id. */
   readonly received: ReadonlyArray<{ promptId: string; clientId: string | undefined; prompt: Record<string, unknown> }>;
+  /** The last 1000 HTTP requests it answered, as `METHOD /path`, oldest first (which routes a client used). */
+  readonly requests: ReadonlyArray<string>;
   /** Forgets queue, history and cache, drops sockets, keeps serving on the same port. */
+
   restart(): Promise<void>;
   /** Stops everything; resolves when the port is free. */
   close(): Promise<void>;

@@ -90,6 +90,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     version,
     faults: createFaults(knobs, core.hub, listener, logger),
     received: core.received,
+    requests: listener.requests,
     restart: async () => {
       core.worker.abandonCurrent();
       core.queue.reset();

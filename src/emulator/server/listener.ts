@@ -11,6 +11,9 @@ import type { WebSocketHub } from '../ws/hub.js';
 import { BodyTooLargeError, sendEmpty, sendInternalError, sendText, wrapRequest, type Router } from './http-kit.js';
 import { isForeignOrigin } from './origin-guard.js';
 
+/** How many requests `requests` keeps. */
+const MAX_LOGGED_REQUESTS = 1000;
+
 /** The listening socket of the emulator. */
 export class Listener {
   private readonly server: Server;
@@ -20,6 +23,9 @@ export class Listener {
   private listening = false;
   /** Every raw connection, upgraded ones included (server.close() waits for those too). */
   private readonly connections = new Set<Socket>();
+
+  /** The last HTTP requests answered, as `METHOD /path`, oldest first (tests check which routes a client used). */
+  readonly requests: string[] = [];
 
   constructor(
     private readonly router: Router,
@@ -84,6 +90,7 @@ export class Listener {
     if (isForeignOrigin(req.headers)) return sendEmpty(res, 403);
     if (req.method === 'OPTIONS') return sendEmpty(res, 200);
     const pathname = new URL(req.url ?? '/', 'http://emulator.invalid').pathname;
+    if (this.requests.push(`${req.method ?? 'GET'} ${pathname}`) > MAX_LOGGED_REQUESTS) this.requests.shift();
     const match = this.router.match(req.method ?? 'GET', pathname);
     if (match === 404) return sendText(res, 404, '404: Not Found');
     if (match === 405) return sendText(res, 405, '405: Method Not Allowed');
