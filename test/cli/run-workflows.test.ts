@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { COMFY_VERSIONS, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { cliConfig, emulatorOutput, filesIn, linesOf, runCli, SEED_WORKFLOW, TempDirs, writePng } from './helpers.js';
 
 let emulator: Emulator;
@@ -12,13 +12,10 @@ let inputPng: string;
 const temp = new TempDirs();
 
 beforeAll(async () => {
-  emulator = await startEmulator({ port: 0, stepMs: 1 });
-  config = cliConfig({ COMFY_URLS: emulator.url });
   inputPng = await writePng(await temp.make(), 64, 48);
 });
 
 afterAll(async () => {
-  await emulator?.close();
   await temp.removeAll();
 });
 
@@ -36,7 +33,17 @@ async function generate(argv: string[], runConfig = config) {
   return { ...result, files, metadata, graph: emulator.received.at(-1)!.prompt };
 }
 
-describe('npm run generate against the emulator', () => {
+// Every shipped workflow (and the seed's) runs against the emulator as ComfyUI 0.3.64 and as current ComfyUI.
+describe.each(COMFY_VERSIONS)('npm run generate against the emulator as ComfyUI %s', (version) => {
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, stepMs: 1, version });
+    config = cliConfig({ COMFY_URLS: emulator.url });
+  });
+
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
   it('runs txt2img with the flags of the example and writes two PNGs of the asked aspect and seed', async () => {
     const run = await generate([
       'a red fox in the snow',

@@ -88,8 +88,9 @@ describe('validation errors of current ComfyUI', () => {
       'custom_validation_failed',
     ]);
     expect(body.node_errors['5']!.errors[1]!.details).toBe('');
+    // A member reads what is wrong in their terms (validation-text.ts); ComfyUI's wording stays in the log.
     expect(describeValidation(body.error!.message, body.node_errors)).toBe(
-      'The image server rejected the workflow: node 1 (A): Dependency cycle detected: 1 (A) -> 2 (B) -> 1 (A).',
+      "The workflow's nodes are linked in a circle (1 (A) -> 2 (B) -> 1 (A)): a node cannot depend on its own result.",
     );
     expect(summariseNodeErrors(body.node_errors)).toBe(
       'node 1 (A): Dependency cycle detected: 1 (A) -> 2 (B) -> 1 (A); ' +
