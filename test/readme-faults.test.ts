@@ -39,7 +39,7 @@ describe("the README's fault table", () => {
         for (const [, name] of names!.matchAll(/› "([^"]+)"/g)) {
           named += 1;
           expect(
-            [`it('${name}'`, `it("${name}"`].some((call) => source.includes(call)),
+            [`'${name}'`, `"${name}"`].some((title) => source.includes(title)),
             `${file} › ${name}`,
           ).toBe(true);
         }

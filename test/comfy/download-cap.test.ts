@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { ComfyOutputTooLargeError } from '../../src/comfy/errors.js';
+import { recordFault } from '../faults/ledger.js';
 
 const MIB = 1024 * 1024;
 let server: Server;
@@ -68,6 +69,7 @@ describe('downloading an output', () => {
       identifier: 'output-too-large',
       userMessage: 'The result was larger than the bot accepts (2 MB).',
     });
+    recordFault("an output larger than the bot's download cap", []);
   });
 
   it('stops reading a file sent without a length once it passes the limit', async () => {

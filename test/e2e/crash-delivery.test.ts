@@ -13,6 +13,7 @@ import { FAULT_POINTS } from '../../src/fault-point.js';
 import { refineHelp } from '../../src/sessions/index.js';
 import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import type { RecordedCall } from '../fakes/discord/call-log.js';
+import { recordFault } from '../faults/ledger.js';
 import { startBotChild, type BotChild } from './bot-child.js';
 
 let emulator: Emulator;
@@ -104,6 +105,7 @@ describe('the bot killed (SIGKILL) mid-delivery', () => {
 
       const finished = discord.calls.filter((call) => isFinishedCardPost(call, handle.token));
       expect(finished, `finished cards after a kill at ${point}`).toHaveLength(1);
+      recordFault('the bot killed (SIGKILL) mid-delivery', [{ deliveries: finished.length }]);
       const threads = discord.calls.filter(
         (call) => call.status < 300 && call.path === `/channels/${discord.channel.id}/messages/${card.id}/threads`,
       );

@@ -7,6 +7,7 @@ import { JobRepository } from '../../src/jobs/job-repository.js';
 import { newPromptId, type JobRecord } from '../../src/jobs/model.js';
 import { silentLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/open-store.js';
+import { recordFault } from '../faults/ledger.js';
 import { makeTempDir } from '../store/helpers.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -74,6 +75,7 @@ describe('members’ input images', () => {
     expect([oldest, older].map(existsSync)).toEqual([false, false]);
     expect([used, newer, justStored].map(existsSync)).toEqual([true, true, true]);
     expect(result.keptBytes).toBe(1_200);
+    recordFault("members' input images over their disk cap", []);
   });
 });
 

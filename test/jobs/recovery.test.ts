@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
 import type { JobEvent, JobRunnerOptions } from '../../src/jobs/index.js';
-import { EventLog, Harness, quickRequest } from './harness.js';
+import { recordFault } from '../faults/ledger.js';
+import { EventLog, Harness, quickRequest, tallyOf } from './harness.js';
 
 const harness = new Harness();
 
@@ -62,6 +63,7 @@ describe('recovering a result that was not delivered before a restart', () => {
     expect(terminal.files[0]!.filename).toBe(job.outputs[0]!.filename);
     await second.log.until(async () => (await second.runner.findJob(job.id))?.deliveredAt !== undefined, 'delivery');
     await second.log.until(async () => (await readdir(resultsDir)).length === 0, 'the kept files to be removed');
+    recordFault('ComfyUI and the bot restarted together', [tallyOf(second.log, job.id)]);
   });
 
   it('waits for a server that takes longer than a few seconds to come back when nothing was kept', async () => {
@@ -77,6 +79,7 @@ describe('recovering a result that was not delivered before a restart', () => {
     emulator!.faults.refuseConnections(false);
     const terminal = await second.log.terminalOf(job.id, 20_000);
     expect(terminal.type).toBe('succeeded');
+    recordFault('ComfyUI and the bot restarted together', [tallyOf(second.log, job.id)]);
   }, 40_000);
 
   it('keeps a succeeded job succeeded when its files cannot be had, and tells the member', async () => {
@@ -92,5 +95,6 @@ describe('recovering a result that was not delivered before a restart', () => {
     const record = await second.runner.findJob(job.id);
     expect(record?.state).toBe('succeeded');
     expect(record?.outputs).toEqual(job.outputs);
+    recordFault('ComfyUI and the bot restarted together', [tallyOf(second.log, job.id)]);
   });
 });
