@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRig, type Rig } from './harness.js';
+import { buttonLabels, fieldsOf, imagine, waitForResult, waitForUpload } from './helpers.js';
+
+const SEED_WORKFLOW = path.resolve(import.meta.dirname, '../fixtures/seed/simple_workflow.json');
+
+let rig: Rig;
+let workflowsDir: string;
+
+beforeAll(async () => {
+  // The seed workflow ending in VideoHelperSuite's Video Combine (a GIF) and core's Preview Any (a text).
+  workflowsDir = await mkdtemp(path.join(tmpdir(), 'comfycord-e2e-vhs-'));
+  const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, unknown>;
+  delete graph['9'];
+  graph['12'] = {
+    class_type: 'VHS_VideoCombine',
+    inputs: {
+      images: ['8', 0],
+      frame_rate: 8,
+      loop_count: 0,
+      filename_prefix: 'clip',
+      format: 'image/gif',
+      pingpong: false,
+      save_output: true,
+    },
+  };
+  graph['13'] = { class_type: 'PreviewAny', inputs: { source: ['5', 0] } };
+  await writeFile(path.join(workflowsDir, 'clip.json'), JSON.stringify(graph));
+  rig = await startRig({ env: { WORKFLOWS_DIR: workflowsDir } });
+});
+
+afterEach(() => {
+  rig.discord.assertNoUnhandledCalls();
+});
+
+afterAll(async () => {
+  await rig?.close();
+  await rm(workflowsDir, { recursive: true, force: true });
+});
+
+describe('a workflow ending in custom output nodes, end to end', () => {
+  it("posts VideoHelperSuite's GIF as image/gif and shows the text node's text, and no server path", async () => {
+    const handle = await imagine(rig, { prompt: 'a running fox --steps 2 --n 2' });
+    const final = await waitForResult(handle);
+    const upload = await waitForUpload(rig, handle);
+    expect(upload.files.map((file) => [path.extname(file.filename), file.contentType])).toEqual([
+      ['.gif', 'image/gif'],
+    ]);
+    const written = await readFile(path.join(rig.emulator.dataDir, 'output', upload.files[0]!.filename));
+    expect(upload.files[0]!.data.equals(written)).toBe(true);
+    expect(fieldsOf(final)['Text']).toBe('<latent object>');
+    // An animation cannot be varied or upscaled from.
+    expect(buttonLabels(final)).toEqual(['Reroll', 'Edit', 'Delete']);
+    const everything = JSON.stringify(rig.discord.calls.map((call) => call.body));
+    expect(everything).not.toContain(rig.emulator.dataDir);
+    expect(everything).not.toContain('fullpath');
+  });
+});
