@@ -19,9 +19,6 @@ const INSTALL_HINT =
   'redis-server is not on PATH. The Redis store tests need a real Redis: run `apt-get install redis-server` ' +
   '(Debian/Ubuntu) or install Redis another way, then run the tests again.';
 
-/** The line printed when the Redis tests are skipped, so a skip is never silent. */
-export const REDIS_SKIP_NOTICE = 'skipped: Redis store suite (redis-server not on PATH)';
-
 /** Whether `redis-server` can be started from PATH. */
 export function isRedisInstalled(): boolean {
   return !spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error;
@@ -33,12 +30,13 @@ export function assertRedisInstalled(): void {
 }
 
 /**
- * Whether the Redis tests run here. A machine with Node alone skips them, saying so in one line; on CI (`CI` set, as
+ * Whether the Redis tests of `suite` run here. A machine with Node alone skips them, saying so in one line; on CI (`CI` set, as
  * every CI service does) they always run, so a missing redis-server fails them with the install hint instead.
  */
-export function shouldRunRedisTests(env: NodeJS.ProcessEnv = process.env): boolean {
+export function shouldRunRedisTests(suite = 'Redis store suite', env: NodeJS.ProcessEnv = process.env): boolean {
   if (isRedisInstalled() || isCi(env)) return true;
-  process.stderr.write(`${REDIS_SKIP_NOTICE}\n`);
+  // One line per skipped suite, so a skip is never silent.
+  process.stderr.write(`skipped: ${suite} (redis-server not on PATH)\n`);
   return false;
 }
 

@@ -102,7 +102,7 @@ describe('the runner lease on SQLite', () => {
   defineLeaseTests(async () => `sqlite://${join(directory.path, `lease-${(count += 1)}.sqlite`)}`);
 });
 
-describe.runIf(shouldRunRedisTests())('the runner lease on Redis', () => {
+describe.runIf(shouldRunRedisTests('runner lease on Redis suite'))('the runner lease on Redis', () => {
   let server: RedisServer;
   let database = 0;
   beforeAll(async () => {
