@@ -30,8 +30,8 @@ export function assertRedisInstalled(): void {
 }
 
 /**
- * Whether the Redis tests of `suite` run here. A machine with Node alone skips them, saying so in one line; on CI (`CI` set, as
- * every CI service does) they always run, so a missing redis-server fails them with the install hint instead.
+ * Whether the Redis tests of `suite` run here. A machine with Node alone skips them, saying so in one line; on CI
+ * (`CI` set, as every CI service does) they always run, so a missing redis-server fails them with the install hint.
  */
 export function shouldRunRedisTests(suite = 'Redis store suite', env: NodeJS.ProcessEnv = process.env): boolean {
   if (isRedisInstalled() || isCi(env)) return true;
