@@ -38,6 +38,8 @@ interface CardSlot {
   pending: (() => RenderedCard) | undefined;
   timer: NodeJS.Timeout | undefined;
   inFlight: Promise<unknown>;
+  /** The id of the message the edits landed on, once an edit answered. */
+  messageId: string | undefined;
 }
 
 // Expire a little early: a token that dies between our check and Discord's receipt would cost an error round trip.
@@ -89,14 +91,15 @@ export class CardUpdater {
    * Ends a card's intermediate edits before its final state is posted (final-post.ts): drops the pending one and waits
    * for the edit in flight, so the final state lands last. It does not wait out the throttle interval: one more edit
    * fits any bucket (REST still waits if Discord says a bucket is empty), and waiting cost each result up to
-   * `minIntervalMs` after ComfyUI was done.
+   * `minIntervalMs` after ComfyUI was done. Resolves with the id of the message the edits landed on, when one did.
    */
-  async settle(key: string): Promise<void> {
+  async settle(key: string): Promise<{ messageId: string | undefined }> {
     const slot = this.#slots.get(key);
-    if (!slot) return;
+    if (!slot) return { messageId: undefined };
     if (slot.timer) clearTimeout(slot.timer);
     this.#slots.delete(key);
     await slot.inFlight;
+    return { messageId: slot.messageId };
   }
 
   /** Forgets a job's pending edits (e.g. on shutdown). */
@@ -109,7 +112,7 @@ export class CardUpdater {
   #slot(key: string): CardSlot {
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = { lastSentAt: 0, pending: undefined, timer: undefined, inFlight: Promise.resolve() };
+      slot = { lastSentAt: 0, pending: undefined, timer: undefined, inFlight: Promise.resolve(), messageId: undefined };
       this.#slots.set(key, slot);
     }
     return slot;
@@ -121,7 +124,8 @@ export class CardUpdater {
     if (!render || !this.#slots.has(key) || !this.#editable(target)) return;
     slot.lastSentAt = this.#now();
     try {
-      await this.#edit(target, render());
+      const message = (await this.#edit(target, render())) as { id?: unknown } | undefined;
+      if (typeof message?.id === 'string') slot.messageId = message.id;
     } catch (error) {
       // A lost progress edit is harmless: the next state or the final card replaces it.
       this.#logger.warn({ err: error, job: key }, 'could not update a status card');

@@ -80,6 +80,8 @@ export class FinalPoster {
     card: FinalCard,
     start: DeliveryRecord,
     onPosted: OnPosted,
+    /** The card's message id if already known (from a progress edit): spares asking Discord for it. */
+    knownMessageId?: string,
   ): Promise<FinalPostResult> {
     let record = start;
     if (record.posted) return { posted: postedOf(record), record };
@@ -92,7 +94,7 @@ export class FinalPoster {
       // The place itself was refused: a smaller card would be refused there too.
       if (step.route === refusedPlace) continue;
       try {
-        record = await this.#postStep(jobId, target, step, record, onPosted);
+        record = await this.#postStep(jobId, target, step, record, onPosted, knownMessageId);
         return { posted: postedOf(record), record };
       } catch (error) {
         const kind = classifyFailure(error, step.card.files.length > 0);
@@ -125,10 +127,11 @@ export class FinalPoster {
     step: Step,
     before: DeliveryRecord,
     onPosted: OnPosted,
+    knownMessageId: string | undefined,
   ): Promise<DeliveryRecord> {
     const { journal, fault } = this.#options;
     const content = step.route === 'channel' ? `<@${target.memberId}> ${step.card.content}` : step.card.content;
-    const place = await this.#placeOf(target, step.route, before);
+    const place = await this.#placeOf(target, step.route, before, knownMessageId);
     // Recorded before the side effect: a crash after the post leaves a record that says where to look.
     let record = await journal.write(jobId, before, {
       route: step.route,
@@ -156,6 +159,7 @@ export class FinalPoster {
     target: CardTarget,
     route: PostRoute,
     record: DeliveryRecord,
+    knownMessageId: string | undefined,
   ): Promise<{ channelId: string; messageId?: string | undefined }> {
     if (route === 'channel') return { channelId: target.channelId };
     if (route === 'dm') {
@@ -166,7 +170,7 @@ export class FinalPoster {
       return { channelId: channel.id };
     }
     // The original response's id, learned now while the token lives: after it expires, only the id finds it again.
-    const messageId = target.messageId ?? (record.route === 'card' ? record.messageId : undefined);
+    const messageId = target.messageId ?? (record.route === 'card' ? record.messageId : undefined) ?? knownMessageId;
     if (messageId !== undefined || !tokenAlive(target, this.#now())) return { channelId: target.channelId, messageId };
     const original = (await this.#options.interactionRest.get(originalRoute(target), { auth: false })) as PostedMessage;
     return { channelId: original.channel_id ?? target.channelId, messageId: original.id };
@@ -213,8 +217,15 @@ export class FinalPoster {
     const ours = (message: PostedMessage) => message.content === record.content;
     if (record.route === 'card') {
       if (tokenAlive(target, this.#now())) {
-        const original = (await interactionRest.get(originalRoute(target), { auth: false })) as PostedMessage;
-        return ours(original) ? original : undefined;
+        const original = await interactionRest
+          .get(originalRoute(target), { auth: false })
+          .then((message) => message as PostedMessage)
+          // A token can die before its time (Discord ended the interaction): then the message is looked up by id.
+          .catch((error: unknown) => {
+            if (record.messageId === undefined || classifyFailure(error, false) !== 'place') throw error;
+            return undefined;
+          });
+        if (original !== undefined) return ours(original) ? original : undefined;
       }
       if (record.messageId === undefined || record.channelId === undefined) return undefined;
       const message = (await rest.get(Routes.channelMessage(record.channelId, record.messageId))) as PostedMessage;

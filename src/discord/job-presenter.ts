@@ -170,9 +170,9 @@ export class JobPresenter {
     onPosted: OnPosted,
   ): Promise<{ posted: PostedCard | undefined; record: DeliveryRecord }> {
     this.#previews.delete(job.id);
-    await this.#options.cards.settle(job.id);
+    const { messageId } = await this.#options.cards.settle(job.id);
     const record = await this.#options.journal.open(job.id);
-    return this.#options.poster.post(job.id, cardTargetOf(job)!, card, record, onPosted);
+    return this.#options.poster.post(job.id, cardTargetOf(job)!, card, record, onPosted, messageId);
   }
 
   async #record(

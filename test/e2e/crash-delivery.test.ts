@@ -1,8 +1,9 @@
 /**
- * The bot killed mid-delivery: a real bot process (`src/index.ts`) is told by `COMFYCORD_FAULT_POINT` to SIGKILL
- * itself at one named step of delivering a result, then started again on the same store and data directory. Whatever
- * the step, the member ends up with exactly one finished card (counted in the fake Discord's call log), one session
- * thread and one help message in it.
+ * The bot killed mid-render and mid-delivery: a real bot process (`src/index.ts`) is SIGKILLed while ComfyUI renders
+ * its job, or told by `COMFYCORD_FAULT_POINT` to SIGKILL itself at one named step of delivering a result, then started
+ * again on the same store and data directory. Whatever the moment, the member ends up with exactly one finished card
+ * (counted in the fake Discord's call log), one session thread and one help message in it, and ComfyUI ran the
+ * prompt once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { FAULT_POINTS } from '../../src/fault-point.js';
 import { refineHelp } from '../../src/sessions/index.js';
-import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
+import {
+  DISCORD_ENVIRONMENT_VARIABLES,
+  startFakeDiscord,
+  type FakeDiscord,
+  type InteractionHandle,
+} from '../fakes/discord/index.js';
 import type { RecordedCall } from '../fakes/discord/call-log.js';
 import { recordFault } from '../faults/ledger.js';
 import { startBotChild, type BotChild } from './bot-child.js';
@@ -68,12 +74,76 @@ function isFinishedCardPost(call: RecordedCall, token: string): boolean {
   return onCard || inChannel;
 }
 
+/** Restarts the bot on `workDir` and checks the member got exactly one of everything for `handle`'s job. */
+async function restartAndCountOnce(
+  workDir: string,
+  handle: InteractionHandle,
+  prompt: string,
+  what: string,
+  /** The fault-ledger row this kill counts under; none for the mid-render case (kill-mid-render.test.ts has it). */
+  fault: string | undefined = 'the bot killed (SIGKILL) mid-delivery',
+) {
+  const second = startBot(workDir);
+  await until(() => connected(second), 'the second bot to connect', second);
+  const card = await handle.waitForOriginal((message) => message.attachments.length > 0, 60_000);
+  expect(card.content).toMatch(/^Done in/);
+  const threadId = card.id;
+  const helps = () =>
+    discord.calls.filter(
+      (call) =>
+        call.status === 200 &&
+        call.path === `/channels/${threadId}/messages` &&
+        (call.body as { content?: string } | null)?.content === refineHelp('//'),
+    );
+  await until(() => helps().length > 0, 'the help in the session thread', second);
+  // A clean stop waits for every delivery under way: nothing the second bot owes is left half done.
+  second.child.kill('SIGTERM');
+  expect((await second.exited).code, second.output.join('')).toBe(0);
+
+  const finished = discord.calls.filter((call) => isFinishedCardPost(call, handle.token));
+  expect(finished, `finished cards after a kill ${what}`).toHaveLength(1);
+  if (fault !== undefined) recordFault(fault, [{ deliveries: finished.length }]);
+  const threads = discord.calls.filter(
+    (call) => call.status < 300 && call.path === `/channels/${discord.channel.id}/messages/${card.id}/threads`,
+  );
+  expect(threads).toHaveLength(1);
+  const helpMessages = new Set(helps().map((call) => (call.response as { id: string }).id));
+  expect(helpMessages.size).toBe(1);
+  expect(emulator.received.filter((job) => JSON.stringify(job.prompt).includes(prompt))).toHaveLength(1);
+}
+
+async function newWorkDir(): Promise<string> {
+  const workDir = await mkdtemp(path.join(tmpdir(), 'comfycord-crash-'));
+  dirs.push(workDir);
+  return workDir;
+}
+
+describe('the bot killed (SIGKILL) mid-render', () => {
+  it('follows the prompt after the restart and posts its result exactly once', async () => {
+    const workDir = await newWorkDir();
+    const first = startBot(workDir);
+    await until(() => connected(first), 'the first bot to connect', first);
+    const prompt = 'a slow glacier mid-render';
+    emulator.faults.stepMs = 150;
+    const handle = await discord.sendSlashCommand({
+      user: discord.member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt: `${prompt} --steps 30` },
+    });
+    await handle.waitForOriginal((message) => message.content.startsWith('Running'), 60_000);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    emulator.faults.stepMs = 20;
+    await restartAndCountOnce(workDir, handle, prompt, 'mid-render', undefined);
+  }, 150_000);
+});
+
 describe('the bot killed (SIGKILL) mid-delivery', () => {
   it.each(FAULT_POINTS)(
     'killed at %s, the next start leaves exactly one finished card, one thread and one help message',
     async (point) => {
-      const workDir = await mkdtemp(path.join(tmpdir(), 'comfycord-crash-'));
-      dirs.push(workDir);
+      const workDir = await newWorkDir();
       const first = startBot(workDir, point);
       await until(() => connected(first), 'the first bot to connect', first);
       const prompt = `a lighthouse for ${point}`;
@@ -85,35 +155,31 @@ describe('the bot killed (SIGKILL) mid-delivery', () => {
       });
       const ended = await first.exited;
       expect(ended, first.output.join('')).toEqual({ code: null, signal: 'SIGKILL' });
-
-      const second = startBot(workDir);
-      await until(() => connected(second), 'the second bot to connect', second);
-      const card = await handle.waitForOriginal((message) => message.attachments.length > 0, 60_000);
-      expect(card.content).toMatch(/^Done in/);
-      const threadId = card.id;
-      const helps = () =>
-        discord.calls.filter(
-          (call) =>
-            call.status === 200 &&
-            call.path === `/channels/${threadId}/messages` &&
-            (call.body as { content?: string } | null)?.content === refineHelp('//'),
-        );
-      await until(() => helps().length > 0, 'the help in the session thread', second);
-      // A clean stop waits for every delivery under way: nothing the second bot owes is left half done.
-      second.child.kill('SIGTERM');
-      expect((await second.exited).code, second.output.join('')).toBe(0);
-
-      const finished = discord.calls.filter((call) => isFinishedCardPost(call, handle.token));
-      expect(finished, `finished cards after a kill at ${point}`).toHaveLength(1);
-      recordFault('the bot killed (SIGKILL) mid-delivery', [{ deliveries: finished.length }]);
-      const threads = discord.calls.filter(
-        (call) => call.status < 300 && call.path === `/channels/${discord.channel.id}/messages/${card.id}/threads`,
-      );
-      expect(threads).toHaveLength(1);
-      const helpMessages = new Set(helps().map((call) => (call.response as { id: string }).id));
-      expect(helpMessages.size).toBe(1);
-      expect(emulator.received.filter((job) => JSON.stringify(job.prompt).includes(prompt))).toHaveLength(1);
+      await restartAndCountOnce(workDir, handle, prompt, `at ${point}`);
     },
     150_000,
   );
+});
+
+describe('the bot killed (SIGKILL) right after posting, and back only once the interaction token has expired', () => {
+  it('finds the card it posted by its message id instead of posting the result again in the channel', async () => {
+    const workDir = await newWorkDir();
+    const first = startBot(workDir, 'delivery:after-post');
+    await until(() => connected(first), 'the first bot to connect', first);
+    const prompt = 'a lighthouse after fifteen minutes';
+    const handle = await discord.sendSlashCommand({
+      user: discord.member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt },
+    });
+    expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // As if the bot came back more than 15 minutes later: the webhook no longer answers.
+    discord.expireInteraction(handle);
+    await restartAndCountOnce(workDir, handle, prompt, 'after the token expired');
+    const channelPosts = discord.calls.filter(
+      (call) => call.method === 'POST' && call.path === `/channels/${discord.channel.id}/messages` && call.files.length,
+    );
+    expect(channelPosts.filter((call) => JSON.stringify(call.body).includes(prompt))).toHaveLength(0);
+  }, 150_000);
 });
