@@ -100,7 +100,8 @@ describe.skipIf(!CHROMIUM && !mustRun)('the page in Chromium', () => {
     if (SCREENSHOT) await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(failures).toEqual([]);
     await context.close();
-  });
+    // Two real generations through a real browser: about 20 s on a busy 2-core machine.
+  }, 60_000);
 
   it('shows a refusal as the API’s one sentence, and fits a phone without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
