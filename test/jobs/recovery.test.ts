@@ -57,7 +57,7 @@ describe('recovering a result that was not delivered before a restart', () => {
     expect(await readdir(resultsDir)).toEqual([job.id]);
 
     const second = await restartWithServerDown(emulator!, url, { resultsDir, outageTimeoutMs: 60_000 });
-    const terminal = await second.log.terminalOf(job.id, 5_000);
+    const terminal = await second.log.terminalOf(job.id, 20_000);
     if (terminal.type !== 'succeeded') throw new Error(`expected success, got ${terminal.type}`);
     expect(terminal.files[0]!.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(terminal.files[0]!.filename).toBe(job.outputs[0]!.filename);
