@@ -258,7 +258,7 @@ export class ComfyClient implements ComfyServer {
   /** Closes the socket and the connection pool; in-flight jobs fail with `ComfyClosedError`. */
   async close(): Promise<void> {
     this.monitor.close();
-    this.socket.close();
+    await this.socket.close();
     await this.agent.destroy();
   }
 

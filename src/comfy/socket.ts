@@ -30,6 +30,8 @@ export interface SocketOptions {
 
 /** The message that asks for previews with metadata (type-4 frames) instead of bare ones. */
 const FEATURE_FLAGS = JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } });
+/** How long `close` waits for the server to see the socket go before giving up on waiting. */
+const CLOSE_WAIT_MS = 2_000;
 
 /** A reconnecting WebSocket to one ComfyUI server. */
 export class ComfySocket {
@@ -76,13 +78,27 @@ export class ComfySocket {
     });
   }
 
-  /** Closes the connection for good. */
-  close(): void {
+  /**
+   * Closes the connection for good, resolving once the socket has closed (or after `CLOSE_WAIT_MS`). Waiting matters:
+   * ComfyUI forgets a client id when *any* socket of that id closes, so a bot restarting with the same id must not
+   * connect again before the server has seen the old socket go, or the new socket silently gets no events.
+   */
+  close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.notifyWaiters(false);
-    this.ws?.close();
+    const ws = this.ws;
     this.ws = undefined;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, CLOSE_WAIT_MS);
+      ws.addEventListener('close', done, { once: true });
+      ws.close();
+    });
   }
 
   private connect(): void {
