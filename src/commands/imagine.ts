@@ -6,7 +6,8 @@
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../errors.js';
 import { checkAccess } from '../discord/access.js';
-import { planContext, planGeneration, screenRequest } from '../discord/generation-plan.js';
+import { planContext } from '../discord/plan-context.js';
+import { planGeneration, screenRequest } from '../workflows/generation-plan.js';
 import { deliveryFor, sessionIdFor } from '../discord/delivery-info.js';
 import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discord/input-images.js';
 import type { SettingsChange } from '../workflows/settings.js';

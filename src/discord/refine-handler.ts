@@ -13,7 +13,8 @@ import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
-import { firstWorkflowOfKind, keepAccepted, planContext, planSettings } from './generation-plan.js';
+import { planContext } from './plan-context.js';
+import { firstWorkflowOfKind, keepAccepted, planSettings } from '../workflows/generation-plan.js';
 import { storeInputImage } from './input-images.js';
 import type { BotServices } from './services.js';
 

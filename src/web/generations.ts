@@ -11,7 +11,7 @@ import {
   planSettings,
   type GenerationPlan,
   type PlanContext,
-} from '../discord/generation-plan.js';
+} from '../workflows/generation-plan.js';
 import { storeImageBytes } from '../discord/input-images.js';
 import type { Engine } from '../engine.js';
 import type { InputImage } from '../jobs/model.js';

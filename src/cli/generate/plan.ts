@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../config.js';
-import { planSettings } from '../../discord/generation-plan.js';
+import { planSettings } from '../../workflows/generation-plan.js';
 import { UserFacingError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import {

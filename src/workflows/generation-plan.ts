@@ -5,12 +5,9 @@
  * Pure: no I/O, so `/imagine` can refuse bad input with an ephemeral sentence before it defers, and the same rules
  * serve the buttons and the replies in a session thread.
  */
-import type { Channel } from 'discord.js';
-import { isAgeRestricted } from './access.js';
-import type { BotServices } from './services.js';
-import { bindWorkflow, type Workflow, type WorkflowKind } from '../workflows/index.js';
-import { parseFlags } from '../workflows/flags.js';
-import type { GenerationSettings, SettingsChange } from '../workflows/settings.js';
+import { bindWorkflow, type Workflow, type WorkflowKind } from './index.js';
+import { parseFlags } from './flags.js';
+import type { GenerationSettings, SettingsChange } from './settings.js';
 
 /** The workflows a plan may choose from. */
 export interface WorkflowCatalog {
@@ -53,16 +50,6 @@ export interface Refusal {
   readonly ok: false;
   readonly identifier: string;
   readonly message: string;
-}
-
-/** The planning context of a request made in `channel`. */
-export function planContext(services: BotServices, channel: Channel | null): PlanContext {
-  return {
-    workflows: services.workflows,
-    defaultWorkflow: services.config.workflows.defaultWorkflow,
-    maxPromptLength: services.config.limits.promptLength,
-    ageRestricted: isAgeRestricted(channel),
-  };
 }
 
 // The name LoadImage gets before the real upload; binding only needs to know an image will be there.

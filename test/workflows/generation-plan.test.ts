@@ -4,7 +4,7 @@ import {
   planGeneration,
   screenRequest,
   type PlanContext,
-} from '../../src/discord/generation-plan.js';
+} from '../../src/workflows/generation-plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
 
