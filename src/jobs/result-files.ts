@@ -3,15 +3,22 @@
  * delivered. A bot that stops (or is killed) before its result reached the member delivers it after the restart from
  * these files, without needing the ComfyUI server that made them (which may be restarting too, or gone).
  *
- * Each job has its own folder `<dir>/<job id>/`; the record lists the files it holds (`keptFiles`). A file is written
- * under a temporary name and renamed, so a listed file is always whole; folders of jobs no longer open (delivered, or
- * whose record is gone) are removed by `sweep` at start.
+ * Each job has its own folder `<dir>/<job id>/`; the record lists the files it holds (`keptFiles`), and so does the
+ * folder's own `manifest.json`, so a job whose record was damaged can still be delivered from it (salvage.ts). Every
+ * file is written durably (durable-write.ts: whole or absent, flushed to disk, the folder too) before `keep` returns,
+ * so the record that then says "succeeded" never outlives its files, not even across a power cut. Folders of jobs no
+ * longer open (delivered, or whose record is gone) are removed by `sweep` at start.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { syncDirectory, writeFileDurably } from '../durable-write.js';
 import type { Logger } from '../logger.js';
 import type { JobFile } from './events.js';
-import type { KeptFile } from './model.js';
+import { keptFileSchema, type KeptFile } from './model.js';
+
+const MANIFEST = 'manifest.json';
+const manifestSchema = z.object({ files: z.array(keptFileSchema) });
 
 /** Where finished jobs' files wait for their delivery. */
 export class ResultFiles {
@@ -31,10 +38,13 @@ export class ResultFiles {
       for (const [index, file] of files.entries()) {
         // The index keeps two outputs of the same name apart; the name itself never reaches the path.
         const name = `${index}.bin`;
-        await writeFile(path.join(folder, `${name}.partial`), file.bytes);
-        await rename(path.join(folder, `${name}.partial`), path.join(folder, name));
+        await writeFileDurably(path.join(folder, name), file.bytes);
         kept.push({ file: name, filename: file.filename, mimeType: file.mimeType, node: file.node });
       }
+      await writeFileDurably(path.join(folder, MANIFEST), Buffer.from(JSON.stringify({ files: kept })));
+      // The new names in the job's folder, and the folder's own name in the results folder.
+      await syncDirectory(folder);
+      await syncDirectory(this.dir);
       return kept;
     } catch (error) {
       // A full disk must not cost the member the result in hand: it is delivered from memory all the same.
@@ -56,6 +66,19 @@ export class ResultFiles {
       return files;
     } catch (error) {
       this.logger.warn({ err: error, jobId }, 'a kept result is missing on disk; fetching it from its server');
+      return undefined;
+    }
+  }
+
+  /** What the job's folder says it holds (for a job whose record is unreadable); undefined when nothing usable. */
+  async manifest(jobId: string): Promise<KeptFile[] | undefined> {
+    if (this.dir === undefined) return undefined;
+    const text = await readFile(path.join(this.dir, path.basename(jobId), MANIFEST), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      const parsed = manifestSchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data.files : undefined;
+    } catch {
       return undefined;
     }
   }
