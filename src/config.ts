@@ -60,6 +60,7 @@ const EXAMPLES: Record<string, string> = {
   WEB_API_KEYS: 'WEB_API_KEYS=alice:3f9c…(16+ characters),ci:8e21… (unset: the web API answers on loopback only)',
   WEB_WEBHOOK_SECRET: 'WEB_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw (base64 of 24+ random bytes)',
   WEB_WEBHOOK_ALLOW: 'WEB_WEBHOOK_ALLOW=hooks.example.com,https://ci.example.org/hooks/',
+  WEB_PUBLIC_URL: 'WEB_PUBLIC_URL=https://images.example.org (where callers reach the web face; unset: relative URLs)',
   COMFYCORD_FAULT_POINT: 'COMFYCORD_FAULT_POINT=delivery:after-post (testing only; unset in production)',
 };
 
@@ -212,6 +213,8 @@ const environmentSchema = z.object({
     z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64 of 24 or more bytes'),
   ),
   WEB_WEBHOOK_ALLOW: webhookAllowList,
+  // Behind a proxy the endpoint's own address is not what callers use: this one is, in answers and webhooks.
+  WEB_PUBLIC_URL: optional(httpUrl).transform((value) => value?.replace(/\/+$/, '')),
   // A testing aid (src/fault-point.ts): the process kills itself at this point. Never set it in production.
   COMFYCORD_FAULT_POINT: optional(oneOf(FAULT_POINTS)),
 });
@@ -264,6 +267,8 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     /** Hosts (`hooks.example.com`) or URL prefixes (`https://ci.example.org/hooks/`) webhooks may be sent to. */
     readonly webhookAllow: readonly string[];
+    /** Where callers reach the web face (`https://images.example.org`), no trailing slash; absolute URLs then. */
+    readonly publicUrl: string | undefined;
   };
   /** Testing only: where the process kills itself (src/fault-point.ts); undefined in production. */
   readonly faultPoint: FaultPointName | undefined;
@@ -380,7 +385,12 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
     },
     refineIgnorePrefix: env.REFINE_IGNORE_PREFIX,
     http: { host: env.HTTP_HOST, port: env.HTTP_PORT },
-    web: { apiKeys: env.WEB_API_KEYS, webhookSecret: env.WEB_WEBHOOK_SECRET, webhookAllow: env.WEB_WEBHOOK_ALLOW },
+    web: {
+      apiKeys: env.WEB_API_KEYS,
+      webhookSecret: env.WEB_WEBHOOK_SECRET,
+      webhookAllow: env.WEB_WEBHOOK_ALLOW,
+      publicUrl: env.WEB_PUBLIC_URL,
+    },
     faultPoint: env.COMFYCORD_FAULT_POINT,
   };
 }

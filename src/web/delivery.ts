@@ -33,7 +33,7 @@ export interface WebDeliveryOptions {
   readonly hub: LiveHub;
   readonly view: (record: WebGeneration, job: JobRecord) => GenerationView;
   /** Called once the outcome is recorded (the webhooks); its failure makes the delivery fail and be retried. */
-  readonly ended?: (record: WebGeneration, view: GenerationView) => Promise<void>;
+  readonly ended?: (record: WebGeneration, job: JobRecord) => Promise<void>;
 }
 
 /** Follows web jobs for the streams and keeps their results. */
@@ -69,9 +69,8 @@ export class WebDelivery {
       settings: settingsUsed(job),
       outcome: { status: event.type, finishedAt: job.finishedAt ?? Date.now(), error, outputs },
     });
-    const view = this.options.view(record, job);
-    await this.options.ended?.(record, view);
-    hub.publish(job.id, 'end', view);
+    await this.options.ended?.(record, job);
+    hub.publish(job.id, 'end', this.options.view(record, job));
   }
 }
 

@@ -12,7 +12,6 @@ import { LiveHub } from './live.js';
 import { OutputFiles } from './output-files.js';
 import { defaultPageDir } from './page-files.js';
 import { createWebHandler } from './routes.js';
-import type { GenerationView } from './schemas.js';
 import { viewOf } from './views.js';
 import { webhookPolicy } from './webhook-policy.js';
 import { WebhookSender } from './webhooks.js';
@@ -22,7 +21,7 @@ import { WebRecords, type WebGeneration } from './web-records.js';
 export interface WebFace {
   /** What the HTTP endpoint hands every request that is not `/healthz` or `/metrics`. */
   readonly handle: HttpHandler;
-  /** Tells the face where it answers, for the absolute URLs in webhooks . */
+  /** Tells the face where it answers, for the absolute URLs in webhooks when WEB_PUBLIC_URL is unset. */
   listening(url: string): void;
   /** Ends the event streams and stops sending webhooks (unsent ones wait in the store): before the store closes. */
   close(): Promise<void>;
@@ -42,8 +41,9 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const records = new WebRecords(store);
   const files = await OutputFiles.open(store, engine.dataDir);
   const hub = new LiveHub();
-  const view = (record: WebGeneration, job: JobRecord | undefined) =>
-    viewOf({ record, job, position: undefined, progress: undefined }, files);
+  const { publicUrl } = config.web;
+  const view = (record: WebGeneration, job: JobRecord | undefined, origin = publicUrl) =>
+    viewOf({ record, job, position: undefined, progress: undefined }, files, origin);
   const checkWebhook = webhookPolicy(config.web.webhookAllow, config.web.webhookSecret);
   const webhooks = new WebhookSender({
     store,
@@ -52,26 +52,24 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     logger,
     backoffMs: options.webhookBackoffMs,
   });
-  let baseUrl = '';
+  // A receiver does not know where the API is: its URLs are absolute, from WEB_PUBLIC_URL or the endpoint's address.
+  let listeningUrl = '';
   const delivery = new WebDelivery({
     records,
     files,
     hub,
     view,
-    ended: async (record, ended) => {
+    ended: async (record, job) => {
       if (record.webhook === undefined) return;
+      const data = view(record, job, publicUrl ?? listeningUrl);
       // The message id names the generation's end: delivered again after a restart, it is still one message.
-      const payload = {
-        type: `generation.${ended.status}`,
-        timestamp: new Date().toISOString(),
-        data: absolute(ended, baseUrl),
-      };
+      const payload = { type: `generation.${data.status}`, timestamp: new Date().toISOString(), data };
       await webhooks.enqueue(`msg_${record.id}`, record.webhook, payload);
     },
   });
   runner.onEvent(delivery.listener);
   await webhooks.resume();
-  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook });
+  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook, publicUrl });
   const handle = createWebHandler({
     generations,
     records,
@@ -79,6 +77,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     hub,
     workflows: engine.workflows,
     keys: config.web.apiKeys,
+    publicUrl,
     // An image as large as Discord's attachment limit, and room for the fields around it.
     maxBodyBytes: config.limits.attachmentBytes + 64 * 1024,
     pageDir: options.pageDir ?? defaultPageDir(),
@@ -90,18 +89,11 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   return {
     handle,
     listening: (url) => {
-      baseUrl = url;
+      listeningUrl = url;
     },
     close: async () => {
       hub.close();
       await webhooks.stop();
     },
   };
-}
-
-/** The view with every URL made absolute, for receivers that do not know where the API is. */
-function absolute(view: GenerationView, base: string): GenerationView {
-  const urls = Object.fromEntries(Object.entries(view.urls).map(([name, url]) => [name, base + url]));
-  const outputs = view.outputs.map((output) => ({ ...output, url: base + output.url }));
-  return { ...view, urls: urls as GenerationView['urls'], outputs };
 }

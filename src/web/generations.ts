@@ -41,6 +41,8 @@ export interface WebGenerationsOptions {
   readonly files: OutputFiles;
   readonly hub: LiveHub;
   readonly checkWebhook: WebhookCheck;
+  /** WEB_PUBLIC_URL: the answers' URLs start with it (relative when unset). */
+  readonly publicUrl?: string | undefined;
 }
 
 /** The generations of web callers. */
@@ -191,6 +193,7 @@ export class WebGenerations {
     return viewOf(
       { record, job, position: waiting?.position ?? live.position, progress: live.progress },
       this.#options.files,
+      this.#options.publicUrl,
     );
   }
 

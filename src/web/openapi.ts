@@ -32,8 +32,8 @@ const generation = (description: string) => ({
 
 const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
-/** The document served at `/v1/openapi.json`. */
-export function openApiDocument(): Record<string, unknown> {
+/** The document served at `/v1/openapi.json`; its server is `publicUrl` when the operator set one. */
+export function openApiDocument(publicUrl?: string): Record<string, unknown> {
   const errors = {
     '401': problem('No or a wrong API key.'),
     '404': problem('No such generation among yours.'),
@@ -49,7 +49,7 @@ export function openApiDocument(): Record<string, unknown> {
         'Asynchronous image generation on ComfyUI servers, on the same engine as the comfycord Discord bot: create a ' +
         'generation, follow its events, cancel, refine, list your history.',
     },
-    servers: [{ url: '/' }],
+    servers: [{ url: publicUrl ?? '/' }],
     security: [{ bearer: [] }],
     paths: {
       '/v1/generations': {

@@ -19,7 +19,7 @@ import type { OutputFiles } from './output-files.js';
 import { servePageFile } from './page-files.js';
 import { ApiProblem, problemOf, sendProblem } from './problem.js';
 import { readRequestBody } from './request-body.js';
-import { createGenerationSchema, listQuerySchema, parseOr422, refineSchema } from './schemas.js';
+import { createGenerationSchema, listQuerySchema, parseOr422, refineSchema, type GenerationView } from './schemas.js';
 import type { WebRecords } from './web-records.js';
 
 export interface WebRoutesOptions {
@@ -29,6 +29,8 @@ export interface WebRoutesOptions {
   readonly hub: LiveHub;
   readonly workflows: LoadedWorkflows;
   readonly keys: readonly WebApiKey[];
+  /** WEB_PUBLIC_URL: the server named in the OpenAPI document. */
+  readonly publicUrl: string | undefined;
   /** The largest request body (an uploaded image and its fields). */
   readonly maxBodyBytes: number;
   readonly pageDir: string;
@@ -48,16 +50,17 @@ const ID = '(?<id>[\\w-]{1,64})';
 /** Builds the handler the HTTP endpoint hands every request it does not serve itself. */
 export function createWebHandler(options: WebRoutesOptions): HttpHandler {
   const { generations } = options;
-  const created = (response: ServerResponse, view: { id: string }, replayed = false) =>
+  const created = (response: ServerResponse, view: GenerationView, replayed = false) =>
     sendJson(response, 201, view, {
-      Location: `/v1/generations/${view.id}`,
+      Location: view.urls.self,
       ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
     });
   const routes: Route<Exchange>[] = [
     {
       method: 'GET',
       pattern: /^\/v1\/openapi\.json$/,
-      handle: async ({ response }) => sendJson(response, 200, openApiDocument(), { 'Cache-Control': 'no-cache' }),
+      handle: async ({ response }) =>
+        sendJson(response, 200, openApiDocument(options.publicUrl), { 'Cache-Control': 'no-cache' }),
     },
     {
       method: 'POST',

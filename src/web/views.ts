@@ -30,9 +30,16 @@ export interface ViewParts {
   readonly progress: { value: number; max: number } | undefined;
 }
 
-/** The API's description of a generation. */
-export function viewOf({ record, job, position, progress }: ViewParts, files: OutputFiles): GenerationView {
-  const base = `/v1/generations/${record.id}`;
+/**
+ * The API's description of a generation. Its URLs start with `origin` (WEB_PUBLIC_URL, or where the endpoint listens
+ * for a webhook's receiver), or are relative when it is empty.
+ */
+export function viewOf(
+  { record, job, position, progress }: ViewParts,
+  files: OutputFiles,
+  origin = '',
+): GenerationView {
+  const base = `${origin}/v1/generations/${record.id}`;
   const outcome = record.outcome;
   const status = outcome?.status ?? liveStatus(job);
   const view: GenerationView = {
@@ -41,7 +48,7 @@ export function viewOf({ record, job, position, progress }: ViewParts, files: Ou
     workflow: record.workflow,
     settings: record.settings,
     outputs: (outcome?.outputs ?? []).map((output, index) => ({
-      url: files.urlOf(record.id, index, output),
+      url: origin + files.urlOf(record.id, index, output),
       content_type: output.contentType,
       size: output.size,
       filename: output.filename,
