@@ -6,10 +6,12 @@
  */
 import type { Client } from 'discord.js';
 import type { Config } from './config.js';
-import { attachDiscord } from './discord/face.js';
+import { attachDiscord, type DiscordFace } from './discord/face.js';
 import type { BotServices } from './discord/services.js';
 import { startEngine, type Engine } from './engine.js';
 import { startEndpoint } from './health/endpoint.js';
+import { joinFleetWith } from './health/fleet.js';
+import type { FleetPresence } from './health/fleet-presence.js';
 import type { ConnectServer } from './jobs/index.js';
 import type { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
@@ -46,7 +48,7 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     await engine.stop().catch(() => undefined);
     throw error;
   });
-  const { discord, web, health } = started;
+  const { discord, web, health, fleet } = started;
 
   return {
     client: discord.client,
@@ -58,6 +60,9 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
       try {
         await engine.runner.stop();
       } finally {
+        await fleet
+          .leave()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not leave the fleet roll call'));
         // Whatever the runner did, the gateway, the store and the endpoint are closed: a half-stopped bot must not
         // linger.
         try {
@@ -75,10 +80,25 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
   };
 }
 
-/** The Discord face, and the web face with health and metrics when HTTP_PORT is set; then resumes and logs in. */
+/** The Discord face, this process on the fleet's roll call, the web face and the endpoint; then resumes and logs in. */
 async function attachFaces(engine: Engine, options: StartOptions) {
-  const { config } = options;
   const discord = await attachDiscord(engine, { cardIntervalMs: options.cardIntervalMs });
+  const { shards, shardCount } = discord.client.options;
+  const fleet = await joinFleetWith(engine, {
+    checks: { gateway: discord.gatewayCheck },
+    shards: Array.isArray(shards) ? { ids: [...shards], count: shardCount ?? 1 } : null,
+  });
+  // A start that fails from here on takes this process off the roll call again.
+  const faces = await attachWebAndConnect(engine, options, discord, fleet).catch(async (error: unknown) => {
+    await fleet.leave().catch(() => undefined);
+    throw error;
+  });
+  return { discord, fleet, ...faces };
+}
+
+/** The web face with health and metrics when HTTP_PORT is set; then resumes and logs in. */
+async function attachWebAndConnect(engine: Engine, options: StartOptions, discord: DiscordFace, fleet: FleetPresence) {
+  const { config } = options;
   // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics.
   const web = config.http.port === undefined ? undefined : await attachWeb(engine);
   const health =
@@ -88,6 +108,7 @@ async function attachFaces(engine: Engine, options: StartOptions) {
           checks: { gateway: discord.gatewayCheck },
           rests: discord.rests,
           handle: web?.handle,
+          fleet,
         });
   if (health) web?.listening(health.url);
 
@@ -95,6 +116,8 @@ async function attachFaces(engine: Engine, options: StartOptions) {
   // interaction can arrive while the runner still refuses new jobs.
   await engine.resume();
   await discord.connect();
+  // The roll call hears of the gateway at once rather than at the next heartbeat.
+  await fleet.beat();
 
-  return { discord, web, health };
+  return { web, health };
 }

@@ -6,6 +6,7 @@ import { Events, REST, Status, type Client } from 'discord.js';
 import { COMMANDS } from '../commands/index.js';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine.js';
+import { readFleetRoster } from '../health/fleet-presence.js';
 import type { HealthCheck } from '../health/server.js';
 import type { Logger } from '../logger.js';
 import { AcknowledgementQueue } from './acknowledgements.js';
@@ -56,7 +57,8 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
   const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
   const { workflows, runner: jobs, sessions, inputDir } = engine;
-  const services: BotServices = { config, workflows, jobs, sessions, cards, inputDir };
+  const fleet = { roster: async () => readFleetRoster(engine.store) };
+  const services: BotServices = { config, workflows, jobs, fleet, sessions, cards, inputDir };
 
   const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
   const journal = new DeliveryJournal(engine.store);

@@ -3,6 +3,7 @@
  * never reach for globals; tests wire real implementations against the emulator and the fake Discord.
  */
 import type { Config } from '../config.js';
+import type { ProcessRecord } from '../health/fleet-presence.js';
 import type { JobListener } from '../jobs/events.js';
 import type { JobRecord, JobRequest } from '../jobs/model.js';
 import type { RunnerSnapshot } from '../jobs/snapshot.js';
@@ -24,10 +25,17 @@ export interface JobsPort {
   onEvent(listener: JobListener): () => void;
 }
 
+/** The fleet's roll call, as `/queue` reads it. */
+export interface FleetPort {
+  /** Every live comfycord process, oldest first. */
+  roster(): Promise<readonly ProcessRecord[]>;
+}
+
 export interface BotServices {
   readonly config: Config;
   readonly workflows: LoadedWorkflows;
   readonly jobs: JobsPort;
+  readonly fleet: FleetPort;
   readonly sessions: Sessions;
   readonly cards: CardUpdater;
   /** Where images members attach are kept until their jobs have run. */

@@ -1,10 +1,13 @@
 /**
  * The HTTP endpoint of a running engine: `/healthz` with the store and ComfyUI checks (and whatever the faces add,
- * such as the Discord gateway), `/metrics`, and every other route handed to the web face when it is attached.
+ * such as the Discord gateway) and the fleet's roll call, `/metrics`, and every other route handed to the web face
+ * when it is attached.
  */
 import { RESTEvents, type REST } from 'discord.js';
-import { z } from 'zod';
 import type { Engine } from '../engine.js';
+import { engineChecks } from './checks.js';
+import type { FleetPresence } from './fleet-presence.js';
+import { reportFleet } from './fleet-view.js';
 import { createMetrics } from './metrics.js';
 import { startHealthServer, type HealthCheck, type HealthServer, type HttpHandler } from './server.js';
 
@@ -17,39 +20,36 @@ export interface EndpointOptions {
   readonly handle?: HttpHandler;
   /** The port when HTTP_PORT is unset (`npm run web` has one by default); 0, a free port, otherwise. */
   readonly defaultPort?: number;
+  /** This process's place in the fleet: `/healthz` and `/metrics` describe every process on its roll call. */
+  readonly fleet?: FleetPresence;
 }
 
 /** Starts the endpoint on HTTP_HOST:HTTP_PORT. */
 export async function startEndpoint(engine: Engine, options: EndpointOptions = {}): Promise<HealthServer> {
   const { config, runner, store, logger } = engine;
-  const metrics = createMetrics(() => runner.snapshot());
+  const { fleet } = options;
+  const metrics = createMetrics(() => runner.snapshot(), fleet);
   runner.onEvent(metrics.onJobEvent);
   // Both managers: card edits go through the interaction-webhook one, and their errors count too.
   for (const rest of options.rests ?? []) {
     rest.on(RESTEvents.Response, (request, response) => metrics.onDiscordResponse(request.method, response.status));
   }
-  const probe = store.collection('health', z.object({ at: z.number() }), { version: 1 });
   return startHealthServer({
     host: config.http.host,
     port: config.http.port ?? options.defaultPort ?? 0,
     metrics,
     logger: logger.child({ module: 'health' }),
     handle: options.handle,
-    checks: {
-      ...options.checks,
-      store: async () => {
-        await probe.set('probe', { at: Date.now() }, 60_000);
-        return (await probe.get('probe'))
-          ? { ok: true }
-          : { ok: false, reason: 'the store did not return what was written' };
-      },
-      comfyui: async () => {
-        const servers = runner.snapshot().servers;
-        const down = servers.filter((server) => server.health !== 'up').map((server) => server.name);
-        return down.length < servers.length
-          ? { ok: true }
-          : { ok: false, reason: `no ComfyUI server is up (${down.join(', ')})` };
-      },
-    },
+    checks: { ...options.checks, ...engineChecks(store, runner) },
+    describe: fleet
+      ? async () => ({
+          process: fleet.name,
+          // The store check says why when the roll call cannot be read; the rest of the answer still comes.
+          fleet: await fleet.roster().then(
+            (roster) => reportFleet(roster),
+            () => ({ status: 'unknown', problems: ['the fleet roll call could not be read from the store'] }),
+          ),
+        })
+      : undefined,
   });
 }

@@ -1,12 +1,15 @@
 /**
  * Prometheus metrics (prom-client): jobs by outcome, queue length, jobs in flight per member, job duration and
- * wait-time histograms, server health, and Discord REST errors. A registry of our own, so tests can run several bots
- * in one process without their metrics colliding.
+ * wait-time histograms, server health, and Discord REST errors; with a fleet, every process on the roll call with its
+ * share of the work, labelled by process name (`comfycord_fleet_*`, the same from whichever process is scraped). A
+ * registry of our own, so tests can run several bots in one process without their metrics colliding.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobEvent } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
 import type { RunnerSnapshot } from '../jobs/snapshot.js';
+import type { FleetPresence } from './fleet-presence.js';
+import { registerFleetMetrics } from './fleet-metrics.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -16,10 +19,11 @@ export interface Metrics {
   readonly onDiscordResponse: (method: string, status: number) => void;
 }
 
-/** Creates the metrics, reading queue and server state from `snapshot` at each scrape. */
-export function createMetrics(snapshot: () => RunnerSnapshot): Metrics {
+/** Creates the metrics, reading queue and server state from `snapshot` (and the fleet's roll call) at each scrape. */
+export function createMetrics(snapshot: () => RunnerSnapshot, fleet?: FleetPresence): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'comfycord_process_' });
+  if (fleet) registerFleetMetrics(registry, fleet);
   const jobs = new Counter({
     name: 'comfycord_jobs_total',
     help: 'Jobs that ended, by outcome',

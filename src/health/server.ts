@@ -1,16 +1,17 @@
 /**
  * The operators' HTTP endpoint: `/healthz` (200 when the gateway is connected, the store answers and at least one
- * ComfyUI server is up; 503 with the reasons otherwise) and `/metrics` for Prometheus. Off unless HTTP_PORT is set;
+ * ComfyUI server is up; 503 with the reasons otherwise; the status is this process's, the body also describes the
+ * fleet) and `/metrics` for Prometheus. Off unless HTTP_PORT is set;
  * binds to HTTP_HOST (127.0.0.1 by default), since metrics name members by id. Every other request goes to `handle`
  * (the web face's `/v1` API and page) when one is given.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
+import { runChecks, type HealthCheck } from './checks.js';
 import type { Metrics } from './metrics.js';
 
-/** One check of `/healthz`: ok, or the reason it is not. */
-export type HealthCheck = () => Promise<{ ok: true } | { ok: false; reason: string }>;
+export type { HealthCheck } from './checks.js';
 
 /** Answers a request the endpoint does not serve itself; resolves false when it does not serve it either. */
 export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -22,6 +23,8 @@ export interface HealthServerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly handle?: HttpHandler;
+  /** More of `/healthz`'s body (the fleet), beside `status` and `checks`. */
+  readonly describe?: () => Promise<Record<string, unknown>>;
 }
 
 export interface HealthServer {
@@ -38,7 +41,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       request.method !== 'GET'
         ? Promise.resolve({ status: 405, type: 'text/plain', body: 'Method Not Allowed\n' })
         : route === '/healthz'
-          ? health(options.checks)
+          ? health(options.checks, options.describe)
           : route === '/metrics'
             ? options.metrics.registry
                 .metrics()
@@ -80,14 +83,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   };
 }
 
-async function health(checks: Readonly<Record<string, HealthCheck>>) {
-  const results = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
-      const result = await check().catch((error: unknown) => ({ ok: false as const, reason: String(error) }));
-      return [name, result.ok ? 'ok' : result.reason] as const;
-    }),
-  );
-  const healthy = results.every(([, state]) => state === 'ok');
-  const body = JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', checks: Object.fromEntries(results) }, null, 2);
+async function health(
+  checks: Readonly<Record<string, HealthCheck>>,
+  describe: (() => Promise<Record<string, unknown>>) | undefined,
+) {
+  const [results, more] = await Promise.all([runChecks(checks), describe?.()]);
+  // The status is this process's own: an orchestrator restarting a process must not restart all for one shard.
+  const healthy = Object.values(results).every((state) => state === 'ok');
+  const body = JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', checks: results, ...more }, null, 2);
   return { status: healthy ? 200 : 503, type: 'application/json', body: `${body}\n` };
 }

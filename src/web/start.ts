@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import { startEngine, type Engine } from '../engine.js';
 import { startEndpoint } from '../health/endpoint.js';
+import { joinFleetWith } from '../health/fleet.js';
 import type { ConnectServer } from '../jobs/index.js';
 import type { Logger } from '../logger.js';
 import { attachWeb } from './face.js';
@@ -35,7 +36,9 @@ export interface StartWebOptions {
 export async function startWeb(options: StartWebOptions): Promise<WebApp> {
   const engine = await startEngine(options);
   const web = await attachWeb(engine, { pageDir: options.pageDir, webhookBackoffMs: options.webhookBackoffMs });
-  const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT });
+  // It runs jobs like any bot process, so it stands on the fleet's roll call too, without shards.
+  const fleet = await joinFleetWith(engine);
+  const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT, fleet });
   web.listening(endpoint.url);
   await engine.resume();
   return {
@@ -46,6 +49,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebApp> {
       try {
         await engine.runner.stop();
       } finally {
+        await fleet.leave().catch((error: unknown) => options.logger.warn({ err: error }, 'could not leave the fleet'));
         // The last results' webhooks are written before the store closes.
         await web.close();
         try {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRig, type Rig } from '../e2e/harness.js';
 
@@ -36,7 +37,43 @@ describe('the health and metrics endpoint', () => {
       (answer) => answer.status === 200,
     );
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', checks: { gateway: 'ok', store: 'ok', comfyui: 'ok' } });
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'ok',
+      checks: { gateway: 'ok', store: 'ok', comfyui: 'ok' },
+    });
+  });
+
+  it('describes the fleet on /healthz: this one process on the roll call, with its shard', async () => {
+    const health = await until(
+      () => get('/healthz'),
+      (answer) => (JSON.parse(answer.body) as { fleet?: { status?: string } }).fleet?.status === 'ok',
+    );
+    const body = JSON.parse(health.body) as { process: string; fleet: unknown };
+    expect(body.process).toBe(`${hostname()}-${process.pid}`);
+    expect(body.fleet).toMatchObject({
+      status: 'ok',
+      problems: [],
+      shards: { count: 1, missing: [] },
+      processes: [
+        {
+          name: body.process,
+          pid: process.pid,
+          shards: [0],
+          checks: { gateway: 'ok', store: 'ok', comfyui: 'ok' },
+          running: 0,
+        },
+      ],
+    });
+  });
+
+  it('labels the fleet figures on /metrics with the process name', async () => {
+    const metrics = await get('/metrics');
+    const name = `${hostname()}-${process.pid}`;
+    expect(metrics.body).toContain('comfycord_fleet_processes 1');
+    expect(metrics.body).toContain(`comfycord_fleet_process_info{process="${name}",shards="0/1",this_process="1"} 1`);
+    expect(metrics.body).toContain(`comfycord_fleet_process_jobs_running{process="${name}"} 0`);
+    expect(metrics.body).toContain(`comfycord_fleet_process_healthy{process="${name}"} 1`);
+    expect(metrics.body).toContain('comfycord_fleet_shards_missing 0');
   });
 
   it('counts finished jobs and exposes queue and server gauges on /metrics', async () => {
