@@ -1,14 +1,20 @@
 /**
  * Where jobs are persisted: one record per job in the `jobs` collection, and the ids of every job not yet delivered
  * in the `open-jobs` index, which is what `resume()` reads after a restart. Delivered jobs are kept for a while
- * (buttons on old cards look them up) and then expire.
+ * (buttons on old cards look them up) and then expire. Beside each record, a small contact (`job-contacts`: who asked,
+ * where, for what) is written when the job is created and when the way to reach the member changes, so a job whose
+ * record is damaged can still be answered after a restart (salvage.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Collection, Index, Store } from '../store/store.js';
 import { jobRecordSchema, sameOrphan, type JobRecord, type OrphanedPrompt } from './model.js';
+import { contactOf, jobContactSchema, type JobContact } from './salvage.js';
 
 const OPEN_KEY = 'all';
+
+/** Rebuilds the record of an open job that cannot be read, from its contact (see salvage.ts). */
+export type Salvage = (id: string, contact: JobContact | undefined) => Promise<JobRecord | undefined>;
 
 const runnerStateSchema = z.object({ clientId: z.string().min(1) });
 
@@ -22,6 +28,7 @@ export class JobRepository {
   /** Jobs with prompts still to cancel on a server, delivered or not (a delivered job leaves `#open`). */
   readonly #orphans: Index;
   readonly #state: Collection<z.infer<typeof runnerStateSchema>>;
+  readonly #contacts: Collection<JobContact>;
 
   readonly #deliveredTtlMs: number;
 
@@ -31,6 +38,7 @@ export class JobRepository {
     this.#open = store.index('open-jobs');
     this.#orphans = store.index('jobs-with-orphaned-prompts');
     this.#state = store.collection('runner-state', runnerStateSchema, { version: 1 });
+    this.#contacts = store.collection('job-contacts', jobContactSchema, { version: 1 });
   }
 
   /** The bot's ComfyUI client id: created once, then the same after every restart. */
@@ -39,10 +47,19 @@ export class JobRepository {
     return state?.clientId ?? `comfycord-${randomUUID()}`;
   }
 
-  /** Writes a new job and lists it as open. */
+  /** Writes a new job and its contact, and lists it as open. */
   async create(job: JobRecord): Promise<void> {
     await this.#records.set(job.id, job);
+    await this.saveContact(job);
     await this.#open.add(OPEN_KEY, job.id);
+  }
+
+  /**
+   * Writes the job's contact (at creation, and when its delivery info changes). It expires with the delivered record
+   * would: by then the job is long delivered, or given up.
+   */
+  async saveContact(job: JobRecord): Promise<void> {
+    await this.#contacts.set(job.id, contactOf(job), this.#deliveredTtlMs);
   }
 
   /** Writes the job's current state; a delivered job leaves the open list and expires later. */
@@ -96,15 +113,25 @@ export class JobRepository {
     return this.#records.get(id);
   }
 
-  /** Every job not yet delivered, oldest first. Ids whose record is gone are dropped from the list. */
-  async listOpen(): Promise<JobRecord[]> {
+  /**
+   * Every job not yet delivered, oldest first. A job whose record is missing or unreadable is skipped, unless
+   * `salvage` is given: it is then handed the job's contact (undefined when there is none) and returns the record
+   * rebuilt from it, which is written back and listed, or undefined, and the job leaves the list.
+   */
+  async listOpen(salvage?: Salvage): Promise<JobRecord[]> {
     const ids = await this.#open.list(OPEN_KEY);
     const jobs: JobRecord[] = [];
     for (const id of ids) {
-      const job = await this.#records.get(id);
-      if (job === undefined) await this.#open.remove(OPEN_KEY, id);
-      else jobs.push(job);
+      const job = (await this.#records.get(id)) ?? (salvage && (await this.#salvage(id, salvage)));
+      if (job !== undefined) jobs.push(job);
     }
     return jobs.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  async #salvage(id: string, salvage: Salvage): Promise<JobRecord | undefined> {
+    const job = await salvage(id, await this.#contacts.get(id));
+    if (job === undefined) await this.#open.remove(OPEN_KEY, id);
+    else await this.save(job);
+    return job;
   }
 }

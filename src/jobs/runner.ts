@@ -22,6 +22,7 @@ import { JobListeners } from './listeners.js';
 import { createJobRecord, isTerminal, sameOrphan, type JobRecord, type JobRequest } from './model.js';
 import { OrphanedPrompts, type Orphan } from './orphaned-prompts.js';
 import { rebuildTerminalEvent } from './recovery.js';
+import { salvageJob, type JobContact } from './salvage.js';
 import { ResultFiles } from './result-files.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
 import { canRunOnServer, workflowOnServer, type WorkflowSource } from './server-capabilities.js';
@@ -177,7 +178,7 @@ export class JobRunner {
    */
   async resume(): Promise<void> {
     if (this.#phase !== 'new') throw new Error('JobRunner.resume() may be called once, before stop()');
-    const open = await this.#repository.listOpen();
+    const open = await this.#repository.listOpen((id, contact) => this.#salvage(id, contact));
     const clientId = await this.#repository.clientId();
     await this.#results.sweep(new Set(open.map((job) => job.id)));
     this.#phase = 'running';
@@ -247,9 +248,11 @@ export class JobRunner {
 
   /** Updates how the Discord layer reaches the member (e.g. the status message once it exists). */
   async updateDelivery(jobId: string, delivery: NonNullable<JobRecord['delivery']>): Promise<void> {
+    const job = this.#book.get(jobId) ?? (await this.#repository.get(jobId));
+    if (job === undefined) return;
+    await this.#repository.saveContact({ ...job, delivery });
     if (this.#book.get(jobId)) return void (await this.#book.save(jobId, { delivery }));
-    const job = await this.#repository.get(jobId);
-    if (job) await this.#repository.save({ ...job, delivery, updatedAt: Date.now() });
+    await this.#repository.save({ ...job, delivery, updatedAt: Date.now() });
   }
 
   /** A job by id: from memory while the runner handles it, else from the store (delivered jobs expire). */
@@ -286,6 +289,30 @@ export class JobRunner {
     await this.#delivery.idle();
     await this.#book.idle();
     this.#logger.info('job runner stopped');
+  }
+
+  /** An open job whose record cannot be read: rebuilt from its contact and kept files (salvage.ts). */
+  async #salvage(id: string, contact: JobContact | undefined): Promise<JobRecord | undefined> {
+    if (contact === undefined) {
+      this.#logger.error({ jobId: id }, 'an open job has neither a readable record nor a contact; it is dropped');
+      return undefined;
+    }
+    const kept = await this.#results.manifest(id);
+    const servers = this.#pool.status().map((server) => server.name);
+    const job = salvageJob(contact, { kept, servers, now: Date.now() });
+    this.#logger.error(
+      {
+        jobId: id,
+        member: contact.memberId,
+        channel: contact.channelId,
+        promptId: contact.promptId,
+        kept: kept?.length,
+      },
+      job.state === 'succeeded'
+        ? 'an open job’s record is unreadable; delivering its kept result from disk'
+        : 'an open job’s record is unreadable; telling the member and cancelling its prompt on every server',
+    );
+    return job;
   }
 
   async #create(job: JobRecord): Promise<void> {

@@ -21,6 +21,11 @@ export class BotProcesses {
     private readonly dataDir: string,
   ) {}
 
+  /** The SQLite file the processes share (a test may damage a row in it between two of them). */
+  get storeFile(): string {
+    return path.join(this.dataDir, 'bot.sqlite');
+  }
+
   static async create(emulator: Emulator, discord: FakeDiscord): Promise<BotProcesses> {
     return new BotProcesses(emulator, discord, await mkdtemp(path.join(tmpdir(), 'comfycord-process-')));
   }
@@ -34,7 +39,7 @@ export class BotProcesses {
         DISCORD_APPLICATION_ID: this.discord.applicationId,
         DISCORD_API_URL: this.discord.apiUrl,
         COMFY_URLS: `emu=${this.emulator.url}`,
-        STORE_URL: `sqlite://${path.join(this.dataDir, 'bot.sqlite')}`,
+        STORE_URL: `sqlite://${this.storeFile}`,
         LOG_LEVEL: 'info',
         LOG_FORMAT: 'json',
         ...env,
