@@ -115,6 +115,7 @@ async function attachWebAndConnect(engine: Engine, options: StartOptions, discor
   // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
   // interaction can arrive while the runner still refuses new jobs.
   await engine.resume();
+  await web?.resume();
   await discord.connect();
   // The roll call hears of the gateway at once rather than at the next heartbeat.
   await fleet.beat();

@@ -4,14 +4,16 @@
  * `COMFYCORD_FAULT_POINT` (read in config.ts only); unset in production, where every point is a no-op.
  *
  * The points: `delivery:before-post`, `delivery:during-upload`, `delivery:after-post`, `delivery:after-post-recorded`,
- * `delivery:after-generation`, `delivery:after-session`, `delivery:before-delivered`.
+ * `delivery:after-generation`, `delivery:after-session`, `delivery:before-delivered`; and in the web face's creation
+ * of a generation and its end: `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`,
+ * `web:after-outcome`, `web:before-webhook`.
  */
 
 /** Reaching a named point: kills the process when it is the configured one. */
 export type FaultPoint = (name: FaultPointName) => void;
 
-/** Every point at which a process can be told to die. */
-export const FAULT_POINTS = [
+/** The steps of delivering a result to Discord. */
+export const DELIVERY_FAULT_POINTS = [
   'delivery:before-post',
   'delivery:during-upload',
   'delivery:after-post',
@@ -20,6 +22,18 @@ export const FAULT_POINTS = [
   'delivery:after-session',
   'delivery:before-delivered',
 ] as const;
+
+/** The web face's steps: creating a generation (key, record, job), and after its end (outcome, webhook). */
+export const WEB_FAULT_POINTS = [
+  'web:after-idempotency-key',
+  'web:after-record',
+  'web:after-enqueue',
+  'web:after-outcome',
+  'web:before-webhook',
+] as const;
+
+/** Every point at which a process can be told to die. */
+export const FAULT_POINTS = [...DELIVERY_FAULT_POINTS, ...WEB_FAULT_POINTS] as const;
 export type FaultPointName = (typeof FAULT_POINTS)[number];
 
 /** No fault anywhere. */

@@ -134,6 +134,11 @@ export type JobRecord = z.infer<typeof jobRecordSchema>;
 
 /** What the Discord layer asks for; the runner binds the workflow and fills in the rest. */
 export interface JobRequest {
+  /**
+   * The job's id when the caller chose it (the web face writes its own record under it before enqueueing, so a crash
+   * in between leaves a record to finish, not a job nobody knows of); a fresh one otherwise.
+   */
+  readonly id?: string | undefined;
   readonly memberId: string;
   readonly guildId?: string | undefined;
   readonly channelId: string;
@@ -156,7 +161,7 @@ export interface BoundSettings {
 export function createJobRecord(request: JobRequest, bound: BoundSettings, sequence: number): JobRecord {
   const now = Date.now();
   return {
-    id: newJobId(),
+    id: request.id ?? newJobId(),
     memberId: request.memberId,
     guildId: request.guildId,
     channelId: request.channelId,

@@ -4,6 +4,7 @@
  * returns for a terminal event is the delivery confirmation the runner waits for (src/jobs/events.ts): a result the
  * face could not keep is delivered again after a restart, a generation finished while the bot was down included.
  */
+import type { FaultPoint } from '../fault-point.js';
 import type { JobEvent, JobListener, TerminalJobEvent } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
 import type { LiveHub } from './live.js';
@@ -33,7 +34,9 @@ export interface WebDeliveryOptions {
   readonly hub: LiveHub;
   readonly view: (record: WebGeneration, job: JobRecord) => GenerationView;
   /** Called once the outcome is recorded (the webhooks); its failure makes the delivery fail and be retried. */
-  readonly ended?: (record: WebGeneration, job: JobRecord) => Promise<void>;
+  readonly ended?: (record: WebGeneration, job: JobRecord | undefined) => Promise<void>;
+  /** Where a crash test has the process kill itself (src/fault-point.ts). */
+  readonly fault?: FaultPoint;
 }
 
 /** Follows web jobs for the streams and keeps their results. */
@@ -69,6 +72,8 @@ export class WebDelivery {
       settings: settingsUsed(job),
       outcome: { status: event.type, finishedAt: job.finishedAt ?? Date.now(), error, outputs },
     });
+    // Dying here, the job is not confirmed delivered: the next start delivers it again, and the webhook is queued then.
+    this.options.fault?.('web:after-outcome');
     await this.options.ended?.(record, job);
     hub.publish(job.id, 'end', this.options.view(record, job));
   }

@@ -5,6 +5,7 @@
  */
 import type { Engine } from '../engine.js';
 import type { HttpHandler } from '../health/server.js';
+import { faultPointFor } from '../fault-point.js';
 import type { JobRecord } from '../jobs/model.js';
 import { WebDelivery } from './delivery.js';
 import { WebGenerations } from './generations.js';
@@ -23,6 +24,8 @@ export interface WebFace {
   readonly handle: HttpHandler;
   /** Tells the face where it answers, for the absolute URLs in webhooks when WEB_PUBLIC_URL is unset. */
   listening(url: string): void;
+  /** Finishes what a crash interrupted (generations accepted but not yet jobs); once the engine has resumed. */
+  resume(): Promise<void>;
   /** Ends the event streams and stops sending webhooks (unsent ones wait in the store): before the store closes. */
   close(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const { publicUrl } = config.web;
   const view = (record: WebGeneration, job: JobRecord | undefined, origin = publicUrl) =>
     viewOf({ record, job, position: undefined, progress: undefined }, files, origin);
+  const fault = faultPointFor(config.faultPoint);
   const checkWebhook = webhookPolicy(config.web.webhookAllow, config.web.webhookSecret);
   const webhooks = new WebhookSender({
     store,
@@ -51,25 +55,21 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     check: checkWebhook,
     logger,
     backoffMs: options.webhookBackoffMs,
+    fault,
   });
   // A receiver does not know where the API is: its URLs are absolute, from WEB_PUBLIC_URL or the endpoint's address.
   let listeningUrl = '';
-  const delivery = new WebDelivery({
-    records,
-    files,
-    hub,
-    view,
-    ended: async (record, job) => {
-      if (record.webhook === undefined) return;
-      const data = view(record, job, publicUrl ?? listeningUrl);
-      // The message id names the generation's end: delivered again after a restart, it is still one message.
-      const payload = { type: `generation.${data.status}`, timestamp: new Date().toISOString(), data };
-      await webhooks.enqueue(`msg_${record.id}`, record.webhook, payload);
-    },
-  });
+  const announceEnd = async (record: WebGeneration, job: JobRecord | undefined) => {
+    if (record.webhook === undefined) return;
+    const data = view(record, job, publicUrl ?? listeningUrl);
+    // The message id names the generation's end: delivered again after a restart, it is still one message.
+    const payload = { type: `generation.${data.status}`, timestamp: new Date().toISOString(), data };
+    await webhooks.enqueue(`msg_${record.id}`, record.webhook, payload);
+  };
+  const delivery = new WebDelivery({ records, files, hub, view, ended: announceEnd, fault });
   runner.onEvent(delivery.listener);
   await webhooks.resume();
-  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook, publicUrl });
+  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook, publicUrl, fault });
   const handle = createWebHandler({
     generations,
     records,
@@ -88,6 +88,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   }
   return {
     handle,
+    resume: () => generations.resumePending((record) => announceEnd(record, undefined), logger),
     listening: (url) => {
       listeningUrl = url;
     },

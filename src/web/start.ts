@@ -41,6 +41,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebApp> {
   const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT, fleet });
   web.listening(endpoint.url);
   await engine.resume();
+  await web.resume();
   return {
     engine,
     url: endpoint.url,

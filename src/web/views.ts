@@ -41,7 +41,7 @@ export function viewOf(
 ): GenerationView {
   const base = `${origin}/v1/generations/${record.id}`;
   const outcome = record.outcome;
-  const status = outcome?.status ?? liveStatus(job);
+  const status = outcome?.status ?? liveStatus(job, record);
   const view: GenerationView = {
     id: record.id,
     status,
@@ -61,7 +61,7 @@ export function viewOf(
     view.progress = { ...progress, percent: Math.round((100 * progress.value) / progress.max) };
   }
   if (outcome?.error) view.error = outcome.error;
-  if (!outcome && job === undefined) view.error = LOST;
+  if (!outcome && job === undefined && !record.pending) view.error = LOST;
   if (record.parentId !== undefined) view.parent_id = record.parentId;
   if (outcome) view.finished_at = new Date(outcome.finishedAt).toISOString();
   return view;
@@ -69,8 +69,9 @@ export function viewOf(
 
 const LOST = { code: 'job-lost', message: 'This generation was lost before it finished; please start it again.' };
 
-function liveStatus(job: JobRecord | undefined): GenerationView['status'] {
-  if (job === undefined) return 'failed';
+function liveStatus(job: JobRecord | undefined, record: WebGeneration): GenerationView['status'] {
+  // Accepted, and its job about to be made (now, or by the next start after a crash).
+  if (job === undefined) return record.pending ? 'queued' : 'failed';
   if (job.state === 'waiting') return 'queued';
   // A job that ended but whose files are still being kept reads as running until they are.
   return 'running';

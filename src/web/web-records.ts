@@ -39,11 +39,19 @@ export const webGenerationSchema = z.object({
   /** The settings used: the caller's, overlaid with the values the binding chose (the seed above all). */
   settings: z.record(z.string(), z.unknown()),
   inputImage: inputImageSchema.optional(),
+  /**
+   * Set while the generation is accepted but not yet a job: the record is written first, so a crash before the job
+   * exists leaves this record for the next start (or the caller's retry) to finish, never a job without its webhook.
+   * `settings` are then the planned settings the job is made from.
+   */
+  pending: z.literal(true).optional(),
   outcome: webOutcomeSchema.optional(),
 });
 export type WebGeneration = z.infer<typeof webGenerationSchema>;
 
 const idempotencySchema = z.object({ bodyHash: z.string(), generationId: z.string() });
+
+const PENDING = 'all';
 
 /** How many generations a key's history keeps. */
 export const WEB_HISTORY_CAP = 1000;
@@ -59,11 +67,58 @@ export class WebRecords {
   readonly #generations: Collection<WebGeneration>;
   readonly #history: Index;
   readonly #idempotency: Collection<z.infer<typeof idempotencySchema>>;
+  readonly #pending: Index;
 
   constructor(store: Store) {
     this.#generations = store.collection('web-generations', webGenerationSchema, { version: 1 });
     this.#history = store.index('web-history', { cap: WEB_HISTORY_CAP });
     this.#idempotency = store.collection('web-idempotency', idempotencySchema, { version: 1 });
+    this.#pending = store.index('web-pending');
+  }
+
+  /**
+   * Writes the record of a generation that is not a job yet. Listed as pending first: a crash between the two
+   * writes leaves an entry without a record, which the next start drops.
+   */
+  async writePending(record: WebGeneration & { pending: true }): Promise<void> {
+    await this.#pending.add(PENDING, record.id);
+    await this.#generations.set(record.id, record, RETENTION_MS);
+    await this.#history.add(record.owner, record.id);
+  }
+
+  /** The ids of generations written but perhaps never made jobs (a crash came in between). */
+  listPending(): Promise<string[]> {
+    return this.#pending.list(PENDING);
+  }
+
+  /**
+   * Records that the generation is no longer pending: it is a job now, with the settings its binding chose, or it was
+   * refused when a restart tried to make it one (its outcome says so).
+   */
+  async settlePending(id: string, settings: Record<string, unknown>): Promise<void> {
+    await this.#generations.update(
+      id,
+      (current) => {
+        if (current === undefined) return undefined;
+        const { pending: _pending, ...enqueued } = current;
+        // A job that already ended recorded its settings with its outcome.
+        return current.outcome ? enqueued : { ...enqueued, settings };
+      },
+      RETENTION_MS,
+    );
+    await this.#pending.remove(PENDING, id);
+  }
+
+  /** Removes a generation that never became a job because the runner refused it (the caller got the refusal). */
+  async discard(record: WebGeneration): Promise<void> {
+    await this.#history.remove(record.owner, record.id);
+    await this.#generations.delete(record.id);
+    await this.#pending.remove(PENDING, record.id);
+  }
+
+  /** Stops listing `id` as pending (its record is gone or was finished). */
+  async unlistPending(id: string): Promise<void> {
+    await this.#pending.remove(PENDING, id);
   }
 
   get(id: string): Promise<WebGeneration | undefined> {
@@ -99,6 +154,11 @@ export class WebRecords {
 
   rememberIdempotent(owner: string, key: string, bodyHash: string, generationId: string): Promise<void> {
     return this.#idempotency.set(idempotencyKey(owner, key), { bodyHash, generationId }, IDEMPOTENCY_TTL_MS);
+  }
+
+  /** Forgets a key whose request was refused, so that a retry is tried afresh. */
+  async forgetIdempotent(owner: string, key: string): Promise<void> {
+    await this.#idempotency.delete(idempotencyKey(owner, key));
   }
 }
 

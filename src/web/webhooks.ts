@@ -8,6 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { fetch } from 'undici';
 import { z } from 'zod';
+import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { Collection, Index, Store } from '../store/store.js';
 import type { WebhookCheck } from './generations.js';
@@ -45,6 +46,8 @@ export interface WebhookSenderOptions {
   readonly backoffMs?: readonly number[];
   /** How long a receiver may take to answer. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Where a crash test has the process kill itself (src/fault-point.ts). */
+  readonly fault?: FaultPoint;
 }
 
 /** Sends webhook messages until they are received or given up. */
@@ -116,6 +119,7 @@ export class WebhookSender {
       logger.warn({ webhook: message.id, reason: refusal }, 'dropping a webhook the configuration no longer allows');
       return this.#forget(message.id);
     }
+    this.#options.fault?.('web:before-webhook');
     const outcome = await this.#post(message);
     if (outcome === 'received') return this.#forget(message.id);
     const attempts = message.attempts + 1;

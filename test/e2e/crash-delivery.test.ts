@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { FAULT_POINTS } from '../../src/fault-point.js';
+import { DELIVERY_FAULT_POINTS } from '../../src/fault-point.js';
 import { refineHelp } from '../../src/sessions/index.js';
 import {
   DISCORD_ENVIRONMENT_VARIABLES,
@@ -140,7 +140,7 @@ describe('the bot killed (SIGKILL) mid-render', () => {
 });
 
 describe('the bot killed (SIGKILL) mid-delivery', () => {
-  it.each(FAULT_POINTS)(
+  it.each(DELIVERY_FAULT_POINTS)(
     'killed at %s, the next start leaves exactly one finished card, one thread and one help message',
     async (point) => {
       const workDir = await newWorkDir();
