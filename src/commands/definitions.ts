@@ -10,9 +10,10 @@ import {
 } from 'discord.js';
 import { ASPECT_CHOICES, MAX_COUNT, MAX_SEED } from '../workflows/settings.js';
 
-// Guild channels and DMs with the bot; a bot that posts images into group DMs it was not invited to would surprise.
-const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM];
-const INSTALL = [ApplicationIntegrationType.GuildInstall];
+// Installed to a server (the bot joins it) or to a member's account (a user install: the commands follow the member
+// into servers without the bot, DMs and group DMs, where the interaction's webhook alone answers; see README).
+const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel];
+const INSTALL = [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall];
 
 export const imagineDefinition = {
   name: 'imagine',

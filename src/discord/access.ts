@@ -2,7 +2,13 @@
  * Who may use the bot where, and whether the bot can do its job in a channel. Checked from the interaction alone
  * (Discord sends the member's roles and the bot's permissions with it), so a refusal costs no request.
  */
-import { PermissionFlagsBits, type BaseInteraction, type Channel, type Message } from 'discord.js';
+import {
+  InteractionContextType,
+  PermissionFlagsBits,
+  type BaseInteraction,
+  type Channel,
+  type Message,
+} from 'discord.js';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
 
@@ -29,7 +35,8 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
     () => memberRoles(interaction),
     limits,
   );
-  if (!interaction.inGuild()) return;
+  // Without the bot there, the answer goes through the interaction's webhook, which needs no channel permission.
+  if (!interaction.inGuild() || !botIsPresent(interaction)) return;
   // In a thread Discord checks Send Messages in Threads instead of Send Messages.
   const required = channel?.isThread() ? THREAD_PERMISSIONS : REQUIRED_PERMISSIONS;
   const missing = required.filter(([flag]) => !interaction.appPermissions.has(flag)).map(([, name]) => name);
@@ -77,9 +84,29 @@ export function isAgeRestricted(channel: Channel | null | undefined): boolean {
   return place !== null && 'nsfw' in place && place.nsfw === true;
 }
 
+/**
+ * Whether the bot itself is where the interaction happened: a member of the server (the server installed the app) or
+ * in its own DM. A member's user install also reaches servers without the bot and DMs and group DMs between users;
+ * there Discord delivers no messages to the bot and refuses its channel calls (50001), and only the interaction's
+ * webhook answers.
+ */
+export function botIsPresent(interaction: BaseInteraction): boolean {
+  switch (interaction.context) {
+    case InteractionContextType.BotDM:
+      return true;
+    case InteractionContextType.PrivateChannel:
+      return false;
+    case InteractionContextType.Guild:
+      return interaction.authorizingIntegrationOwners.guildId !== null;
+    default:
+      // No context: a payload from before user installs existed, so from a guild install.
+      return true;
+  }
+}
+
 /** Whether the bot may start a thread on its result here (else the session falls back to a reply chain). */
 export function canStartThreads(interaction: BaseInteraction): boolean {
-  if (!interaction.inGuild()) return false;
+  if (!interaction.inGuild() || !botIsPresent(interaction)) return false;
   if (interaction.channel?.isThread()) return false;
   return (
     interaction.appPermissions.has(PermissionFlagsBits.CreatePublicThreads) &&

@@ -18,7 +18,7 @@ import {
 import { UserFacingError } from '../errors.js';
 import type { Generation } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
-import { checkAccess } from './access.js';
+import { botIsPresent, checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
 import { planContext } from './plan-context.js';
@@ -197,8 +197,10 @@ async function deleteResult(
   }
   if (owner === undefined && !moderator) throw new UserFacingError('generation-gone', GONE);
   await interaction.deferUpdate();
+  // Where the bot is not (a user install), only the interaction's webhook may delete the message the button is on.
+  const remove = botIsPresent(interaction) ? () => interaction.message.delete() : () => interaction.deleteReply();
   // Pressed twice in quick succession (or by two moderators), the second press finds the message gone.
-  const alreadyGone = await interaction.message.delete().then(
+  const alreadyGone = await remove().then(
     () => false,
     (error: unknown) => {
       if (error instanceof DiscordAPIError && error.code === RESTJSONErrorCodes.UnknownMessage) return true;

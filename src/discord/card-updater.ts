@@ -23,6 +23,8 @@ export interface CardTarget {
   /** The bot's own status message, for cards that answer a message (a reply in a session thread). */
   readonly messageId?: string | undefined;
   readonly memberId: string;
+  /** The bot is not in the channel (a user install): only the interaction webhook reaches it. */
+  readonly webhookOnly?: boolean | undefined;
 }
 
 /** Where the card ended up: the id of the message that carries it and the channel it is in. */

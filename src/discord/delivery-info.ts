@@ -5,7 +5,7 @@
 import type { ChatInputCommandInteraction, MessageComponentInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { DeliveryInfo, JobRecord } from '../jobs/model.js';
 import type { Sessions } from '../sessions/index.js';
-import { canStartThreads } from './access.js';
+import { botIsPresent, canStartThreads } from './access.js';
 import type { CardTarget } from './card-updater.js';
 
 /** Discord keeps an interaction token alive for 15 minutes. */
@@ -30,6 +30,7 @@ export function deliveryFor(
     attachmentSizeLimit: interaction.attachmentSizeLimit,
     defaultsApplied: [...defaultsApplied],
     threads,
+    ...(botIsPresent(interaction) ? {} : { webhookOnly: true }),
   };
 }
 
@@ -43,6 +44,7 @@ export function cardTargetOf(job: JobRecord): CardTarget | undefined {
     channelId: job.delivery.channelId,
     messageId: job.delivery.statusMessageId,
     memberId: job.memberId,
+    webhookOnly: job.delivery.webhookOnly === true,
   };
 }
 

@@ -115,7 +115,8 @@ export class FinalPoster {
     const bodies = card.withoutFiles ? [card.full, card.withoutFiles] : [card.full];
     const routes: PostRoute[] = [
       ...(tokenAlive(target, this.#now()) || target.messageId !== undefined ? ['card' as const] : []),
-      'channel',
+      // Where the bot is not (a user install), Discord refuses its channel posts: straight to a direct message.
+      ...(target.webhookOnly ? [] : ['channel' as const]),
       'dm',
     ];
     return routes.flatMap((route) => bodies.map((body) => ({ route, card: body })));

@@ -23,6 +23,8 @@ export interface OpenedSession {
 }
 
 const REPLY_CHAIN_NOTE = 'Reply to this message to refine the picture.';
+/** Where only the interaction webhook reaches (a user install where the bot is not), replies never reach the bot. */
+const EDIT_ONLY_NOTE = 'Press Edit to change the prompt or settings; replies here do not reach me.';
 
 /** A thread name may be at most 100 characters. */
 export function threadNameFor(prompt: string): string {
@@ -40,9 +42,12 @@ export class SessionOpener {
 
   /** Decides where the session of a job's result lives. */
   plan(job: JobRecord): SessionPlan {
-    if (job.sessionId !== undefined) return { mode: 'continue', notes: [] };
+    // Where only the webhook reaches, the session is still recorded (on the result message): the buttons and the Edit
+    // form refine from it.
+    const webhookOnly = job.delivery?.webhookOnly === true;
+    if (job.sessionId !== undefined) return { mode: 'continue', notes: webhookOnly ? [EDIT_ONLY_NOTE] : [] };
     if (job.delivery?.threads === true) return { mode: 'thread', notes: [] };
-    return { mode: 'reply-chain', notes: [REPLY_CHAIN_NOTE] };
+    return { mode: 'reply-chain', notes: [webhookOnly ? EDIT_ONLY_NOTE : REPLY_CHAIN_NOTE] };
   }
 
   /**

@@ -43,6 +43,8 @@ export const deliveryInfoSchema = z.object({
   attachmentSizeLimit: z.number().int().positive().optional(),
   defaultsApplied: z.array(z.string()).optional(),
   threads: z.boolean().optional(),
+  /** Only the interaction's webhook reaches the channel (a user install where the bot is not): no replies, no posts. */
+  webhookOnly: z.boolean().optional(),
 });
 export type DeliveryInfo = z.infer<typeof deliveryInfoSchema>;
 

@@ -42,6 +42,10 @@ describe('deploy-commands', () => {
     const commands = await registered(discord);
     expect(commands.map((command) => command['name'])).toEqual(names);
     for (const [index, definition] of COMMAND_DEFINITIONS.entries()) expect(commands[index]).toMatchObject(definition);
+    // Installable to a server and to a member's account; usable in servers, the bot's DM and other DMs and groups.
+    for (const command of commands) {
+      expect(command).toMatchObject({ integration_types: [0, 1], contexts: [0, 1, 2] });
+    }
     expect(await registered(discord, discord.guild.id)).toEqual([]);
     const put = await discord.waitFor((call) => call.method === 'PUT');
     expect(put.authorized).toBe(true);

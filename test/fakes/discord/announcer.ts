@@ -5,6 +5,7 @@
  */
 import { ChannelType, GatewayIntentBits, MessageFlags } from 'discord.js';
 import type { FakeGateway } from './gateway.js';
+import { botIsIn } from './installation.js';
 import type { GatewaySession } from './gateway-session.js';
 import type { FakeChannel, FakeGuild, FakeMessage } from './model.js';
 import { serializeChannel, serializeMessage } from './serialize.js';
@@ -28,7 +29,7 @@ export class Announcer {
   }
 
   messageDelete(message: FakeMessage): void {
-    if (this.isEphemeral(message)) return;
+    if (this.isEphemeral(message) || !this.botSees(message.channelId)) return;
     const data = { id: message.id, channel_id: message.channelId, ...guildField(message.guildId) };
     this.gateway.dispatch('MESSAGE_DELETE', message.guildId, (session) =>
       session.has(messageIntent(message)) ? data : null,
@@ -69,7 +70,7 @@ export class Announcer {
   }
 
   private message(event: string, message: FakeMessage): void {
-    if (this.isEphemeral(message)) return;
+    if (this.isEphemeral(message) || !this.botSees(message.channelId)) return;
     this.gateway.dispatch(event, message.guildId, (session) => {
       if (!session.has(messageIntent(message))) return null;
       return serializeMessage(this.state, message, {
@@ -80,9 +81,15 @@ export class Announcer {
   }
 
   private channel(event: string, channel: FakeChannel, extra: Record<string, unknown> = {}): void {
-    if (channel.type === ChannelType.DM) return;
+    if (channel.type === ChannelType.DM || !this.botSees(channel.id)) return;
     const data = { ...serializeChannel(this.state, channel), ...(channel.thread ? extra : {}) };
     this.gateway.dispatch(event, channel.guildId, (session) => (session.has(GatewayIntentBits.Guilds) ? data : null));
+  }
+
+  /** Discord tells a bot only about the guilds it is in and its own DMs (user installs bring no events). */
+  private botSees(channelId: string): boolean {
+    const channel = this.state.channels.get(channelId);
+    return channel !== undefined && botIsIn(this.state, channel, this.botUserId);
   }
 
   private mayReadContent(session: GatewaySession, message: FakeMessage): boolean {

@@ -3,6 +3,7 @@
  * them, and used by `sendSlashCommand` to type option values and find the command id.
  */
 import { z } from 'zod';
+import { installationProblem } from './installation.js';
 import { errors } from './rest-types.js';
 import type { SnowflakeGenerator } from './snowflake.js';
 
@@ -74,6 +75,10 @@ export class CommandRegistry {
         throw errors.invalidFormBody([
           { path: [command.name], code: 'APPLICATION_COMMAND_INVALID', message: 'Invalid chat input command.' },
         ]);
+      }
+      const problem = installationProblem(command);
+      if (problem) {
+        throw errors.invalidFormBody([{ path: [command.name], code: 'APPLICATION_COMMAND_INVALID', message: problem }]);
       }
       const old = previous.find((c) => c.name === command.name && c.type === command.type);
       return {

@@ -1,11 +1,11 @@
 /**
- * The common envelope of every INTERACTION_CREATE payload, as Discord sends it for a guild-installed app: the
- * channel object with the member's permissions, `member` (guild) or `user` (DM), `app_permissions` computed from the
- * bot's roles and overwrites, `entitlements`, `authorizing_integration_owners`, `context` and the attachment limit.
- * discord.js drops interactions without `entitlements` and `authorizing_integration_owners`.
+ * The common envelope of every INTERACTION_CREATE payload, as Discord sends it: the channel object with the member's
+ * permissions, `member` (guild) or `user` (DM, group DM), `app_permissions` (the bot's where it is, the app webhook's
+ * elsewhere: installation.ts), `entitlements`, `authorizing_integration_owners`, `context`, the member's `locale` and
+ * the attachment limit. discord.js drops interactions without `entitlements` and `authorizing_integration_owners`.
  */
-import { ChannelType, InteractionContextType } from 'discord.js';
 import type { FakeContext } from './context.js';
+import { appPermissions } from './installation.js';
 import type { InteractionRecord } from './interaction-registry.js';
 import { serializeChannel, serializeMember, serializeUser } from './serialize.js';
 
@@ -22,20 +22,14 @@ export function interactionEnvelope(ctx: FakeContext, record: InteractionRecord)
     version: 1,
     channel_id: channel.id,
     channel: { ...serializeChannel(ctx.state, channel), permissions: memberPermissions },
-    app_permissions: ctx.state.permissionsIn(ctx.botUser.id, channel).toString(),
-    locale: 'en-US',
+    app_permissions: appPermissions(ctx.state, channel, ctx.botUser.id, record.place).toString(),
+    locale: user.locale,
     entitlements: [],
     attachment_size_limit: ctx.attachmentSizeLimit(channel),
+    authorizing_integration_owners: record.place.owners,
+    context: record.place.context,
   };
-  if (!channel.guildId) {
-    return {
-      ...common,
-      user: serializeUser(user),
-      // "0" stands for the bot DM context of a guild-installed app.
-      authorizing_integration_owners: { '0': '0' },
-      context: channel.type === ChannelType.DM ? InteractionContextType.BotDM : InteractionContextType.PrivateChannel,
-    };
-  }
+  if (!channel.guildId) return { ...common, user: serializeUser(user) };
   const member = ctx.state.member(channel.guildId, user.id);
   if (!member) throw new Error(`${user.username} is not a member of guild ${channel.guildId}`);
   return {
@@ -44,7 +38,5 @@ export function interactionEnvelope(ctx: FakeContext, record: InteractionRecord)
     guild: { id: channel.guildId, locale: 'en-US', features: [] },
     guild_locale: 'en-US',
     member: { ...serializeMember(ctx.state, member), permissions: memberPermissions },
-    authorizing_integration_owners: { '0': channel.guildId },
-    context: InteractionContextType.Guild,
   };
 }

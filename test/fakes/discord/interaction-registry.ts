@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { InteractionResponseType, InteractionType } from 'discord.js';
+import type { InteractionPlace } from './installation.js';
 import { errors } from './rest-types.js';
 
 /** The bot's answer to an interaction (its callback). */
@@ -27,6 +28,8 @@ export interface InteractionRecord {
   readonly channelId: string;
   readonly guildId: string | null;
   readonly commandName: string | null;
+  /** Its interaction context and the installations that authorised it. */
+  readonly place: InteractionPlace;
   /** For component and modal interactions from a message: that message. */
   readonly sourceMessageId: string | null;
   callback: InteractionCallback | null;

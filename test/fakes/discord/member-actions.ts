@@ -13,6 +13,7 @@ import { sendPermission, type FakeContext } from './context.js';
 import { InteractionHandle } from './interaction-handle.js';
 import { interactionEnvelope } from './interaction-payloads.js';
 import type { InteractionRecord, NewInteraction } from './interaction-registry.js';
+import { placeOfCommand, placeOfMessage, type InteractionPlace } from './installation.js';
 import { createMessage, storeAttachment } from './message-writer.js';
 import type { FakeChannel, FakeMessage, FakeUser } from './model.js';
 import { serializeMessage } from './serialize.js';
@@ -73,6 +74,11 @@ function bytes(data: FileInput['data']): Buffer {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
 }
 
+type InteractionFields = Pick<NewInteraction, 'type' | 'commandName' | 'sourceMessageId' | 'place'> & {
+  user: FakeUser;
+  channel: FakeChannel;
+};
+
 /** The member-side actions. */
 export class MemberActions {
   constructor(
@@ -113,8 +119,9 @@ export class MemberActions {
     }
     const invocation = { name: input.name, options, guildId: channel.guildId, channel, userId: user.id };
     const { data, commandName } = buildCommandData(this.ctx, invocation);
+    const place = this.commandPlace(commandName, channel, user);
     return this.prepare(
-      { type: InteractionType.ApplicationCommand, user, channel, commandName, sourceMessageId: null },
+      { type: InteractionType.ApplicationCommand, user, channel, commandName, sourceMessageId: null, place },
       { data },
     );
   }
@@ -131,8 +138,16 @@ export class MemberActions {
       focused: input.focused,
     };
     const { data, commandName } = buildCommandData(this.ctx, invocation);
+    const place = this.commandPlace(commandName, channel, user);
     return this.dispatch(
-      { type: InteractionType.ApplicationCommandAutocomplete, user, channel, commandName, sourceMessageId: null },
+      {
+        type: InteractionType.ApplicationCommandAutocomplete,
+        user,
+        channel,
+        commandName,
+        sourceMessageId: null,
+        place,
+      },
       { data },
     );
   }
@@ -169,8 +184,16 @@ export class MemberActions {
     const source = record.sourceMessageId ? this.ctx.state.messages.get(record.sourceMessageId) : undefined;
     const user = this.ctx.state.user(record.userId);
     const channel = this.ctx.state.channel(record.channelId);
+    const { place } = record;
     return this.dispatch(
-      { type: InteractionType.ModalSubmit, user, channel, commandName: null, sourceMessageId: source?.id ?? null },
+      {
+        type: InteractionType.ModalSubmit,
+        user,
+        channel,
+        commandName: null,
+        sourceMessageId: source?.id ?? null,
+        place,
+      },
       {
         data: { custom_id: modal.custom_id, components },
         ...(source ? { message: serializeMessage(this.ctx.state, source) } : {}),
@@ -206,8 +229,10 @@ export class MemberActions {
 
   private componentInteraction(message: FakeMessage, userRef: Ref<FakeUser>, data: Record<string, unknown>) {
     const { user, channel } = this.participants(userRef, message.channelId, 0n);
+    const madeBy = message.interaction?.authorizingOwners ?? null;
+    const place = placeOfMessage(channel, this.ctx.botUser.id, this.ctx.state, madeBy);
     return this.dispatch(
-      { type: InteractionType.MessageComponent, user, channel, commandName: null, sourceMessageId: message.id },
+      { type: InteractionType.MessageComponent, user, channel, commandName: null, sourceMessageId: message.id, place },
       { message: serializeMessage(this.ctx.state, message), data },
     );
   }
@@ -232,18 +257,18 @@ export class MemberActions {
     return { user, channel };
   }
 
-  private dispatch(
-    fields: Pick<NewInteraction, 'type' | 'commandName' | 'sourceMessageId'> & { user: FakeUser; channel: FakeChannel },
-    extra: Record<string, unknown>,
-  ): Promise<InteractionHandle> {
+  /** Where a command runs, from its registration (throws when the member could not use it there). */
+  private commandPlace(commandName: string, channel: FakeChannel, user: FakeUser): InteractionPlace {
+    const registered = this.ctx.commands.find(commandName, channel.guildId);
+    return placeOfCommand(this.ctx.state, channel, user.id, this.ctx.botUser.id, registered);
+  }
+
+  private dispatch(fields: InteractionFields, extra: Record<string, unknown>): Promise<InteractionHandle> {
     return Promise.resolve(this.send(this.prepare(fields, extra)));
   }
 
   /** Registers an interaction and builds its payload, without sending it. */
-  private prepare(
-    fields: Pick<NewInteraction, 'type' | 'commandName' | 'sourceMessageId'> & { user: FakeUser; channel: FakeChannel },
-    extra: Record<string, unknown>,
-  ): InteractionRecord {
+  private prepare(fields: InteractionFields, extra: Record<string, unknown>): InteractionRecord {
     const record = this.ctx.interactions.create({
       id: this.ctx.state.ids.next(),
       type: fields.type,
@@ -252,6 +277,7 @@ export class MemberActions {
       guildId: fields.channel.guildId,
       commandName: fields.commandName,
       sourceMessageId: fields.sourceMessageId,
+      place: fields.place,
     });
     record.payload = { ...interactionEnvelope(this.ctx, record), ...extra };
     return record;

@@ -10,6 +10,8 @@ export interface FakeUser {
   username: string;
   globalName: string | null;
   readonly bot: boolean;
+  /** The language the user chose in Discord, sent as an interaction's `locale` (Discord's codes: `en-US`, `de`...). */
+  locale: string;
 }
 
 /** A guild role; the @everyone role has the guild's id. */
@@ -110,6 +112,8 @@ export interface FakeInteractionOrigin {
   readonly commandName: string | null;
   readonly userId: string;
   readonly guildId: string | null;
+  /** The installations that authorised it (`authorizing_integration_owners`). */
+  readonly authorizingOwners: Readonly<Record<string, string>>;
   /** For a component interaction: the message whose component was used. */
   readonly interactedMessageId: string | null;
 }

@@ -219,13 +219,12 @@ function interactionFields(state: FakeState, message: FakeMessage) {
   const origin = message.interaction;
   if (!origin) return {};
   const user = serializeUser(state.user(origin.userId));
-  const owners = origin.guildId ? { '0': origin.guildId } : { '1': origin.userId };
   return {
     interaction_metadata: {
       id: origin.interactionId,
       type: origin.interactionType,
       user,
-      authorizing_integration_owners: owners,
+      authorizing_integration_owners: origin.authorizingOwners,
       ...(origin.commandName ? { name: origin.commandName, command_type: 1 } : {}),
       ...(origin.interactedMessageId ? { interacted_message_id: origin.interactedMessageId } : {}),
     },

@@ -32,6 +32,8 @@ export class FakeState {
   readonly messages = new Map<string, FakeMessage>();
   /** Every uploaded file by attachment id, served at its URL even after its message changes. */
   readonly attachments = new Map<string, FakeAttachment>();
+  /** Users who installed the app to their account (a user install): its commands follow them everywhere. */
+  readonly userInstalls = new Set<string>();
 
   user(ref: Ref<FakeUser>): FakeUser {
     return this.lookup(this.users, idOf(ref), 'user');
@@ -107,9 +109,11 @@ export class FakeState {
     return [...this.messages.values()].filter((message) => message.channelId === channelId && !message.deleted);
   }
 
-  /** The DM channel between the bot and a user, if one exists. */
+  /** The DM channel between the bot and a user, if one exists (the fake lists only the user as its recipient). */
   dmWith(userId: string): FakeChannel | undefined {
-    return [...this.channels.values()].find((c) => c.type === ChannelType.DM && c.recipientIds.includes(userId));
+    return [...this.channels.values()].find(
+      (c) => c.type === ChannelType.DM && c.recipientIds.length === 1 && c.recipientIds[0] === userId,
+    );
   }
 
   /** The channel whose permission overwrites apply (a thread's parent). */
@@ -117,13 +121,28 @@ export class FakeState {
     return channel.parentId ? this.channel(channel.parentId) : channel;
   }
 
-  /** A user's permissions in a channel; DMs allow everything a DM allows, non-members get nothing. */
+  /**
+   * A user's permissions in a channel; DMs allow everything a DM allows, non-members get nothing. The bot is in a DM
+   * only when it is the DM with the bot (listed with one recipient); DMs and group DMs between users shut it out.
+   */
   permissionsIn(userId: string, channel: FakeChannel): bigint {
-    if (!channel.guildId) return DM_PERMISSIONS;
+    if (!channel.guildId) {
+      const inside = channel.recipientIds.includes(userId) || channel.recipientIds.length === 1;
+      return inside ? DM_PERMISSIONS : 0n;
+    }
     const member = this.member(channel.guildId, userId);
     if (!member) return 0n;
     const guild = this.guild(channel.guildId);
     return computePermissions({ guild, roles: this.roles, member, channel: this.permissionChannel(channel) });
+  }
+
+  /** What @everyone may do in a guild channel (its overwrite applied): the base of an app without a bot there. */
+  everyonePermissionsIn(channel: FakeChannel): bigint {
+    if (!channel.guildId) return 0n;
+    // A member with no role and no overwrite of their own: @everyone alone (guild id as user id: never the owner).
+    const nobody = { guildId: channel.guildId, userId: channel.guildId, roleIds: [], nick: null, joinedAt: 0 };
+    const guild = this.guild(channel.guildId);
+    return computePermissions({ guild, roles: this.roles, member: nobody, channel: this.permissionChannel(channel) });
   }
 
   /** A user's guild-wide permissions. */

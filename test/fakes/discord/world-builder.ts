@@ -18,6 +18,7 @@ import {
   createThread,
   createUser,
   dmChannel,
+  privateChannel,
   type TextChannelOptions,
   type UserOptions,
 } from './world.js';
@@ -75,6 +76,30 @@ export class WorldBuilder {
     const channel = createTextChannel(this.state, guild, { name: 'general' });
     this.ctx.announce.guildCreate(guild);
     return { guild, channel, botRole };
+  }
+
+  /**
+   * A guild the bot was never added to (no GUILD_CREATE, no events from it), with a #general channel. Its members
+   * reach the app only through a user install (`installForUser`).
+   */
+  createGuildWithoutBot(name: string, owner: FakeUser): { guild: FakeGuild; channel: FakeChannel } {
+    const { guild } = createGuild(this.state, { name, owner, bot: this.ctx.botUser, withBot: false });
+    const channel = createTextChannel(this.state, guild, { name: 'general' });
+    this.signal.notify();
+    return { guild, channel };
+  }
+
+  /** The user installs the app to their account: its commands work for them wherever Discord allows. */
+  installForUser(user: FakeUser): void {
+    this.state.userInstalls.add(user.id);
+    this.signal.notify();
+  }
+
+  /** A DM between two users, or a group DM of three or more: a private channel, without the bot. */
+  createPrivateChannel(...users: FakeUser[]): FakeChannel {
+    const channel = privateChannel(this.state, users);
+    this.signal.notify();
+    return channel;
   }
 
   /** A new role in a guild. */

@@ -20,6 +20,8 @@ export const DEFAULT_ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
 export interface UserOptions {
   readonly username?: string;
   readonly globalName?: string | null;
+  /** Discord's locale code (default `en-US`). */
+  readonly locale?: string;
   readonly bot?: boolean;
 }
 
@@ -27,7 +29,13 @@ export interface UserOptions {
 export function createUser(state: FakeState, options: UserOptions = {}): FakeUser {
   const id = state.ids.next();
   const username = options.username ?? `member${id.slice(-4)}`;
-  return state.addUser({ id, username, globalName: options.globalName ?? username, bot: options.bot ?? false });
+  return state.addUser({
+    id,
+    username,
+    globalName: options.globalName ?? username,
+    bot: options.bot ?? false,
+    locale: options.locale ?? 'en-US',
+  });
 }
 
 /** Options for a new guild. */
@@ -38,6 +46,8 @@ export interface GuildOptions {
   readonly everyonePermissions?: bigint;
   readonly botPermissions?: bigint;
   readonly attachmentSizeLimit?: number;
+  /** False for a server the bot was never added to (members may still use the app there through a user install). */
+  readonly withBot?: boolean;
 }
 
 /** A new guild with its @everyone role, the bot's managed role, and the owner and bot as members. */
@@ -58,7 +68,7 @@ export function createGuild(state: FakeState, options: GuildOptions): { guild: F
     managed: true,
   });
   addMember(state, guild, options.owner, []);
-  addMember(state, guild, options.bot, [botRole.id]);
+  if (options.withBot !== false) addMember(state, guild, options.bot, [botRole.id]);
   return { guild, botRole };
 }
 
@@ -163,6 +173,20 @@ export function dmChannel(state: FakeState, user: FakeUser): FakeChannel {
     guildId: null,
     name: null,
     recipientIds: [user.id],
+    createdAt: Date.now(),
+  });
+}
+
+/** A DM between users (two recipients) or a group DM (more): a private channel the bot is not in. */
+export function privateChannel(state: FakeState, users: readonly FakeUser[]): FakeChannel {
+  if (users.length < 2) throw new Error('a private channel has at least two users');
+  return state.addChannel({
+    ...channelDefaults(),
+    id: state.ids.next(),
+    type: users.length === 2 ? ChannelType.DM : ChannelType.GroupDM,
+    guildId: null,
+    name: users.length === 2 ? null : users.map((user) => user.username).join(', '),
+    recipientIds: users.map((user) => user.id),
     createdAt: Date.now(),
   });
 }

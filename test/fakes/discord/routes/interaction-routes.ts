@@ -147,6 +147,7 @@ export function originOf(record: InteractionRecord): FakeInteractionOrigin {
     commandName: record.commandName,
     userId: record.userId,
     guildId: record.guildId,
+    authorizingOwners: record.place.owners,
     interactedMessageId: record.type === InteractionType.MessageComponent ? record.sourceMessageId : null,
   };
 }
