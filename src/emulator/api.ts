@@ -67,4 +67,9 @@ export interface EmulatorFaults {
   refuseConnections(on: boolean): void;
   /** Delay before /view answers. */
   viewDelayMs: number;
+  /**
+   * `/system_stats` raises while on (it asks torch for the GPU's memory, which fails on a GPU in a bad state), so it
+   * answers aiohttp's bare 500 while every other route (queue, history, interrupt) still answers.
+   */
+  failSystemStats(on: boolean): void;
 }

@@ -14,6 +14,8 @@ export interface RuntimeKnobs {
   readonly failures: InjectedFailure[];
   /** POST /prompt's `number` counter. */
   counter: number;
+  /** `/system_stats` raises (see `EmulatorFaults.failSystemStats`). */
+  systemStatsFails: boolean;
 }
 
 /** Builds the faults object over the knobs, the hub and the listener. */
@@ -48,6 +50,9 @@ export function createFaults(
       knobs.failures.length = 0;
     },
     dropWebSockets: () => hub.dropAll(),
+    failSystemStats: (on) => {
+      knobs.systemStatsFails = on;
+    },
     refuseConnections: (on) => {
       listener.refuse(on).catch((error: unknown) => logger.error({ err: error }, 'emulator could not listen again'));
     },

@@ -62,7 +62,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     options.catalogue,
   );
   cleanTemp(environment);
-  const knobs: RuntimeKnobs = { stepMs: options.stepMs ?? 20, viewDelayMs: 0, failures: [], counter: 0 };
+  const knobs: RuntimeKnobs = {
+    stepMs: options.stepMs ?? 20,
+    viewDelayMs: 0,
+    failures: [],
+    counter: 0,
+    systemStatsFails: false,
+  };
   const version = options.version ?? '0.3.64';
   const core = createCore(environment, options.previews ?? false, version, knobs, logger);
   const address = { port: 0 };
@@ -160,6 +166,7 @@ function createRouter(
     received: core.received,
     nextNumber: () => knobs.counter++,
     viewDelayMs: () => knobs.viewDelayMs,
+    systemStatsFails: () => knobs.systemStatsFails,
   };
   const router = new Router();
   addPromptRoutes(router, context);

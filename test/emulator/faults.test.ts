@@ -71,6 +71,20 @@ describe('emulator faults', () => {
     expect((await getJson(emulator.url, '/queue')).status).toBe(200);
   });
 
+  it('fails /system_stats alone with aiohttp’s bare 500 while the queue still answers, until turned off', async () => {
+    emulator.faults.failSystemStats(true);
+    const failing = await fetch(`${emulator.url}/system_stats`);
+    expect(failing.status).toBe(500);
+    expect(failing.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await failing.text()).toBe('500 Internal Server Error\n\nServer got itself in trouble');
+    const queue = await fetch(`${emulator.url}/queue`);
+    expect(queue.status).toBe(200);
+    expect(await queue.json()).toEqual({ queue_running: [], queue_pending: [] });
+    expect((await fetch(`${emulator.url}/interrupt`, { method: 'POST' })).status).toBe(200);
+    emulator.faults.failSystemStats(false);
+    expect((await fetch(`${emulator.url}/api/system_stats`)).status).toBe(200);
+  });
+
   it('delays /view by viewDelayMs', async () => {
     await run(basicGraph(3));
     emulator.faults.viewDelayMs = 150;

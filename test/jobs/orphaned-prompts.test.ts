@@ -65,6 +65,33 @@ describe('prompts left on a server the bot gave up on', () => {
     recordFault('a ComfyUI server flaps', [tallyOf(log, job.id)]);
   });
 
+  it('are cancelled at once when the server marked down still answers HTTP', async () => {
+    const emulators = [await harness.startEmulator({ stepMs: 60 }), await harness.startEmulator({ stepMs: 60 })];
+    const { runner, log } = await harness.started(emulators);
+    const job = await runner.enqueue(quickRequest('member-1', { steps: 60 }));
+    await log.until(() => log.of(job.id).some((event) => event.type === 'progress'), 'progress');
+    const first = log.of(job.id).find((event) => event.type === 'submitted');
+    const from = first?.type === 'submitted' ? first.server : '';
+    const failing = emulators[from === 'gpu1' ? 0 : 1]!;
+    const orphan = job.promptId;
+    // Its health checks fail (the GPU query raises), while its queue and interrupt routes still answer.
+    failing.faults.failSystemStats(true);
+    await log.until(() => log.of(job.id).some((event) => event.type === 'moved'), 'the job to move');
+    await log.until(async () => interruptedOn(failing, orphan), 'the orphaned prompt to be interrupted at once');
+    // Cancelled while the server was still marked down, not when it came back.
+    expect(runner.snapshot().servers.find((server) => server.name === from)?.health).toBe('down');
+
+    expect((await log.terminalOf(job.id)).type).toBe('succeeded');
+    expect(log.terminals(job.id)).toHaveLength(1);
+    expect(eventsOf(await historyOf(failing, orphan))).not.toContain('execution_success');
+    await log.until(
+      async () => (await runner.findJob(job.id))?.orphanedPrompts?.length === 0,
+      'the orphan to leave the job',
+    );
+    failing.faults.failSystemStats(false);
+    recordFault('a ComfyUI server flaps', [tallyOf(log, job.id)]);
+  });
+
   it('are still cancelled after a restart when the server came back only then', async () => {
     const emulators = [await harness.startEmulator({ stepMs: 60 }), await harness.startEmulator({ stepMs: 2 })];
     const storeUrl = await harness.storeUrl();

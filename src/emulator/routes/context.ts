@@ -25,4 +25,6 @@ export interface RouteContext {
   nextNumber(): number;
   /** Delay /view answers (fault). */
   viewDelayMs(): number;
+  /** True while `/system_stats` raises (fault). */
+  systemStatsFails(): boolean;
 }

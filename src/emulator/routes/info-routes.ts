@@ -46,7 +46,11 @@ export function addInfoRoutes(router: Router, context: RouteContext, argv: () =>
     const info = context.environment.catalogue.infoText(name);
     sendJsonText(res, 200, info === undefined ? '{}' : `{${pyJson(name)}: ${served(context, info)}}`);
   });
-  router.add('GET', '/system_stats', (_req, res) => sendJson(res, 200, systemStats(argv(), context.version)));
+  router.add('GET', '/system_stats', (_req, res) => {
+    // What torch raises on a GPU in a bad state; the listener answers it as aiohttp does, with a bare 500.
+    if (context.systemStatsFails()) throw new Error('CUDA error: unspecified launch failure');
+    sendJson(res, 200, systemStats(argv(), context.version));
+  });
   router.add('GET', '/features', (_req, res) => sendJson(res, 200, featureFlags(context.version)));
   router.add('GET', '/embeddings', (_req, res) => sendJson(res, 200, []));
   router.add('GET', '/extensions', (_req, res) => sendJson(res, 200, []));
