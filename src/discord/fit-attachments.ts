@@ -3,9 +3,20 @@
  * larger than what a server without boosts accepts; rather than fail, re-encode still images (WebP, then JPEG, then
  * smaller), and say so on the card. Animated images and videos are sent as they are when they fit, and listed as too
  * large otherwise: re-encoding those would need a video toolchain we do not ship.
+ *
+ * An output is decoded only here, and only up to `MAX_OUTPUT_DECODE_PIXELS`: a file a few kilobytes long can declare
+ * dimensions that decode to gigabytes (a decompression bomb, from a buggy or hostile custom node). Its header is read
+ * first, without decoding; an image over the limit, or one sharp cannot decode, is left out with a sentence on the card,
+ * never retried as if Discord had failed.
  */
-import sharp from 'sharp';
+import sharp, { type SharpOptions } from 'sharp';
 import type { CardFile } from './cards.js';
+
+/**
+ * The most pixels (width × height × frames) of an output the bot decodes to re-encode it: 100 megapixels, about 400 MB
+ * while decoding (sharp's own default, 268 megapixels, would allow about a gigabyte per image).
+ */
+export const MAX_OUTPUT_DECODE_PIXELS = 100_000_000;
 
 export interface FittedFiles {
   readonly files: CardFile[];
@@ -18,39 +29,74 @@ const OVERHEAD_BYTES = 64 * 1024;
 
 const STILL_IMAGE = /^image\/(png|jpeg|webp|bmp|tiff)$/;
 
-/** Fits files under `limitBytes` in total, re-encoding still images as needed. */
-export async function fitAttachments(files: readonly CardFile[], limitBytes: number): Promise<FittedFiles> {
+/**
+ * Fits files under `limitBytes` in total, re-encoding still images of at most `maxPixels` as needed. Never rejects
+ * for a file it cannot decode: that file is left out, and a note says so.
+ */
+export async function fitAttachments(
+  files: readonly CardFile[],
+  limitBytes: number,
+  maxPixels: number = MAX_OUTPUT_DECODE_PIXELS,
+): Promise<FittedFiles> {
   const budget = Math.max(1, limitBytes - OVERHEAD_BYTES);
   if (totalSize(files) <= budget) return { files: [...files], notes: [] };
   const perFile = Math.floor(budget / files.length);
   const fitted: CardFile[] = [];
   const notes = new Set<string>();
+  const tooLarge = (file: CardFile) =>
+    `${file.name} is larger than Discord's ${formatMiB(limitBytes)} upload limit and was left out.`;
   for (const file of files) {
     if (file.data.length <= perFile) {
       fitted.push(file);
-    } else if (STILL_IMAGE.test(file.contentType ?? '') && !(await isAnimated(file.data))) {
-      const result = await shrinkStill(file, perFile);
+      continue;
+    }
+    const header = STILL_IMAGE.test(file.contentType ?? '') ? await headerOf(file.data) : undefined;
+    if (header === undefined || header.pages > 1) {
+      notes.add(tooLarge(file));
+    } else if (header.width * header.height > maxPixels) {
+      notes.add(
+        `${file.name} is ${header.width}×${header.height} pixels, too large for Discord's ${formatMiB(limitBytes)} ` +
+          `upload limit and for the bot to shrink (at most ${Math.floor(maxPixels / 1_000_000)} megapixels); it was left out.`,
+      );
+    } else {
+      const result = await shrinkStill(file, perFile, { limitInputPixels: maxPixels }).catch(() => undefined);
+      if (result === undefined) {
+        notes.add(tooLarge(file));
+        continue;
+      }
       fitted.push(result.file);
       notes.add(`Re-encoded ${result.how} to fit Discord's ${formatMiB(limitBytes)} upload limit.`);
-    } else {
-      notes.add(`${file.name} is larger than Discord's ${formatMiB(limitBytes)} upload limit and was left out.`);
     }
   }
   return { files: fitted, notes: [...notes] };
 }
 
-async function shrinkStill(file: CardFile, maxBytes: number): Promise<{ file: CardFile; how: string }> {
+/** The image's size and frame count from its header (nothing is decoded); undefined when sharp cannot read it. */
+async function headerOf(data: Buffer): Promise<{ width: number; height: number; pages: number } | undefined> {
+  try {
+    const { width, height, pages = 1 } = await sharp(data, { limitInputPixels: false }).metadata();
+    return width && height ? { width, height, pages } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function shrinkStill(
+  file: CardFile,
+  maxBytes: number,
+  decode: SharpOptions,
+): Promise<{ file: CardFile; how: string }> {
   const base = file.name.replace(/\.[^.]+$/, '');
-  const webp = await sharp(file.data).webp({ quality: 90 }).toBuffer();
+  const webp = await sharp(file.data, decode).webp({ quality: 90 }).toBuffer();
   if (webp.length <= maxBytes)
     return { file: { name: `${base}.webp`, data: webp, contentType: 'image/webp' }, how: 'as WebP' };
-  const jpeg = await sharp(file.data).jpeg({ quality: 88, mozjpeg: true }).toBuffer();
+  const jpeg = await sharp(file.data, decode).jpeg({ quality: 88, mozjpeg: true }).toBuffer();
   if (jpeg.length <= maxBytes)
     return { file: { name: `${base}.jpg`, data: jpeg, contentType: 'image/jpeg' }, how: 'as JPEG' };
-  const { width = 1 } = await sharp(file.data).metadata();
+  const { width = 1 } = await sharp(file.data, decode).metadata();
   let scale = 0.75;
   for (;;) {
-    const smaller = await sharp(file.data)
+    const smaller = await sharp(file.data, decode)
       .resize({ width: Math.max(16, Math.round(width * scale)) })
       .jpeg({ quality: 85, mozjpeg: true })
       .toBuffer();
@@ -59,11 +105,6 @@ async function shrinkStill(file: CardFile, maxBytes: number): Promise<{ file: Ca
     }
     scale *= 0.75;
   }
-}
-
-async function isAnimated(data: Buffer): Promise<boolean> {
-  const { pages = 1 } = await sharp(data).metadata();
-  return pages > 1;
 }
 
 function totalSize(files: readonly CardFile[]): number {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { fitAttachments } from '../../src/discord/fit-attachments.js';
+import { fitAttachments, MAX_OUTPUT_DECODE_PIXELS } from '../../src/discord/fit-attachments.js';
+import { pngDeclaring } from './png-bomb.js';
 
 /** A noisy PNG: noise does not compress, so the file is about width × height × 3 bytes. */
 async function noisyPng(width: number, height: number): Promise<Buffer> {
@@ -50,5 +51,34 @@ describe('fitAttachments', () => {
     const result = await fitAttachments([video], 200_000);
     expect(result.files).toEqual([]);
     expect(result.notes).toEqual(["clip.mp4 is larger than Discord's 0.2 MiB upload limit and was left out."]);
+  });
+
+  it('leaves out a decompression bomb over the upload limit with a sentence, without decoding it', async () => {
+    const bomb = pngDeclaring(100_000, 100_000);
+    const result = await fitAttachments([{ name: 'bomb.png', data: bomb, contentType: 'image/png' }], 1);
+    expect(result.files).toEqual([]);
+    expect(result.notes).toEqual([
+      `bomb.png is 100000×100000 pixels, too large for Discord's 0 MiB upload limit and for the bot to shrink ` +
+        `(at most ${MAX_OUTPUT_DECODE_PIXELS / 1_000_000} megapixels); it was left out.`,
+    ]);
+  });
+
+  it('decodes outputs only up to the pixel limit it is given', async () => {
+    const png = await noisyPng(1100, 1100);
+    const limit = 1024 * 1024;
+    const result = await fitAttachments([{ name: 'fox.png', data: png, contentType: 'image/png' }], limit, 1_000_000);
+    expect(result.files).toEqual([]);
+    expect(result.notes[0]).toBe(
+      "fox.png is 1100×1100 pixels, too large for Discord's 1 MiB upload limit and for the bot to shrink " +
+        '(at most 1 megapixels); it was left out.',
+    );
+  });
+
+  it('leaves out an image it cannot decode instead of failing the delivery', async () => {
+    const png = await noisyPng(1024, 1024);
+    const broken = Buffer.concat([png.subarray(0, 4096), Buffer.alloc(2 * 1024 * 1024)]);
+    const result = await fitAttachments([{ name: 'torn.png', data: broken, contentType: 'image/png' }], 1024 * 1024);
+    expect(result.files).toEqual([]);
+    expect(result.notes).toEqual(["torn.png is larger than Discord's 1 MiB upload limit and was left out."]);
   });
 });
