@@ -33,7 +33,10 @@ describe("the README's fault table", () => {
   it('names only tests that exist, by file and by name', () => {
     let named = 0;
     for (const entry of tests.values()) {
-      for (const [, file, names] of entry.matchAll(/`(test\/[^`]+)`(?: \([^)]*\))?((?: › "[^"]+";?)+)/g)) {
+      // A name may be followed by a note in brackets (the cases of a parametrised test).
+      for (const [, file, names] of entry.matchAll(
+        /`(test\/[^`]+)`(?: \([^)]*\))?((?: › "[^"]+"(?: \([^)]*\))?;?)+)/g,
+      )) {
         expect(existsSync(file!), file).toBe(true);
         const source = readFileSync(file!, 'utf8').replace(/\s*\n\s*/g, ' ');
         for (const [, name] of names!.matchAll(/› "([^"]+)"/g)) {
