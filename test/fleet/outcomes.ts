@@ -1,0 +1,80 @@
+/**
+ * What became of the fleet's jobs, read from what the stand-ins recorded: the finished cards each interaction got (in
+ * the fake Discord's call log), the failure sentences, the prompts each job sent to ComfyUI, and how fairly members
+ * took turns in reaching ComfyUI.
+ */
+import type { FakeDiscord, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
+import type { Submission } from './harness.js';
+
+/** One `/imagine` of a fleet test: who sent it, and the marker its prompt carries. */
+export interface SentJob {
+  readonly handle: InteractionHandle;
+  readonly memberId: string;
+  /** Unique text in its prompt, found again in what ComfyUI received. */
+  readonly marker: string;
+}
+
+/** A finished card accepted by Discord: files, no Cancel button, on the interaction's reply or in its channel. */
+function isFinishedCardPost(discord: FakeDiscord, call: RecordedCall, job: SentJob): boolean {
+  if (call.status !== 200 || call.files.length === 0) return false;
+  const body = JSON.stringify(call.body);
+  if (body.includes('"custom_id":"cancel:')) return false;
+  const onCard =
+    call.method === 'PATCH' && call.path.includes(`/webhooks/${discord.applicationId}/${job.handle.token}/`);
+  const inChannel =
+    call.method === 'POST' && call.route === '/channels/:channelId/messages' && body.includes(job.marker);
+  return onCard || inChannel;
+}
+
+/** How many finished cards each job got (exactly once is 1), in the order of `jobs`. */
+export function finishedCards(discord: FakeDiscord, jobs: readonly SentJob[]): number[] {
+  const posts = discord.calls.filter((call) => call.status === 200 && call.files.length > 0);
+  return jobs.map((job) => posts.filter((call) => isFinishedCardPost(discord, call, job)).length);
+}
+
+/** Whether the job's card shows an end: done, failed or cancelled. */
+export function hasEnded(job: SentJob): boolean {
+  const content = job.handle.original?.content ?? '';
+  return /^(Done\b|❌|Cancelled)/.test(content);
+}
+
+/** The failure sentence on the job's card, if it failed. */
+export function failureOf(job: SentJob): string | undefined {
+  const content = job.handle.original?.content ?? '';
+  return content.startsWith('❌') ? content : undefined;
+}
+
+/** How many prompts each job sent to ComfyUI (once is right, also across a kill), in the order of `jobs`. */
+export function promptsSent(submissions: readonly Submission[], jobs: readonly SentJob[]): number[] {
+  return jobs.map((job) => submissions.filter((submission) => submission.text.includes(job.marker)).length);
+}
+
+/**
+ * Fairness as the single-process runner is held to it (members take turns): going through the jobs in the order
+ * they reached ComfyUI, the most turns any member got ahead of another member who was waiting at that moment (had a
+ * job acknowledged and not yet sent). Round-robin gives 0; first come, first served with one member's six jobs ahead
+ * of everyone gives 5.
+ */
+export function largestLead(submissions: readonly Submission[], jobs: readonly SentJob[]): number {
+  const firstSent = new Map<SentJob, number>();
+  for (const job of jobs) {
+    const first = submissions.find((submission) => submission.text.includes(job.marker));
+    if (first) firstSent.set(job, first.at);
+  }
+  const order = [...firstSent].sort((a, b) => a[1] - b[1]);
+  const served = new Map<string, number>();
+  let lead = 0;
+  for (const [job, at] of order) {
+    const waiting = jobs.filter((other) => {
+      const acknowledged = other.handle.callback?.at;
+      const sent = firstSent.get(other);
+      return (
+        other.memberId !== job.memberId && acknowledged !== undefined && acknowledged < at && (sent ?? at + 1) > at
+      );
+    });
+    const turns = served.get(job.memberId) ?? 0;
+    for (const other of waiting) lead = Math.max(lead, turns - (served.get(other.memberId) ?? 0));
+    served.set(job.memberId, turns + 1);
+  }
+  return lead;
+}
