@@ -13,11 +13,21 @@ import { FAULT_POINTS, type FaultPointName } from './fault-point.js';
 const DEFAULT_COMFY_URL = 'http://127.0.0.1:8188';
 const DEFAULT_STORE_URL = 'sqlite://data/comfycord.sqlite';
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** More shards than any bot runs (Discord's largest bots run a few thousand), and a bound on the typing. */
+const MAX_SHARDS = 65_536;
 
 /** One ComfyUI server: a short name for logs and reports, and its base URL. */
 export interface ComfyServerConfig {
   readonly name: string;
   readonly url: string;
+}
+
+/** Which of the bot's shards a process connects to the Gateway. */
+export interface ShardAssignment {
+  /** How many shards the whole bot has (every process says the same). */
+  readonly count: number;
+  /** This process's shards, each from 0 to count - 1. */
+  readonly ids: readonly number[];
 }
 
 /** One web API key: whoever presents `key` acts as the member `name`. */
@@ -32,6 +42,8 @@ const EXAMPLES: Record<string, string> = {
   DISCORD_APPLICATION_ID: 'DISCORD_APPLICATION_ID=1234567890123456789 (Developer Portal → General Information)',
   DISCORD_GUILD_ID: 'DISCORD_GUILD_ID=1234567890123456789',
   DISCORD_API_URL: 'DISCORD_API_URL=https://discord.com/api',
+  DISCORD_SHARD_COUNT: "DISCORD_SHARD_COUNT=4 (the whole bot's shards; unset: one shard)",
+  DISCORD_SHARD_IDS: 'DISCORD_SHARD_IDS=0,1 (the shards this process connects; unset: every shard)',
   COMFY_URLS: 'COMFY_URLS=http://127.0.0.1:8188 or COMFY_URLS=gpu1=http://10.0.0.5:8188,gpu2=http://10.0.0.6:8188',
   STORE_URL: 'STORE_URL=sqlite://data/comfycord.sqlite or STORE_URL=redis://127.0.0.1:6379',
   LOG_LEVEL: 'LOG_LEVEL=info',
@@ -167,6 +179,26 @@ const webApiKeys = optional(z.string()).transform((value, ctx): WebApiKey[] => {
   return keys;
 });
 
+/**
+ * `DISCORD_SHARD_IDS`: the shards this process connects, as a comma list of whole numbers. Each entry is checked
+ * here; whether they fit `DISCORD_SHARD_COUNT` is `shardProblems`'s question, asked even when other variables fail.
+ */
+const shardIdList = optional(z.string()).transform((value, ctx) => {
+  const ids: number[] = [];
+  for (const entry of (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const id = /^\d{1,5}$/.test(entry) ? Number(entry) : Number.NaN;
+    if (Number.isNaN(id)) {
+      ctx.addIssue({ code: 'custom', message: `has "${entry}", which is not a shard id (a whole number from 0)` });
+    } else if (ids.includes(id)) {
+      ctx.addIssue({ code: 'custom', message: `lists shard ${id} twice` });
+    } else ids.push(id);
+  }
+  return ids;
+});
+
 // The URL itself is not quoted back: a Redis URL may carry a password.
 const storeUrl = optional(z.string())
   .transform((value) => value ?? DEFAULT_STORE_URL)
@@ -177,6 +209,8 @@ const environmentSchema = z.object({
   DISCORD_APPLICATION_ID: optional(snowflake),
   DISCORD_GUILD_ID: optional(snowflake),
   DISCORD_API_URL: optional(httpUrl).transform((value) => (value ?? 'https://discord.com/api').replace(/\/+$/, '')),
+  DISCORD_SHARD_COUNT: optional(wholeNumber(1, MAX_SHARDS)),
+  DISCORD_SHARD_IDS: shardIdList,
   COMFY_URLS: comfyUrls,
   STORE_URL: storeUrl,
   LOG_LEVEL: optional(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).transform(
@@ -231,6 +265,11 @@ export interface Config {
     readonly applicationId: string | undefined;
     readonly guildId: string | undefined;
     readonly apiUrl: string;
+    /**
+     * The shards this process connects (`ids`) out of the bot's `count`; undefined when not configured: one process,
+     * one shard, as discord.js does by default.
+     */
+    readonly shards: ShardAssignment | undefined;
   };
   readonly comfy: {
     readonly servers: readonly ComfyServerConfig[];
@@ -297,6 +336,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   // Missing credentials are checked on the raw environment, so a bad value elsewhere never hides them.
   const problems = options.requireDiscord ? missingDiscordCredentials(env) : [];
   if (!parsed.success) problems.push(...parsed.error.issues.map(describeIssue));
+  problems.push(...shardProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(sortByVariable(problems));
   return deepFreeze(toConfig(parsed.data, options));
 }
@@ -319,6 +359,37 @@ function missingDiscordCredentials(env: Record<string, string | undefined>): str
   return Object.entries(REQUIRED_FOR_DISCORD)
     .filter(([variable]) => !env[variable]?.trim())
     .map(([variable, why]) => `${variable} is not set: ${why}. Example: ${EXAMPLES[variable]}`);
+}
+
+/**
+ * What is wrong between `DISCORD_SHARD_IDS` and `DISCORD_SHARD_COUNT`, read from the raw environment so the problems
+ * are listed even when another variable fails. Each entry's own form is the schema's to check.
+ */
+function shardProblems(env: Record<string, string | undefined>): string[] {
+  const idsText = env.DISCORD_SHARD_IDS?.trim() ?? '';
+  const countText = env.DISCORD_SHARD_COUNT?.trim() ?? '';
+  if (idsText === '') return [];
+  if (countText === '') {
+    return [
+      `DISCORD_SHARD_IDS is set but DISCORD_SHARD_COUNT is not: shard ids mean something only out of the bot's ` +
+        `total. Example: ${EXAMPLES.DISCORD_SHARD_COUNT}`,
+    ];
+  }
+  const count = /^\d+$/.test(countText) ? Number(countText) : Number.NaN;
+  if (!Number.isInteger(count) || count < 1) return [];
+  const outside = [
+    ...new Set(
+      idsText
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => /^\d{1,5}$/.test(part) && Number(part) >= count),
+    ),
+  ];
+  return outside.map(
+    (id) =>
+      `DISCORD_SHARD_IDS has shard ${id}, but with DISCORD_SHARD_COUNT=${count} the shards are 0 to ${count - 1}. ` +
+      `Example: ${EXAMPLES.DISCORD_SHARD_IDS}`,
+  );
 }
 
 /** One sentence per problem: the variable, what is wrong in plain words, and an example of a right value. */
@@ -357,6 +428,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       applicationId: env.DISCORD_APPLICATION_ID,
       guildId: env.DISCORD_GUILD_ID,
       apiUrl: env.DISCORD_API_URL,
+      shards: shardAssignment(env.DISCORD_SHARD_COUNT, env.DISCORD_SHARD_IDS),
     },
     comfy: {
       servers: env.COMFY_URLS,
@@ -393,6 +465,12 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
     },
     faultPoint: env.COMFYCORD_FAULT_POINT,
   };
+}
+
+/** A count alone means every shard in this process; ids without a count never get here (`shardProblems`). */
+function shardAssignment(count: number | undefined, ids: readonly number[]): ShardAssignment | undefined {
+  if (count === undefined) return undefined;
+  return { count, ids: ids.length > 0 ? ids : Array.from({ length: count }, (_, id) => id) };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -154,6 +154,41 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('runs one shard as discord.js does by default when no shard is configured', () => {
+    expect(loadConfig({}).discord.shards).toBeUndefined();
+  });
+
+  it('connects every shard of DISCORD_SHARD_COUNT when DISCORD_SHARD_IDS is not set', () => {
+    expect(loadConfig({ DISCORD_SHARD_COUNT: '3' }).discord.shards).toEqual({ count: 3, ids: [0, 1, 2] });
+  });
+
+  it('connects only the shards of DISCORD_SHARD_IDS out of DISCORD_SHARD_COUNT', () => {
+    const config = loadConfig({ DISCORD_SHARD_COUNT: '4', DISCORD_SHARD_IDS: ' 3, 1 ' });
+    expect(config.discord.shards).toEqual({ count: 4, ids: [3, 1] });
+  });
+
+  it('refuses shard ids without a shard count', () => {
+    expect(problemsOf({ DISCORD_SHARD_IDS: '0,1' })).toEqual([
+      expect.stringMatching(
+        /^DISCORD_SHARD_IDS is set but DISCORD_SHARD_COUNT is not: .*Example: DISCORD_SHARD_COUNT=4/,
+      ),
+    ]);
+  });
+
+  it('lists every shard problem at once: a count below one, an id that is no number, a repeat, an id past the count', () => {
+    expect(problemsOf({ DISCORD_SHARD_COUNT: '0', DISCORD_SHARD_IDS: '0' })).toEqual([
+      expect.stringMatching(/^DISCORD_SHARD_COUNT must be a whole number from 1 to 65536, not "0"\. Example: /),
+    ]);
+    expect(problemsOf({ DISCORD_SHARD_COUNT: '2', DISCORD_SHARD_IDS: '1,x,1,2,5', LOG_LEVEL: 'loud' })).toEqual([
+      'DISCORD_SHARD_IDS has "x", which is not a shard id (a whole number from 0). Example: DISCORD_SHARD_IDS=0,1 ' +
+        '(the shards this process connects; unset: every shard)',
+      expect.stringMatching(/^DISCORD_SHARD_IDS lists shard 1 twice\. /),
+      expect.stringMatching(/^DISCORD_SHARD_IDS has shard 2, but with DISCORD_SHARD_COUNT=2 the shards are 0 to 1\. /),
+      expect.stringMatching(/^DISCORD_SHARD_IDS has shard 5, but with DISCORD_SHARD_COUNT=2 the shards are 0 to 1\. /),
+      expect.stringMatching(/^LOG_LEVEL must be one of/),
+    ]);
+  });
+
   it('says how many problems there are and lists each on its own line', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(
       /^The configuration has one problem; fix it and start again:\n {2}- LOG_LEVEL must be one of/,

@@ -6,6 +6,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import type { Announcer } from './announcer.js';
 import type { ChangeSignal } from './change-signal.js';
 import type { CommandRegistry } from './command-registry.js';
+import type { GatewayBotInfo } from './gateway-sharding.js';
 import type { InteractionRegistry } from './interaction-registry.js';
 import type { WriterContext } from './message-writer.js';
 import type { FakeChannel, FakeMessage, FakeUser } from './model.js';
@@ -30,6 +31,8 @@ export interface FakeContext extends WriterContext {
   readonly application: FakeApplication;
   /** `ws://127.0.0.1:PORT/gateway`. */
   gatewayUrl(): string;
+  /** `/gateway/bot`'s recommended shard count and session start limit. */
+  gatewayBot(): GatewayBotInfo;
 }
 
 /** The channel, or Discord's 404 10003. */

@@ -16,6 +16,8 @@ import { CommandRegistry } from './command-registry.js';
 import type { FakeApplication, FakeContext } from './context.js';
 import { FaultInjector, type FaultHandle, type FaultSpec } from './faults.js';
 import { FakeGateway, type GatewayWorld } from './gateway.js';
+import { ShardingRules, type ShardingSettings } from './gateway-sharding.js';
+import { GlobalRateLimiter, type GlobalRateLimitSettings } from './global-rate-limit.js';
 import {
   allowedPrivilegedBits,
   privilegedApplicationFlags,
@@ -59,6 +61,13 @@ export interface FakeDiscordOptions {
    * 429 over the limit. Off by default.
    */
   readonly rateLimit?: RateLimitSettings;
+  /**
+   * The bot's global limit over every connection (Discord: 50 requests per second per bot token; interaction
+   * callbacks and webhooks are exempt); `false` switches it off. On by default, at Discord's 50.
+   */
+  readonly globalRateLimit?: GlobalRateLimitSettings | false;
+  /** Shard recommendation, the guilds-per-shard limit (4011), max_concurrency and session starts (Discord's). */
+  readonly sharding?: ShardingSettings;
   /** Permissions of the bot's managed role in the default guild. */
   readonly botPermissions?: readonly PermissionName[];
   readonly logger?: Logger;
@@ -68,6 +77,7 @@ const DEFAULTS = {
   ackDeadlineMs: 3000,
   interactionTokenLifetimeMs: 15 * 60 * 1000,
   heartbeatIntervalMs: 41_250,
+  globalRateLimit: { requestsPerSecond: 50 },
 };
 
 /** Starts a fake Discord on 127.0.0.1 (a free port) with one guild, a #general channel and a member. */
@@ -96,6 +106,8 @@ export class FakeDiscord extends WorldBuilder {
   private readonly members: MemberActions;
   private readonly registry: InteractionRegistry;
   private readonly server: Server;
+  private readonly sharding: ShardingRules;
+  private readonly globalLimiter: GlobalRateLimiter | null;
   private privileged: number;
   private port = 0;
 
@@ -116,14 +128,18 @@ export class FakeDiscord extends WorldBuilder {
     this.token = options.token ?? makeToken(this.botUser.id);
     this.privileged = allowedPrivilegedBits(options.privilegedIntents);
     this.callLog = new CallLog(signal);
+    const globalLimit = options.globalRateLimit ?? DEFAULTS.globalRateLimit;
+    this.globalLimiter = globalLimit === false ? null : new GlobalRateLimiter(globalLimit);
     this.registry = new InteractionRegistry({
       ackDeadlineMs: options.ackDeadlineMs ?? DEFAULTS.ackDeadlineMs,
       tokenLifetimeMs: options.interactionTokenLifetimeMs ?? DEFAULTS.interactionTokenLifetimeMs,
     });
+    this.sharding = new ShardingRules(options.sharding);
     this.gateway = new FakeGateway(this.gatewayWorld(state), {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
       logger,
       signal,
+      sharding: this.sharding,
     });
     const ctx = this.buildContext(state, signal);
     this.attach(ctx);
@@ -142,6 +158,7 @@ export class FakeDiscord extends WorldBuilder {
       logger,
       downloads: this.downloads,
       rateLimiter: options.rateLimit ? new RateLimiter(options.rateLimit) : null,
+      globalRateLimiter: this.globalLimiter,
       isValidToken: (token) => token === this.token,
       attachment: (id) => state.attachments.get(id),
     });
@@ -185,6 +202,11 @@ export class FakeDiscord extends WorldBuilder {
   }
 
   // ---- REST record ----
+
+  /** Requests refused by the bot's global limit (429 with `global: true`) so far. */
+  get globalRateLimited(): number {
+    return this.globalLimiter?.refused ?? 0;
+  }
 
   /** Every answered REST call, in arrival order. */
   get calls(): readonly RecordedCall[] {
@@ -279,6 +301,16 @@ export class FakeDiscord extends WorldBuilder {
       .then(() => undefined);
   }
 
+  /** Every guild the bot is in (not those it was never added to). */
+  guildIds(): string[] {
+    return [...this.state.guilds.keys()].filter((id) => this.state.member(id, this.botUser.id) !== undefined);
+  }
+
+  /** The guilds whose events go to shard `id` of `count`, as Discord routes them. */
+  guildsOnShard(id: number, count: number): string[] {
+    return this.guildIds().filter((guildId) => shardOf(guildId, count) === id);
+  }
+
   /** The API JSON of a message in its current state (what GET would return). */
   apiMessage(ref: FakeMessage | string) {
     return serializeMessage(this.state, this.state.message(ref));
@@ -291,7 +323,7 @@ export class FakeDiscord extends WorldBuilder {
       readyData: (shard) => ({
         user: serializeUser(this.botUser),
         application: { id: this.application.id, flags: this.application.flags },
-        guildIds: [...state.guilds.keys()].filter((id) => shardOf(id, shard[1]) === shard[0]),
+        guildIds: this.guildsOnShard(shard[0], shard[1]),
       }),
       guildCreate: (guildId) => guildCreatePayload(state, state.guild(guildId), this.botUser.id),
     };
@@ -310,6 +342,7 @@ export class FakeDiscord extends WorldBuilder {
       botUser: this.botUser,
       application: this.application,
       gatewayUrl: () => this.gatewayUrl,
+      gatewayBot: () => this.sharding.gatewayBot(this.guildIds().length),
       attachmentUrl: (channelId, id, filename) => attachmentUrl(this.baseUrl, channelId, id, filename),
       attachmentSizeLimit: (channel) =>
         channel.guildId ? state.guild(channel.guildId).attachmentSizeLimit : this.guild.attachmentSizeLimit,

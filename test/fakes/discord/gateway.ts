@@ -19,6 +19,7 @@ import {
   type IdentifyRecord,
 } from './gateway-protocol.js';
 import { GatewayConnection, GatewaySession } from './gateway-session.js';
+import type { ShardingRules } from './gateway-sharding.js';
 import { createUpgradeServer, type UpgradeServer } from './ws-library.js';
 
 /** What the Gateway needs to know about the world. */
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   readonly heartbeatIntervalMs: number;
   readonly logger: Logger;
   readonly signal: ChangeSignal;
+  /** The 2,500-guild rule and the count of session starts. */
+  readonly sharding: ShardingRules;
 }
 
 /** The WebSocket side of the fake Discord. */
@@ -189,12 +192,22 @@ export class FakeGateway {
     if (shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
       return this.closeConnection(connection, 4010, 'Invalid shard.');
     }
+    this.options.sharding.countSessionStart();
+    const ready = this.world.readyData([shard[0], shard[1]]);
+    if (ready.guildIds.length > this.options.sharding.maxGuildsPerShard) {
+      return this.closeConnection(connection, 4011, 'Sharding required.');
+    }
     this.identifies.push({ ...record, at: Date.now() });
-    this.startSession(connection, record.intents, [shard[0], shard[1]]);
+    this.startSession(connection, record.intents, [shard[0], shard[1]], ready);
   }
 
-  private startSession(connection: GatewayConnection, intents: number, shard: [number, number]): void {
-    const { user, application, guildIds } = this.world.readyData(shard);
+  private startSession(
+    connection: GatewayConnection,
+    intents: number,
+    shard: [number, number],
+    ready: ReturnType<GatewayWorld['readyData']>,
+  ): void {
+    const { user, application, guildIds } = ready;
     const session = new GatewaySession(randomBytes(16).toString('hex'), intents, shard);
     this.sessions.set(session.id, session);
     session.attach(connection);

@@ -7,6 +7,7 @@ import type { Logger } from '../../../src/logger.js';
 import type { CallLog, RecordedCall } from './call-log.js';
 import type { FaultInjector } from './faults.js';
 import type { FakeGateway } from './gateway.js';
+import type { GlobalRateLimiter } from './global-rate-limit.js';
 import type { FakeAttachment } from './model.js';
 import { parseBody, readRequestBody, type ParsedBody } from './request-body.js';
 import { DiscordHttpError, errors } from './rest-types.js';
@@ -32,6 +33,8 @@ export interface HttpServerDeps {
   readonly downloads: DownloadRecord[];
   /** Per-route limits; none when absent. */
   readonly rateLimiter: RateLimiter | null;
+  /** The bot's global limit (50 requests per second by default); none when absent. */
+  readonly globalRateLimiter: GlobalRateLimiter | null;
   isValidToken(token: string): boolean;
   attachment(id: string): FakeAttachment | undefined;
 }
@@ -65,6 +68,8 @@ interface Incoming {
   readonly url: URL;
   readonly match: RouteMatch | null;
   readonly authorized: boolean;
+  /** The bot token it was authorized with, when it was. */
+  readonly botToken: string | null;
 }
 
 /** What the fake answers. */
@@ -105,6 +110,7 @@ function arrive(deps: HttpServerDeps, req: IncomingMessage, url: URL): Incoming 
   const inApi = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`);
   const path = `/${splitPath(inApi ? url.pathname.slice(API_PREFIX.length) : url.pathname).join('/')}`;
   const authHeader = req.headers.authorization ?? '';
+  const authorized = authHeader.startsWith('Bot ') && deps.isValidToken(authHeader.slice(4));
   return {
     seq: deps.calls.reserveSeq(),
     receivedAt: Date.now(),
@@ -112,17 +118,25 @@ function arrive(deps: HttpServerDeps, req: IncomingMessage, url: URL): Incoming 
     path,
     url,
     match: inApi ? deps.router.match(method, path) : null,
-    authorized: authHeader.startsWith('Bot ') && deps.isValidToken(authHeader.slice(4)),
+    authorized,
+    botToken: authorized ? authHeader.slice(4) : null,
   };
 }
 
-/** Faults first (Discord's edge answers before the API does), then routing, auth, rate limits and the route. */
+/**
+ * Faults first (Discord's edge answers before the API does), then the bot's global limit (every request with its
+ * token counts, known route or not), routing, auth, per-route limits and the route.
+ */
 async function answerCall(deps: HttpServerDeps, incoming: Incoming, parsed: ParsedBody): Promise<Answer> {
   const { method, path, match } = incoming;
   const fault = deps.faults.take({ method, path, route: match?.route.template ?? null, files: parsed.files.length });
   if (fault) {
     const response = fault.headers['content-type'] === 'application/json' ? JSON.parse(fault.body) : fault.body;
     return { status: fault.status, headers: fault.headers, text: fault.body, response, injected: true };
+  }
+  if (incoming.botToken !== null && deps.globalRateLimiter) {
+    const refusal = deps.globalRateLimiter.take(incoming.botToken, path, incoming.receivedAt);
+    if (refusal) return jsonAnswer(refusal.status, refusal.headers, refusal.body);
   }
   if (!match) throw errors.notFound();
   if (match.route.auth === 'bot' && !incoming.authorized) throw errors.unauthorized();

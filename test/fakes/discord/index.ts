@@ -21,7 +21,10 @@
  *
  * Discord's rules are enforced: the acknowledgement deadline (10062), one callback per interaction (40060), the
  * token's life (50027), the bot's channel permissions (50013/50001), attachment size (413 40005), message limits
- * (50035/50006), bot-token auth (401), and close codes 4004/4013/4014 on the Gateway. Connections asking for
+ * (50035/50006), bot-token auth (401), the bot's global limit of 50 requests per second over every connection (429
+ * `global: true`; interaction callbacks and webhooks exempt), and close codes 4004/4010/4011/4013/4014 on the Gateway.
+ * Sharding is Discord's: IDENTIFY's `shard: [id, count]`, READY and GUILD_CREATE per shard with its guilds, each
+ * guild's events to shard (guild_id >> 22) % count and DMs to shard 0, `/gateway/bot` recommending a shard count. Connections asking for
  * `compress=zlib-stream` (discord.js does when the optional zlib-sync package is installed; it is not) or
  * `encoding=etf` are closed at once with 4012 and a reason, so a misconfigured client fails instead of hanging.
  */
@@ -32,6 +35,9 @@ export type { InteractionCallback, InteractionRecord } from './interaction-regis
 export type { RecordedCall, RecordedFile, CallPredicate } from './call-log.js';
 export type { FaultSpec, FaultHandle, FaultMatch } from './faults.js';
 export type { RateLimitSettings } from './rate-limiter.js';
+export type { GlobalRateLimitSettings } from './global-rate-limit.js';
+export type { ShardingSettings } from './gateway-sharding.js';
+export { shardOf } from './gateway-protocol.js';
 export type { FileInput, SlashCommandInput, AutocompleteInput, PostMessageInput } from './member-actions.js';
 export type { OptionValue } from './command-options.js';
 export type { ModalValues } from './components.js';

@@ -13,6 +13,15 @@ export class SnowflakeGenerator {
     private readonly processId = 0n,
   ) {}
 
+  /**
+   * A new snowflake Discord would route to shard `shard` of `count`, (id >> 22) % count: its time is now or up to
+   * count - 1 ms later.
+   */
+  nextOnShard(shard: number, count: number, at: number = Date.now()): string {
+    const offset = (((shard - (at - Number(DISCORD_EPOCH))) % count) + count) % count;
+    return this.next(at + offset);
+  }
+
   /** A new snowflake for the given time (default: now). */
   next(at: number = Date.now()): string {
     this.increment = (this.increment + 1n) & 0xfffn;

@@ -70,9 +70,16 @@ export class WorldBuilder {
     this.signal.notify();
   }
 
-  /** A new guild the bot is in (announced with GUILD_CREATE), with a #general channel. */
-  createGuild(name: string, owner: FakeUser): { guild: FakeGuild; channel: FakeChannel; botRole: FakeRole } {
-    const { guild, botRole } = createGuild(this.state, { name, owner, bot: this.ctx.botUser });
+  /**
+   * A new guild the bot is in (announced with GUILD_CREATE), with a #general channel; `shard` (`[id, count]`) picks
+   * an id whose events go to that shard.
+   */
+  createGuild(
+    name: string,
+    owner: FakeUser,
+    options: { shard?: readonly [number, number] } = {},
+  ): { guild: FakeGuild; channel: FakeChannel; botRole: FakeRole } {
+    const { guild, botRole } = createGuild(this.state, { name, owner, bot: this.ctx.botUser, shard: options.shard });
     const channel = createTextChannel(this.state, guild, { name: 'general' });
     this.ctx.announce.guildCreate(guild);
     return { guild, channel, botRole };

@@ -48,11 +48,13 @@ export interface GuildOptions {
   readonly attachmentSizeLimit?: number;
   /** False for a server the bot was never added to (members may still use the app there through a user install). */
   readonly withBot?: boolean;
+  /** `[id, count]`: an id whose events Discord sends to this shard (by default any id). */
+  readonly shard?: readonly [number, number];
 }
 
 /** A new guild with its @everyone role, the bot's managed role, and the owner and bot as members. */
 export function createGuild(state: FakeState, options: GuildOptions): { guild: FakeGuild; botRole: FakeRole } {
-  const id = state.ids.next();
+  const id = options.shard ? state.ids.nextOnShard(options.shard[0], options.shard[1]) : state.ids.next();
   const guild = state.addGuild({
     id,
     name: options.name ?? 'Test Guild',

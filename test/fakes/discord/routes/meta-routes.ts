@@ -15,11 +15,7 @@ export function registerMetaRoutes(router: Router, ctx: FakeContext): void {
   router.add('GET', '/gateway', 'none', () => ({ status: 200, body: { url: ctx.gatewayUrl() } }));
   router.add('GET', '/gateway/bot', 'bot', () => ({
     status: 200,
-    body: {
-      url: ctx.gatewayUrl(),
-      shards: 1,
-      session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
-    },
+    body: { url: ctx.gatewayUrl(), ...ctx.gatewayBot() },
   }));
   router.add('GET', '/users/@me', 'bot', () => ({ status: 200, body: serializeUser(ctx.botUser) }));
   router.add('GET', '/applications/@me', 'bot', () => ({ status: 200, body: applicationBody(ctx) }));
