@@ -6,6 +6,7 @@
  */
 import { ApplicationFlags, Client, GatewayIntentBits, Options, Partials, REST, Routes } from 'discord.js';
 import { z } from 'zod';
+import type { ShardAssignment } from '../config.js';
 import type { MakeRequest } from './rest-transport.js';
 
 export interface DiscordClientOptions {
@@ -15,6 +16,8 @@ export interface DiscordClientOptions {
   readonly messageContent?: boolean;
   /** How REST sends its requests (`createDiscordTransport`). */
   readonly makeRequest: MakeRequest;
+  /** The shards this process connects; undefined: discord.js's default (one shard, or what a ShardingManager says). */
+  readonly shards?: ShardAssignment | undefined;
 }
 
 /**
@@ -38,17 +41,27 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // Our transport, not discord.js's default: that sends files through its bundled undici 6 and the process-wide
     // dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's, which cannot read undici 6's
     // FormData, and every upload fails ("action is not a function", discord.js#11525). See rest-transport.ts.
-    rest: { api: options.apiUrl, makeRequest: options.makeRequest, handlerSweepInterval: HANDLER_SWEEP_MS },
+    // The global limit is the transport's (rest-transport.ts), shared by every process of a fleet.
+    rest: {
+      api: options.apiUrl,
+      makeRequest: options.makeRequest,
+      handlerSweepInterval: HANDLER_SWEEP_MS,
+      globalRequestsPerSecond: Number.POSITIVE_INFINITY,
+    },
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
+    // Each process of a fleet connects its own shards of the bot; Discord sends each guild's events (interactions,
+    // messages in its threads) to one shard only, (guild_id >> 22) % count, and direct messages to shard 0. Whichever
+    // process gets an event handles it: nothing in a handler needs the gateway, only REST and the shared store.
+    ...(options.shards ? { shards: [...options.shards.ids], shardCount: options.shards.count } : {}),
   });
 }
 
 /**
  * A REST manager for interaction webhooks (the edits of a deferred reply). Discord does not count those against the
- * bot's global limit of 50 requests per second, but discord.js counts every request it sends against that budget, so
- * through `client.rest` card edits would wait behind (and crowd out) thread and channel-message calls. This manager has
- * no global budget; each interaction's own bucket still applies. Calls through it must pass `auth: false`.
+ * bot's global limit of 50 requests per second, and neither does our transport; a manager of their own keeps their
+ * queues apart from thread and channel-message calls. Each interaction's own bucket still applies. Calls through it
+ * must pass `auth: false`.
  */
 export function createInteractionRest(apiUrl: string, makeRequest: MakeRequest): REST {
   return new REST({

@@ -18,6 +18,8 @@ import { DeliveryJournal } from './delivery-journal.js';
 import { FinalPoster } from './final-post.js';
 import { JobPresenter } from './job-presenter.js';
 import { createRefineHandler } from './refine-handler.js';
+import { createLocalGlobalLimit, type GlobalLimit } from './global-limit.js';
+import { openRedisGlobalLimit } from './redis-global-limit.js';
 import { createDiscordTransport } from './rest-transport.js';
 import { createInteractionRouter } from './router.js';
 import type { BotServices } from './services.js';
@@ -48,11 +50,13 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const logger = engine.logger.child({ module: 'discord' });
   const messageContent = await checkMessageContent(config, logger);
   const fault = faultPointFor(config.faultPoint);
-  const transport = createDiscordTransport({ fault });
+  const globalLimit = await openGlobalLimit(config, logger);
+  const transport = createDiscordTransport({ fault, globalLimit });
   const client = createDiscordClient({
     apiUrl: config.discord.apiUrl,
     messageContent,
     makeRequest: transport.makeRequest,
+    shards: config.discord.shards,
   });
   const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
   const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
@@ -89,16 +93,28 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
       client.ws.status === Status.Ready ? { ok: true } : { ok: false, reason: 'not connected to the Discord gateway' },
     connect: async () => {
       await login(client, config.discord.token ?? '');
-      logger.info({ user: client.user?.tag }, 'connected to Discord');
+      logger.info(
+        { user: client.user?.tag, shards: client.ws.shards.map((shard) => shard.id) },
+        'connected to Discord',
+      );
     },
     close: async () => {
       try {
         await client.destroy();
       } finally {
-        await transport.close();
+        await transport.close().finally(() => globalLimit.close());
       }
     },
   };
+}
+
+/**
+ * Discord's global limit is per bot: a fleet on Redis shares one count there; a process on SQLite is the whole bot and
+ * counts alone.
+ */
+async function openGlobalLimit(config: Config, logger: Logger): Promise<GlobalLimit> {
+  if (!/^rediss?:\/\//.test(config.storeUrl)) return createLocalGlobalLimit();
+  return openRedisGlobalLimit({ url: config.storeUrl, botId: config.discord.applicationId ?? 'bot', logger });
 }
 
 /** Whether to ask for the Message Content intent: only when the application has it, else Discord refuses (4014). */

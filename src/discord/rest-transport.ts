@@ -11,12 +11,18 @@
  * whichever global dispatcher was installed last, and it leaves a response body unread on a 429 or 5xx, which holds
  * its connection until the garbage collector finds it. Here every body is read in full before discord.js sees the
  * response: Discord's answers are small JSON, and the connection goes straight back to the pool.
+ *
+ * Discord's global limit (50 requests per second per bot) is kept here too, before each request leaves, by a
+ * `GlobalLimit`: in memory for one process, in Redis for a fleet (global-limit.ts). discord.js's own global count is
+ * switched off on our REST managers (it would count per process, and count interaction calls Discord exempts); a global
+ * 429 that comes anyway pauses every process, and discord.js waits it out and retries as it always does.
  */
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { RESTOptions, ResponseLike } from 'discord.js';
 import { noFault, type FaultPoint } from '../fault-point.js';
+import { countsAgainstGlobalLimit, createLocalGlobalLimit, type GlobalLimit } from './global-limit.js';
 
 /** What discord.js calls to send one request. */
 export type MakeRequest = RESTOptions['makeRequest'];
@@ -39,21 +45,32 @@ const KEEP_ALIVE_MS = 120_000;
 export interface DiscordTransportOptions {
   /** Testing aid (src/fault-point.ts): reached halfway through sending a finished card's files. */
   readonly fault?: FaultPoint;
+  /** The bot's global limit; this process's own count (`createLocalGlobalLimit`) by default. */
+  readonly globalLimit?: GlobalLimit;
 }
 
 /** Creates the transport with its own connection pool. */
 export function createDiscordTransport(options: DiscordTransportOptions = {}): DiscordTransport {
   const agent = new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, keepAliveMaxTimeout: KEEP_ALIVE_MS });
   const fault = options.fault ?? noFault;
+  const limit = options.globalLimit ?? createLocalGlobalLimit();
   return {
-    makeRequest: (url, init) => send(agent, url, init, fault),
+    makeRequest: (url, init) => send({ agent, fault, limit }, url, init),
     close: () => agent.close(),
   };
 }
 
-async function send(agent: Agent, url: string, init: RequestInitLike, fault: FaultPoint): Promise<ResponseLike> {
+interface Sender {
+  readonly agent: Agent;
+  readonly fault: FaultPoint;
+  readonly limit: GlobalLimit;
+}
+
+async function send({ agent, fault, limit }: Sender, url: string, init: RequestInitLike): Promise<ResponseLike> {
   const headers = headerRecord(init.headers);
   const body = await encodeBody(init.body, headers);
+  // The slot is taken last, once the body is ready, so the request leaves at once.
+  if (countsAgainstGlobalLimit(url)) await limit.take(init.signal);
   const response = await request(url, {
     dispatcher: agent,
     method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
@@ -62,7 +79,22 @@ async function send(agent: Agent, url: string, init: RequestInitLike, fault: Fau
     signal: init.signal ?? undefined,
   });
   const bytes = Buffer.from(await response.body.arrayBuffer());
+  if (response.statusCode === 429 && response.headers['x-ratelimit-global'] !== undefined) {
+    await limit.pause(globalRetryAfterMs(response.headers['retry-after'], bytes));
+  }
   return bufferedResponse(response.statusCode, response.headers, bytes);
+}
+
+/** How long a global 429 asks to wait: the body's `retry_after` (to the millisecond), else the header's seconds. */
+function globalRetryAfterMs(header: string | string[] | undefined, body: Buffer): number {
+  try {
+    const retryAfter = (JSON.parse(body.toString('utf8')) as { retry_after?: unknown }).retry_after;
+    if (typeof retryAfter === 'number' && retryAfter > 0) return retryAfter * 1000;
+  } catch {
+    // Not JSON (a proxy's page): the header says it in whole seconds.
+  }
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000;
 }
 
 /** A multipart body (files) that is not a progress card (those carry a Cancel button): a finished card's upload. */

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countsAgainstGlobalLimit,
+  createLocalGlobalLimit,
+  LocalWindow,
+  SlotQueue,
+} from '../../src/discord/global-limit.js';
+
+describe("the transport's global limit", () => {
+  it('leaves interaction callbacks and interaction webhooks out, as Discord does, and counts the rest', () => {
+    const api = 'https://discord.com/api/v10';
+    expect(countsAgainstGlobalLimit(`${api}/interactions/123/aW50ZXJhY3Rpb24/callback`)).toBe(false);
+    expect(countsAgainstGlobalLimit(`${api}/webhooks/456/aW50ZXJhY3Rpb24/messages/@original`)).toBe(false);
+    expect(countsAgainstGlobalLimit(`${api}/webhooks/456/aW50ZXJhY3Rpb24?wait=true`)).toBe(false);
+    expect(countsAgainstGlobalLimit(`${api}/channels/789/messages`)).toBe(true);
+    expect(countsAgainstGlobalLimit(`${api}/channels/789/messages/1/threads`)).toBe(true);
+    expect(countsAgainstGlobalLimit(`${api}/gateway/bot`)).toBe(true);
+  });
+
+  it('grants a full window at once, then one more only when the oldest grant has left the window', () => {
+    const window = new LocalWindow(3, 1000);
+    expect([window.trySlot(0), window.trySlot(10), window.trySlot(20)]).toEqual([0, 0, 0]);
+    expect(window.trySlot(500)).toBe(500);
+    expect(window.trySlot(1000)).toBe(0);
+    expect(window.trySlot(1001)).toBe(9);
+  });
+
+  it('holds every grant during a pause after a global 429', () => {
+    const window = new LocalWindow(3, 1000);
+    window.pause(300);
+    expect(window.trySlot(100)).toBe(200);
+    expect(window.trySlot(300)).toBe(0);
+  });
+
+  it('lets no more than the limit through in any window, in the order they asked', async () => {
+    const limit = createLocalGlobalLimit(5, 200);
+    const granted: { index: number; at: number }[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, (_, index) => limit.take().then(() => granted.push({ index, at: Date.now() }))),
+    );
+    expect(granted.map((grant) => grant.index)).toEqual([...Array(12).keys()]);
+    for (const [position, grant] of granted.entries()) {
+      const inWindow = granted.filter((other) => other.at > grant.at - 200 && other.at <= grant.at);
+      expect(inWindow.length, `grant ${position}`).toBeLessThanOrEqual(5);
+    }
+  });
+
+  it('gives up the wait of an aborted request without using its slot', async () => {
+    let slots = 0;
+    const queue = new SlotQueue(async () => (slots++ === 0 ? 50 : 0));
+    const controller = new AbortController();
+    const aborted = queue.take(controller.signal);
+    controller.abort(new Error('timed out'));
+    await expect(aborted).rejects.toThrow('timed out');
+    await queue.take();
+    expect(slots).toBe(2);
+  });
+});
