@@ -32,6 +32,8 @@ export interface Engine {
   readonly dataDir: string;
   /** Where input images wait for their jobs. */
   readonly inputDir: string;
+  /** The input images' folder: its cap, its sweeps, and the check that a new image fits. */
+  readonly inputs: InputFiles;
   /** Starts running jobs and recovers those of the last run; call once, after every face has subscribed. */
   resume(): Promise<void>;
   /** Stops the runner (jobs in flight are persisted) and closes the store. */
@@ -103,6 +105,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     sessions,
     dataDir,
     inputDir,
+    inputs,
     resume: async () => {
       await runner.resume();
       inputs.start(INPUT_SWEEP_INTERVAL_MS);

@@ -43,7 +43,7 @@ export const imagine: SlashCommand = {
     const image = attachment
       ? await storeInputImage(
           attachment,
-          services.inputDir,
+          services.inputs,
           services.config.limits.attachmentBytes,
           services.config.limits.imagePixels,
         )

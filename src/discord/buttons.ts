@@ -140,7 +140,7 @@ async function resultImage(
   if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
   const image = await storeInputImage(
     attachment,
-    services.inputDir,
+    services.inputs,
     services.config.limits.attachmentBytes,
     services.config.limits.imagePixels,
   );

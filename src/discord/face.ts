@@ -60,9 +60,9 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   });
   const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
   const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
-  const { workflows, runner: jobs, sessions, inputDir } = engine;
+  const { workflows, runner: jobs, sessions, inputs } = engine;
   const fleet = { roster: async () => readFleetRoster(engine.store) };
-  const services: BotServices = { config, workflows, jobs, fleet, sessions, cards, inputDir };
+  const services: BotServices = { config, workflows, jobs, fleet, sessions, cards, inputs };
 
   const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
   const journal = new DeliveryJournal(engine.store);

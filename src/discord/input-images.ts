@@ -4,11 +4,22 @@
  * queue or survives a restart can still upload its input to whichever ComfyUI server runs it.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { fetch } from 'undici';
+import { isDiskFull, writeFileDurably } from '../durable-write.js';
 import { UserFacingError } from '../errors.js';
+
+/** Where members' images are kept, and the check that there is room for one more (jobs/input-files.ts). */
+export interface InputFolder {
+  readonly dir: string;
+  /** Throws a `UserFacingError` when the folder has no room for `bytes` more. */
+  reserve(bytes: number): Promise<void>;
+}
+
+/** What a member reads when the disk under the data directory is full. */
+export const DISK_FULL_SENTENCE = 'I have no room to keep your image right now; please try again later.';
 
 /** An attachment as Discord describes it, before we download it. */
 export interface AttachmentInfo {
@@ -42,23 +53,26 @@ export function checkAttachment(attachment: AttachmentInfo, maxBytes: number): v
   if (attachment.size > maxBytes) throw tooLarge(attachment, maxBytes);
 }
 
-/** Downloads an attachment, checks that it is an image of at most `maxPixels`, and stores it under `dir`. */
+/** Downloads an attachment, checks that it is an image of at most `maxPixels`, and stores it in `folder`. */
 export async function storeInputImage(
   attachment: AttachmentInfo,
-  dir: string,
+  folder: InputFolder,
   maxBytes: number,
   maxPixels: number = DEFAULT_MAX_INPUT_PIXELS,
 ): Promise<StoredInputImage> {
   checkAttachment(attachment, maxBytes);
   const bytes = await download(attachment, maxBytes);
-  return storeImageBytes(bytes, attachment, dir, maxPixels);
+  return storeImageBytes(bytes, attachment, folder, maxPixels);
 }
 
-/** Checks that `bytes` are an image we can read and stores them under `dir` (the web face's uploads come this way). */
+/**
+ * Checks that `bytes` are an image we can read and stores them in `folder` (the web face's uploads come this way).
+ * The file is written whole or not at all; a full folder or disk is refused with a sentence.
+ */
 export async function storeImageBytes(
   bytes: Buffer,
   attachment: Pick<AttachmentInfo, 'name' | 'url'>,
-  dir: string,
+  folder: InputFolder,
   maxPixels: number = DEFAULT_MAX_INPUT_PIXELS,
 ): Promise<StoredInputImage> {
   const metadata = await readHeader(bytes, attachment, maxPixels);
@@ -69,9 +83,17 @@ export async function storeImageBytes(
   if (pixels > maxPixels) throw tooManyPixels(attachment, metadata, maxPixels);
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
   const extension = metadata.format === 'jpeg' ? 'jpg' : metadata.format;
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${hash}.${extension}`);
-  await writeFile(path, bytes);
+  const path = join(folder.dir, `${hash}.${extension}`);
+  // The same picture again (a Reroll of an image-to-image result): already kept, and whole, since it was renamed in.
+  const known = await stat(path).catch(() => undefined);
+  if (known?.size === bytes.length) {
+    // Touched, so the sweep's grace for new images covers it until its new job is recorded.
+    const now = new Date();
+    await utimes(path, now, now).catch(() => undefined);
+  } else {
+    await folder.reserve(bytes.length);
+    await writeInput(path, bytes, folder.dir, attachment);
+  }
   return {
     path,
     filename: `comfycord_${hash.slice(0, 16)}.${extension}`,
@@ -106,6 +128,24 @@ async function readHeader(
     { width: header.width ?? 0, height: header.height ?? 0, pages: header.pages },
     maxPixels,
   );
+}
+
+async function writeInput(
+  path: string,
+  bytes: Buffer,
+  dir: string,
+  attachment: Pick<AttachmentInfo, 'name' | 'url'>,
+): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFileDurably(path, bytes);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    throw new UserFacingError('inputs-disk-full', DISK_FULL_SENTENCE, {
+      cause: error,
+      detail: `no space left to keep ${attachment.url} (${bytes.length} bytes) under ${dir}`,
+    });
+  }
 }
 
 async function download(attachment: AttachmentInfo, maxBytes: number): Promise<Buffer> {

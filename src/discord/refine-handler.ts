@@ -69,7 +69,7 @@ async function refine(message: Message, session: Session, services: BotServices,
   const image = attachment
     ? await storeInputImage(
         attachment,
-        services.inputDir,
+        services.inputs,
         services.config.limits.attachmentBytes,
         services.config.limits.imagePixels,
       )

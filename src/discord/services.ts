@@ -10,6 +10,7 @@ import type { RunnerSnapshot } from '../jobs/snapshot.js';
 import type { Sessions } from '../sessions/index.js';
 import type { LoadedWorkflows } from '../workflows/index.js';
 import type { CardUpdater } from './card-updater.js';
+import type { InputFolder } from './input-images.js';
 
 /** The job runner as the Discord layer uses it. */
 export interface JobsPort {
@@ -39,5 +40,5 @@ export interface BotServices {
   readonly sessions: Sessions;
   readonly cards: CardUpdater;
   /** Where images members attach are kept until their jobs have run. */
-  readonly inputDir: string;
+  readonly inputs: InputFolder;
 }

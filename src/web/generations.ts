@@ -45,7 +45,7 @@ export interface Idempotency {
 export type WebhookCheck = (url: string) => void;
 
 export interface WebGenerationsOptions {
-  readonly engine: Pick<Engine, 'runner' | 'workflows' | 'config' | 'inputDir'>;
+  readonly engine: Pick<Engine, 'runner' | 'workflows' | 'config' | 'inputs'>;
   readonly records: WebRecords;
   readonly files: OutputFiles;
   readonly hub: LiveHub;
@@ -330,7 +330,7 @@ export class WebGenerations {
     const stored = await storeImageBytes(
       bytes,
       { name, url: `upload:${name}` },
-      this.#options.engine.inputDir,
+      this.#options.engine.inputs,
       this.#options.engine.config.limits.imagePixels,
     );
     return { path: stored.path, filename: stored.filename };
