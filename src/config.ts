@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { FAULT_POINTS, type FaultPointName } from './fault-point.js';
+import { isNetwork } from './web/webhook-addresses.js';
 
 const DEFAULT_COMFY_URL = 'http://127.0.0.1:8188';
 const DEFAULT_STORE_URL = 'sqlite://data/comfycord.sqlite';
@@ -72,6 +73,8 @@ const EXAMPLES: Record<string, string> = {
   WEB_API_KEYS: 'WEB_API_KEYS=alice:3f9c…(16+ characters),ci:8e21… (unset: the web API answers on loopback only)',
   WEB_WEBHOOK_SECRET: 'WEB_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw (base64 of 24+ random bytes)',
   WEB_WEBHOOK_ALLOW: 'WEB_WEBHOOK_ALLOW=hooks.example.com,https://ci.example.org/hooks/',
+  WEB_WEBHOOK_PRIVATE_NETWORKS:
+    'WEB_WEBHOOK_PRIVATE_NETWORKS=10.1.2.0/24,127.0.0.1 (unset: webhooks reach public addresses only)',
   WEB_PUBLIC_URL: 'WEB_PUBLIC_URL=https://images.example.org (where callers reach the web face; unset: relative URLs)',
   COMFYCORD_FAULT_POINT: 'COMFYCORD_FAULT_POINT=delivery:after-post (testing only; unset in production)',
 };
@@ -155,6 +158,21 @@ const webhookAllowList = optional(z.string()).transform((value, ctx) => {
     .filter(Boolean);
   for (const entry of entries.filter((candidate) => !/^(https?:\/\/)?[\w.[\]:-]+(\/\S*)?$/.test(candidate))) {
     ctx.addIssue({ code: 'custom', message: `has "${entry}", which is neither a host nor an http(s) URL prefix` });
+  }
+  return entries;
+});
+
+/** `WEB_WEBHOOK_PRIVATE_NETWORKS`: addresses or CIDRs, comma-separated, that webhooks may reach though not public. */
+const privateNetworks = optional(z.string()).transform((value, ctx) => {
+  const entries = (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  for (const entry of entries.filter((candidate) => !isNetwork(candidate))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `has "${entry}", which is neither an IP address nor a CIDR like 10.0.0.0/8`,
+    });
   }
   return entries;
 });
@@ -247,6 +265,7 @@ const environmentSchema = z.object({
     z.string().regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by base64 of 24 or more bytes'),
   ),
   WEB_WEBHOOK_ALLOW: webhookAllowList,
+  WEB_WEBHOOK_PRIVATE_NETWORKS: privateNetworks,
   // Behind a proxy the endpoint's own address is not what callers use: this one is, in answers and webhooks.
   WEB_PUBLIC_URL: optional(httpUrl).transform((value) => value?.replace(/\/+$/, '')),
   // A testing aid (src/fault-point.ts): the process kills itself at this point. Never set it in production.
@@ -306,6 +325,8 @@ export interface Config {
     readonly webhookSecret: string | undefined;
     /** Hosts (`hooks.example.com`) or URL prefixes (`https://ci.example.org/hooks/`) webhooks may be sent to. */
     readonly webhookAllow: readonly string[];
+    /** Private, loopback or link-local networks webhooks may reach all the same (`127.0.0.1`, `10.0.0.0/8`). */
+    readonly webhookPrivateNetworks: readonly string[];
     /** Where callers reach the web face (`https://images.example.org`), no trailing slash; absolute URLs then. */
     readonly publicUrl: string | undefined;
   };
@@ -461,6 +482,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       apiKeys: env.WEB_API_KEYS,
       webhookSecret: env.WEB_WEBHOOK_SECRET,
       webhookAllow: env.WEB_WEBHOOK_ALLOW,
+      webhookPrivateNetworks: env.WEB_WEBHOOK_PRIVATE_NETWORKS,
       publicUrl: env.WEB_PUBLIC_URL,
     },
     faultPoint: env.COMFYCORD_FAULT_POINT,

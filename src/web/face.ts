@@ -14,6 +14,7 @@ import { OutputFiles } from './output-files.js';
 import { defaultPageDir } from './page-files.js';
 import { createWebHandler } from './routes.js';
 import { viewOf } from './views.js';
+import { AddressGuard } from './webhook-addresses.js';
 import { webhookPolicy } from './webhook-policy.js';
 import { WebhookSender } from './webhooks.js';
 import { WebRecords, type WebGeneration } from './web-records.js';
@@ -48,11 +49,13 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const view = (record: WebGeneration, job: JobRecord | undefined, origin = publicUrl) =>
     viewOf({ record, job, position: undefined, progress: undefined }, files, origin);
   const fault = faultPointFor(config.faultPoint);
-  const checkWebhook = webhookPolicy(config.web.webhookAllow, config.web.webhookSecret);
+  const guard = new AddressGuard(config.web.webhookPrivateNetworks);
+  const policy = webhookPolicy(config.web.webhookAllow, config.web.webhookSecret, guard);
   const webhooks = new WebhookSender({
     store,
     secret: config.web.webhookSecret,
-    check: checkWebhook,
+    policy,
+    guard,
     logger,
     backoffMs: options.webhookBackoffMs,
     fault,
@@ -69,7 +72,15 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const delivery = new WebDelivery({ records, files, hub, view, ended: announceEnd, fault });
   runner.onEvent(delivery.listener);
   await webhooks.resume();
-  const generations = new WebGenerations({ engine, records, files, hub, checkWebhook, publicUrl, fault });
+  const generations = new WebGenerations({
+    engine,
+    records,
+    files,
+    hub,
+    checkWebhook: policy.check,
+    publicUrl,
+    fault,
+  });
   const handle = createWebHandler({
     generations,
     records,

@@ -41,8 +41,8 @@ export interface Idempotency {
   readonly bodyHash: string;
 }
 
-/** Checks a webhook URL against the operator's rules; throws a 422 problem when it may not be used. */
-export type WebhookCheck = (url: string) => void;
+/** Checks a webhook URL against the operator's rules; rejects with a 422 problem when it may not be used. */
+export type WebhookCheck = (url: string) => Promise<void>;
 
 export interface WebGenerationsOptions {
   readonly engine: Pick<Engine, 'runner' | 'workflows' | 'config' | 'inputs'>;
@@ -186,7 +186,7 @@ export class WebGenerations {
     }
     if (body.text.trim() !== '' || body.action === undefined) settings = refineSettings(settings, body.text);
     const plan = planSettings(settings, {}, inputImage !== undefined, context);
-    return this.#enqueue(caller, plan, inputImage, { parentId: record.id, webhook: this.#webhook(body.webhook) });
+    return this.#enqueue(caller, plan, inputImage, { parentId: record.id, webhook: await this.#webhook(body.webhook) });
   }
 
   async #create(
@@ -205,7 +205,7 @@ export class WebGenerations {
     }
     const hasImage = upload !== undefined || image !== undefined;
     const plan = planGeneration({ text: prompt, options, defaults: {}, hasImage }, this.#planContext());
-    const checkedWebhook = this.#webhook(webhook);
+    const checkedWebhook = await this.#webhook(webhook);
     // Checked before the image is kept: a refused plan costs no disk.
     if (!plan.ok) throw new ApiProblem(422, plan.identifier, plan.message);
     const inputImage =
@@ -290,8 +290,8 @@ export class WebGenerations {
     await this.#options.records.settlePending(record.id, settingsUsed(job));
   }
 
-  #webhook(url: string | undefined): string | undefined {
-    if (url !== undefined) this.#options.checkWebhook(url);
+  async #webhook(url: string | undefined): Promise<string | undefined> {
+    if (url !== undefined) await this.#options.checkWebhook(url);
     return url;
   }
 

@@ -6,12 +6,14 @@
  * growing pause, then given up (logged).
  */
 import { createHmac } from 'node:crypto';
-import { fetch } from 'undici';
+import { isIP } from 'node:net';
+import { Agent, fetch } from 'undici';
 import { z } from 'zod';
 import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { Collection, Index, Store } from '../store/store.js';
-import type { WebhookCheck } from './generations.js';
+import type { AddressGuard } from './webhook-addresses.js';
+import type { WebhookPolicy } from './webhook-policy.js';
 
 /** The pauses before each retry; after the last, the message is given up. About a day in all. */
 export const DEFAULT_WEBHOOK_BACKOFF_MS: readonly number[] = [
@@ -40,8 +42,10 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 export interface WebhookSenderOptions {
   readonly store: Store;
   readonly secret: string | undefined;
-  /** The operator's rules, checked again before every try: a URL no longer allowed is dropped. */
-  readonly check: WebhookCheck;
+  /** The operator's list, checked again before every try: a URL no longer listed is dropped. */
+  readonly policy: Pick<WebhookPolicy, 'unlisted'>;
+  /** Judges the addresses each try connects to (the connection's own lookup, so what is checked is what is used). */
+  readonly guard: AddressGuard;
   readonly logger: Logger;
   readonly backoffMs?: readonly number[];
   /** How long a receiver may take to answer. Default 10 s. */
@@ -58,6 +62,7 @@ export class WebhookSender {
   readonly #backoff: readonly number[];
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #sending = new Set<Promise<void>>();
+  readonly #dispatcher: Agent;
   #stopped = false;
 
   constructor(options: WebhookSenderOptions) {
@@ -65,6 +70,7 @@ export class WebhookSender {
     this.#messages = options.store.collection('web-webhooks', messageSchema, { version: 1 });
     this.#pending = options.store.index('web-webhooks-pending');
     this.#backoff = options.backoffMs ?? DEFAULT_WEBHOOK_BACKOFF_MS;
+    this.#dispatcher = new Agent({ connect: { lookup: options.guard.lookup } });
   }
 
   /** Schedules every message a previous run left unsent. */
@@ -93,6 +99,7 @@ export class WebhookSender {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     while (this.#sending.size > 0) await Promise.allSettled([...this.#sending]);
+    await this.#dispatcher.close();
   }
 
   #schedule(message: WebhookMessage): void {
@@ -114,7 +121,7 @@ export class WebhookSender {
 
   async #try(message: WebhookMessage): Promise<void> {
     const { logger } = this.#options;
-    const refusal = this.#refusal(message.url);
+    const refusal = this.#options.policy.unlisted(message.url);
     if (refusal !== undefined) {
       logger.warn({ webhook: message.id, reason: refusal }, 'dropping a webhook the configuration no longer allows');
       return this.#forget(message.id);
@@ -138,7 +145,12 @@ export class WebhookSender {
   async #post(message: WebhookMessage): Promise<string> {
     const timestamp = Math.floor(Date.now() / 1000);
     try {
+      // An address literal is connected to without a lookup: it is checked here instead.
+      const literal = new URL(message.url).hostname.replace(/^\[|\]$/g, '');
+      if (isIP(literal) !== 0 && !this.#options.guard.permits(literal))
+        return `${literal} is not an address webhooks may reach`;
       const response = await fetch(message.url, {
+        dispatcher: this.#dispatcher,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -156,15 +168,6 @@ export class WebhookSender {
       return response.status >= 200 && response.status < 300 ? 'received' : `HTTP ${response.status}`;
     } catch (error) {
       return String(error);
-    }
-  }
-
-  #refusal(url: string): string | undefined {
-    try {
-      this.#options.check(url);
-      return undefined;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
     }
   }
 

@@ -71,6 +71,7 @@ function startWeb(workDir: string, faultPoint?: string): WebChild {
     WEB_API_KEYS: `alice:${ALICE}`,
     WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/`,
+    WEB_WEBHOOK_PRIVATE_NETWORKS: '127.0.0.1',
     LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     ...(faultPoint === undefined ? {} : { COMFYCORD_FAULT_POINT: faultPoint }),

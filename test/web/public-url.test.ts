@@ -30,6 +30,7 @@ beforeAll(async () => {
       WEB_PUBLIC_URL: `${PUBLIC}/`,
       WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
       WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/`,
+      WEB_WEBHOOK_PRIVATE_NETWORKS: '127.0.0.1',
     },
   });
 });

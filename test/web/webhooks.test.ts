@@ -29,7 +29,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   rig = await startWebRig({
-    env: { WEB_WEBHOOK_SECRET: WEBHOOK_SECRET, WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/` },
+    env: {
+      WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/`,
+      WEB_WEBHOOK_PRIVATE_NETWORKS: '127.0.0.1',
+    },
   });
 });
 
