@@ -87,6 +87,7 @@ async function attachFaces(engine: Engine, options: StartOptions) {
   const fleet = await joinFleetWith(engine, {
     checks: { gateway: discord.gatewayCheck },
     shards: Array.isArray(shards) ? { ids: [...shards], count: shardCount ?? 1 } : null,
+    name: engine.config.processName,
   });
   // A start that fails from here on takes this process off the roll call again.
   const faces = await attachWebAndConnect(engine, options, discord, fleet).catch(async (error: unknown) => {

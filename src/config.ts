@@ -6,6 +6,7 @@
  * value, so an operator fixes a bad `.env` in one pass.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { FAULT_POINTS, type FaultPointName } from './fault-point.js';
@@ -76,6 +77,7 @@ const EXAMPLES: Record<string, string> = {
   WEB_WEBHOOK_PRIVATE_NETWORKS:
     'WEB_WEBHOOK_PRIVATE_NETWORKS=10.1.2.0/24,127.0.0.1 (unset: webhooks reach public addresses only)',
   WEB_PUBLIC_URL: 'WEB_PUBLIC_URL=https://images.example.org (where callers reach the web face; unset: relative URLs)',
+  COMFYCORD_PROCESS_NAME: 'COMFYCORD_PROCESS_NAME=bot-eu-1 (unset: host name and pid, like gpu-box-4242)',
   COMFYCORD_FAULT_POINT: 'COMFYCORD_FAULT_POINT=delivery:after-post (testing only; unset in production)',
 };
 
@@ -268,6 +270,9 @@ const environmentSchema = z.object({
   WEB_WEBHOOK_PRIVATE_NETWORKS: privateNetworks,
   // Behind a proxy the endpoint's own address is not what callers use: this one is, in answers and webhooks.
   WEB_PUBLIC_URL: optional(httpUrl).transform((value) => value?.replace(/\/+$/, '')),
+  COMFYCORD_PROCESS_NAME: optional(
+    z.string().regex(/^[\w.-]{1,64}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores'),
+  ),
   // A testing aid (src/fault-point.ts): the process kills itself at this point. Never set it in production.
   COMFYCORD_FAULT_POINT: optional(oneOf(FAULT_POINTS)),
 });
@@ -330,6 +335,8 @@ export interface Config {
     /** Where callers reach the web face (`https://images.example.org`), no trailing slash; absolute URLs then. */
     readonly publicUrl: string | undefined;
   };
+  /** The name this process goes by in every log line and on the fleet's roll call (`<host>-<pid>` by default). */
+  readonly processName: string;
   /** Testing only: where the process kills itself (src/fault-point.ts); undefined in production. */
   readonly faultPoint: FaultPointName | undefined;
 }
@@ -485,6 +492,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       webhookPrivateNetworks: env.WEB_WEBHOOK_PRIVATE_NETWORKS,
       publicUrl: env.WEB_PUBLIC_URL,
     },
+    processName: env.COMFYCORD_PROCESS_NAME ?? `${hostname()}-${process.pid}`,
     faultPoint: env.COMFYCORD_FAULT_POINT,
   };
 }

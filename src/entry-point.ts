@@ -32,7 +32,7 @@ export async function runEntryPoint<Started extends Stoppable>(entry: EntryPoint
     process.exitCode = 1;
     return;
   }
-  const logger = createLogger({ ...config.log, secrets: secretsOf(config) });
+  const logger = createLogger({ ...config.log, secrets: secretsOf(config), processName: config.processName });
   // A stray rejection must leave a log line, not kill the process silently.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   let started: Started;

@@ -1,6 +1,7 @@
 /**
  * The pino logger: JSON for machines, pretty for a person in development, secrets redacted everywhere.
  */
+import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -37,6 +38,8 @@ export interface LoggerOptions {
   readonly secrets?: readonly string[];
   /** Where to write; defaults to stdout (file descriptor 1). Tests pass a stream to read the lines back. */
   readonly destination?: NodeJS.WritableStream;
+  /** The process's name (COMFYCORD_PROCESS_NAME), on every line as `process`: a fleet's logs say who wrote each. */
+  readonly processName?: string;
 }
 
 /** Creates the root logger; modules take child loggers from it (`logger.child({ module: 'comfy' })`). */
@@ -49,6 +52,7 @@ export function createLogger(options: LoggerOptions): Logger {
     // A token can also hide inside free text (an error message quoting a URL or a header); scrub it there too.
     hooks: { streamWrite: (line) => scrubLine(line, secrets) },
   };
+  if (options.processName) pinoOptions.base = { pid: process.pid, hostname: hostname(), process: options.processName };
   if (options.format === 'pretty') {
     const transport = pino.transport({
       target: 'pino-pretty',

@@ -154,6 +154,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('names the process after its host and pid unless COMFYCORD_PROCESS_NAME names it', () => {
+    expect(loadConfig({}).processName).toMatch(new RegExp(`-${process.pid}$`));
+    expect(loadConfig({ COMFYCORD_PROCESS_NAME: 'bot-eu-1' }).processName).toBe('bot-eu-1');
+    expect(problemsOf({ COMFYCORD_PROCESS_NAME: 'bot eu/1' })).toEqual([
+      expect.stringMatching(/^COMFYCORD_PROCESS_NAME must be 1 to 64 letters, digits, dots, dashes or underscores\. /),
+    ]);
+  });
+
   it('runs one shard as discord.js does by default when no shard is configured', () => {
     expect(loadConfig({}).discord.shards).toBeUndefined();
   });

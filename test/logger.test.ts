@@ -25,6 +25,19 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0]!).err).not.toHaveProperty('requestBody');
   });
 
+  it('names the process on every line, its child loggers too', () => {
+    const stream = new PassThrough();
+    const lines: string[] = [];
+    stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const logger = createLogger({ level: 'info', format: 'json', destination: stream, processName: 'bot-eu-1' });
+    logger.info('started');
+    logger.child({ module: 'discord' }).warn('slow');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ process: 'bot-eu-1', pid: process.pid, msg: 'started' }),
+      expect.objectContaining({ process: 'bot-eu-1', module: 'discord', msg: 'slow' }),
+    ]);
+  });
+
   it('writes JSON lines', () => {
     const { logger, lines } = capture();
     logger.info({ jobId: 'j1' }, 'job queued');

@@ -37,7 +37,7 @@ export async function startWeb(options: StartWebOptions): Promise<WebApp> {
   const engine = await startEngine(options);
   const web = await attachWeb(engine, { pageDir: options.pageDir, webhookBackoffMs: options.webhookBackoffMs });
   // It runs jobs like any bot process, so it stands on the fleet's roll call too, without shards.
-  const fleet = await joinFleetWith(engine);
+  const fleet = await joinFleetWith(engine, { name: engine.config.processName });
   const endpoint = await startEndpoint(engine, { handle: web.handle, defaultPort: DEFAULT_WEB_PORT, fleet });
   web.listening(endpoint.url);
   await engine.resume();
