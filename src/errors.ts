@@ -11,10 +11,14 @@ export class UserFacingError extends Error {
     readonly identifier: string,
     /** One sentence for the member: what happened and what to do. No server addresses, no stack traces. */
     readonly userMessage: string,
-    options?: { cause?: unknown; detail?: string },
+    options?: { cause?: unknown; detail?: string; params?: Readonly<Record<string, string | number>> },
   ) {
     super(options?.detail ?? userMessage, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.params = options?.params ?? {};
   }
+
+  /** The values in the sentence, for translations of it (src/i18n, key `error.<identifier>`). */
+  readonly params: Readonly<Record<string, string | number>>;
 }
 
 /** True for errors that carry a sentence meant for members. */

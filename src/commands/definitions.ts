@@ -8,12 +8,18 @@ import {
   InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { ENGLISH, type TextKey } from '../i18n/catalog.js';
 import { ASPECT_CHOICES, MAX_COUNT, MAX_SEED } from '../workflows/settings.js';
 
 // Installed to a server (the bot joins it) or to a member's account (a user install: the commands follow the member
 // into servers without the bot, DMs and group DMs, where the interaction's webhook alone answers; see README).
 const CONTEXTS = [InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel];
 const INSTALL = [ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall];
+
+/** An aspect ratio as a choice, named with what it looks like (`16:9 widescreen`); translated in src/i18n. */
+function aspectChoice(aspect: (typeof ASPECT_CHOICES)[number]) {
+  return { name: ENGLISH[`choice.aspect.${aspect}` satisfies TextKey], value: aspect };
+}
 
 export const imagineDefinition = {
   name: 'imagine',
@@ -44,7 +50,7 @@ export const imagineDefinition = {
       type: ApplicationCommandOptionType.String,
       name: 'aspect',
       description: 'Aspect ratio',
-      choices: ASPECT_CHOICES.map((aspect) => ({ name: aspect, value: aspect })),
+      choices: ASPECT_CHOICES.map(aspectChoice),
     },
     {
       type: ApplicationCommandOptionType.Integer,
@@ -84,7 +90,7 @@ export const settingsDefinition = {
       type: ApplicationCommandOptionType.String,
       name: 'aspect',
       description: 'Default aspect ratio',
-      choices: ASPECT_CHOICES.map((aspect) => ({ name: aspect, value: aspect })),
+      choices: ASPECT_CHOICES.map(aspectChoice),
     },
     {
       type: ApplicationCommandOptionType.String,

@@ -4,6 +4,7 @@
  */
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { SlashCommand } from './command.js';
+import { localizeCommand } from './localize.js';
 import { history } from './history.js';
 import { imagine } from './imagine.js';
 import { queue } from './queue.js';
@@ -12,7 +13,7 @@ import { workflows } from './workflows.js';
 
 export const COMMANDS: readonly SlashCommand[] = [imagine, settings, history, queue, workflows];
 
-/** The registration JSON of every command, as `deploy-commands` sends it. */
-export const COMMAND_DEFINITIONS: readonly RESTPostAPIChatInputApplicationCommandsJSONBody[] = COMMANDS.map(
-  (command) => command.definition,
+/** The registration JSON of every command, with its localisations (src/i18n), as `deploy-commands` sends it. */
+export const COMMAND_DEFINITIONS: readonly RESTPostAPIChatInputApplicationCommandsJSONBody[] = COMMANDS.map((command) =>
+  localizeCommand(command.definition),
 );

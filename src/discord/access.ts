@@ -44,7 +44,10 @@ export function checkAccess(interaction: BaseInteraction, limits: Config['limits
     throw new UserFacingError(
       'missing-permission',
       `I cannot post results in this channel: I lack the ${missing.join(', ')} permission${missing.length > 1 ? 's' : ''} here. Ask a moderator to grant ${missing.length > 1 ? 'them' : 'it'}.`,
-      { detail: `missing permissions in channel ${interaction.channelId}: ${missing.join(', ')}` },
+      {
+        detail: `missing permissions in channel ${interaction.channelId}: ${missing.join(', ')}`,
+        params: { permissions: missing.join(', ') },
+      },
     );
   }
 }

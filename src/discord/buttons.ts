@@ -16,6 +16,7 @@ import {
   type ModalSubmitInteraction,
 } from 'discord.js';
 import { UserFacingError } from '../errors.js';
+import { text } from '../i18n/catalog.js';
 import type { Generation } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { botIsPresent, checkAccess } from './access.js';
@@ -154,6 +155,7 @@ function firstOfKind(kind: 'image-to-image' | 'upscale', context: PlanContext): 
     throw new UserFacingError(
       'no-workflow-of-kind',
       `No ${what} workflow is loaded here; ask the server admins to add one.`,
+      { params: { kind: what } },
     );
   }
   return workflow.name;
@@ -162,21 +164,21 @@ function firstOfKind(kind: 'image-to-image' | 'upscale', context: PlanContext): 
 async function showEditModal(interaction: ButtonInteraction, generation: Generation): Promise<void> {
   const prompt = new TextInputBuilder()
     .setCustomId('prompt')
-    .setLabel('Prompt')
+    .setLabel(text(interaction.locale, 'modal.edit.prompt'))
     .setStyle(TextInputStyle.Paragraph)
     .setMaxLength(4000)
     .setRequired(true)
     .setValue(generation.settings.prompt.slice(0, 4000) || ' ');
   const negative = new TextInputBuilder()
     .setCustomId('negative')
-    .setLabel('Negative prompt')
+    .setLabel(text(interaction.locale, 'modal.edit.negative'))
     .setStyle(TextInputStyle.Paragraph)
     .setMaxLength(2000)
     .setRequired(false)
     .setValue((generation.settings.negative ?? '').slice(0, 2000));
   const modal = new ModalBuilder()
     .setCustomId(`edit:${generation.id}`)
-    .setTitle('Edit and run again')
+    .setTitle(text(interaction.locale, 'modal.edit.title'))
     .addComponents(
       new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
       new ActionRowBuilder<TextInputBuilder>().addComponents(negative),
@@ -208,6 +210,6 @@ async function deleteResult(
     },
   );
   await services.sessions.deleteGeneration(generationId);
-  const sentence = alreadyGone ? 'That picture was already deleted.' : 'Deleted.';
+  const sentence = text(interaction.locale, alreadyGone ? 'delete.already' : 'delete.done');
   await interaction.followUp({ content: sentence, flags: MessageFlags.Ephemeral });
 }

@@ -9,6 +9,7 @@ import {
   type APIButtonComponent,
   type APIEmbed,
 } from 'discord.js';
+import { text, type TextKey, type TextParams } from '../i18n/catalog.js';
 import { truncate } from '../text.js';
 
 /** What the embed of a card says about the generation. */
@@ -22,6 +23,8 @@ export interface CardDetails {
   readonly count?: number | undefined;
   /** Member defaults from /settings that were applied, shown so nobody wonders where they came from. */
   readonly defaultsApplied?: readonly string[] | undefined;
+  /** The member's Discord language: the card's words are in it where translated (src/i18n). */
+  readonly locale?: string | undefined;
 }
 
 /** A file to attach to the card. */
@@ -74,17 +77,23 @@ const COLOURS = { waiting: 0x5865f2, running: 0xfee75c, done: 0x57f287, failed: 
 export function renderCard(jobId: string, details: CardDetails, state: CardState): RenderedCard {
   switch (state.phase) {
     case 'queued':
-      return progressCard(jobId, details, `Queued, position ${state.position}.`, COLOURS.waiting);
+      return progressCard(jobId, details, say('card.queued', { position: state.position }), COLOURS.waiting);
     case 'starting':
-      return progressCard(jobId, details, state.note ?? 'Starting…', COLOURS.waiting);
+      return progressCard(jobId, details, state.note ?? say('card.starting'), COLOURS.waiting);
     case 'running':
       return runningCard(jobId, details, state);
     case 'done':
       return doneCard(details, state);
     case 'failed':
       return plainCard(details, `❌ ${state.sentence}`, COLOURS.failed);
-    case 'cancelled':
-      return plainCard(details, state.by ? `Cancelled by <@${state.by}>.` : 'Cancelled.', COLOURS.cancelled);
+    case 'cancelled': {
+      const sentence = state.by ? say('card.cancelledBy', { member: `<@${state.by}>` }) : say('card.cancelled');
+      return plainCard(details, sentence, COLOURS.cancelled);
+    }
+  }
+
+  function say(key: TextKey, params?: TextParams): string {
+    return text(details.locale, key, params);
   }
 }
 
@@ -108,7 +117,9 @@ function progressCard(jobId: string, details: CardDetails, status: string, colou
   return {
     content: status,
     embeds: [detailsEmbed(details, colour)],
-    components: [row([button(buttonId('cancel', jobId), 'Cancel', ButtonStyle.Secondary)])],
+    components: [
+      row([button(buttonId('cancel', jobId), text(details.locale, 'button.cancel'), ButtonStyle.Secondary)]),
+    ],
     files: [],
   };
 }
@@ -119,7 +130,8 @@ function runningCard(
   state: Extract<CardState, { phase: 'running' }>,
 ): RenderedCard {
   const percent = state.max > 0 ? Math.floor((state.value / state.max) * 100) : 0;
-  const status = `Running: ${percent}% (step ${state.value}/${state.max}, ${formatSeconds(state.elapsedMs)} elapsed).`;
+  const elapsed = formatSeconds(state.elapsedMs);
+  const status = text(details.locale, 'card.running', { percent, value: state.value, max: state.max, elapsed });
   const card = progressCard(jobId, details, status, COLOURS.running);
   if (!state.preview) return card;
   const embed = { ...card.embeds[0], image: { url: `attachment://${state.preview.name}` } };
@@ -130,15 +142,16 @@ function runningCard(
 export const TEXT_FIELD_LIMIT = 1024;
 
 function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done' }>): RenderedCard {
+  const say = (key: TextKey, params?: TextParams) => text(details.locale, key, params);
   const embed = detailsEmbed(details, COLOURS.done);
-  const texts = (state.texts ?? []).map((text) => ({
-    name: text.label,
-    value: truncate(text.text.trim() || '(empty)', TEXT_FIELD_LIMIT),
+  const texts = (state.texts ?? []).map((output) => ({
+    name: output.label,
+    value: truncate(output.text.trim() || '(empty)', TEXT_FIELD_LIMIT),
     inline: false,
   }));
   const fields = [
     ...(embed.fields ?? []),
-    { name: 'Time', value: formatSeconds(state.durationMs), inline: true },
+    { name: say('card.field.time'), value: formatSeconds(state.durationMs), inline: true },
     ...texts,
   ];
   const notes = state.notes.length > 0 ? `\n${state.notes.join('\n')}` : '';
@@ -148,20 +161,21 @@ function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done
   const upscaleButtons = stills.map((index, position) =>
     button(
       buttonId('upscale', id, index),
-      stills.length > 1 ? `Upscale ${position + 1}` : 'Upscale',
+      stills.length > 1 ? say('button.upscaleN', { n: position + 1 }) : say('button.upscale'),
       ButtonStyle.Secondary,
     ),
   );
-  const vary = stills[0] === undefined ? [] : [button(varyId(id, stills[0]), 'Vary', ButtonStyle.Secondary)];
+  const vary =
+    stills[0] === undefined ? [] : [button(varyId(id, stills[0]), say('button.vary'), ButtonStyle.Secondary)];
   return {
-    content: `Done in ${formatSeconds(state.durationMs)}.${notes}`,
+    content: `${say('card.done', { duration: formatSeconds(state.durationMs) })}${notes}`,
     embeds: [{ ...embed, fields }],
     components: [
       row([
-        button(buttonId('reroll', id), 'Reroll', ButtonStyle.Primary),
+        button(buttonId('reroll', id), say('button.reroll'), ButtonStyle.Primary),
         ...vary,
-        button(buttonId('edit', id), 'Edit', ButtonStyle.Secondary),
-        button(buttonId('delete', id), 'Delete', ButtonStyle.Danger),
+        button(buttonId('edit', id), say('button.edit'), ButtonStyle.Secondary),
+        button(buttonId('delete', id), say('button.delete'), ButtonStyle.Danger),
       ]),
       ...(upscaleButtons.length > 0 ? [row(upscaleButtons.slice(0, 5))] : []),
     ],
@@ -185,16 +199,23 @@ function plainCard(details: CardDetails, status: string, colour: number): Render
 }
 
 function detailsEmbed(details: CardDetails, colour: number): APIEmbed {
+  const name = (key: TextKey) => text(details.locale, key);
   const fields = [
-    details.negative ? { name: 'Negative', value: truncate(details.negative, 1024), inline: false } : undefined,
-    details.seed === undefined ? undefined : { name: 'Seed', value: String(details.seed), inline: true },
-    details.width && details.height
-      ? { name: 'Size', value: `${details.width}×${details.height}`, inline: true }
+    details.negative
+      ? { name: name('card.field.negative'), value: truncate(details.negative, 1024), inline: false }
       : undefined,
-    { name: 'Workflow', value: details.workflow, inline: true },
-    details.count && details.count > 1 ? { name: 'Images', value: String(details.count), inline: true } : undefined,
+    details.seed === undefined
+      ? undefined
+      : { name: name('card.field.seed'), value: String(details.seed), inline: true },
+    details.width && details.height
+      ? { name: name('card.field.size'), value: `${details.width}×${details.height}`, inline: true }
+      : undefined,
+    { name: name('card.field.workflow'), value: details.workflow, inline: true },
+    details.count && details.count > 1
+      ? { name: name('card.field.images'), value: String(details.count), inline: true }
+      : undefined,
     details.defaultsApplied?.length
-      ? { name: 'Your defaults', value: truncate(details.defaultsApplied.join(', '), 1024), inline: false }
+      ? { name: name('card.field.defaults'), value: truncate(details.defaultsApplied.join(', '), 1024), inline: false }
       : undefined,
   ].filter((field) => field !== undefined);
   return { description: truncate(details.prompt, 4000), color: colour, fields };

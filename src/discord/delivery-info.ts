@@ -31,6 +31,7 @@ export function deliveryFor(
     defaultsApplied: [...defaultsApplied],
     threads,
     ...(botIsPresent(interaction) ? {} : { webhookOnly: true }),
+    locale: interaction.locale,
   };
 }
 

@@ -9,6 +9,7 @@
  * does only the steps not yet done: one post, one generation, one session, one thread greeting.
  */
 import type { FaultPoint } from '../fault-point.js';
+import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { JobEvent, JobFile } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
@@ -39,9 +40,6 @@ export interface JobPresenterOptions {
   readonly now?: () => number;
 }
 
-/** The line a card carries when Discord would not take its files. */
-const NOT_ATTACHED_NOTE = 'Discord would not take the picture here (too large, or no permission to attach files).';
-
 /** Turns job events into status cards and results. */
 export class JobPresenter {
   /** The newest preview of each running job, shown with its progress. */
@@ -65,7 +63,7 @@ export class JobPresenter {
       case 'submitted':
         return show({ phase: 'starting' });
       case 'moved':
-        return show({ phase: 'starting', note: 'The image server stopped answering; moved your job to another one.' });
+        return show({ phase: 'starting', note: text(job.delivery?.locale, 'card.moved') });
       case 'preview':
         this.#previews.set(job.id, {
           name: `preview.${event.mimeType === 'image/png' ? 'png' : 'jpg'}`,
@@ -116,7 +114,9 @@ export class JobPresenter {
       renderCard(job.id, details, { phase: 'done', files: cardFiles, texts, durationMs, notes: lines, generationId });
     const card: FinalCard = {
       full: done(fitted.files, notes),
-      withoutFiles: fitted.files.length > 0 ? done([], [...notes, NOT_ATTACHED_NOTE]) : undefined,
+      // Said when Discord would not take the files (too large, or no permission to attach files).
+      withoutFiles:
+        fitted.files.length > 0 ? done([], [...notes, text(details.locale, 'note.notAttached')]) : undefined,
     };
     const recordAs = (posted: PostedCard | undefined, sessionId: string | undefined) =>
       this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
@@ -243,6 +243,7 @@ export function detailsOf(job: JobRecord): CardDetails {
     height: settings.height,
     count: settings.count,
     defaultsApplied: job.delivery?.defaultsApplied,
+    locale: job.delivery?.locale,
   };
 }
 

@@ -10,7 +10,8 @@ import {
   type ModalSubmitInteraction,
   type RepliableInteraction,
 } from 'discord.js';
-import { isUserFacing } from '../errors.js';
+import { isUserFacing, type UserFacingError } from '../errors.js';
+import { text, translation } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { CommandContext, SlashCommand } from '../commands/command.js';
 import type { AcknowledgementQueue } from './acknowledgements.js';
@@ -71,8 +72,12 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
     } catch (error) {
       if (isUserFacing(error)) context.logger.info({ err: error, reason: error.identifier }, 'interaction refused');
       else context.logger.error({ err: error }, 'interaction failed');
-      if (interaction.isRepliable())
-        await tellMember(interaction, isUserFacing(error) ? error.userMessage : GENERIC_FAILURE, context.logger);
+      if (interaction.isRepliable()) {
+        const sentence = isUserFacing(error)
+          ? sentenceFor(error, interaction.locale)
+          : text(interaction.locale, 'error.generic');
+        await tellMember(interaction, sentence, context.logger);
+      }
     } finally {
       // Answered or not, it no longer holds anyone up.
       acknowledgements.acknowledged(interaction.id);
@@ -100,6 +105,11 @@ export async function tellMember(interaction: RepliableInteraction, sentence: st
     // The token may have expired or the channel vanished; the log already has the cause.
     logger.warn({ err: error }, 'could not show the member an error');
   }
+}
+
+/** A refusal in the member's language where it is translated, else as it was raised. */
+function sentenceFor(error: UserFacingError, locale: string): string {
+  return translation(locale, `error.${error.identifier}`, error.params) ?? error.userMessage;
 }
 
 function describe(interaction: Interaction): string {

@@ -4,6 +4,7 @@
  * that is not a session) the chain of replies to the result message. A job started inside a session continues it.
  */
 import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
+import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { JobRecord } from '../jobs/model.js';
 import { refineHelp, type Sessions } from '../sessions/index.js';
@@ -21,10 +22,6 @@ export interface OpenedSession {
   readonly id: string;
   readonly newThread: boolean;
 }
-
-const REPLY_CHAIN_NOTE = 'Reply to this message to refine the picture.';
-/** Where only the interaction webhook reaches (a user install where the bot is not), replies never reach the bot. */
-const EDIT_ONLY_NOTE = 'Press Edit to change the prompt or settings; replies here do not reach me.';
 
 /** A thread name may be at most 100 characters. */
 export function threadNameFor(prompt: string): string {
@@ -45,9 +42,10 @@ export class SessionOpener {
     // Where only the webhook reaches, the session is still recorded (on the result message): the buttons and the Edit
     // form refine from it.
     const webhookOnly = job.delivery?.webhookOnly === true;
-    if (job.sessionId !== undefined) return { mode: 'continue', notes: webhookOnly ? [EDIT_ONLY_NOTE] : [] };
+    const editOnly = text(job.delivery?.locale, 'note.editOnly');
+    if (job.sessionId !== undefined) return { mode: 'continue', notes: webhookOnly ? [editOnly] : [] };
     if (job.delivery?.threads === true) return { mode: 'thread', notes: [] };
-    return { mode: 'reply-chain', notes: [webhookOnly ? EDIT_ONLY_NOTE : REPLY_CHAIN_NOTE] };
+    return { mode: 'reply-chain', notes: [webhookOnly ? editOnly : text(job.delivery?.locale, 'note.replyChain')] };
   }
 
   /**

@@ -45,6 +45,8 @@ export const deliveryInfoSchema = z.object({
   threads: z.boolean().optional(),
   /** Only the interaction's webhook reaches the channel (a user install where the bot is not): no replies, no posts. */
   webhookOnly: z.boolean().optional(),
+  /** The member's Discord language (the interaction's `locale`): the card speaks it where it is translated. */
+  locale: z.string().optional(),
 });
 export type DeliveryInfo = z.infer<typeof deliveryInfoSchema>;
 

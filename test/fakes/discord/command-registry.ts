@@ -3,18 +3,17 @@
  * them, and used by `sendSlashCommand` to type option values and find the command id.
  */
 import { z } from 'zod';
+import { COMMAND_NAME, localizationProblems } from './command-localizations.js';
 import { installationProblem } from './installation.js';
 import { errors } from './rest-types.js';
 import type { SnowflakeGenerator } from './snowflake.js';
 
-const NAME = /^[-_\p{L}\p{N}]{1,32}$/u;
-
-const choiceSchema = z.object({ name: z.string().min(1).max(100), value: z.union([z.string(), z.number()]) });
+const choiceSchema = z.looseObject({ name: z.string().min(1).max(100), value: z.union([z.string(), z.number()]) });
 
 /** One command option (options nest for subcommands and groups). */
 export const commandOptionSchema = z.looseObject({
   type: z.number().int().min(1).max(11),
-  name: z.string().regex(NAME),
+  name: z.string().regex(COMMAND_NAME),
   description: z.string().min(1).max(100),
   required: z.boolean().optional(),
   autocomplete: z.boolean().optional(),
@@ -29,7 +28,7 @@ export type CommandOption = z.infer<typeof commandOptionSchema>;
 
 /** One command in a bulk-overwrite body. */
 export const commandSchema = z.looseObject({
-  name: z.string().regex(NAME),
+  name: z.string().regex(COMMAND_NAME),
   type: z.number().int().min(1).max(4).default(1),
   description: z.string().max(100).default(''),
   options: z.array(commandOptionSchema).max(25).optional(),
@@ -74,6 +73,14 @@ export class CommandRegistry {
       if (command.type === 1 && (command.description.length === 0 || command.name !== command.name.toLowerCase())) {
         throw errors.invalidFormBody([
           { path: [command.name], code: 'APPLICATION_COMMAND_INVALID', message: 'Invalid chat input command.' },
+        ]);
+      }
+      const localized = localizationProblems(command, [command.name]);
+      if (localized.length > 0) throw errors.invalidFormBody(localized);
+      const upper = (command.options ?? []).find((option) => option.name !== option.name.toLowerCase());
+      if (command.type === 1 && upper) {
+        throw errors.invalidFormBody([
+          { path: [command.name, upper.name], code: 'APPLICATION_COMMAND_INVALID_NAME', message: 'Invalid name.' },
         ]);
       }
       const problem = installationProblem(command);
