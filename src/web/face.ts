@@ -16,6 +16,7 @@ import { createWebHandler } from './routes.js';
 import { viewOf } from './views.js';
 import { AddressGuard } from './webhook-addresses.js';
 import { webhookPolicy } from './webhook-policy.js';
+import { WebUploads } from './uploads.js';
 import { WebhookSender } from './webhooks.js';
 import { WebRecords, type WebGeneration } from './web-records.js';
 
@@ -72,8 +73,17 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const delivery = new WebDelivery({ records, files, hub, view, ended: announceEnd, fault });
   runner.onEvent(delivery.listener);
   await webhooks.resume();
+  const uploads = new WebUploads({
+    store,
+    inputs: engine.inputs,
+    retentionMs: config.retention.inputsMs,
+    maxBytes: config.limits.attachmentBytes,
+    maxPixels: config.limits.imagePixels,
+    publicUrl,
+  });
   const generations = new WebGenerations({
     engine,
+    uploads,
     records,
     files,
     hub,
@@ -83,6 +93,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   });
   const handle = createWebHandler({
     generations,
+    uploads,
     records,
     files,
     hub,

@@ -27,6 +27,7 @@ import type { OutputFiles } from './output-files.js';
 import { ApiProblem } from './problem.js';
 import type { CreateGeneration, GenerationView, RefineRequest } from './schemas.js';
 import { settingsUsed, viewOf } from './views.js';
+import type { WebUploads } from './uploads.js';
 import type { WebGeneration, WebRecords } from './web-records.js';
 
 /** An image sent with a request. */
@@ -50,6 +51,7 @@ export interface WebGenerationsOptions {
   readonly files: OutputFiles;
   readonly hub: LiveHub;
   readonly checkWebhook: WebhookCheck;
+  readonly uploads: WebUploads;
   /** Where a crash test has the process kill itself (src/fault-point.ts); a no-op in production. */
   readonly fault: FaultPoint;
   /** WEB_PUBLIC_URL: the answers' URLs start with it (relative when unset). */
@@ -200,7 +202,7 @@ export class WebGenerations {
       throw new ApiProblem(
         422,
         'image-twice',
-        'Send either an image file or an earlier output as the image, not both.',
+        'Send either an image file or a reference to an image (an earlier output, an upload), not both.',
       );
     }
     const hasImage = upload !== undefined || image !== undefined;
@@ -211,9 +213,11 @@ export class WebGenerations {
     const inputImage =
       upload !== undefined
         ? await this.#keep(upload.bytes, upload.name)
-        : image !== undefined
-          ? await this.#outputAsInput(await this.#own(caller, image.generation), image.output)
-          : undefined;
+        : image === undefined
+          ? undefined
+          : 'upload' in image
+            ? await this.#options.uploads.inputImage(caller, image.upload)
+            : await this.#outputAsInput(await this.#own(caller, image.generation), image.output);
     return this.#enqueue(caller, plan, inputImage, { webhook: checkedWebhook }, idempotency);
   }
 

@@ -9,6 +9,7 @@ import {
   generationSchema,
   problemSchema,
   refineSchema,
+  uploadSchema,
   workflowListSchema,
 } from './schemas.js';
 
@@ -126,6 +127,49 @@ export function openApiDocument(publicUrl?: string): Record<string, unknown> {
           responses: { '201': generation('Queued'), ...errors },
         },
       },
+      '/v1/uploads': {
+        post: {
+          summary: "Upload an image, to use later as a generation's input image by its id",
+          description:
+            'The same limits as any input image (MAX_ATTACHMENT_MB, MAX_IMAGE_MEGAPIXELS, PNG, JPEG, WebP, GIF, TIFF, ' +
+            'AVIF, HEIF). Owned by your key; kept as long as input images are (`expires_at`).',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: { file: { type: 'string', format: 'binary' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': {
+              description: 'Kept',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Upload' } } },
+            },
+            '413': problem('The image is larger than the limit.'),
+            ...errors,
+            '422': problem('Not an image this server reads, or more pixels than it accepts; `detail` says which.'),
+          },
+        },
+      },
+      '/v1/uploads/{id}': {
+        get: {
+          summary: 'One of your uploads',
+          parameters: [idParameter],
+          responses: {
+            '200': {
+              description: 'It',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Upload' } } },
+            },
+            ...errors,
+            '404': problem('No such upload among yours (uploads expire).'),
+          },
+        },
+      },
       '/v1/workflows': {
         get: {
           summary: 'The workflows and the settings each accepts, with ranges',
@@ -142,6 +186,7 @@ export function openApiDocument(publicUrl?: string): Record<string, unknown> {
         Refine: json(refineSchema, 'input'),
         Generation: json(generationSchema),
         Problem: json(problemSchema),
+        Upload: json(uploadSchema),
       },
     },
   };

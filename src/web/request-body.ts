@@ -36,12 +36,7 @@ export async function readRequestBody(request: IncomingMessage, maxBytes: number
 }
 
 async function readMultipart(bytes: Buffer, type: string): Promise<RequestBody> {
-  let form: FormData;
-  try {
-    form = await new Response(bytes, { headers: { 'content-type': type } }).formData();
-  } catch {
-    throw new ApiProblem(400, 'invalid-multipart', 'The multipart body could not be read; check its boundary.');
-  }
+  const form = await formOf(bytes, type);
   const fields: Record<string, unknown> = {};
   let upload: Upload | undefined;
   for (const [name, value] of form.entries()) {
@@ -56,6 +51,36 @@ async function readMultipart(bytes: Buffer, type: string): Promise<RequestBody> 
     }
   }
   return { fields, upload, hash: hashOf(fields, upload) };
+}
+
+/** Reads `POST /v1/uploads`: a multipart body with one file in the field `file`, and nothing else. */
+export async function readUploadBody(request: IncomingMessage, maxBytes: number): Promise<Upload> {
+  const type = (request.headers['content-type'] ?? '').toLowerCase();
+  if (!type.startsWith('multipart/form-data')) {
+    throw new ApiProblem(
+      415,
+      'unsupported-media-type',
+      'Send the image as multipart/form-data, in a field named file.',
+    );
+  }
+  const form = await formOf(await readBody(request, maxBytes), type);
+  let file: Upload | undefined;
+  for (const [name, value] of form.entries()) {
+    if (name !== 'file' || typeof value === 'string' || file !== undefined) {
+      throw new ApiProblem(422, 'invalid-request', 'Send one image file in a field named file, and nothing else.');
+    }
+    file = { bytes: Buffer.from(await value.arrayBuffer()), name: value.name || 'upload' };
+  }
+  if (file === undefined) throw new ApiProblem(422, 'invalid-request', 'Send the image file in a field named file.');
+  return file;
+}
+
+async function formOf(bytes: Buffer, type: string): Promise<FormData> {
+  try {
+    return await new Response(bytes, { headers: { 'content-type': type } }).formData();
+  } catch {
+    throw new ApiProblem(400, 'invalid-multipart', 'The multipart body could not be read; check its boundary.');
+  }
 }
 
 function hashOf(fields: unknown, upload: Upload | undefined): string {

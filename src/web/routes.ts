@@ -18,12 +18,14 @@ import { openApiDocument } from './openapi.js';
 import type { OutputFiles } from './output-files.js';
 import { servePageFile } from './page-files.js';
 import { ApiProblem, problemOf, sendProblem } from './problem.js';
-import { readRequestBody } from './request-body.js';
+import { readRequestBody, readUploadBody } from './request-body.js';
 import { createGenerationSchema, listQuerySchema, parseOr422, refineSchema, type GenerationView } from './schemas.js';
+import type { WebUploads } from './uploads.js';
 import type { WebRecords } from './web-records.js';
 
 export interface WebRoutesOptions {
   readonly generations: WebGenerations;
+  readonly uploads: WebUploads;
   readonly records: WebRecords;
   readonly files: OutputFiles;
   readonly hub: LiveHub;
@@ -109,6 +111,21 @@ export function createWebHandler(options: WebRoutesOptions): HttpHandler {
         const body = await readRequestBody(request, 1024 * 1024);
         created(response, await generations.refine(who, id!, parseOr422(refineSchema, body.fields)));
       },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/uploads$/,
+      handle: async ({ request, response, caller }) => {
+        const who = caller();
+        const view = await options.uploads.create(who, await readUploadBody(request, options.maxBodyBytes));
+        sendJson(response, 201, view, { Location: view.url });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/uploads\/(?<id>upl_[\w-]{1,40})$/,
+      handle: async ({ response, caller }, { id }) =>
+        sendJson(response, 200, await options.uploads.view(caller(), id!)),
     },
     {
       method: 'GET',

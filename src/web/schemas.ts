@@ -9,13 +9,23 @@ import { ApiProblem } from './problem.js';
 
 const generationId = z.string().regex(/^[\w-]{6,32}$/);
 
-/** An image the server already has: one output of an earlier generation of the caller's. */
-export const imageReferenceSchema = z
-  .object({
-    generation: generationId.describe('The id of an earlier generation of yours.'),
-    output: z.number().int().min(0).default(0).describe('Which of its outputs, from 0.'),
-  })
-  .strict();
+/** An image the server already has: one output of an earlier generation of the caller's, or an upload of theirs. */
+export const imageReferenceSchema = z.union([
+  z
+    .object({
+      generation: generationId.describe('The id of an earlier generation of yours.'),
+      output: z.number().int().min(0).default(0).describe('Which of its outputs, from 0.'),
+    })
+    .strict(),
+  z
+    .object({
+      upload: z
+        .string()
+        .regex(/^upl_[\w-]{1,40}$/, 'must be an id POST /v1/uploads answered, such as upl_3Jb9xQ2mT0aL5vZk')
+        .describe('The id POST /v1/uploads answered: an image you uploaded earlier.'),
+    })
+    .strict(),
+]);
 
 /** The settings a request may give besides the prompt; the prompt's flags may give them too, but not both. */
 const settingFields = {
@@ -45,7 +55,9 @@ export const createGenerationSchema = z
       .max(100_000)
       .describe('The prompt; flags such as --ar 16:9 --seed 42 --no trees --n 2 work as in Discord.'),
     ...settingFields,
-    image: imageReferenceSchema.optional().describe('Start image-to-image from an earlier output.'),
+    image: imageReferenceSchema
+      .optional()
+      .describe('Start image-to-image from an earlier output or an uploaded image (or send the file as multipart).'),
     webhook: z
       .url({ protocol: /^https?$/ })
       .optional()
@@ -114,6 +126,20 @@ export const generationSchema = z.object({
   }),
 });
 export type GenerationView = z.infer<typeof generationSchema>;
+
+/** What the API says about an uploaded image (`POST /v1/uploads`). */
+export const uploadSchema = z.object({
+  id: z.string().describe('Use it as `image: {"upload": id}` in POST /v1/generations.'),
+  url: z.string().describe('Where this description is.'),
+  filename: z.string(),
+  content_type: z.string(),
+  size: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  created_at: z.string(),
+  expires_at: z.string().describe('Kept until then (the input images retention), then upload it again.'),
+});
+export type UploadView = z.infer<typeof uploadSchema>;
 
 export const generationListSchema = z.object({
   data: z.array(generationSchema),
