@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the benchmarks (all six, or `--only ack,memory`), prints one table of their figures against
+ * `npm run bench`: runs the benchmarks (all seven, or `--only ack,memory`), prints one table of their figures against
  * our targets and writes each result to `bench/results/<name>-<date>.json`. `--quick` runs smaller versions (minutes
  * become seconds; the figures are noisier); `--profile` writes CPU profiles of the bot during the acknowledgement and
  * throughput runs and prints where their time went.
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACK_DEFAULTS, runAckBench } from './ack.js';
 import { DELIVERY_DEFAULTS, runDeliveryBench } from './delivery.js';
+import { GLOBAL_LIMIT_DEFAULTS, runGlobalLimitBench } from './global-limit.js';
 import { MEMORY_DEFAULTS, runMemoryBench } from './memory.js';
 import { POOL_DEFAULTS, runPoolBench } from './pool.js';
 import { formatProfileSummary, summarizeProfile } from './lib/profile-summary.js';
@@ -44,6 +45,13 @@ const BENCHES: Record<string, Bench> = {
   },
   pool: {
     run: (size) => runPoolBench({ ...POOL_DEFAULTS, ...(size === 'quick' ? { runs: 1, jobs: 100 } : {}) }),
+  },
+  'global-limit': {
+    run: (size) =>
+      runGlobalLimitBench({
+        ...GLOBAL_LIMIT_DEFAULTS,
+        ...(size === 'quick' ? { takes: 2_000, requests: 300, fleetRequests: 200 } : {}),
+      }),
   },
   web: {
     run: (size) => runWebBench({ ...WEB_DEFAULTS, ...(size === 'quick' ? { requests: 64, jobs: 6 } : {}) }),
