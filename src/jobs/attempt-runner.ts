@@ -46,6 +46,8 @@ export interface AttemptHooks {
   emit(jobId: string, event: JobEvent): void;
   /** Keeps a result's files on disk until the job is delivered. */
   keep(jobId: string, files: readonly JobFile[]): Promise<KeptFile[] | undefined>;
+  /** The server began executing the job (shown as running from then on, in every process's view). */
+  started?(jobId: string, startedAt: number): void;
   succeeded(jobId: string, attempt: Attempt, result: AttemptResult): void;
   /** The attempt ended without a result, or never got to submit. */
   failed(jobId: string, attempt: Attempt, error: unknown): void;
@@ -127,6 +129,7 @@ export class AttemptRunner {
     // A job followed after a restart keeps the start time it had.
     attempt.startedAt = this.book.require(jobId).startedAt ?? Date.now();
     this.book.update(jobId, { state: 'running', startedAt: attempt.startedAt });
+    this.hooks.started?.(jobId, attempt.startedAt);
   }
 
   async #ended(jobId: string, attempt: Attempt, outcome: JobOutcome): Promise<void> {

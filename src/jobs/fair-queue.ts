@@ -21,12 +21,48 @@ interface MemberLane<T> {
   lastServedRound: number;
 }
 
+/**
+ * The whole queue as plain JSON-safe data, so it can live outside the process (the fleet keeps it in Redis and
+ * rebuilds the queue around it for each change; see src/jobs/engine/).
+ */
+export interface FairQueueState<T> {
+  readonly members: [string, { items: { item: T; arrival: number }[]; lastServedRound: number }][];
+  readonly front: T[];
+  readonly currentRound: number;
+  readonly arrivals: number;
+}
+
 /** A fair, round-robin queue of jobs keyed by member. */
 export class FairQueue<T extends Queueable> {
   readonly #members = new Map<string, MemberLane<T>>();
   readonly #front: T[] = [];
   #currentRound = 1;
   #arrivals = 0;
+
+  /** A queue holding exactly what `state` describes. */
+  static fromState<T extends Queueable>(state: FairQueueState<T>): FairQueue<T> {
+    const queue = new FairQueue<T>();
+    for (const [memberId, lane] of state.members) {
+      queue.#members.set(memberId, { items: [...lane.items], lastServedRound: lane.lastServedRound });
+    }
+    queue.#front.push(...state.front);
+    queue.#currentRound = state.currentRound;
+    queue.#arrivals = state.arrivals;
+    return queue;
+  }
+
+  /** The queue as plain data (see `fromState`). */
+  toState(): FairQueueState<T> {
+    return {
+      members: [...this.#members].map(([memberId, lane]) => [
+        memberId,
+        { items: [...lane.items], lastServedRound: lane.lastServedRound },
+      ]),
+      front: [...this.#front],
+      currentRound: this.#currentRound,
+      arrivals: this.#arrivals,
+    };
+  }
 
   /** How many items wait. */
   get size(): number {

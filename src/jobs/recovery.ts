@@ -11,7 +11,9 @@ import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobFile, TerminalJobEvent } from './events.js';
 import { downloadOutputs } from './job-files.js';
-import type { JobRecord } from './model.js';
+import { emptyQueueState, type QueuedJob, type QueueState } from './engine/queue-state.js';
+import { FairQueue } from './fair-queue.js';
+import { isTerminal, type JobRecord } from './model.js';
 import type { ResultFiles } from './result-files.js';
 
 /** What recovery needs from the runner. */
@@ -93,4 +95,26 @@ async function refetch(job: JobRecord, context: RecoveryContext): Promise<JobFil
     const slept = await sleep(pauseMs, true, { signal: context.signal }).catch(() => false);
     if (!slept) return 'stopping';
   }
+}
+
+/**
+ * The embedded queue's state rebuilt from the store's open jobs after a restart: waiting jobs queued again in their
+ * order, jobs on a server holding their slot there (to be followed), finished ones handed off to be delivered.
+ */
+export function queueStateFromJobs(open: readonly JobRecord[]): QueueState {
+  const state = emptyQueueState(Math.max(0, ...open.map((job) => job.sequence + 1)));
+  const waiting = new FairQueue<QueuedJob>();
+  for (const job of [...open].sort((a, b) => a.sequence - b.sequence)) {
+    const { id, memberId, workflow, createdAt } = job;
+    if (!isTerminal(job.state)) state.admitted[id] = { memberId, at: createdAt };
+    if (job.state === 'waiting') {
+      waiting.push({ id, memberId, workflow, createdAt });
+      continue;
+    }
+    const key = `${id}-${state.nextHandOff++}`;
+    const onServer = isTerminal(job.state) ? {} : { server: job.server ?? '', startedAt: job.startedAt };
+    state.handOffs[id] = { key, memberId, workflow, at: Date.now(), ...onServer };
+  }
+  state.waiting = waiting.toState();
+  return state;
 }

@@ -29,6 +29,8 @@ export interface DeliveryOptions {
 export class ResultDelivery {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Per job being delivered: resolved once its delivery is recorded, given up, or left for the next start. */
+  readonly #outcomes = new Map<string, { promise: Promise<void>; resolve: () => void }>();
   readonly #giveUpAfterMs: number;
   readonly #retryDelayMs: number;
   readonly #onDelivered: (jobId: string) => Promise<void>;
@@ -49,13 +51,23 @@ export class ResultDelivery {
 
   /** Delivers the event of a job whose terminal state is persisted; resolves when this try is over. */
   deliver(jobId: string, event: TerminalJobEvent): Promise<void> {
+    this.#outcome(jobId);
     const delivery = this.#try(jobId, event).catch((error: unknown) => {
       this.logger.error({ err: error, jobId }, 'recording a delivery failed; it is retried after a restart');
       this.book.forget(jobId);
+      this.#settle(jobId);
     });
     this.#inFlight.add(delivery);
     void delivery.finally(() => this.#inFlight.delete(delivery));
     return delivery;
+  }
+
+  /**
+   * Resolves once the job's delivery is over in this process: recorded, given up after a day, or left for the next
+   * start (stopping, or the record could not be written). Retries in between are awaited.
+   */
+  settled(jobId: string): Promise<void> {
+    return this.#outcomes.get(jobId)?.promise ?? Promise.resolve();
   }
 
   /** Resolves once every delivery under way has finished. */
@@ -68,6 +80,19 @@ export class ResultDelivery {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    for (const jobId of [...this.#outcomes.keys()]) this.#settle(jobId);
+  }
+
+  #outcome(jobId: string): void {
+    if (this.#outcomes.has(jobId)) return;
+    let resolve = () => undefined as void;
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.#outcomes.set(jobId, { promise, resolve });
+  }
+
+  #settle(jobId: string): void {
+    this.#outcomes.get(jobId)?.resolve();
+    this.#outcomes.delete(jobId);
   }
 
   async #try(jobId: string, event: TerminalJobEvent): Promise<void> {
@@ -80,10 +105,14 @@ export class ResultDelivery {
       if (!confirmed) this.logger.error({ jobId, attempts }, 'giving up delivering a job result after a day of tries');
       await this.book.save(jobId, { deliveryAttempts: attempts, deliveredAt: Date.now(), keptFiles: undefined });
       this.book.forget(jobId);
+      this.#settle(jobId);
       return this.#onDelivered(jobId);
     }
     await this.book.save(jobId, { deliveryAttempts: attempts });
-    if (this.#stopped) return this.book.forget(jobId);
+    if (this.#stopped) {
+      this.#settle(jobId);
+      return this.book.forget(jobId);
+    }
     const delayMs = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), MAX_RETRY_DELAY_MS);
     this.logger.warn({ jobId, attempts, retryInMs: delayMs }, 'delivering a job result failed; trying again later');
     const timer = setTimeout(() => {

@@ -35,6 +35,11 @@ export interface ServerPoolOptions {
   readonly downBackoff?: BackoffOptions;
   /** Consecutive failed checks before a server that was up counts as down. Default 2. */
   readonly failuresBeforeDown?: number;
+  /**
+   * How many prompts hold a slot on the server, counted where every process of a fleet sees them (the shared queue);
+   * this pool's own jobs when unset.
+   */
+  readonly slotsTaken?: (server: string) => number;
   readonly onUp: (server: string) => void;
   readonly onDown: (server: string, error: unknown) => void;
 }
@@ -183,7 +188,7 @@ export class ServerPool {
     return [...this.#servers.values()].map((server) => ({
       name: server.config.name,
       health: server.health,
-      inFlight: server.jobs.size,
+      inFlight: this.#slotsTaken(server),
       capacity: this.#options.promptsPerServer,
       averageDurationMs: server.averageDurationMs,
       workflows: [...(server.capabilities?.workflows ?? [])],
@@ -196,10 +201,14 @@ export class ServerPool {
     return [...this.#servers.values()].map((server) => ({
       name: server.config.name,
       healthy: server.health === 'up',
-      inFlight: server.jobs.size,
+      inFlight: this.#slotsTaken(server),
       capacity: this.#options.promptsPerServer,
       averageDurationMs: server.averageDurationMs,
     }));
+  }
+
+  #slotsTaken(server: PoolServer): number {
+    return this.#options.slotsTaken?.(server.config.name) ?? server.jobs.size;
   }
 
   #schedule(server: PoolServer, delayMs: number): void {

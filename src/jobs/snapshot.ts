@@ -2,7 +2,8 @@
  * The read-only view `/queue` and the metrics show: who waits where, what runs on which server, and how the servers
  * are. Plain data, taken at one instant.
  */
-import type { JobRecord, JobState } from './model.js';
+import type { QueuedJob, QueueState } from './engine/queue-state.js';
+import type { JobState } from './model.js';
 import type { ServerStatus } from './server-pool.js';
 
 /** A job waiting in the bot's queue. */
@@ -23,6 +24,8 @@ export interface ActiveJobView {
   readonly server: string;
   readonly state: Extract<JobState, 'submitted' | 'running'>;
   readonly startedAt: number | undefined;
+  /** The process that carries it (a fleet's; undefined when it has not said yet). */
+  readonly process?: string | undefined;
 }
 
 /** Everything the runner is doing now. */
@@ -55,25 +58,32 @@ export function jobsByServer(snapshot: RunnerSnapshot): Map<string, ActiveJobVie
   return byServer;
 }
 
-/** Builds a snapshot from the runner's jobs, the queue positions and the server each active job is on. */
+/** Builds a snapshot from the shared queue's state, its positions, and this process's view of the servers. */
 export function buildSnapshot(
-  jobs: Iterable<JobRecord>,
+  state: QueueState,
   positions: ReadonlyMap<string, number>,
-  serverOf: (jobId: string) => string | undefined,
   servers: readonly ServerStatus[],
   outage = false,
 ): RunnerSnapshot {
   const waiting: WaitingJobView[] = [];
+  for (const job of orderedWaiting(state)) {
+    const position = positions.get(job.id);
+    if (position === undefined) continue;
+    const { id: jobId, memberId, workflow, createdAt } = job;
+    waiting.push({ jobId, memberId, workflow, position, createdAt });
+  }
   const active: ActiveJobView[] = [];
-  for (const job of jobs) {
-    const { id: jobId, memberId, workflow } = job;
-    const position = positions.get(jobId);
-    if (position !== undefined) waiting.push({ jobId, memberId, workflow, position, createdAt: job.createdAt });
-    const server = serverOf(jobId);
-    if (server !== undefined && (job.state === 'submitted' || job.state === 'running')) {
-      active.push({ jobId, memberId, workflow, server, state: job.state, startedAt: job.startedAt });
-    }
+  for (const [jobId, handOff] of Object.entries(state.handOffs)) {
+    const { memberId, workflow, server, startedAt, process } = handOff;
+    if (server === undefined) continue;
+    const running = startedAt !== undefined;
+    active.push({ jobId, memberId, workflow, server, state: running ? 'running' : 'submitted', startedAt, process });
   }
   waiting.sort((a, b) => a.position - b.position);
   return { waiting, active, servers, outage };
+}
+
+function orderedWaiting(state: QueueState): QueuedJob[] {
+  const { front, members } = state.waiting;
+  return [...front, ...members.flatMap(([, lane]) => lane.items.map(({ item }) => item))];
 }

@@ -1,0 +1,125 @@
+/**
+ * The dispatch stage: the fair choice of the next job for a free server slot, only to a server that can run its
+ * workflow. It runs in the one process that leads (always, embedded; the dispatcher lease's holder, in a fleet),
+ * over the shared queue: the order, the slots and the hand-off are the same for one process and for a fleet. It also
+ * announces queue positions (`queued` events) and, after a long outage, fails the waiting jobs.
+ */
+import type { Logger } from '../logger.js';
+import type { QueueEngine } from './engine/queue-engine.js';
+import type { WaitingEnd } from './engine/queue-state.js';
+import type { JobEvent } from './events.js';
+import type { JobQueue } from './job-queue.js';
+import type { JobRecord } from './model.js';
+import { canRunOnServer, type WorkflowSource } from './server-capabilities.js';
+import type { ServerPool } from './server-pool.js';
+
+/** What dispatching works with. */
+export interface DispatchContext {
+  readonly queue: JobQueue;
+  readonly pool: ServerPool;
+  readonly engine: QueueEngine;
+  readonly workflows: WorkflowSource;
+  /** The job's current record (this process's copy, else the store's). */
+  readonly recordOf: (jobId: string) => Promise<JobRecord | undefined>;
+  /** Sends a non-terminal event to this process's listeners. */
+  readonly emit: (job: JobRecord, event: JobEvent) => void;
+  readonly running: () => boolean;
+  readonly logger: Logger;
+}
+
+type Requirements = Pick<JobRecord, 'workflow' | 'settings'>;
+
+/** Hands waiting jobs, in fair order, to free servers that can run them. */
+export class Dispatcher {
+  /**
+   * What each waiting job needs of a server (its workflow and the models it names), read once: a record's settings
+   * never change while it waits. Only a cache; the jobs themselves are in the shared queue.
+   */
+  readonly #requirements = new Map<string, Requirements>();
+  /**
+   * The last position announced for each waiting job: only saves repeating an edit. A new dispatcher (another
+   * process took over) announces every position once more, which shows the member the same number.
+   */
+  readonly #announced = new Map<string, number>();
+  #pass: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
+
+  constructor(private readonly context: DispatchContext) {}
+
+  /** Notes what a job needs, as intake wrote it (saves reading it back). */
+  know(job: JobRecord): void {
+    this.#requirements.set(job.id, { workflow: job.workflow, settings: job.settings });
+  }
+
+  /** Runs a dispatch pass; resolves after a pass that began after this call (so it sees every change made before). */
+  pump(): Promise<void> {
+    if (this.#pass === undefined) {
+      this.#pass = this.#dispatch().finally(() => (this.#pass = undefined));
+      return this.#pass;
+    }
+    this.#next ??= this.#pass.then(() => {
+      this.#next = undefined;
+      return this.pump();
+    });
+    return this.#next;
+  }
+
+  /** Ends every waiting job the same way (a long outage fails them); they are handed off to be delivered. */
+  async endAllWaiting(ended: WaitingEnd): Promise<number> {
+    const { queue, engine } = this.context;
+    let count = 0;
+    for (const job of queue.ordered(await queue.refresh())) {
+      const handOff = await queue.endWaiting(job.id, ended);
+      if (handOff === undefined) continue;
+      count += 1;
+      await engine.handOff(job.id, handOff);
+    }
+    return count;
+  }
+
+  async #dispatch(): Promise<void> {
+    const { queue, pool, engine, running, logger } = this.context;
+    if (!running() || !engine.leading) return;
+    try {
+      const state = await queue.refresh();
+      if (pool.hasFreeSlot()) {
+        for (const waiting of queue.ordered(state)) {
+          const needs = await this.#requirementsOf(waiting.id);
+          if (needs === undefined) continue;
+          const server = pool.choose((name) => canRunOnServer(pool.capabilities(name), this.context.workflows, needs));
+          if (server === undefined) continue;
+          const handOff = await queue.take(waiting.id, server);
+          if (handOff === undefined) continue;
+          this.#requirements.delete(waiting.id);
+          await engine.handOff(waiting.id, handOff);
+        }
+      }
+      await this.#announcePositions();
+    } catch (error) {
+      // The shared state is away (Redis reconnecting): the next change or tick tries again.
+      logger.warn({ err: error }, 'dispatching failed; trying again at the next change');
+    }
+  }
+
+  async #requirementsOf(jobId: string): Promise<Requirements | undefined> {
+    const known = this.#requirements.get(jobId);
+    if (known !== undefined) return known;
+    const job = await this.context.recordOf(jobId);
+    if (job === undefined) return undefined;
+    this.know(job);
+    return this.#requirements.get(jobId);
+  }
+
+  /** Sends `queued` to every waiting job whose position changed. */
+  async #announcePositions(): Promise<void> {
+    const positions = this.context.queue.positions();
+    for (const id of this.#announced.keys()) if (!positions.has(id)) this.#announced.delete(id);
+    for (const id of this.#requirements.keys()) if (!positions.has(id)) this.#requirements.delete(id);
+    for (const [id, position] of positions) {
+      if (this.#announced.get(id) === position) continue;
+      this.#announced.set(id, position);
+      const job = await this.context.recordOf(id);
+      if (job !== undefined) this.context.emit(job, { type: 'queued', position });
+    }
+  }
+}

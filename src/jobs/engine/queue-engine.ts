@@ -1,0 +1,64 @@
+/**
+ * The queue engine under the job stages: what differs between one process (embedded) and a fleet of processes on
+ * Redis (BullMQ). The stages (intake, dispatch, attempt, delivery, recovery) are the same code on either; the engine
+ * provides the shared state, the hand-off of a job to the process that carries it, the dispatcher's turn, and the
+ * messages between processes.
+ *
+ * The fleet mode's interface, for the processes' operators and the fleet's views:
+ * - `processName` names this process in logs, in `/queue` (`ActiveJobView.process`) and in its leases;
+ * - `leading` is true in the one process that dispatches (the dispatcher's lease holder);
+ * - `drain()` stops taking hand-offs and hands this process's jobs to the others (SIGTERM).
+ */
+import type { JobRecord } from '../model.js';
+import type { SharedCell } from './shared-cell.js';
+import type { HandOff, QueueState } from './queue-state.js';
+
+/**
+ * Carries a handed-off job forward in this process (runs its attempt, or only delivers it). Resolves once the job is
+ * in hand (read, its attempt begun) with `outcome`, which resolves once the job is out of this process's hands:
+ * delivered, handed back to the queue, or given up because this process stops.
+ */
+export type CarryJob = (jobId: string, handOff: HandOff) => Promise<{ readonly outcome: Promise<CarryOutcome> }>;
+
+/** How a carried job left this process: done (delivered or handed back to the queue) or given up (stopping). */
+export type CarryOutcome = 'done' | 'released';
+
+/** The engine under the stages. */
+export interface QueueEngine {
+  readonly kind: 'embedded' | 'fleet';
+  /** This process's name (`COMFYCORD_PROCESS_NAME`, else host-pid). */
+  readonly processName: string;
+  /** The queue's shared state. */
+  readonly cell: SharedCell<QueueState>;
+  /** True while this process runs the dispatcher (always, embedded; the lease holder, in a fleet). */
+  readonly leading: boolean;
+  /** The ComfyUI client id of this process: the store's own (embedded, the same across restarts), or one per process. */
+  clientId(stored: () => Promise<string>): Promise<string>;
+  /**
+   * At start, from the store's open jobs: the hand-offs to carry now. The embedded engine rebuilds its state from them
+   * (waiting jobs queued again in order, the others carried on); a fleet's state and hand-offs are durable, and what a
+   * dead process held comes back through BullMQ's stalled-job check, so it returns none.
+   */
+  recover(open: readonly JobRecord[]): Promise<{ jobId: string; handOff: HandOff }[]>;
+  /**
+   * Starts carrying hand-offs (`carry` is called for each job this process is to carry forward) and calls `wake`
+   * whenever the queue may have changed somewhere (the dispatcher then looks again), `cancel` when a member asked,
+   * in another process, to cancel a job this one may carry.
+   */
+  start(handlers: EngineHandlers): Promise<void>;
+  /** Hands a job to the process that will carry it (this one, embedded). The same key is never carried twice. */
+  handOff(jobId: string, handOff: HandOff): Promise<void>;
+  /** Tells every process that the queue changed (a job was pushed, a slot freed). */
+  changed(): void;
+  /** Asks every process to cancel the job (only the one carrying it acts). */
+  requestCancel(jobId: string): Promise<void>;
+  /** Stops taking new hand-offs; jobs carried here are left for other processes (fleet) or the next start. */
+  stop(): Promise<void>;
+}
+
+/** What the engine calls back. */
+export interface EngineHandlers {
+  readonly carry: CarryJob;
+  readonly wake: () => void;
+  readonly cancel: (jobId: string) => void;
+}

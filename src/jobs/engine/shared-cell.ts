@@ -1,0 +1,35 @@
+/**
+ * One piece of state every stage of the job layer reads and changes atomically: in this process's memory for the
+ * embedded engine, in one Redis key for the fleet (see redis-cell.ts). The stages are written against this interface
+ * only, so the embedded bot and the fleet run the same scheduling code.
+ */
+
+/** A value changed atomically, across every process that shares it. */
+export interface SharedCell<State> {
+  /**
+   * Runs `change` on the current state and keeps what it leaves; resolves with what `change` returned. In the fleet
+   * a change that raced another process's is run again on the newer state, so `change` must only touch the state.
+   */
+  change<Result>(change: (state: State) => Result): Promise<Result>;
+  /** Reads the current state (and remembers it as `last`). */
+  read(): Promise<State>;
+  /** The state as this process last read or wrote it: what a synchronous snapshot shows. */
+  readonly last: State;
+}
+
+/** A cell in this process's memory: the embedded engine's. */
+export class MemoryCell<State> implements SharedCell<State> {
+  constructor(private state: State) {}
+
+  get last(): State {
+    return this.state;
+  }
+
+  async change<Result>(change: (state: State) => Result): Promise<Result> {
+    return change(this.state);
+  }
+
+  async read(): Promise<State> {
+    return this.state;
+  }
+}
