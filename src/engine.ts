@@ -10,11 +10,14 @@ import type { ConnectServer } from './jobs/index.js';
 import { faultPointFor } from './fault-point.js';
 import { InputFiles } from './jobs/input-files.js';
 import { JobRepository } from './jobs/job-repository.js';
+import { EmbeddedEngine } from './jobs/engine/embedded.js';
+import { FleetEngine, type FleetEngineOptions } from './jobs/engine/fleet.js';
+import type { QueueEngine } from './jobs/engine/queue-engine.js';
 import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions, type Sessions } from './sessions/index.js';
 import { openStore, type Store } from './store/index.js';
-import { holdRunnerLease, type RunnerLease, type RunnerLeaseOptions } from './store/runner-lease.js';
+import { holdRunnerLease, processLease, type RunnerLease, type RunnerLeaseOptions } from './store/runner-lease.js';
 import { loadWorkflows, type LoadedWorkflows } from './workflows/index.js';
 
 /** How often members' images no job needs are looked for and deleted. */
@@ -49,6 +52,8 @@ export interface EngineOptions {
   readonly connect?: ConnectServer;
   /** The store lease that keeps a second process off this store; tests shorten its time to live. */
   readonly lease?: RunnerLeaseOptions;
+  /** The fleet engine's tuning (Redis stores only); tests shorten its lock and lease times. */
+  readonly fleet?: Partial<Pick<FleetEngineOptions, 'lockDurationMs' | 'stalledIntervalMs' | 'dispatcherLeaseMs'>>;
 }
 
 /** Opens the store, loads the workflows and builds the runner; nothing runs until `resume()`. */
@@ -60,17 +65,29 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   // Workflows first: a broken one stops the start before the store is opened and its lease taken.
   const workflows = await loadWorkflows(config.workflows.dir, logger.child({ module: 'workflows' }));
   const store = await openStore(config.storeUrl, logger.child({ module: 'store' }));
+  // On Redis, any number of processes form one bot (the fleet engine); on SQLite the store is one process's.
+  const fleet = store.kind === 'redis';
   let lease: RunnerLease;
   try {
     lease = await holdRunnerLease(store, logger.child({ module: 'store' }), {
-      // Two runners on one store would both deliver every job: stopping at once, as after a crash, is the safe way.
+      // Two runners holding one lease would both carry the same jobs: stopping at once, as after a crash, is safe.
       onLost: () => process.exit(1),
+      ...(fleet ? { name: processLease(config.processName) } : {}),
       ...options.lease,
     });
   } catch (error) {
     await store.close();
     throw error;
   }
+  const engine: QueueEngine = fleet
+    ? new FleetEngine({
+        url: config.storeUrl,
+        store,
+        processName: config.processName,
+        logger,
+        ...options.fleet,
+      })
+    : new EmbeddedEngine(config.processName);
   const runner = new JobRunner({
     store,
     servers: config.comfy.servers,
@@ -85,6 +102,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     resultsDir: path.join(dataDir, 'results'),
     delivery: { fault: faultPointFor(config.faultPoint) },
     connect: options.connect,
+    engine,
     logger,
   });
   const sessions = openSessions(store, { retentionMs: config.retention.historyMs });

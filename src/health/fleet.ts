@@ -27,7 +27,11 @@ export async function joinFleetWith(engine: Engine, options: JoinOptions = {}): 
     if (isTerminalEvent(event)) ended[event.type] += 1;
   });
   const share = (): ProcessShare => ({
-    running: runner.snapshot().active.map(({ jobId, memberId, server }) => ({ jobId, memberId, server })),
+    // In a fleet the snapshot shows every process's jobs: this process's share is the jobs it carries.
+    running: runner
+      .snapshot()
+      .active.filter((job) => job.process === undefined || job.process === runner.engine.processName)
+      .map(({ jobId, memberId, server }) => ({ jobId, memberId, server })),
     ended,
   });
   return joinFleet({

@@ -95,9 +95,9 @@ export class JobAttempts {
     const finisher = this.context.finisher();
     if (handOff.ended !== undefined && !isTerminal(job.state)) {
       const { change, event } = endOf(handOff.ended);
-      void finisher.finish(jobId, change, event).finally(() => this.#settled(jobId));
+      void finisher.finish(jobId, change, event).then((delivered) => this.#settled(jobId, delivered));
     } else if (isTerminal(job.state)) {
-      void finisher.redeliver(job).finally(() => this.#settled(jobId));
+      void finisher.redeliver(job).then((delivered) => this.#settled(jobId, delivered));
     } else if (job.state === 'waiting' && handOff.server !== undefined) {
       this.#submit(jobId, handOff.server);
     } else if (job.state === 'waiting') {
@@ -139,6 +139,8 @@ export class JobAttempts {
   releaseAll(): void {
     for (const attempt of this.#attempts.values()) attempt.abandon();
     for (const [jobId, carried] of this.#carried) {
+      // A delivery under way ends its try first (so no other process posts the same card meanwhile).
+      if (this.context.finisher().has(jobId)) continue;
       this.#carried.delete(jobId);
       carried.resolve('released');
     }
@@ -246,7 +248,7 @@ export class JobAttempts {
     void this.context
       .finisher()
       .finish(jobId, change, event)
-      .finally(() => this.#settled(jobId));
+      .then((delivered) => this.#settled(jobId, delivered));
   }
 
   /**
@@ -310,11 +312,15 @@ export class JobAttempts {
     this.context.pool.release(attempt.server, jobId);
   }
 
-  /** The job was delivered (or its delivery is over here): out of this process's hands. */
-  #settled(jobId: string): void {
+  /**
+   * The job's delivery is over here: delivered (out of every process's hands), or left undelivered (stopping): then
+   * its hand-off stays, for the next start or another process to deliver it.
+   */
+  #settled(jobId: string, delivered: boolean): void {
     const carried = this.#carried.get(jobId);
     if (carried === undefined) return;
     this.#carried.delete(jobId);
+    if (!delivered) return carried.resolve('released');
     void this.context.queue
       .settled(jobId)
       .catch((error: unknown) => this.context.logger.warn({ err: error, jobId }, 'could not settle a hand-off'))

@@ -41,10 +41,10 @@ export class JobFinisher {
 
   /**
    * Ends a job: persists its terminal state, frees its slot, then delivers the event; resolves once the delivery is
-   * over in this process (see `ResultDelivery.settled`). A second call for the same job does nothing.
+   * over in this process, true when it was recorded (see `ResultDelivery.settled`). A second call does nothing.
    */
-  async finish(jobId: string, change: Partial<JobRecord>, event: TerminalJobEvent): Promise<void> {
-    if (this.#finished.has(jobId)) return;
+  async finish(jobId: string, change: Partial<JobRecord>, event: TerminalJobEvent): Promise<boolean> {
+    if (this.#finished.has(jobId)) return false;
     this.#finished.add(jobId);
     const { book, queue, delivery, logger } = this.context;
     try {
@@ -54,10 +54,11 @@ export class JobFinisher {
       this.context.changed();
       await saved;
       await delivery.deliver(jobId, event);
-      await delivery.settled(jobId);
+      return await delivery.settled(jobId);
     } catch (error) {
       // Not persisted as finished: the next start (or carrier) finds the job unfinished and settles it again.
       logger.error({ err: error, jobId }, 'saving a finished job failed');
+      return false;
     } finally {
       this.#finished.delete(jobId);
     }
@@ -67,15 +68,18 @@ export class JobFinisher {
    * Delivers again a job that ended but whose delivery was not confirmed (before a restart, or in a process that
    * died). A succeeded job stays succeeded in the store even when its files could not be had (the member is told so).
    */
-  async redeliver(job: JobRecord): Promise<void> {
-    if (this.#finished.has(job.id)) return;
+  async redeliver(job: JobRecord): Promise<boolean> {
+    if (this.#finished.has(job.id)) return false;
     this.#finished.add(job.id);
     try {
       await this.context.queue.finished(job.id);
       const event = await rebuildTerminalEvent(job, { ...this.context.recovery(), signal: this.context.signal });
-      if (event === undefined) return this.context.book.forget(job.id);
+      if (event === undefined) {
+        this.context.book.forget(job.id);
+        return false;
+      }
       await this.context.delivery.deliver(job.id, event);
-      await this.context.delivery.settled(job.id);
+      return await this.context.delivery.settled(job.id);
     } finally {
       this.#finished.delete(job.id);
     }

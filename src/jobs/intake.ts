@@ -31,7 +31,7 @@ export interface IntakeContext {
 export async function takeRequest(context: IntakeContext, request: JobRequest): Promise<JobRecord> {
   const { queue, repository, workflows, defaultWorkflow, limits } = context;
   context.assertOpen();
-  const id = newJobId();
+  const id = request.id ?? newJobId();
   const sequence = await queue.admit({ id, memberId: request.memberId }, limits);
   let job: JobRecord;
   try {

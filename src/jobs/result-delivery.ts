@@ -28,9 +28,9 @@ export interface DeliveryOptions {
 /** Hands terminal events to the listeners until they confirm. */
 export class ResultDelivery {
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Map<NodeJS.Timeout, string>();
   /** Per job being delivered: resolved once its delivery is recorded, given up, or left for the next start. */
-  readonly #outcomes = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  readonly #outcomes = new Map<string, { promise: Promise<boolean>; resolve: (delivered: boolean) => void }>();
   readonly #giveUpAfterMs: number;
   readonly #retryDelayMs: number;
   readonly #onDelivered: (jobId: string) => Promise<void>;
@@ -55,7 +55,7 @@ export class ResultDelivery {
     const delivery = this.#try(jobId, event).catch((error: unknown) => {
       this.logger.error({ err: error, jobId }, 'recording a delivery failed; it is retried after a restart');
       this.book.forget(jobId);
-      this.#settle(jobId);
+      this.#settle(jobId, false);
     });
     this.#inFlight.add(delivery);
     void delivery.finally(() => this.#inFlight.delete(delivery));
@@ -63,11 +63,12 @@ export class ResultDelivery {
   }
 
   /**
-   * Resolves once the job's delivery is over in this process: recorded, given up after a day, or left for the next
-   * start (stopping, or the record could not be written). Retries in between are awaited.
+   * Resolves once the job's delivery is over in this process: true when recorded (or given up after a day), false
+   * when left for the next start or another process (stopping, or the record could not be written). Retries in
+   * between are awaited.
    */
-  settled(jobId: string): Promise<void> {
-    return this.#outcomes.get(jobId)?.promise ?? Promise.resolve();
+  settled(jobId: string): Promise<boolean> {
+    return this.#outcomes.get(jobId)?.promise ?? Promise.resolve(false);
   }
 
   /** Resolves once every delivery under way has finished. */
@@ -78,20 +79,24 @@ export class ResultDelivery {
   /** Cancels pending retries (the next start delivers those jobs again). */
   stop(): void {
     this.#stopped = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    // A try under way ends by itself (and settles then); only those waiting for their next try are left now.
+    for (const [timer, jobId] of this.#timers) {
+      clearTimeout(timer);
+      this.book.forget(jobId);
+      this.#settle(jobId, false);
+    }
     this.#timers.clear();
-    for (const jobId of [...this.#outcomes.keys()]) this.#settle(jobId);
   }
 
   #outcome(jobId: string): void {
     if (this.#outcomes.has(jobId)) return;
-    let resolve = () => undefined as void;
-    const promise = new Promise<void>((done) => (resolve = done));
+    let resolve = (_delivered: boolean): void => undefined;
+    const promise = new Promise<boolean>((done) => (resolve = done));
     this.#outcomes.set(jobId, { promise, resolve });
   }
 
-  #settle(jobId: string): void {
-    this.#outcomes.get(jobId)?.resolve();
+  #settle(jobId: string, delivered: boolean): void {
+    this.#outcomes.get(jobId)?.resolve(delivered);
     this.#outcomes.delete(jobId);
   }
 
@@ -105,12 +110,12 @@ export class ResultDelivery {
       if (!confirmed) this.logger.error({ jobId, attempts }, 'giving up delivering a job result after a day of tries');
       await this.book.save(jobId, { deliveryAttempts: attempts, deliveredAt: Date.now(), keptFiles: undefined });
       this.book.forget(jobId);
-      this.#settle(jobId);
+      this.#settle(jobId, true);
       return this.#onDelivered(jobId);
     }
     await this.book.save(jobId, { deliveryAttempts: attempts });
     if (this.#stopped) {
-      this.#settle(jobId);
+      this.#settle(jobId, false);
       return this.book.forget(jobId);
     }
     const delayMs = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), MAX_RETRY_DELAY_MS);
@@ -120,6 +125,6 @@ export class ResultDelivery {
       void this.deliver(jobId, event);
     }, delayMs);
     timer.unref();
-    this.#timers.add(timer);
+    this.#timers.set(timer, jobId);
   }
 }

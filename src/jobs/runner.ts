@@ -292,6 +292,7 @@ export class JobRunner {
     while (this.#carrying.size > 0) await Promise.allSettled([...this.#carrying]);
     await this.#delivery.idle();
     await this.#book.idle();
+    await this.#engine.close();
     this.#logger.info('job runner stopped');
   }
 

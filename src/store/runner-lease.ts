@@ -1,6 +1,8 @@
 /**
- * One bot process per store: the `runner` lease, taken at start and renewed while the process runs. A second process
- * on the same store refuses to start with a sentence naming the first; a process that was killed leaves a lease that
+ * A process's lease on the store, taken at start and renewed while the process runs. Embedded (SQLite): one bot
+ * process per store, the `runner` lease; a second process on the same store refuses to start with a sentence naming
+ * the first. A fleet (Redis): each process holds a lease of its own name (`process:<name>`), so any number may share
+ * the store, and only a second process of the same name is refused. A process that was killed leaves a lease that
  * expires after its time to live, or, on the same machine, is taken over at once when its pid is gone.
  */
 import { randomUUID } from 'node:crypto';
@@ -11,8 +13,13 @@ import type { Logger } from '../logger.js';
 import type { LeaseClaim, LeaseHolder } from './lease.js';
 import type { Store } from './store.js';
 
-/** The lease every bot process takes; the scale-out work gives each process a lease of its own instead. */
+/** The lease the one process of an embedded store takes. */
 export const RUNNER_LEASE = 'runner';
+
+/** The lease of the process named `name` in a fleet. */
+export function processLease(name: string): string {
+  return `process:${name}`;
+}
 
 /** Tuning of the runner lease; the defaults suit a bot, tests shorten them. */
 export interface RunnerLeaseOptions {
@@ -20,6 +27,8 @@ export interface RunnerLeaseOptions {
   readonly ttlMs?: number;
   /** Called when a renewal finds the lease in another process's hands (this one was paused past the TTL). */
   readonly onLost?: (holder: LeaseHolder) => void;
+  /** The lease's name: `RUNNER_LEASE` (one process per store) unless a fleet gives each process its own. */
+  readonly name?: string;
 }
 
 /** A held runner lease. */
@@ -33,10 +42,13 @@ export interface RunnerLease {
 export class StoreInUseError extends Error {
   override readonly name = 'StoreInUseError';
 
-  constructor(readonly holder: LeaseHolder) {
+  constructor(
+    readonly holder: LeaseHolder,
+    remedy = 'stop it first or give this one its own STORE_URL',
+  ) {
     super(
       `Another comfycord process is using this store (started ${new Date(holder.startedAt).toISOString()}, ` +
-        `pid ${holder.pid}, host ${holder.host}); stop it first or give this one its own STORE_URL.`,
+        `pid ${holder.pid}, host ${holder.host}); ${remedy}.`,
     );
   }
 }
@@ -48,23 +60,32 @@ export async function holdRunnerLease(
   options: RunnerLeaseOptions = {},
 ): Promise<RunnerLease> {
   const ttlMs = options.ttlMs ?? 30_000;
+  const name = options.name ?? RUNNER_LEASE;
   const holder = thisProcess();
-  const first = await store.leases.claim(RUNNER_LEASE, holder, ttlMs);
-  if (!first.acquired) await waitForLease(store, logger, holder, first, ttlMs);
-  return keepRenewed(store, logger, holder, ttlMs, options.onLost);
+  const first = await store.leases.claim(name, holder, ttlMs);
+  if (!first.acquired) await waitForLease(store, logger, { name, holder, first, ttlMs });
+  return keepRenewed(store, logger, { name, holder, ttlMs, onLost: options.onLost });
 }
 
-async function waitForLease(
-  store: Store,
-  logger: Logger,
-  holder: LeaseHolder,
-  first: Extract<LeaseClaim, { acquired: false }>,
-  ttlMs: number,
-): Promise<void> {
+/** Thrown for a lease of the store: the sentence names the remedy that fits it. */
+function inUse(name: string, holder: LeaseHolder): StoreInUseError {
+  return name === RUNNER_LEASE
+    ? new StoreInUseError(holder)
+    : new StoreInUseError(holder, 'give this one another COMFYCORD_PROCESS_NAME, or stop the other first');
+}
+
+interface LeaseWait {
+  readonly name: string;
+  readonly holder: LeaseHolder;
+  readonly first: Extract<LeaseClaim, { acquired: false }>;
+  readonly ttlMs: number;
+}
+
+async function waitForLease(store: Store, logger: Logger, { name, holder, first, ttlMs }: LeaseWait): Promise<void> {
   const other = first.holder;
   if (sharesPidSpace(other, holder)) {
-    if (isAlive(other.pid)) throw new StoreInUseError(other);
-    if (await store.leases.takeOver(RUNNER_LEASE, other.id, holder, ttlMs)) {
+    if (isAlive(other.pid)) throw inUse(name, other);
+    if (await store.leases.takeOver(name, other.id, holder, ttlMs)) {
       logger.warn({ previous: other }, 'took over the store from a comfycord process that is no longer running');
       return;
     }
@@ -76,26 +97,27 @@ async function waitForLease(
   let lastExpiry = first.expiresAt;
   for (;;) {
     await sleep(Math.min(1_000, Math.max(50, lastExpiry - Date.now())));
-    const claim = await store.leases.claim(RUNNER_LEASE, holder, ttlMs);
+    const claim = await store.leases.claim(name, holder, ttlMs);
     if (claim.acquired) return;
     // Renewed, or taken by a third process: someone is alive on this store.
-    if (claim.holder.id !== other.id || claim.expiresAt > lastExpiry) throw new StoreInUseError(claim.holder);
+    if (claim.holder.id !== other.id || claim.expiresAt > lastExpiry) throw inUse(name, claim.holder);
     lastExpiry = claim.expiresAt;
   }
 }
 
-function keepRenewed(
-  store: Store,
-  logger: Logger,
-  holder: LeaseHolder,
-  ttlMs: number,
-  onLost: ((holder: LeaseHolder) => void) | undefined,
-): RunnerLease {
+interface Renewal {
+  readonly name: string;
+  readonly holder: LeaseHolder;
+  readonly ttlMs: number;
+  readonly onLost: ((holder: LeaseHolder) => void) | undefined;
+}
+
+function keepRenewed(store: Store, logger: Logger, { name, holder, ttlMs, onLost }: Renewal): RunnerLease {
   let released = false;
   const renew = async () => {
     try {
-      if (released || (await store.leases.renew(RUNNER_LEASE, holder.id, ttlMs))) return;
-      const claim = await store.leases.claim(RUNNER_LEASE, holder, ttlMs);
+      if (released || (await store.leases.renew(name, holder.id, ttlMs))) return;
+      const claim = await store.leases.claim(name, holder, ttlMs);
       if (claim.acquired) return;
       logger.fatal({ holder: claim.holder }, 'another comfycord process took over this store');
       onLost?.(claim.holder);
@@ -111,7 +133,7 @@ function keepRenewed(
     release: async () => {
       released = true;
       clearInterval(timer);
-      await store.leases.release(RUNNER_LEASE, holder.id);
+      await store.leases.release(name, holder.id);
     },
   };
 }

@@ -49,4 +49,8 @@ export class EmbeddedEngine implements QueueEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
   }
+
+  async close(): Promise<void> {
+    // Nothing to hand back: the store's open jobs are picked up by the next start.
+  }
 }

@@ -52,8 +52,10 @@ export interface QueueEngine {
   changed(): void;
   /** Asks every process to cancel the job (only the one carrying it acts). */
   requestCancel(jobId: string): Promise<void>;
-  /** Stops taking new hand-offs; jobs carried here are left for other processes (fleet) or the next start. */
+  /** Stops taking new hand-offs (and dispatching); jobs carried here are then released by the runner. */
   stop(): Promise<void>;
+  /** Hands back what was released (to other processes, in a fleet) and closes the engine's connections. */
+  close(): Promise<void>;
 }
 
 /** What the engine calls back. */

@@ -1,0 +1,171 @@
+/**
+ * The fleet engine, proven with real processes: several runners (test/jobs/fleet-child.ts, each its own Node
+ * process) on a real redis-server and a real emulator. A process is killed with SIGKILL at the moment that matters;
+ * what counts is what every process printed together: each job delivered exactly once, its prompt submitted once,
+ * members served in turn across processes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { shouldRunRedisTests, startRedisServer, type RedisServer } from '../store/redis-server.js';
+
+const runRedis = shouldRunRedisTests('fleet engine suite');
+
+interface Line {
+  readonly process: string;
+  readonly jobId?: string;
+  readonly type?: string;
+  readonly memberId?: string;
+  readonly enqueued?: string;
+  readonly refused?: string;
+  readonly ready?: boolean;
+  readonly stopped?: boolean;
+}
+
+/** Every line every process printed, and the processes themselves. */
+class Fleet {
+  readonly lines: Line[] = [];
+  readonly #children = new Map<string, ChildProcess>();
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly serverUrls: readonly string[],
+  ) {}
+
+  async start(name: string): Promise<void> {
+    const args = ['--import', 'tsx', 'test/jobs/fleet-child.ts', name, this.redisUrl, ...this.serverUrls];
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#children.set(name, child);
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      try {
+        this.lines.push(JSON.parse(text) as Line);
+      } catch {
+        // Not one of ours (a warning printed by a library).
+      }
+    });
+    await this.until(() => this.lines.some((line) => line.process === name && line.ready), `${name} to start`);
+  }
+
+  async enqueue(name: string, memberId: string, steps: number): Promise<string> {
+    const before = this.lines.length;
+    this.#children.get(name)!.stdin!.write(`enqueue ${memberId} ${steps}\n`);
+    let id: string | undefined;
+    await this.until(() => {
+      const answers = this.lines.slice(before).filter((line) => line.process === name && line.memberId === memberId);
+      const refused = answers.find((line) => line.refused !== undefined);
+      if (refused) throw new Error(`${name} refused a job of ${memberId}: ${refused.refused}`);
+      id = answers.find((line) => line.enqueued !== undefined)?.enqueued;
+      return id !== undefined;
+    }, `${name} to enqueue for ${memberId}`);
+    return id!;
+  }
+
+  kill(name: string, signal: NodeJS.Signals): void {
+    this.#children.get(name)!.kill(signal);
+  }
+
+  async exited(name: string): Promise<void> {
+    const child = this.#children.get(name)!;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  events(jobId: string, type: string): Line[] {
+    return this.lines.filter((line) => line.jobId === jobId && line.type === type);
+  }
+
+  submissionOrder(): string[] {
+    return [...new Set(this.lines.filter((line) => line.type === 'submitted').map((line) => line.jobId!))];
+  }
+
+  async until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async stopAll(): Promise<void> {
+    for (const child of this.#children.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    await Promise.all([...this.#children.keys()].map((name) => this.exited(name)));
+  }
+}
+
+describe.runIf(runRedis)('the fleet engine across processes', () => {
+  let redis: RedisServer;
+  let emulator: Emulator | undefined;
+  let fleet: Fleet | undefined;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    await fleet?.stopAll();
+    await emulator?.close();
+    // A fresh Redis state for the next test: its jobs and queue are not this one's.
+    await redis.stop();
+    redis = await startRedisServer();
+  });
+
+  it('continues a running job on another process when its carrier is SIGKILLed, without submitting it again', async () => {
+    emulator = await startEmulator({ port: 0, stepMs: 100, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1');
+    await fleet.start('p2');
+    const jobId = await fleet.enqueue('p1', 'member-1', 40);
+    await fleet.until(() => fleet!.events(jobId, 'progress').length > 0, 'the job to render');
+    const carrier = fleet.events(jobId, 'submitted')[0]!.process;
+    fleet.kill(carrier, 'SIGKILL');
+    await fleet.exited(carrier);
+    const survivor = carrier === 'p1' ? 'p2' : 'p1';
+    await fleet.until(() => fleet!.events(jobId, 'succeeded').length > 0, 'the job to end on the survivor', 90_000);
+    expect(fleet.events(jobId, 'succeeded')).toEqual([expect.objectContaining({ process: survivor })]);
+    expect(emulator.received).toHaveLength(1);
+    expect(fleet.lines.filter((line) => line.jobId === jobId && line.type === 'failed')).toEqual([]);
+  }, 180_000);
+
+  it('loses no waiting job when the process that queued them dies, and serves members in turn across processes', async () => {
+    emulator = await startEmulator({ port: 0, stepMs: 20, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1');
+    await fleet.start('p2');
+    const alice = [];
+    for (let index = 0; index < 4; index++) alice.push(await fleet.enqueue('p1', 'alice', 10));
+    const bob = await fleet.enqueue('p2', 'bob', 10);
+    const carol = await fleet.enqueue('p2', 'carol', 10);
+    fleet.kill('p1', 'SIGKILL');
+    await fleet.exited('p1');
+    await fleet.start('p3');
+    const all = [...alice, bob, carol];
+    await fleet.until(() => all.every((id) => fleet!.events(id, 'succeeded').length > 0), 'every job', 120_000);
+    for (const id of all) expect(fleet.events(id, 'succeeded')).toHaveLength(1);
+    expect(fleet.submissionOrder()).toEqual([alice[0], bob, carol, alice[1], alice[2], alice[3]]);
+  }, 180_000);
+
+  it('drains on SIGTERM: the running job is handed to another process at once and delivered once', async () => {
+    emulator = await startEmulator({ port: 0, stepMs: 100, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1');
+    await fleet.start('p2');
+    const jobId = await fleet.enqueue('p2', 'member-1', 40);
+    await fleet.until(() => fleet!.events(jobId, 'progress').length > 0, 'the job to render');
+    const carrier = fleet.events(jobId, 'submitted')[0]!.process;
+    const drainedAt = Date.now();
+    fleet.kill(carrier, 'SIGTERM');
+    await fleet.exited(carrier);
+    expect(Date.now() - drainedAt).toBeLessThan(10_000);
+    expect(fleet.lines.some((line) => line.process === carrier && line.stopped)).toBe(true);
+    await fleet.until(() => fleet!.events(jobId, 'succeeded').length > 0, 'the job to end elsewhere', 90_000);
+    expect(fleet.events(jobId, 'succeeded')).toEqual([
+      expect.objectContaining({ process: carrier === 'p1' ? 'p2' : 'p1' }),
+    ]);
+    expect(emulator.received).toHaveLength(1);
+  }, 180_000);
+});
