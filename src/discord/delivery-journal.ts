@@ -38,6 +38,8 @@ const deliveryRecordSchema = z.object({
   /** The session opened on the result, and whether its thread is new (its help then still owed). */
   session: z.object({ id: z.string(), newThread: z.boolean() }).optional(),
   greeted: z.boolean().optional(),
+  /** True once the card says where the outcome went (after a post in the channel or a direct message). */
+  cardPointed: z.boolean().optional(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 

@@ -11,6 +11,9 @@
  * recorded as under way but not as made may exist (the bot died in between): the place is looked at first (the
  * original response through its webhook, the status message, or the channel's messages since the first try), and
  * new messages carry a nonce with `enforce_nonce`, so Discord itself returns the first copy for a few minutes.
+ *
+ * When the outcome went to the channel or a direct message, the card itself (still saying "Running") is edited, when
+ * it can be, to say where it went: through the interaction while its token lives, else by its message id.
  */
 import { Routes, SnowflakeUtil, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
@@ -51,6 +54,12 @@ interface PostedMessage {
   readonly author?: { readonly bot?: boolean };
 }
 
+/** What the card says once the outcome went elsewhere. */
+export const POINTERS = {
+  channel: 'Finished: the result is in a new message in this channel (this card could not carry it).',
+  dm: 'Finished: I sent you the result as a direct message (I could not post it here).',
+} as const;
+
 export interface FinalPosterOptions {
   readonly rest: REST;
   readonly interactionRest: REST;
@@ -84,10 +93,10 @@ export class FinalPoster {
     knownMessageId?: string,
   ): Promise<FinalPostResult> {
     let record = start;
-    if (record.posted) return { posted: postedOf(record), record };
+    if (record.posted) return this.#pointed(jobId, target, record, knownMessageId);
     if (record.route !== undefined) {
       const found = await this.#lookFor(target, record);
-      if (found) return { posted: postedOf(found.record), record: found.record };
+      if (found) return this.#pointed(jobId, target, found.record, knownMessageId);
     }
     let refusedPlace: PostRoute | undefined;
     for (const step of this.#steps(target, card)) {
@@ -95,7 +104,7 @@ export class FinalPoster {
       if (step.route === refusedPlace) continue;
       try {
         record = await this.#postStep(jobId, target, step, record, onPosted, knownMessageId);
-        return { posted: postedOf(record), record };
+        return this.#pointed(jobId, target, record, knownMessageId);
       } catch (error) {
         const kind = classifyFailure(error, step.card.files.length > 0);
         if (kind === 'transient') throw error;
@@ -108,6 +117,47 @@ export class FinalPoster {
     }
     this.#options.logger.error({ jobId, member: target.memberId }, 'no way left to tell a member the outcome of a job');
     return { posted: undefined, record };
+  }
+
+  /**
+   * After the outcome went to the channel or a direct message: edits the card to say so, once (journaled). A card
+   * that cannot be edited (gone, or no way to reach it) is left as it is; the member has the outcome all the same.
+   */
+  async #pointed(
+    jobId: string,
+    target: CardTarget,
+    record: DeliveryRecord,
+    knownMessageId: string | undefined,
+  ): Promise<FinalPostResult> {
+    const posted = postedOf(record);
+    const route = record.route;
+    if (posted === undefined || route === undefined || route === 'card' || record.cardPointed === true) {
+      return { posted, record };
+    }
+    const body = { content: POINTERS[route], embeds: [], components: [], attachments: [] };
+    const messageId = target.messageId ?? knownMessageId;
+    const edits: (() => Promise<unknown>)[] = [];
+    if (tokenAlive(target, this.#now())) {
+      edits.push(() => this.#options.interactionRest.patch(originalRoute(target), { body, auth: false }));
+    }
+    // A token can die before its time: the card may still be edited by its id.
+    if (messageId !== undefined && !target.webhookOnly) {
+      edits.push(() => this.#options.rest.patch(Routes.channelMessage(target.channelId, messageId), { body }));
+    }
+    for (const [index, edit] of edits.entries()) {
+      try {
+        await edit();
+        break;
+      } catch (error) {
+        this.#options.logger.info(
+          { err: error, code: codeOf(error), jobId, route },
+          'could not edit the card to say where the outcome went',
+        );
+        // A transient failure: the next delivery try edits it (the outcome itself is posted and journaled).
+        if (index === edits.length - 1 && classifyFailure(error, false) === 'transient') return { posted, record };
+      }
+    }
+    return { posted, record: await this.#options.journal.write(jobId, record, { cardPointed: true }) };
   }
 
   /** The places and bodies to try, in order. */

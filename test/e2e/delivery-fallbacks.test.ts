@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultHandle, FaultSpec } from '../fakes/discord/faults.js';
+import { POINTERS } from '../../src/discord/final-post.js';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import { imagine } from './helpers.js';
@@ -92,5 +93,40 @@ describe('delivering a result Discord refuses', () => {
     // be Attach Files), a channel that is gone is not tried again at all.
     const refused = rig.discord.calls.filter((call) => call.path === channelPath && call.status === status);
     expect(refused.filter((call) => JSON.stringify(call.body).includes(prompt))).toHaveLength(tries);
+  });
+
+  it('edits the card, still showing its progress, to point to the result once it was posted in the channel', async () => {
+    const prompt = 'a heron past its token';
+    rig.emulator.faults.stepMs = 40;
+    const handle = await imagine(rig, { prompt: `${prompt} --steps 12` });
+    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    rig.discord.expireInteraction(handle);
+    const { member } = rig.discord;
+    await rig.discord.waitForMessage(
+      (message) =>
+        message.content.startsWith(`<@${member.id}> Done in`) && JSON.stringify(message.embeds).includes(prompt),
+      20_000,
+    );
+    const card = await handle.waitForOriginal((message) => message.content === POINTERS.channel, 10_000);
+    expect(card.components).toEqual([]);
+    expect(card.embeds).toEqual([]);
+  });
+
+  it('edits the card to say the result went by direct message when the channel refused it', async () => {
+    const prompt = 'a lighthouse sent privately';
+    rig.emulator.faults.stepMs = 40;
+    const handle = await imagine(rig, { prompt: `${prompt} --steps 12` });
+    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    rig.discord.expireInteraction(handle);
+    refuse({ method: 'POST', match: `/channels/${rig.discord.channel.id}/messages`, status: 403, code: 50013 });
+    await rig.discord.waitForMessage(
+      (message) =>
+        message.guildId === null &&
+        message.content.startsWith('Done in') &&
+        JSON.stringify(message.embeds).includes(prompt),
+      20_000,
+    );
+    const card = await handle.waitForOriginal((message) => message.content === POINTERS.dm, 10_000);
+    expect(card.components).toEqual([]);
   });
 });
