@@ -20,9 +20,11 @@ const NUMERIC_FIELDS = new Set(['seed', 'count', 'steps', 'cfg', 'denoise', 'out
 
 /** Reads and parses a JSON or multipart body of at most `maxBytes`. */
 export async function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<RequestBody> {
-  const type = (request.headers['content-type'] ?? '').toLowerCase();
+  // Compared in lower case, passed on as sent: a multipart boundary is case-sensitive (browsers mix cases).
+  const header = request.headers['content-type'] ?? '';
+  const type = header.toLowerCase();
   const bytes = await readBody(request, maxBytes);
-  if (type.startsWith('multipart/form-data')) return readMultipart(bytes, type);
+  if (type.startsWith('multipart/form-data')) return readMultipart(bytes, header);
   if (!type.startsWith('application/json') && !(type === '' && bytes.length === 0)) {
     throw new ApiProblem(415, 'unsupported-media-type', 'Send the request as application/json or multipart/form-data.');
   }
@@ -55,15 +57,15 @@ async function readMultipart(bytes: Buffer, type: string): Promise<RequestBody> 
 
 /** Reads `POST /v1/uploads`: a multipart body with one file in the field `file`, and nothing else. */
 export async function readUploadBody(request: IncomingMessage, maxBytes: number): Promise<Upload> {
-  const type = (request.headers['content-type'] ?? '').toLowerCase();
-  if (!type.startsWith('multipart/form-data')) {
+  const header = request.headers['content-type'] ?? '';
+  if (!header.toLowerCase().startsWith('multipart/form-data')) {
     throw new ApiProblem(
       415,
       'unsupported-media-type',
       'Send the image as multipart/form-data, in a field named file.',
     );
   }
-  const form = await formOf(await readBody(request, maxBytes), type);
+  const form = await formOf(await readBody(request, maxBytes), header);
   let file: Upload | undefined;
   for (const [name, value] of form.entries()) {
     if (name !== 'file' || typeof value === 'string' || file !== undefined) {

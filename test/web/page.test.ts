@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALICE, startWebRig, type WebRig } from './harness.js';
@@ -101,6 +102,28 @@ describe.skipIf(!CHROMIUM && !mustRun)('the page in Chromium', () => {
     expect(failures).toEqual([]);
     await context.close();
     // Two real generations through a real browser: about 20 s on a busy 2-core machine.
+  }, 60_000);
+
+  it('uploads an image chosen on the page and starts image-to-image from it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1300 } });
+    await context.addInitScript(`localStorage.setItem('comfycord.apiKey', ${JSON.stringify(ALICE)})`);
+    const page = await context.newPage();
+    const failures: string[] = [];
+    page.on('pageerror', (error) => failures.push(error.message));
+    await page.goto(rig.url);
+    const buffer = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#d2691e' } })
+      .png()
+      .toBuffer();
+    await page.getByLabel('Start from an image').setInputFiles({ name: 'start.png', mimeType: 'image/png', buffer });
+    await page.getByLabel('Prompt').fill('the same fox, in watercolour --steps 4');
+    await page.getByRole('button', { name: 'Generate' }).click();
+
+    const card = newestCard(page);
+    await card.locator('figure img').first().waitFor({ timeout: 20_000 });
+    await expect.poll(() => card.locator('.status').textContent()).toMatch(/^Done in [\d.]+ s\.$/);
+    expect(await card.locator('dl.settings').textContent()).toContain('Workflowimg2img');
+    expect(failures).toEqual([]);
+    await context.close();
   }, 60_000);
 
   it('shows a refusal as the API’s one sentence, and fits a phone without sideways scrolling', async () => {

@@ -6,7 +6,7 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOB, startWebRig, waitFor, type WebRig } from './harness.js';
+import { ALICE, BOB, startWebRig, waitFor, type WebRig } from './harness.js';
 
 let rig: WebRig;
 
@@ -56,6 +56,23 @@ describe('POST /v1/uploads', () => {
     const again = await rig.api('GET', answer.body.url);
     expect(again.status).toBe(200);
     expect(again.body).toEqual(answer.body);
+  });
+
+  it('reads a multipart body whose boundary mixes cases, as browsers write it', async () => {
+    const boundary = '----WebKitFormBoundaryQx7AbCdEfGh';
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.png"\r\n`),
+      Buffer.from('Content-Type: image/png\r\n\r\n'),
+      await png(16, 16),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const answer = await fetch(`${rig.url}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ALICE}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    expect(answer.status).toBe(201);
+    expect(await answer.json()).toMatchObject({ filename: 'b.png', width: 16, height: 16 });
   });
 
   it('starts image-to-image from an upload named by its id', async () => {

@@ -67,6 +67,31 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return answer as T;
 }
 
+/** An image kept by `POST /v1/uploads`. */
+export interface UploadedImage {
+  id: string;
+  url: string;
+  filename: string;
+  width: number;
+  height: number;
+  expires_at: string;
+}
+
+/** Uploads an image for later use as a generation's input; rejects with an ApiError carrying the sentence. */
+export async function uploadImage(file: File): Promise<UploadedImage> {
+  const form = new FormData();
+  form.set('file', file, file.name);
+  let response: Response;
+  try {
+    response = await fetch('/v1/uploads', { method: 'POST', headers: headers(), body: form });
+  } catch {
+    throw new ApiError(0, 'The server did not answer; check your connection and try again.');
+  }
+  const answer = (await response.json().catch(() => ({}))) as { detail?: string };
+  if (!response.ok) throw new ApiError(response.status, answer.detail ?? `The server answered ${response.status}.`);
+  return answer as UploadedImage;
+}
+
 /** One server-sent event. */
 export interface StreamEvent {
   event: string;

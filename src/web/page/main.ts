@@ -3,7 +3,7 @@
  * that follows its events live, and the history of this key's generations sits below.
  */
 import './style.css';
-import { ApiError, call, follow, saveKey, savedKey, type Generation, type Workflow } from './api.js';
+import { ApiError, call, follow, saveKey, savedKey, uploadImage, type Generation, type Workflow } from './api.js';
 import { GenerationCard, type CardActions } from './card.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -12,6 +12,7 @@ const prompt = $<HTMLTextAreaElement>('prompt');
 const workflow = $<HTMLSelectElement>('workflow');
 const aspect = $<HTMLSelectElement>('aspect');
 const count = $<HTMLSelectElement>('count');
+const image = $<HTMLInputElement>('image');
 const formError = $<HTMLParagraphElement>('form-error');
 const results = $<HTMLElement>('results');
 const history = $<HTMLElement>('history');
@@ -75,13 +76,29 @@ async function track(card: GenerationCard): Promise<void> {
   });
 }
 
+// The chosen image is uploaded once; generating again from it reuses the upload until it expires.
+let uploaded: { file: File; id: string; expiresAt: number } | undefined;
+
+async function uploadedImageId(file: File): Promise<string> {
+  if (uploaded?.file !== file || uploaded.expiresAt < Date.now() + 60_000) {
+    const answer = await uploadImage(file);
+    uploaded = { file, id: answer.id, expiresAt: Date.parse(answer.expires_at) };
+  }
+  return uploaded.id;
+}
+
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   const body: Record<string, unknown> = { prompt: prompt.value };
   if (workflow.value) body['workflow'] = workflow.value;
   if (aspect.value) body['aspect'] = aspect.value;
   if (count.value !== '1') body['count'] = Number(count.value);
-  void start(undefined, () => call('POST', '/v1/generations', body));
+  const file = image.files?.[0];
+  void start(undefined, async () => {
+    // With an image the server picks an image-to-image workflow, unless one is named.
+    if (file) body['image'] = { upload: await uploadedImageId(file) };
+    return call('POST', '/v1/generations', body);
+  });
 });
 
 // Enter sends, Shift+Enter breaks the line, as in chat apps.
@@ -94,7 +111,7 @@ prompt.addEventListener('keydown', (event) => {
 
 async function loadWorkflows(): Promise<void> {
   const { data } = await call<{ data: Workflow[] }>('GET', '/v1/workflows');
-  for (const item of data.filter((candidate) => candidate.kind === 'text-to-image')) {
+  for (const item of data.filter((candidate) => ['text-to-image', 'image-to-image'].includes(candidate.kind))) {
     const option = document.createElement('option');
     option.value = item.name;
     option.textContent = item.name;
