@@ -3,14 +3,11 @@
  * handler loads what it needs from the store, so buttons keep working on old messages and after a restart.
  */
 import {
-  ActionRowBuilder,
   DiscordAPIError,
   MessageFlags,
-  ModalBuilder,
   PermissionFlagsBits,
   RESTJSONErrorCodes,
-  TextInputBuilder,
-  TextInputStyle,
+  type Attachment,
   type ButtonInteraction,
   type MessageComponentInteraction,
   type ModalSubmitInteraction,
@@ -24,7 +21,8 @@ import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
 import { planContext } from './plan-context.js';
 import { firstWorkflowOfKind, keepAccepted, planSettings, type PlanContext } from '../workflows/generation-plan.js';
-import { storeInputImage } from './input-images.js';
+import { editForm, readEditForm } from './edit-form.js';
+import { checkAttachment, storeInputImage } from './input-images.js';
 import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
 import type { CommandContext } from '../commands/command.js';
@@ -46,7 +44,7 @@ export const componentHandlers: ComponentHandlers = {
       case 'edit':
         // Refuse before the form: its submission would be refused anyway, after the member filled it in.
         checkAccess(interaction, services.config.limits);
-        return showEditModal(interaction, await loadGeneration(services, parsed.id));
+        return interaction.showModal(editForm(await loadGeneration(services, parsed.id), interaction.locale));
       case 'reroll':
         return rerun(interaction, context, parsed.id, () => ({}));
       case 'vary':
@@ -64,9 +62,10 @@ export const componentHandlers: ComponentHandlers = {
   async modal(interaction, context) {
     const parsed = parseButtonId(interaction.customId);
     if (parsed?.kind !== 'edit') throw new Error(`unknown modal ${interaction.customId}`);
-    const prompt = interaction.fields.getTextInputValue('prompt');
-    const negative = interaction.fields.getTextInputValue('negative').trim();
-    return rerun(interaction, context, parsed.id, () => ({ prompt, negative }));
+    // Read and checked before deferring: a bad seed or a file that is no image is refused at once, privately.
+    const form = readEditForm(interaction);
+    if (form.upload) checkAttachment(form.upload, context.services.config.limits.attachmentBytes);
+    return rerun(interaction, context, parsed.id, () => form);
   },
 };
 
@@ -77,9 +76,14 @@ interface RerunChange {
   readonly kind?: 'image-to-image' | 'upscale';
   readonly prompt?: string;
   readonly negative?: string;
+  /** A new aspect ratio (the old size is dropped); the seed to use instead of a fresh one. */
+  readonly aspect?: string | undefined;
+  readonly seed?: number | undefined;
+  /** An image the member uploaded in the Edit form: image-to-image from it. */
+  readonly upload?: Attachment | undefined;
 }
 
-/** Runs a new generation from an old one: same settings, a fresh seed, and the change asked for. */
+/** Runs a new generation from an old one: same settings, a fresh seed (unless one is given), and the change asked for. */
 async function rerun(
   interaction: MessageComponentInteraction | ModalSubmitInteraction,
   { services, afterAcknowledgements }: CommandContext,
@@ -91,19 +95,28 @@ async function rerun(
   await afterAcknowledgements();
   const generation = await loadGeneration(services, generationId);
   const wanted = change();
-  const { seed: _seed, image: _image, ...kept } = generation.settings;
+  const { seed: _seed, image: _image, ...previous } = generation.settings;
+  // A new ratio replaces the size the old one gave.
+  const { width: _width, height: _height, ...unsized } = previous;
+  const kept = wanted.aspect === undefined ? previous : unsized;
   const context = planContext(services, interaction.channel);
-  const workflow = wanted.kind ? firstOfKind(wanted.kind, context) : generation.workflow;
+  // An uploaded image on a text-to-image generation means "start from this picture".
+  const kind =
+    wanted.kind ?? (wanted.upload && !isImageToImage(generation.workflow, services) ? 'image-to-image' : undefined);
+  const workflow = kind ? firstOfKind(kind, context) : generation.workflow;
   const target = services.workflows.get(workflow);
-  const carried = target && wanted.kind ? keepAccepted(kept, target) : kept;
+  const carried = target && kind ? keepAccepted(kept, target) : kept;
   const settings: GenerationSettings = {
-    ...(wanted.kind === 'upscale' ? { prompt: '' } : carried),
+    ...(kind === 'upscale' ? { prompt: '' } : carried),
     ...(wanted.prompt === undefined ? {} : { prompt: wanted.prompt }),
     ...(wanted.negative === undefined ? {} : { negative: wanted.negative || undefined }),
+    ...(wanted.aspect === undefined ? {} : { aspect: wanted.aspect }),
+    ...(wanted.seed === undefined ? {} : { seed: wanted.seed }),
     workflow,
   };
-  const source =
-    wanted.image === undefined
+  const source = wanted.upload
+    ? await keptInput(wanted.upload, services)
+    : wanted.image === undefined
       ? await previousInput(services, generationId)
       : await resultImage(interaction, wanted.image, services);
   const plan = planSettings(settings, {}, source !== undefined, context);
@@ -139,6 +152,15 @@ async function resultImage(
 ) {
   const attachment = interaction.message ? [...interaction.message.attachments.values()][index] : undefined;
   if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
+  return keptInput(attachment, services);
+}
+
+function isImageToImage(workflow: string, services: BotServices): boolean {
+  return services.workflows.get(workflow)?.kind === 'image-to-image';
+}
+
+/** An image kept (checked, within the limits) as the input of the next job. */
+async function keptInput(attachment: Attachment, services: BotServices) {
   const image = await storeInputImage(
     attachment,
     services.inputs,
@@ -159,31 +181,6 @@ function firstOfKind(kind: 'image-to-image' | 'upscale', context: PlanContext): 
     );
   }
   return workflow.name;
-}
-
-async function showEditModal(interaction: ButtonInteraction, generation: Generation): Promise<void> {
-  const prompt = new TextInputBuilder()
-    .setCustomId('prompt')
-    .setLabel(text(interaction.locale, 'modal.edit.prompt'))
-    .setStyle(TextInputStyle.Paragraph)
-    .setMaxLength(4000)
-    .setRequired(true)
-    .setValue(generation.settings.prompt.slice(0, 4000) || ' ');
-  const negative = new TextInputBuilder()
-    .setCustomId('negative')
-    .setLabel(text(interaction.locale, 'modal.edit.negative'))
-    .setStyle(TextInputStyle.Paragraph)
-    .setMaxLength(2000)
-    .setRequired(false)
-    .setValue((generation.settings.negative ?? '').slice(0, 2000));
-  const modal = new ModalBuilder()
-    .setCustomId(`edit:${generation.id}`)
-    .setTitle(text(interaction.locale, 'modal.edit.title'))
-    .addComponents(
-      new ActionRowBuilder<TextInputBuilder>().addComponents(prompt),
-      new ActionRowBuilder<TextInputBuilder>().addComponents(negative),
-    );
-  await interaction.showModal(modal);
 }
 
 async function deleteResult(

@@ -131,7 +131,7 @@ describe('the buttons on a result', () => {
     const result = await resultOf('a red bicycle --no people');
     const edit = await press(result, 'Edit');
     const modal = await edit.waitForModal();
-    expect(textInputs(modal)).toEqual({ prompt: 'a red bicycle', negative: 'people' });
+    expect(textInputs(modal)).toMatchObject({ prompt: 'a red bicycle', negative: 'people' });
 
     const submitted = await rig.discord.submitModal(edit, { prompt: 'a blue bicycle', negative: 'cars' });
     const card = await waitForResult(submitted);
@@ -239,7 +239,9 @@ describe('a button whose generation is gone', () => {
 });
 
 /** The text inputs of a modal, by custom id. */
+/** The text inputs of a modal (each in a Label) by custom id, with their pre-filled values. */
 function textInputs(modal: Record<string, unknown>): Record<string, string> {
-  const rows = (modal['components'] ?? []) as { components: { custom_id: string; value?: string }[] }[];
-  return Object.fromEntries(rows.flatMap((row) => row.components).map((input) => [input.custom_id, input.value ?? '']));
+  const labels = (modal['components'] ?? []) as { component: { type: number; custom_id: string; value?: string } }[];
+  const inputs = labels.map((label) => label.component).filter((input) => input.type === 4);
+  return Object.fromEntries(inputs.map((input) => [input.custom_id, input.value ?? '']));
 }

@@ -40,7 +40,7 @@ export type { ShardingSettings } from './gateway-sharding.js';
 export { shardOf } from './gateway-protocol.js';
 export type { FileInput, SlashCommandInput, AutocompleteInput, PostMessageInput } from './member-actions.js';
 export type { OptionValue } from './command-options.js';
-export type { ModalValues } from './components.js';
+export type { ModalFile, ModalValues } from './components.js';
 export type { PrivilegedIntentSettings } from './gateway-protocol.js';
 export type { GatewayCloseRecord } from './gateway.js';
 export type { DownloadRecord } from './http-server.js';

@@ -8,7 +8,7 @@ import { ComponentType, InteractionType, PermissionFlagsBits } from 'discord.js'
 import type { CallLog, RecordedFile } from './call-log.js';
 import type { ChangeSignal } from './change-signal.js';
 import { buildCommandData, type OptionValue } from './command-options.js';
-import { findComponent, modalSubmission, type ModalValues } from './components.js';
+import { fileUploadIds, findComponent, modalSubmission, type ModalFile, type ModalValues } from './components.js';
 import { sendPermission, type FakeContext } from './context.js';
 import { InteractionHandle } from './interaction-handle.js';
 import { interactionEnvelope } from './interaction-payloads.js';
@@ -16,7 +16,7 @@ import type { InteractionRecord, NewInteraction } from './interaction-registry.j
 import { placeOfCommand, placeOfMessage, type InteractionPlace } from './installation.js';
 import { createMessage, storeAttachment } from './message-writer.js';
 import type { FakeChannel, FakeMessage, FakeUser } from './model.js';
-import { serializeMessage } from './serialize.js';
+import { serializeAttachment, serializeMessage } from './serialize.js';
 import { idOf, type Ref } from './state.js';
 
 /** A file a member attaches. */
@@ -65,12 +65,12 @@ const CONTENT_TYPES: Record<string, string> = {
   json: 'application/json',
 };
 
-function contentTypeOf(file: FileInput): string {
+function contentTypeOf(file: { readonly name: string; readonly contentType?: string | undefined }): string {
   const extension = file.name.split('.').pop()?.toLowerCase() ?? '';
   return file.contentType ?? CONTENT_TYPES[extension] ?? 'application/octet-stream';
 }
 
-function bytes(data: FileInput['data']): Buffer {
+function bytes(data: FileInput['data'] | ModalFile['data']): Buffer {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
 }
 
@@ -176,10 +176,12 @@ export class MemberActions {
     return this.componentInteraction(message, userRef, data);
   }
 
-  submitModal(from: InteractionHandle, values: ModalValues): Promise<InteractionHandle> {
+  async submitModal(from: InteractionHandle, values: ModalValues): Promise<InteractionHandle> {
     const modal = from.callback?.type === 9 ? from.callback.data : null;
     if (!modal) throw new Error(`interaction ${from.id} did not show a modal`);
-    const components = modalSubmission((modal.components ?? []) as unknown[], values);
+    const layout = (modal.components ?? []) as unknown[];
+    const { picked, attachments } = await this.storeModalFiles(layout, values, from.record.channelId);
+    const components = modalSubmission(layout, picked);
     const { record } = from;
     const source = record.sourceMessageId ? this.ctx.state.messages.get(record.sourceMessageId) : undefined;
     const user = this.ctx.state.user(record.userId);
@@ -195,10 +197,46 @@ export class MemberActions {
         place,
       },
       {
-        data: { custom_id: modal.custom_id, components },
+        data: {
+          custom_id: modal.custom_id,
+          components,
+          ...(Object.keys(attachments).length > 0 ? { resolved: { attachments } } : {}),
+        },
         ...(source ? { message: serializeMessage(this.ctx.state, source) } : {}),
       },
     );
+  }
+
+  /** Stores the files a member put in a modal's file uploads; returns the values with their attachment ids. */
+  private async storeModalFiles(layout: readonly unknown[], values: ModalValues, channelId: string) {
+    const uploads = new Set(fileUploadIds(layout));
+    const picked: Record<string, string | readonly string[]> = {};
+    const attachments: Record<string, unknown> = {};
+    for (const [id, value] of Object.entries(values)) {
+      if (!uploads.has(id)) {
+        if (Array.isArray(value) && value.some((item) => typeof item !== 'string')) {
+          throw new Error(`modal input ${id} is not a file upload`);
+        }
+        picked[id] = value as string | readonly string[];
+        continue;
+      }
+      const files = (Array.isArray(value) ? value : [value]) as readonly ModalFile[];
+      const stored = [];
+      for (const file of files) {
+        stored.push(
+          await storeAttachment(this.ctx, channelId, {
+            filename: file.name,
+            contentType: contentTypeOf(file),
+            data: bytes(file.data),
+            description: null,
+            ephemeral: true,
+          }),
+        );
+      }
+      for (const attachment of stored) attachments[attachment.id] = serializeAttachment(attachment);
+      picked[id] = stored.map((attachment) => attachment.id);
+    }
+    return { picked, attachments };
   }
 
   async postMessage(input: PostMessageInput): Promise<FakeMessage> {

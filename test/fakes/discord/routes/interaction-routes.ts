@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { FakeContext } from '../context.js';
 import type { InteractionRecord } from '../interaction-registry.js';
 import { parseMessageBody } from '../message-body.js';
+import { modalProblems } from '../modal-check.js';
 import { createMessage, editMessage } from '../message-writer.js';
 import type { FakeInteractionOrigin, FakeMessage } from '../model.js';
 import { errors, type RestRequest, type RestResponse } from '../rest-types.js';
@@ -119,12 +120,6 @@ const choicesSchema = z.object({
   choices: z.array(z.object({ name: z.string().min(1).max(100), value: z.union([z.string(), z.number()]) })).max(25),
 });
 
-const modalSchema = z.looseObject({
-  custom_id: z.string().min(1).max(100),
-  title: z.string().min(1).max(45),
-  components: z.array(z.record(z.string(), z.unknown())).min(1).max(5),
-});
-
 function checkChoices(data: unknown): void {
   if (!choicesSchema.safeParse(data).success) {
     throw errors.invalidFormBody([
@@ -133,10 +128,9 @@ function checkChoices(data: unknown): void {
   }
 }
 
-function checkModal(data: unknown): void {
-  if (!modalSchema.safeParse(data).success) {
-    throw errors.invalidFormBody([{ path: ['data'], code: 'BASE_TYPE_INVALID', message: 'Invalid modal' }]);
-  }
+function checkModal(data: Record<string, unknown> | null): void {
+  const problems = modalProblems(data);
+  if (problems.length > 0) throw errors.invalidFormBody(problems);
 }
 
 /** The `interaction_metadata` source of messages an interaction creates. */
