@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the benchmarks (all seven, or `--only ack,memory`), prints one table of their figures against
+ * `npm run bench`: runs the benchmarks (all of them, or `--only ack,memory`), prints one table of their figures against
  * our targets and writes each result to `bench/results/<name>-<date>.json`. `--quick` runs smaller versions (minutes
  * become seconds; the figures are noisier); `--profile` writes CPU profiles of the bot during the acknowledgement and
  * throughput runs and prints where their time went.
@@ -15,6 +15,7 @@ import { MEMORY_DEFAULTS, runMemoryBench } from './memory.js';
 import { POOL_DEFAULTS, runPoolBench } from './pool.js';
 import { formatProfileSummary, summarizeProfile } from './lib/profile-summary.js';
 import { formatTable, writeResult, type BenchResult } from './lib/report.js';
+import { runStoreBench, STORE_DEFAULTS } from './store.js';
 import { runThroughputBench, THROUGHPUT_DEFAULTS } from './throughput.js';
 import { runWebBench, WEB_DEFAULTS } from './web.js';
 
@@ -52,6 +53,10 @@ const BENCHES: Record<string, Bench> = {
         ...GLOBAL_LIMIT_DEFAULTS,
         ...(size === 'quick' ? { takes: 2_000, requests: 300, fleetRequests: 200 } : {}),
       }),
+  },
+  store: {
+    run: (size) =>
+      runStoreBench({ ...STORE_DEFAULTS, ...(size === 'quick' ? { records: 300, pages: 300, expired: 2_000 } : {}) }),
   },
   web: {
     run: (size) => runWebBench({ ...WEB_DEFAULTS, ...(size === 'quick' ? { requests: 64, jobs: 6 } : {}) }),

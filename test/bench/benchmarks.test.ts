@@ -8,6 +8,7 @@ import { runDeliveryBench } from '../../bench/delivery.js';
 import { formatTable, type BenchResult } from '../../bench/lib/report.js';
 import { runMemoryBench } from '../../bench/memory.js';
 import { runPoolBench } from '../../bench/pool.js';
+import { runStoreBench } from '../../bench/store.js';
 import { runThroughputBench } from '../../bench/throughput.js';
 
 /** Every figure is a finite number with a unit, and the result prints as a table. */
@@ -67,5 +68,13 @@ describe('the benchmarks at a tiny size', { timeout: 120_000 }, () => {
     const [run] = result.details['runs'] as { servers: { jobs: number }[]; busyWhileWaiting: number[] }[];
     expect(run?.servers.reduce((total, server) => total + server.jobs, 0)).toBe(16);
     expect(run?.busyWhileWaiting).toHaveLength(4);
+  });
+
+  it('times record writes, index adds, page reads and a sweep of the store', async () => {
+    const result = await runStoreBench({ records: 20, pages: 10, expired: 30 });
+    const redis = result.details['redis'] === 'measured';
+    expectWellFormed(result, 'store', redis ? 9 : 5);
+    const sqlite = (result.details['results'] as { sqlite: { sweep: { deleted: number } } }).sqlite;
+    expect(sqlite.sweep.deleted).toBeGreaterThanOrEqual(30);
   });
 });
