@@ -5,11 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { runAckBench } from '../../bench/ack.js';
 import { runDeliveryBench } from '../../bench/delivery.js';
+import { runGlobalLimitBench } from '../../bench/global-limit.js';
 import { formatTable, type BenchResult } from '../../bench/lib/report.js';
 import { runMemoryBench } from '../../bench/memory.js';
 import { runPoolBench } from '../../bench/pool.js';
 import { runStoreBench } from '../../bench/store.js';
 import { runThroughputBench } from '../../bench/throughput.js';
+import { shouldRunRedisTests } from '../store/redis-server.js';
 
 /** Every figure is a finite number with a unit, and the result prints as a table. */
 function expectWellFormed(result: BenchResult, name: string, figures: number): void {
@@ -77,4 +79,13 @@ describe('the benchmarks at a tiny size', { timeout: 120_000 }, () => {
     const sqlite = (result.details['results'] as { sqlite: { sweep: { deleted: number } } }).sqlite;
     expect(sqlite.sweep.deleted).toBeGreaterThanOrEqual(30);
   });
+
+  it.runIf(shouldRunRedisTests('global-limit benchmark'))(
+    "measures a slot of Discord's global limit in memory and in Redis, and a fleet held under the fake's limit",
+    async () => {
+      const result = await runGlobalLimitBench({ takes: 50, requests: 20, fleetRequests: 80 });
+      expectWellFormed(result, 'global-limit', 8);
+      expect(result.figures.find((figure) => figure.label.startsWith('refused'))?.value).toBe(0);
+    },
+  );
 });
