@@ -37,6 +37,8 @@ export interface AttemptResult {
 export interface AttemptHooks {
   /** The job's current server client. */
   client(server: string): ComfyServer | undefined;
+  /** The client id prompts are submitted under (recorded with the job, for whoever follows it later). */
+  clientId?(): string;
   /** The workflow (its own or a fallback) the job runs on that server. */
   workflowOn(job: JobRecord, server: string): Workflow | undefined;
   /** The ranges that server declares for the inputs the workflow's settings go to (seeds are drawn within them). */
@@ -98,6 +100,7 @@ export class AttemptRunner {
       // which current ComfyUI would refuse (it is only ever looked up, never posted).
       promptId: before.attempts === 0 && isPostablePromptId(before.promptId) ? before.promptId : newPromptId(),
       attempts: before.attempts + 1,
+      clientId: this.hooks.clientId?.(),
       movedFrom: undefined,
       submittedAt: Date.now(),
       startedAt: undefined,

@@ -58,6 +58,7 @@ export class JobAttempts {
   constructor(private readonly context: AttemptsContext) {
     this.#runner = new AttemptRunner(context.book, context.workflows, {
       client: (server) => context.pool.client(server),
+      clientId: () => context.pool.clientId,
       workflowOn: (job, server) => this.workflowOn(job, server),
       rangesOn: (workflow, server) => context.pool.capabilities(server)?.ranges.get(workflow.name.toLowerCase()),
       isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
@@ -136,8 +137,16 @@ export class JobAttempts {
    * Gives up every job carried here (the process stops): attempts are abandoned, their prompts left running on the
    * servers, where the next carrier finds them by their recorded prompt ids.
    */
-  releaseAll(): void {
+  abandonAll(): void {
     for (const attempt of this.#attempts.values()) attempt.abandon();
+  }
+
+  /**
+   * Hands back every job carried here (after `abandonAll` and once this process's sockets are closed: a process that
+   * takes a job over listens under the same client id, and ComfyUI forgets an id when any socket of it closes).
+   */
+  releaseAll(): void {
+    this.abandonAll();
     for (const [jobId, carried] of this.#carried) {
       // A delivery under way ends its try first (so no other process posts the same card meanwhile).
       if (this.context.finisher().has(jobId)) continue;
@@ -200,7 +209,8 @@ export class JobAttempts {
   #follow(job: JobRecord): void {
     const attempt = new Attempt(job.server ?? '', job.state === 'running');
     this.#attempts.set(job.id, attempt);
-    const client = job.server === undefined ? undefined : this.context.pool.client(job.server);
+    // Under the client id it was submitted with: ComfyUI sends its progress there (another process's, after a takeover).
+    const client = job.server === undefined ? undefined : this.context.pool.clientAs(job.server, job.clientId);
     if (client === undefined) {
       // Its server was removed from the configuration: the job is lost there, like on a server that died.
       const lost = new ComfyUnreachableError(job.server ?? '(none)', 'the server is no longer configured');

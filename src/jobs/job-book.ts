@@ -50,7 +50,7 @@ export class JobBook {
     const job: JobRecord = { ...this.require(id), ...change, updatedAt: Date.now() };
     this.#jobs.set(id, job);
     const previous = this.#writes.get(id) ?? Promise.resolve();
-    const write = previous.catch(() => undefined).then(() => this.repository.save(job));
+    const write = previous.catch(() => undefined).then(() => this.#write(job, change));
     this.#writes.set(id, write);
     void write
       .catch(() => undefined)
@@ -58,6 +58,23 @@ export class JobBook {
         if (this.#writes.get(id) === write) this.#writes.delete(id);
       });
     return write.then(() => job);
+  }
+
+  /**
+   * Writes the job. Its delivery info is the one field another process may change meanwhile (in a fleet, the face
+   * that received the interaction records the status message while another process carries the job): unless this
+   * change sets it, the stored one is kept, and this process's copy learns it.
+   */
+  async #write(job: JobRecord, change: Partial<JobRecord>): Promise<void> {
+    if ('delivery' in change) return this.repository.save(job);
+    const stored = await this.repository.get(job.id);
+    const delivery = stored?.delivery;
+    if (delivery === undefined || JSON.stringify(delivery) === JSON.stringify(job.delivery)) {
+      return this.repository.save(job);
+    }
+    const held = this.#jobs.get(job.id);
+    if (held !== undefined) this.#jobs.set(job.id, { ...held, delivery });
+    await this.repository.save({ ...job, delivery });
   }
 
   /** Changes a job without waiting for the write; a failed write is logged. */

@@ -108,6 +108,11 @@ export const jobRecordSchema = z.object({
   server: z.string().optional(),
   /** Generated before submission and persisted first, so a restarted bot can find the prompt on its server. */
   promptId: z.string(),
+  /**
+   * The ComfyUI client id the prompt was submitted under: the server sends its progress only to that id's socket, so
+   * a process that takes the job over from another (a fleet) listens under it to keep the card's progress moving.
+   */
+  clientId: z.string().optional(),
   /** How many times the job was handed to a server. */
   attempts: z.number().int().min(0),
   /** How many times a job that had started was moved to another server (at most once). */

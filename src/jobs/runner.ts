@@ -286,9 +286,10 @@ export class JobRunner {
     this.#orphans.stop();
     this.#stopping.abort();
     await this.#engine.stop();
-    this.#attempts.releaseAll();
+    this.#attempts.abandonAll();
     this.#delivery.stop();
     await this.#pool.stop();
+    this.#attempts.releaseAll();
     while (this.#carrying.size > 0) await Promise.allSettled([...this.#carrying]);
     await this.#delivery.idle();
     await this.#book.idle();

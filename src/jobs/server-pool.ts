@@ -83,6 +83,8 @@ export class ServerPool {
   readonly #options: ServerPoolOptions;
   #running = false;
   #clientId = '';
+  /** Clients under the client ids of prompts taken over from other processes (see `clientAs`). */
+  readonly #adopted = new Map<string, ComfyServer>();
 
   constructor(options: ServerPoolOptions) {
     this.#options = options;
@@ -123,12 +125,36 @@ export class ServerPool {
       clearTimeout(server.timer);
       return server.client?.close();
     });
+    closing.push(...[...this.#adopted.values()].map((client) => client.close()));
+    this.#adopted.clear();
     await Promise.allSettled(closing);
   }
 
   /** The current client of a server (once started). */
   client(name: string): ComfyServer | undefined {
     return this.#servers.get(name)?.client;
+  }
+
+  /** The ComfyUI client id this pool's clients use. */
+  get clientId(): string {
+    return this.#clientId;
+  }
+
+  /**
+   * A client of the server listening under another client id: the one a prompt was submitted under by a process
+   * that is gone (ComfyUI sends a prompt's progress only to that id's socket). Made once per id, closed on `stop`.
+   */
+  clientAs(name: string, clientId: string | undefined): ComfyServer | undefined {
+    if (clientId === undefined || clientId === this.#clientId) return this.client(name);
+    const server = this.#servers.get(name);
+    if (server === undefined || !this.#running) return undefined;
+    const key = `${name}\u0000${clientId}`;
+    let adopted = this.#adopted.get(key);
+    if (adopted === undefined) {
+      adopted = this.#options.connect(server.config, clientId);
+      this.#adopted.set(key, adopted);
+    }
+    return adopted;
   }
 
   /** True when the server is configured. */
