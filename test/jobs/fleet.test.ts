@@ -134,12 +134,13 @@ describe.runIf(runRedis)('the fleet engine across processes', () => {
   }, 180_000);
 
   it('loses no waiting job when the process that queued them dies, and serves members in turn across processes', async () => {
-    emulator = await startEmulator({ port: 0, stepMs: 20, previews: false });
+    emulator = await startEmulator({ port: 0, stepMs: 80, previews: false });
     fleet = new Fleet(redis.url, [emulator.url]);
     await fleet.start('p1');
     await fleet.start('p2');
-    const alice = [];
-    for (let index = 0; index < 4; index++) alice.push(await fleet.enqueue('p1', 'alice', 10));
+    // Alice's first job holds the one slot long enough for everyone else to queue behind it.
+    const alice = [await fleet.enqueue('p1', 'alice', 60)];
+    for (let index = 1; index < 4; index++) alice.push(await fleet.enqueue('p1', 'alice', 10));
     const bob = await fleet.enqueue('p2', 'bob', 10);
     const carol = await fleet.enqueue('p2', 'carol', 10);
     fleet.kill('p1', 'SIGKILL');
