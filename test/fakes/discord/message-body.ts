@@ -3,6 +3,7 @@
  * against Discord's limits, which answer with 400 50035 "Invalid Form Body" and the offending field's path.
  */
 import { z } from 'zod';
+import { componentsV2Problems } from './components-v2.js';
 import { errors } from './rest-types.js';
 
 const attachmentRefSchema = z.looseObject({
@@ -53,6 +54,27 @@ export interface FieldProblem {
 
 /** Parses a body (null means `{}`), throwing Discord's 50035 error for a wrong shape or a broken limit. */
 export function parseMessageBody(raw: unknown): MessageBody {
+  const body = parseShape(raw);
+  return checked(body, [...contentProblems(body), ...embedProblems(body), ...componentProblems(body)]);
+}
+
+/** Parses an edit of a message with `previousFlags`: a message once sent as Components V2 stays V2, checked as one. */
+export function parseMessageEdit(raw: unknown, previousFlags: number): MessageBody {
+  if ((previousFlags & IS_COMPONENTS_V2) === 0) return parseMessageBody(raw);
+  const body = parseShape(raw);
+  if (body.flags !== undefined && body.flags !== null && (body.flags & IS_COMPONENTS_V2) === 0) {
+    throw errors.invalidFormBody([
+      {
+        path: ['flags'],
+        code: 'MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG',
+        message: 'The IS_COMPONENTS_V2 flag cannot be removed.',
+      },
+    ]);
+  }
+  return checked(body, [...contentProblems(body), ...componentsV2Problems(body)]);
+}
+
+function parseShape(raw: unknown): MessageBody {
   const parsed = messageBodySchema.safeParse(raw ?? {});
   if (!parsed.success) {
     throw errors.invalidFormBody(
@@ -63,9 +85,12 @@ export function parseMessageBody(raw: unknown): MessageBody {
       })),
     );
   }
-  const problems = [...contentProblems(parsed.data), ...embedProblems(parsed.data), ...componentProblems(parsed.data)];
-  if (problems.length > 0) throw errors.invalidFormBody(problems);
   return parsed.data;
+}
+
+function checked(body: MessageBody, problems: FieldProblem[]): MessageBody {
+  if (problems.length > 0) throw errors.invalidFormBody(problems);
+  return body;
 }
 
 const maxLength = (path: (string | number)[], max: number): FieldProblem => ({
@@ -125,12 +150,12 @@ function nestedText(embed: Record<string, unknown>, key: string, field: string):
   return typeof text === 'string' ? text.length : 0;
 }
 
-/** Flag that switches a message to Components V2 layouts (different limits, not checked here). */
+/** Flag that switches a message to Components V2 layouts (checked in components-v2.ts). */
 export const IS_COMPONENTS_V2 = 1 << 15;
 
 function componentProblems(body: MessageBody): FieldProblem[] {
   const rows = body.components ?? [];
-  if (((body.flags ?? 0) & IS_COMPONENTS_V2) !== 0) return [];
+  if (((body.flags ?? 0) & IS_COMPONENTS_V2) !== 0) return componentsV2Problems(body);
   const problems: FieldProblem[] = [];
   if (rows.length > 5) problems.push(maxLength(['components'], 5));
   const seen = new Set<string>();

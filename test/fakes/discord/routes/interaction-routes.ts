@@ -6,7 +6,7 @@ import { InteractionResponseType, InteractionType, MessageFlags, MessageType } f
 import { z } from 'zod';
 import type { FakeContext } from '../context.js';
 import type { InteractionRecord } from '../interaction-registry.js';
-import { parseMessageBody } from '../message-body.js';
+import { parseMessageBody, parseMessageEdit } from '../message-body.js';
 import { modalProblems } from '../modal-check.js';
 import { createMessage, editMessage } from '../message-writer.js';
 import type { FakeInteractionOrigin, FakeMessage } from '../model.js';
@@ -48,7 +48,7 @@ export function registerInteractionRoutes(router: Router, ctx: FakeContext): voi
   });
   router.add('PATCH', `${hook}/messages/:messageId`, 'none', async (req) => {
     const { message } = webhookMessage(ctx, req);
-    await editMessage(ctx, message, parseMessageBody(req.body), req.files);
+    await editMessage(ctx, message, parseMessageEdit(req.body, message.flags), req.files);
     ctx.announce.messageUpdate(message);
     return { status: 200, body: serializeMessage(ctx.state, message) };
   });
@@ -106,7 +106,7 @@ async function applyCallback(
     const source = record.sourceMessageId ? ctx.state.messages.get(record.sourceMessageId) : undefined;
     if (!source) throw errors.unknownMessage();
     if (type === R.UpdateMessage) {
-      await editMessage(ctx, source, parseMessageBody(data), req.files);
+      await editMessage(ctx, source, parseMessageEdit(data, source.flags), req.files);
       ctx.announce.messageUpdate(source);
     }
     return source;

@@ -11,7 +11,7 @@ import {
   sendPermission,
   type FakeContext,
 } from '../context.js';
-import { parseMessageBody, type MessageBody } from '../message-body.js';
+import { parseMessageBody, parseMessageEdit, type MessageBody } from '../message-body.js';
 import type { FakeMessage } from '../model.js';
 import { createMessage, editMessage } from '../message-writer.js';
 import { errors, type RestRequest, type RestResponse } from '../rest-types.js';
@@ -108,7 +108,7 @@ async function patchMessage(ctx: FakeContext, req: RestRequest): Promise<RestRes
   const message = findChannelMessage(ctx, channel, param(req, 'messageId'));
   if (message.authorId !== ctx.botUser.id) throw errors.cannotEditOthers();
   if (channel.thread?.archived) throw errors.threadArchived();
-  await editMessage(ctx, message, parseMessageBody(req.body), req.files);
+  await editMessage(ctx, message, parseMessageEdit(req.body, message.flags), req.files);
   ctx.announce.messageUpdate(message);
   return { status: 200, body: serializeMessage(ctx.state, message) };
 }
