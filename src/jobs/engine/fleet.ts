@@ -135,8 +135,10 @@ export class FleetEngine implements QueueEngine {
     await this.#contendForDispatch(leaseMs);
     this.#leaseTimer = setInterval(() => void this.#contendForDispatch(leaseMs), Math.floor(leaseMs / 3)).unref();
     // Messages are not durable: the leader also looks again every second, so a lost one costs at most that.
+    // Every process also reads the state then, so its snapshot (`/queue`, positions) is at most a second old.
     this.#tick = setInterval(() => {
       if (this.#leading) this.#handlers?.wake();
+      else void this.cell.read().catch(() => undefined);
     }, 1_000).unref();
   }
 
@@ -202,6 +204,7 @@ export class FleetEngine implements QueueEngine {
   #onMessage(message: string): void {
     if (message === 'changed') {
       if (this.#leading) this.#handlers?.wake();
+      else void this.cell.read().catch(() => undefined);
       return;
     }
     if (message.startsWith('cancel:')) this.#handlers?.cancel(message.slice('cancel:'.length));
