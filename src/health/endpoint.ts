@@ -5,6 +5,7 @@
  */
 import { RESTEvents, type REST } from 'discord.js';
 import type { Engine } from '../engine.js';
+import type { RunnerSnapshot } from '../jobs/snapshot.js';
 import { engineChecks } from './checks.js';
 import type { FleetPresence } from './fleet-presence.js';
 import { reportFleet } from './fleet-view.js';
@@ -22,6 +23,14 @@ export interface EndpointOptions {
   readonly defaultPort?: number;
   /** This process's place in the fleet: `/healthz` and `/metrics` describe every process on its roll call. */
   readonly fleet?: FleetPresence;
+}
+
+/**
+ * Counts each process's running jobs in a snapshot of the shared queue, by the name of the process carrying them; a
+ * job no process has claimed yet is this one's (the embedded engine carries every job itself).
+ */
+function carriedBy(snapshot: RunnerSnapshot, self: string): (processName: string) => number {
+  return (processName) => snapshot.active.filter((job) => (job.process ?? self) === processName).length;
 }
 
 /** Starts the endpoint on HTTP_HOST:HTTP_PORT. */
@@ -46,7 +55,7 @@ export async function startEndpoint(engine: Engine, options: EndpointOptions = {
           process: fleet.name,
           // The store check says why when the roll call cannot be read; the rest of the answer still comes.
           fleet: await fleet.roster().then(
-            (roster) => reportFleet(roster),
+            (roster) => reportFleet(roster, Date.now(), carriedBy(runner.snapshot(), fleet.name)),
             () => ({ status: 'unknown', problems: ['the fleet roll call could not be read from the store'] }),
           ),
         })

@@ -54,8 +54,15 @@ export function fleetProblems(roster: readonly ProcessRecord[]): string[] {
   return problems;
 }
 
-/** The `/healthz` view of the fleet. */
-export function reportFleet(roster: readonly ProcessRecord[], now = Date.now()): FleetReport {
+/**
+ * The `/healthz` view of the fleet. `carried`, when given, counts each process's running jobs from the shared queue
+ * as the answering process sees it now, fresher than the heartbeats (which may be seconds old).
+ */
+export function reportFleet(
+  roster: readonly ProcessRecord[],
+  now = Date.now(),
+  carried?: (processName: string) => number,
+): FleetReport {
   const problems = fleetProblems(roster);
   const coverage = shardCoverage(roster);
   return {
@@ -69,7 +76,7 @@ export function reportFleet(roster: readonly ProcessRecord[], now = Date.now()):
       lastHeartbeatSecondsAgo: Math.max(0, Math.round((now - record.heartbeatAt) / 100) / 10),
       shards: record.shards ? record.shards.ids : null,
       checks: record.checks,
-      running: record.running.length,
+      running: carried ? carried(record.name) : record.running.length,
       ended: record.ended,
     })),
     ...(coverage ? { shards: coverage } : {}),

@@ -13,7 +13,7 @@ export interface JoinOptions {
   readonly checks?: Readonly<Record<string, HealthCheck>>;
   /** The shards this process connects; none for a process without a gateway. */
   readonly shards?: ProcessRecord['shards'];
-  /** The name operators know this process by; `<host>-<pid>` by default. */
+  /** The name operators know this process by; the queue engine's (`COMFYCORD_PROCESS_NAME`, else `<host>-<pid>`). */
   readonly name?: string;
   /** Tests shorten the heartbeat. */
   readonly heartbeatMs?: number;
@@ -26,18 +26,19 @@ export async function joinFleetWith(engine: Engine, options: JoinOptions = {}): 
   runner.onEvent((_job, event) => {
     if (isTerminalEvent(event)) ended[event.type] += 1;
   });
+  const name = options.name ?? runner.engine.processName;
   const share = (): ProcessShare => ({
     // In a fleet the snapshot shows every process's jobs: this process's share is the jobs it carries.
     running: runner
       .snapshot()
-      .active.filter((job) => job.process === undefined || job.process === runner.engine.processName)
+      .active.filter((job) => job.process === undefined || job.process === name)
       .map(({ jobId, memberId, server }) => ({ jobId, memberId, server })),
     ended,
   });
   return joinFleet({
     store,
     logger: logger.child({ module: 'fleet' }),
-    name: options.name,
+    name,
     shards: options.shards ?? null,
     checks: { ...options.checks, ...engineChecks(store, runner) },
     share,
