@@ -58,6 +58,8 @@ export interface FleetProcess {
   bot: BotChild;
   /** Where its `/healthz` and `/metrics` answer, once it listens. */
   healthUrl: string | undefined;
+  /** What its earlier starts wrote (a restart replaces `bot`). */
+  readonly earlier: string[];
 }
 
 /** When an emulator first saw each prompt, by the test's clock (the emulators run in the test process). */
@@ -98,11 +100,17 @@ export class Fleet {
     try {
       for (let index = 0; index < 2; index += 1) emulators.push(await startEmulator({ stepMs: options.stepMs }));
       discord = await startFakeDiscord();
-      const guilds = await guildsOnShards(discord, options);
+      const guilds = guildsOnShards(discord, options);
       const fleet = new Fleet(redis, discord, emulators, guilds, options);
       try {
         for (let index = 0; index < options.processes; index += 1) {
-          fleet.processes.push({ index, shard: index, bot: fleet.#spawn(index, index), healthUrl: undefined });
+          fleet.processes.push({
+            index,
+            shard: index,
+            bot: fleet.#spawn(index, index),
+            healthUrl: undefined,
+            earlier: [],
+          });
         }
         await Promise.all(fleet.processes.map(async (member) => fleet.waitUntilConnected(member)));
       } catch (error) {
@@ -130,12 +138,18 @@ export class Fleet {
 
   /** Everything the processes wrote, for a failure message. */
   get output(): string {
-    return this.processes.map((member) => `--- process ${member.index}\n${member.bot.output.join('')}`).join('\n');
+    return this.processes
+      .map(
+        (member) =>
+          `--- process ${member.index}\n${[...member.earlier, member.bot.output.join('')].join('--- restarted\n')}`,
+      )
+      .join('\n');
   }
 
   /** Starts process `index` again (after a stop or a kill), on its own shard and data directory. */
   async restart(member: FleetProcess): Promise<void> {
     if (isRunning(member.bot)) throw new Error(`process ${member.index} is still running`);
+    member.earlier.push(member.bot.output.join(''));
     member.bot = this.#spawn(member.index, member.shard);
     member.healthUrl = undefined;
     await this.waitUntilConnected(member);
@@ -168,13 +182,21 @@ export class Fleet {
     }
   }
 
-  /** Polls `probe` until `accept` holds, failing with the processes' logs after `timeoutMs`. */
-  async until<T>(what: string, probe: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 120_000) {
+  /** Polls `probe` until `accept` holds, failing with `detail()` and the processes' logs after `timeoutMs`. */
+  async until<T>(
+    what: string,
+    probe: () => T | Promise<T>,
+    accept: (value: T) => boolean,
+    timeoutMs = 120_000,
+    detail: () => string = () => '',
+  ) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await probe();
       if (accept(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${this.output.slice(-20_000)}`);
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${what}\n${detail()}\n${this.output.slice(-20_000)}`);
+      }
       await sleep(100);
     }
   }
@@ -227,30 +249,18 @@ export class Fleet {
   }
 }
 
-/** Makes `options.guilds` guilds, guild i on shard i of `options.processes`, each with its members. */
-async function guildsOnShards(discord: FakeDiscord, options: FleetOptions): Promise<FleetGuild[]> {
-  const guilds: FleetGuild[] = [];
-  for (let shard = 0; shard < options.guilds; shard += 1) {
-    // A guild's shard follows from its id's timestamp; make guilds until one lands on the shard wanted.
-    for (let attempt = 0; ; attempt += 1) {
-      const made =
-        shard === 0 && attempt === 0 ? { guild: discord.guild, channel: discord.channel } : newGuild(discord, shard);
-      if (shardOf(made.guild.id, options.processes) === shard) {
-        const members = Array.from({ length: options.membersPerGuild }, (_, number) =>
-          discord.createUser({ username: `member-${shard}-${number + 1}` }, made.guild),
-        );
-        guilds.push({ guild: made.guild, channel: made.channel, members, shard });
-        break;
-      }
-      if (attempt > 200) throw new Error(`could not make a guild on shard ${shard}`);
-      await sleep(1);
-    }
-  }
-  return guilds;
-}
-
-function newGuild(discord: FakeDiscord, shard: number) {
-  return discord.createGuild(`Guild on shard ${shard}`, discord.owner);
+/** Makes `options.guilds` guilds, guild i on shard i of `options.processes` (the default guild where it fits). */
+function guildsOnShards(discord: FakeDiscord, options: FleetOptions): FleetGuild[] {
+  return Array.from({ length: options.guilds }, (_, shard) => {
+    const fits = shardOf(discord.guild.id, options.processes) === shard;
+    const made = fits
+      ? { guild: discord.guild, channel: discord.channel }
+      : discord.createGuild(`Guild on shard ${shard}`, discord.owner, { shard: [shard, options.processes] });
+    const members = Array.from({ length: options.membersPerGuild }, (_, number) =>
+      discord.createUser({ username: `member-${shard}-${number + 1}` }, made.guild),
+    );
+    return { guild: made.guild, channel: made.channel, members, shard };
+  });
 }
 
 function isRunning(bot: BotChild): boolean {

@@ -4,7 +4,7 @@
  * took turns in reaching ComfyUI.
  */
 import type { FakeDiscord, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
-import type { Submission } from './harness.js';
+import type { Fleet, Submission } from './harness.js';
 
 /** One `/imagine` of a fleet test: who sent it, and the marker its prompt carries. */
 export interface SentJob {
@@ -77,4 +77,15 @@ export function largestLead(submissions: readonly Submission[], jobs: readonly S
     served.set(job.memberId, turns + 1);
   }
   return lead;
+}
+
+/** The jobs that have not ended, with their card and how often their prompt reached ComfyUI: a failure's account. */
+export function describeUnended(fleet: Fleet, jobs: readonly SentJob[]): string {
+  const open = jobs.filter((job) => !hasEnded(job));
+  const lines = open.map((job) => {
+    const prompts = fleet.submissions.filter((submission) => submission.text.includes(job.marker));
+    const card = job.handle.callback ? JSON.stringify(job.handle.original?.content ?? '') : 'no callback';
+    return `${job.marker}: card ${card}, prompts sent ${prompts.length} (client ${prompts.map((p) => p.clientId).join(', ')})`;
+  });
+  return `${jobs.length - open.length} of ${jobs.length} ended; open:\n${lines.join('\n')}`;
 }
