@@ -71,6 +71,18 @@ export const imagineDefinition = {
       name: 'image',
       description: 'Start from this image (image-to-image)',
     },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'model',
+      description: 'Which model (checkpoint) to draw with',
+      autocomplete: true,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'lora',
+      description: 'A LoRA to apply, with an optional weight (detail:0.8); more with --lora in the prompt',
+      autocomplete: true,
+    },
   ],
 } as const satisfies RESTPostAPIChatInputApplicationCommandsJSONBody;
 
@@ -104,6 +116,12 @@ export const settingsDefinition = {
       description: 'Default number of images',
       min_value: 1,
       max_value: MAX_COUNT,
+    },
+    {
+      type: ApplicationCommandOptionType.String,
+      name: 'model',
+      description: 'Default model, where a workflow can use it ("none": each workflow\'s own)',
+      autocomplete: true,
     },
     { type: ApplicationCommandOptionType.Boolean, name: 'reset', description: 'Forget all your defaults' },
   ],

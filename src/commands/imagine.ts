@@ -10,9 +10,11 @@ import { planContext } from '../discord/plan-context.js';
 import { planGeneration, screenRequest } from '../workflows/generation-plan.js';
 import { deliveryFor, sessionIdFor } from '../discord/delivery-info.js';
 import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discord/input-images.js';
+import { parseLoraValue } from '../workflows/flags.js';
 import type { SettingsChange } from '../workflows/settings.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { imagineDefinition } from './definitions.js';
+import { MODEL_OPTIONS, suggestModels, workflowBeingTyped } from './model-autocomplete.js';
 import { suggestWorkflows, workflowsOfferedIn } from './workflow-autocomplete.js';
 
 export const imagine: SlashCommand = {
@@ -60,8 +62,14 @@ export const imagine: SlashCommand = {
   },
 
   async autocomplete(interaction: AutocompleteInteraction, { services }: CommandContext): Promise<void> {
+    const focused = interaction.options.getFocused(true);
+    const kind = MODEL_OPTIONS[focused.name];
+    if (kind) {
+      const workflow = await workflowBeingTyped(interaction, services);
+      return interaction.respond(suggestModels(services.models, workflow, kind, focused.value));
+    }
     const offered = workflowsOfferedIn(services.workflows.list(), interaction.channel);
-    await interaction.respond(suggestWorkflows(offered, interaction.options.getFocused()));
+    await interaction.respond(suggestWorkflows(offered, focused.value));
   },
 };
 
@@ -72,7 +80,16 @@ function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
     aspect: interaction.options.getString('aspect') ?? undefined,
     seed: interaction.options.getInteger('seed') ?? undefined,
     count: interaction.options.getInteger('count') ?? undefined,
+    checkpoint: interaction.options.getString('model')?.trim() || undefined,
+    loras: readLora(interaction.options.getString('lora')),
   };
+}
+
+function readLora(value: string | null): SettingsChange['loras'] {
+  if (value === null || value.trim() === '') return undefined;
+  const parsed = parseLoraValue(value);
+  if (!parsed.ok) throw new UserFacingError('bad-lora', parsed.message);
+  return [parsed.lora];
 }
 
 function readAttachment(interaction: ChatInputCommandInteraction): AttachmentInfo | undefined {

@@ -9,6 +9,12 @@ import type { MemberDefaults } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { settingsDefinition } from './definitions.js';
 import { suggestWorkflows, workflowsOfferedIn } from './workflow-autocomplete.js';
+import { choiceLabel, choiceValue, rankModels, resolveModelName, speakableName } from '../workflows/model-names.js';
+import type { Workflow } from '../workflows/workflow.js';
+import type { BotServices } from '../discord/services.js';
+
+// What clears the default model, so that each workflow's own runs again.
+const NO_MODEL = 'none';
 
 export const settings: SlashCommand = {
   definition: settingsDefinition,
@@ -30,16 +36,54 @@ export const settings: SlashCommand = {
     }
     const reset = interaction.options.getBoolean('reset') === true;
     const current = reset ? {} : await services.sessions.getMemberDefaults(memberId);
+    if (change.checkpoint !== undefined) {
+      change.checkpoint = resolveDefaultModel(change.checkpoint, services, workflow ?? named(current, services));
+    }
     const next: MemberDefaults = { ...current, ...change, ...(workflow ? { workflow: workflow.name } : {}) };
     if (reset || Object.keys(change).length > 0) await services.sessions.setMemberDefaults(memberId, next);
     await interaction.editReply(describeDefaults(next, reset || Object.keys(change).length > 0));
   },
 
   async autocomplete(interaction, { services }) {
+    const focused = interaction.options.getFocused(true);
+    if (focused.name === 'model') {
+      const chosen = interaction.options.getString('workflow');
+      const current = await services.sessions.getMemberDefaults(interaction.user.id);
+      const workflow = (chosen === null ? undefined : services.workflows.get(chosen)) ?? named(current, services);
+      const names = rankModels(focused.value, offeredModels(services, workflow), 24);
+      const none = { name: 'none (each workflow uses its own model)', value: NO_MODEL };
+      const choices = names.map((name) => ({ name: choiceLabel(name), value: choiceValue(name) }));
+      return interaction.respond(focused.value.trim() === '' ? [none, ...choices] : choices);
+    }
     const offered = workflowsOfferedIn(services.workflows.list(), interaction.channel);
-    await interaction.respond(suggestWorkflows(offered, interaction.options.getFocused()));
+    await interaction.respond(suggestWorkflows(offered, focused.value));
   },
 };
+
+function named(defaults: MemberDefaults, services: BotServices): Workflow | undefined {
+  return defaults.workflow === undefined ? undefined : services.workflows.get(defaults.workflow);
+}
+
+/** The models of one workflow, or of every workflow that takes a model choice. */
+function offeredModels(services: BotServices, workflow: Workflow | undefined): string[] {
+  const workflows = workflow ? [workflow] : services.workflows.list();
+  return [...new Set(workflows.flatMap((each) => services.models.choices(each, 'checkpoints') ?? []))];
+}
+
+/** The model as a server lists it, undefined for "none", or a sentence with the closest names. */
+function resolveDefaultModel(typed: string, services: BotServices, workflow: Workflow | undefined): string | undefined {
+  if (typed.trim().toLowerCase() === NO_MODEL || typed.trim() === '-') return undefined;
+  const available = offeredModels(services, workflow);
+  // Before any server has been checked there is nothing to check against; the name is used where it exists.
+  if (available.length === 0) return typed.trim();
+  const match = resolveModelName(typed, available);
+  if (match.ok) return match.name;
+  const names = match.candidates.map((name) => speakableName(name, available));
+  const shown = typed.length > 60 ? `${typed.slice(0, 57)}…` : typed;
+  const closest =
+    names.length > 0 ? ` ${match.ambiguous ? 'It could be' : 'The closest are'} ${names.join(', ')}.` : '';
+  throw new UserFacingError('unknown-model', `No image server has a model called “${shown}”.${closest}`);
+}
 
 /** The `/settings` answer. */
 export function describeDefaults(defaults: MemberDefaults, changed: boolean): string {
@@ -47,7 +91,9 @@ export function describeDefaults(defaults: MemberDefaults, changed: boolean): st
   const head = changed ? 'Saved. Your defaults for /imagine:' : 'Your defaults for /imagine:';
   if (entries.length === 0)
     return `${changed ? 'Saved. ' : ''}You have no defaults; /imagine uses each workflow's own.`;
-  return [head, ...entries.map(([key, value]) => `• ${key}: ${String(value)}`)].join('\n');
+  return [head, ...entries.map(([key, value]) => `• ${key === 'checkpoint' ? 'model' : key}: ${String(value)}`)].join(
+    '\n',
+  );
 }
 
 function readChange(interaction: ChatInputCommandInteraction): MemberDefaults {
@@ -60,5 +106,7 @@ function readChange(interaction: ChatInputCommandInteraction): MemberDefaults {
   if (aspect !== null) change.aspect = aspect;
   if (negative !== null) change.negative = negative;
   if (count !== null) change.count = count;
+  const model = interaction.options.getString('model');
+  if (model !== null) change.checkpoint = model;
   return change;
 }

@@ -21,6 +21,9 @@ export interface CardDetails {
   readonly width?: number | undefined;
   readonly height?: number | undefined;
   readonly count?: number | undefined;
+  /** The model (checkpoint) it ran with, and the LoRAs a member chose with their weights. */
+  readonly model?: string | undefined;
+  readonly loras?: readonly { readonly name: string; readonly weight?: number | undefined }[] | undefined;
   /** Member defaults from /settings that were applied, shown so nobody wonders where they came from. */
   readonly defaultsApplied?: readonly string[] | undefined;
   /** The member's Discord language: the card's words are in it where translated (src/i18n). */
@@ -214,11 +217,30 @@ function detailsEmbed(details: CardDetails, colour: number): APIEmbed {
     details.count && details.count > 1
       ? { name: name('card.field.images'), value: String(details.count), inline: true }
       : undefined,
+    details.model
+      ? { name: name('card.field.model'), value: truncate(fileName(details.model), 1024), inline: true }
+      : undefined,
+    details.loras?.length
+      ? {
+          name: name('card.field.loras'),
+          value: truncate(details.loras.map(describeLora).join(', '), 1024),
+          inline: true,
+        }
+      : undefined,
     details.defaultsApplied?.length
       ? { name: name('card.field.defaults'), value: truncate(details.defaultsApplied.join(', '), 1024), inline: false }
       : undefined,
   ].filter((field) => field !== undefined);
   return { description: truncate(details.prompt, 4000), color: colour, fields };
+}
+
+// A model's folders say where the server keeps it, which is the operator's business; its file name is enough.
+function fileName(name: string): string {
+  return name.split(/[\\/]/).pop() ?? name;
+}
+
+function describeLora(lora: { readonly name: string; readonly weight?: number | undefined }): string {
+  return `${fileName(lora.name)}${lora.weight === undefined ? '' : ` ${lora.weight}`}`;
 }
 
 function row(components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent> {

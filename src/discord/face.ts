@@ -23,6 +23,7 @@ import { openRedisGlobalLimit } from './redis-global-limit.js';
 import { createDiscordTransport } from './rest-transport.js';
 import { createInteractionRouter } from './router.js';
 import type { BotServices } from './services.js';
+import { catalogueOf } from '../workflows/model-catalogue.js';
 import { SessionOpener } from './session-opener.js';
 
 /** The Discord side of a running bot. */
@@ -62,7 +63,8 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
   const { workflows, runner: jobs, sessions, inputs } = engine;
   const fleet = { roster: async () => readFleetRoster(engine.store) };
-  const services: BotServices = { config, workflows, jobs, fleet, sessions, cards, inputs };
+  const models = catalogueOf(() => jobs.modelChoices());
+  const services: BotServices = { config, workflows, models, jobs, fleet, sessions, cards, inputs };
 
   const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
   const journal = new DeliveryJournal(engine.store);

@@ -242,9 +242,21 @@ export function detailsOf(job: JobRecord): CardDetails {
     width: settings.width,
     height: settings.height,
     count: settings.count,
+    model: settings.checkpoint,
+    loras: appliedLoras(job) ?? settings.loras,
     defaultsApplied: job.delivery?.defaultsApplied,
     locale: job.delivery?.locale,
   };
+}
+
+/** The LoRAs the binding applied, with the weights it used. */
+function appliedLoras(job: JobRecord): CardDetails['loras'] {
+  const loras = job.applied['loras'];
+  if (!Array.isArray(loras)) return undefined;
+  return loras.filter(
+    (lora): lora is { name: string; weight: number } =>
+      typeof lora === 'object' && lora !== null && typeof (lora as { name?: unknown }).name === 'string',
+  );
 }
 
 /**

@@ -10,5 +10,6 @@ export function planContext(services: BotServices, channel: Channel | null): Pla
     defaultWorkflow: services.config.workflows.defaultWorkflow,
     maxPromptLength: services.config.limits.promptLength,
     ageRestricted: isAgeRestricted(channel),
+    models: services.models,
   };
 }

@@ -9,6 +9,7 @@ import type { JobRecord, JobRequest } from '../jobs/model.js';
 import type { RunnerSnapshot } from '../jobs/snapshot.js';
 import type { Sessions } from '../sessions/index.js';
 import type { LoadedWorkflows } from '../workflows/index.js';
+import type { ModelCatalogue } from '../workflows/model-catalogue.js';
 import type { CardUpdater } from './card-updater.js';
 import type { InputFolder } from './input-images.js';
 
@@ -35,6 +36,8 @@ export interface FleetPort {
 export interface BotServices {
   readonly config: Config;
   readonly workflows: LoadedWorkflows;
+  /** The model and LoRA files the servers offer, per workflow. */
+  readonly models: ModelCatalogue;
   readonly jobs: JobsPort;
   readonly fleet: FleetPort;
   readonly sessions: Sessions;

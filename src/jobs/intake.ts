@@ -22,7 +22,7 @@ export interface IntakeContext {
   /** Throws the sentence members read while new jobs cannot be taken (stopping, a declared outage). */
   readonly assertOpen: () => void;
   /** Throws when no server can run the workflow (once every server has been assessed). */
-  readonly assertSomeServerCanRun: (workflow: string) => void;
+  readonly assertSomeServerCanRun: (job: Pick<JobRecord, 'workflow' | 'settings'>) => void;
   /** The job was written and queued. */
   readonly queued: (job: JobRecord) => Promise<void>;
 }
@@ -36,7 +36,7 @@ export async function takeRequest(context: IntakeContext, request: JobRequest): 
   let job: JobRecord;
   try {
     const bound = bindRequest(workflows, defaultWorkflow, request);
-    context.assertSomeServerCanRun(bound.workflow.name);
+    context.assertSomeServerCanRun({ workflow: bound.workflow.name, settings: bound.settings });
     const { workflow, settings, graph, applied } = bound;
     const record = { workflow: workflow.name, settings, graph, applied: { ...applied } };
     job = { ...createJobRecord(request, record, sequence), id };

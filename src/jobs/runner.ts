@@ -31,7 +31,7 @@ import { OutageTimer, serversDownError } from './outage.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
 import { salvageJob, type JobContact } from './salvage.js';
 import { ResultFiles } from './result-files.js';
-import type { WorkflowSource } from './server-capabilities.js';
+import { canRunOnServer, type ServerCapabilities, type WorkflowSource } from './server-capabilities.js';
 import { ServerPool, type ConnectServer, type ServerPoolOptions } from './server-pool.js';
 import { buildSnapshot, type RunnerSnapshot } from './snapshot.js';
 import type { Store } from '../store/index.js';
@@ -213,7 +213,7 @@ export class JobRunner {
         defaultWorkflow: this.#defaultWorkflow,
         limits: this.#limits,
         assertOpen: () => this.#assertOpen(),
-        assertSomeServerCanRun: (workflow) => this.#assertSomeServerCanRun(workflow),
+        assertSomeServerCanRun: (job) => this.#assertSomeServerCanRun(job),
         queued: async (job) => {
           this.#dispatcher.know(job);
           this.#engine.changed();
@@ -397,13 +397,28 @@ export class JobRunner {
     this.#logger.warn({ failed: failure, jobs: failed }, 'every image server stayed down; waiting jobs failed');
   }
 
-  #assertSomeServerCanRun(workflow: string): void {
+  #assertSomeServerCanRun(job: Pick<JobRecord, 'workflow' | 'settings'>): void {
     if (!this.#pool.allAssessed) return;
+    const { workflow } = job;
     const servers = this.#pool.status();
-    if (servers.some((server) => this.#attempts.workflowOn({ workflow }, server.name) !== undefined)) return;
+    if (servers.some((server) => canRunOnServer(this.#pool.capabilities(server.name), this.#workflows, job))) return;
+    const runsIt = servers.some((server) => this.#attempts.workflowOn({ workflow }, server.name) !== undefined);
+    const chosen = job.settings.checkpoint !== undefined || job.settings.loras !== undefined;
     throw new UserFacingError(
       'workflow-unavailable',
-      `No image server can run ${workflow} (it needs nodes or models they lack); try another workflow.`,
+      chosen && runsIt
+        ? `No image server that runs ${workflow} has that model and those LoRAs together; leave one out or choose others.`
+        : `No image server can run ${workflow} (it needs nodes or models they lack); try another workflow.`,
     );
+  }
+
+  /** Per server that has been checked, the files each workflow's model and LoRA choices may name there. */
+  modelChoices(): Array<{ readonly server: string } & Pick<ServerCapabilities, 'workflows' | 'choices'>> {
+    return this.#pool.status().flatMap((server) => {
+      const capabilities = this.#pool.capabilities(server.name);
+      return capabilities
+        ? [{ server: server.name, choices: capabilities.choices, workflows: capabilities.workflows }]
+        : [];
+    });
   }
 }

@@ -13,13 +13,16 @@ import {
   type Workflow,
 } from '../workflows/index.js';
 import { settingRanges, type SettingRanges } from '../workflows/server-ranges.js';
+import { hasNeededModels, modelsOnServer, neededModels, type WorkflowModels } from '../workflows/workflow-models.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 
 /** The workflows a server can run and the models it has. */
 export interface ServerCapabilities {
-  /** Lower-case names of the workflows that validated on the server. */
+  /** Lower-case names of the workflows that validated on the server (with a model and LoRAs it has). */
   readonly workflows: ReadonlySet<string>;
   readonly models: ModelLists;
+  /** Per workflow (lower-case name), the files its model and LoRA choices may name there. */
+  readonly choices: ReadonlyMap<string, WorkflowModels>;
   /** Per workflow (lower-case name), the ranges the server declares for its settings' inputs. */
   readonly ranges: ReadonlyMap<string, SettingRanges>;
 }
@@ -41,23 +44,18 @@ export function assessServer(
 ): ServerCapabilities {
   const usable = new Set<string>();
   const ranges = new Map<string, SettingRanges>();
+  const choices = new Map<string, WorkflowModels>();
   for (const workflow of workflows.list()) {
     ranges.set(workflow.name.toLowerCase(), settingRanges(workflow, objectInfo));
+    choices.set(workflow.name.toLowerCase(), modelsOnServer(workflow, objectInfo));
     const validation = validateWorkflow(workflow, objectInfo, serverName);
-    if (validation.ok) usable.add(workflow.name.toLowerCase());
-    else logger.warn({ workflow: workflow.name, problems: validation.problems }, 'workflow cannot run on this server');
+    // A server that lacks only the workflow's own model or LoRAs runs the jobs that choose ones it has.
+    if (validation.problems.length === validation.modelProblems.length) usable.add(workflow.name.toLowerCase());
+    if (!validation.ok)
+      logger.warn({ workflow: workflow.name, problems: validation.problems }, 'workflow cannot run on this server');
     if (validation.warnings.length > 0) logger.info({ workflow: workflow.name, warnings: validation.warnings });
   }
-  return { workflows: usable, models: listModels(objectInfo), ranges };
-}
-
-/** True when the server has the checkpoint and LoRA the settings name, if they name any. */
-export function hasRequestedModels(
-  models: ModelLists,
-  settings: { readonly checkpoint?: string | undefined; readonly lora?: string | undefined },
-): boolean {
-  if (settings.checkpoint !== undefined && !models.checkpoints.includes(settings.checkpoint)) return false;
-  return settings.lora === undefined || models.loras.includes(settings.lora);
+  return { workflows: usable, models: listModels(objectInfo), ranges, choices };
 }
 
 /** The workflow a server runs for `workflowName`: itself, or the first fallback it can run; undefined if none. */
@@ -70,12 +68,13 @@ export function workflowOnServer(
   return chooseWorkflow(workflows, workflowName, (workflow) => capabilities.workflows.has(workflow.name.toLowerCase()));
 }
 
-/** True when a server can run a job: its workflow (or a fallback) and the models the member named. */
+/** True when a server can run a job: its workflow (or a fallback) with the model and LoRAs the job runs with. */
 export function canRunOnServer(
   capabilities: ServerCapabilities | undefined,
   workflows: WorkflowSource,
   job: { readonly workflow: string; readonly settings: GenerationSettings },
 ): boolean {
-  if (capabilities === undefined || !hasRequestedModels(capabilities.models, job.settings)) return false;
-  return workflowOnServer(capabilities, workflows, job.workflow) !== undefined;
+  const workflow = workflowOnServer(capabilities, workflows, job.workflow);
+  if (capabilities === undefined || workflow === undefined) return false;
+  return hasNeededModels(capabilities.choices.get(workflow.name.toLowerCase()), neededModels(workflow, job.settings));
 }

@@ -83,6 +83,7 @@ export const memberDefaultsSchema = generationSettingsSchema.pick({
   aspect: true,
   negative: true,
   count: true,
+  checkpoint: true,
 });
 export type MemberDefaults = z.infer<typeof memberDefaultsSchema>;
 

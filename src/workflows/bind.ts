@@ -5,9 +5,16 @@
  */
 import type { ApiGraph } from './graph.js';
 import { bindSize, takesSize } from './bind-size.js';
+import { applyLoras, loraCapacity } from './lora-binding.js';
 import type { ModelLists } from './object-info.js';
 import { isWithin, type SettingRanges } from './server-ranges.js';
-import { type GenerationSettings, generationSettingsSchema, randomSeed, type SettingName } from './settings.js';
+import {
+  type GenerationSettings,
+  generationSettingsSchema,
+  type LoraChoice,
+  randomSeed,
+  type SettingName,
+} from './settings.js';
 import { type SettingSpec, type Workflow, type WorkflowSettingName } from './workflow.js';
 import { describeZodIssue } from './zod-sentences.js';
 
@@ -25,7 +32,8 @@ export interface AppliedSettings {
   cfg?: number;
   denoise?: number;
   checkpoint?: string;
-  lora?: string;
+  /** The LoRAs the member chose, with their weights; absent when the graph's own ran. */
+  loras?: Required<LoraChoice>[];
 }
 
 /** One setting that cannot be used as given, with a sentence for the member. */
@@ -72,16 +80,50 @@ export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, o
   const values = new Map<WorkflowSettingName, Value>();
   const sized = takesSize(workflow);
   for (const spec of Object.values(workflow.settings)) {
-    // Width, height and aspect are worked out together when the workflow takes a whole size.
-    if (spec.name === 'aspect' || (sized && spec.name === 'height')) continue;
+    // Width, height and aspect are worked out together when the workflow takes a whole size; LoRAs are a list.
+    if (spec.name === 'aspect' || spec.name === 'lora' || (sized && spec.name === 'height')) continue;
     const together = sized && spec.name === 'width';
     const result = together ? sizeValues(workflow, parsed.data) : valueFor(workflow, spec, parsed.data, options);
     if ('error' in result) errors.push(result.error);
     else for (const [name, value] of result.values) values.set(name, value);
   }
   errors.push(...outsideServerRanges(workflow, values, options.ranges));
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, graph: writeValues(workflow, values), applied: Object.fromEntries(values) as AppliedSettings };
+  const loras = workflow.settings.lora ? loraValues(workflow, parsed.data.loras, options) : { values: [] };
+  if ('error' in loras) errors.push(...loras.error);
+  if (errors.length > 0 || 'error' in loras) return { ok: false, errors };
+  const graph = writeValues(workflow, values);
+  if (workflow.loras && loras.values.length > 0) applyLoras(graph, workflow.loras, loras.values);
+  const applied = Object.fromEntries(values) as AppliedSettings;
+  return { ok: true, graph, applied: loras.values.length > 0 ? { ...applied, loras: loras.values } : applied };
+}
+
+/** The member's LoRAs with their weights, checked against the workflow and the server; empty when none is named. */
+function loraValues(
+  workflow: Workflow,
+  loras: readonly LoraChoice[] | undefined,
+  options: BindOptions,
+): { values: Required<LoraChoice>[] } | { error: BindError[] } {
+  const spec = workflow.settings.lora!;
+  const binding = workflow.loras;
+  if (!loras || !binding) return { values: [] };
+  const errors: BindError[] = [];
+  const most = loraCapacity(binding);
+  if (loras.length > most) {
+    errors.push({ setting: 'lora', message: `${workflow.name} takes at most ${most} LoRA${most > 1 ? 's' : ''}.` });
+  }
+  const values = loras.map((lora) => ({ name: lora.name, weight: lora.weight ?? binding.weight.default }));
+  for (const lora of values) {
+    const { min, max } = binding.weight;
+    if (lora.weight < min || lora.weight > max) {
+      errors.push({
+        setting: 'lora',
+        message: `The weight ${lora.weight} of the LoRA ${lora.name} is outside ${min} to ${max}; try one such as 0.8.`,
+      });
+    }
+    const problem = rangeProblem(workflow.name, spec, lora.name) ?? modelProblem('lora', lora.name, options);
+    if (problem) errors.push({ setting: 'lora', message: problem });
+  }
+  return errors.length > 0 ? { error: errors } : { values };
 }
 
 function outsideServerRanges(
@@ -141,7 +183,8 @@ function sizeValues(workflow: Workflow, settings: GenerationSettings): Outcome {
 
 function rangeProblem(name: string, spec: SettingSpec, value: Value): string | undefined {
   if (spec.choices && !spec.choices.includes(value)) {
-    return `${spec.name} must be one of ${spec.choices.join(', ')} for ${name}.`;
+    const what = spec.name === 'checkpoint' ? 'the model' : spec.name === 'lora' ? 'a LoRA' : spec.name;
+    return `${what} must be one of ${spec.choices.join(', ')} for ${name}.`;
   }
   if (typeof value !== 'number') return undefined;
   if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
@@ -155,7 +198,7 @@ function modelProblem(name: WorkflowSettingName, value: Value, options: BindOpti
     name === 'checkpoint' ? options.models?.checkpoints : name === 'lora' ? options.models?.loras : undefined;
   if (!available || available.includes(String(value))) return undefined;
   const some = available.slice(0, 5).join(', ');
-  return `The ${name === 'lora' ? 'LoRA' : name} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
+  return `The ${name === 'lora' ? 'LoRA' : 'model'} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
 }
 
 const PHRASES: Partial<Record<SettingName, string>> = {
@@ -169,8 +212,8 @@ const PHRASES: Partial<Record<SettingName, string>> = {
   width: 'a width',
   height: 'a height',
   denoise: 'a denoise strength',
-  checkpoint: 'a checkpoint choice',
-  lora: 'a LoRA',
+  checkpoint: 'a model choice',
+  loras: 'LoRAs',
 };
 
 function unacceptedSettings(
@@ -184,7 +227,7 @@ function unacceptedSettings(
   }
   for (const [key, value] of Object.entries(settings)) {
     const name = key as SettingName;
-    if (value === undefined || name === 'workflow' || workflow.settings[name as WorkflowSettingName]) continue;
+    if (value === undefined || name === 'workflow' || workflow.settings[settingOf(name)]) continue;
     // A blank prompt and a single image are what every workflow does anyway.
     if ((name === 'prompt' && String(value).trim() === '') || (name === 'count' && value === 1)) continue;
     const phrase = name === 'count' ? undefined : (PHRASES[name] ?? name);
@@ -202,8 +245,13 @@ function unacceptedSettings(
 function suggestWorkflow(workflow: Workflow, name: SettingName, others: readonly Workflow[]): Workflow | undefined {
   const wantedKind = name === 'image' || name === 'denoise' ? 'image-to-image' : workflow.kind;
   return others.find(
-    (other) => other.name !== workflow.name && other.kind === wantedKind && other.settings[name as WorkflowSettingName],
+    (other) => other.name !== workflow.name && other.kind === wantedKind && other.settings[settingOf(name)],
   );
+}
+
+/** The workflow setting a generation setting goes to: a list of LoRAs to the workflow's `lora`. */
+function settingOf(name: SettingName): WorkflowSettingName {
+  return name === 'loras' ? 'lora' : (name as WorkflowSettingName);
 }
 
 function writeValues(workflow: Workflow, values: ReadonlyMap<WorkflowSettingName, Value>): ApiGraph {

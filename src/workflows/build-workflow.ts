@@ -8,7 +8,8 @@ import { type Manifest, workflowNameSchema } from './manifest.js';
 import { producesOf } from './output-nodes.js';
 import { parseGraphText, parseManifestText } from './parse-sources.js';
 import { resolveNodeRef } from './resolve-refs.js';
-import { buildSettings } from './setting-specs.js';
+import { buildLoraBinding } from './lora-binding.js';
+import { buildSettings, loraSpec } from './setting-specs.js';
 import type { OutputNode, Workflow } from './workflow.js';
 
 /** The text of one workflow and its manifest, as read from disk (or written by a test). */
@@ -52,8 +53,10 @@ function assemble(
   const inferred = inferBindings(graph);
   const built = buildSettings(graph, manifest, manifestFile, inferred);
   const outputs = outputsFor(graph, manifest, { manifestFile }, inferred);
-  const reasons = [...built.reasons, ...outputs.reasons];
+  const loras = buildLoraBinding(graph, manifest, manifestFile);
+  const reasons = [...built.reasons, ...outputs.reasons, ...loras.reasons];
   if (reasons.length > 0) return { ok: false, name, reasons };
+  const settings = loras.binding ? { ...built.settings, lora: loraSpec(loras.binding, manifest) } : built.settings;
   const kind = manifest?.kind ?? inferred.kind;
   const workflow: Workflow = {
     name,
@@ -61,13 +64,17 @@ function assemble(
     kind,
     file: source.file,
     graph: deepFreeze(graph),
-    settings: built.settings,
+    settings,
+    ...(loras.binding ? { loras: loras.binding } : {}),
     ...(built.resolution ? { resolution: built.resolution } : {}),
     outputs: outputs.nodes,
     ...(manifest?.fallback ? { fallback: manifest.fallback } : {}),
     nsfw: manifest?.nsfw === true,
     source: manifest ? 'manifest' : 'inferred',
-    notes: notesFor(manifest, inferred, source.file),
+    notes: [
+      ...notesFor(manifest, inferred, source.file),
+      ...(loras.note && manifest?.settings?.lora === undefined ? [`${source.file}: ${loras.note}`] : []),
+    ],
   };
   return { ok: true, workflow };
 }

@@ -5,7 +5,7 @@
  * means the same thing everywhere. It is pure and returns a result instead of throwing: an unknown or malformed flag
  * is an error that names the offending token, never silently ignored.
  */
-import { aspectSchema, MAX_COUNT, MAX_SEED, type SettingsChange } from './settings.js';
+import { aspectSchema, MAX_COUNT, MAX_LORAS, MAX_SEED, type LoraChoice, type SettingsChange } from './settings.js';
 
 /** What a piece of text said: the prompt words (may be empty) and the settings its flags set. */
 export interface ParsedFlags {
@@ -31,6 +31,10 @@ interface FlagSpec {
   readonly example: string;
   /** `--no` takes every word up to the next flag; the others take exactly one word. */
   readonly multiWord?: boolean;
+  /** A file name in quotes may hold spaces: `--lora "film grain":0.5`. */
+  readonly quotable?: boolean;
+  /** `--lora` may be given several times; each adds one. */
+  readonly repeatable?: boolean;
   readonly parse: ValueParser;
 }
 
@@ -72,6 +76,13 @@ const FLAGS: readonly FlagSpec[] = [
   { names: ['n', 'count'], example: '--n 4', parse: wholeNumber('count', 1, MAX_COUNT) },
   { names: ['denoise'], example: '--denoise 0.6', parse: decimal('denoise', 0, 1) },
   {
+    names: ['model', 'checkpoint', 'ckpt'],
+    example: '--model juggernautXL',
+    quotable: true,
+    parse: (value) => ({ value: { checkpoint: unquote(value) } }),
+  },
+  { names: ['lora'], example: '--lora detail:0.8', quotable: true, repeatable: true, parse: parseLora },
+  {
     names: ['wf', 'workflow'],
     example: '--wf portrait',
     parse: (value, flag) =>
@@ -108,27 +119,81 @@ export function parseFlags(text: string): FlagParseResult {
     const flag = `--${match[1]!.toLowerCase()}`;
     const spec = SPEC_BY_NAME.get(match[1]!.toLowerCase());
     if (!spec) return unknownFlag(word);
-    if (seen.has(spec)) return failure(word, `${flag} is given twice (also as ${seen.get(spec)}); keep one.`);
+    if (seen.has(spec) && spec.repeatable !== true) {
+      return failure(word, `${flag} is given twice (also as ${seen.get(spec)}); keep one.`);
+    }
     seen.set(spec, flag);
-    const valueWords = takeValue(words, index + 1, spec.multiWord === true);
+    const valueWords = takeValue(words, index + 1, spec);
     if (valueWords.length === 0) return failure(word, `${flag} needs a value, e.g. ${spec.example}.`);
     index += valueWords.length;
     const parsed = spec.parse(valueWords.join(' '), flag);
     if ('error' in parsed) return failure(word, parsed.error);
-    Object.assign(settings, parsed.value);
+    const merged = mergeSettings(settings, parsed.value);
+    if (typeof merged === 'string') return failure(word, merged);
   }
   return { ok: true, prompt: promptWords.join(' '), settings };
 }
 
-function takeValue(words: readonly string[], start: number, multiWord: boolean): string[] {
+function takeValue(words: readonly string[], start: number, spec: FlagSpec): string[] {
+  const first = words[start];
+  if (spec.quotable === true && first !== undefined && OPENING_QUOTE.test(first)) return takeQuoted(words, start);
   const taken: string[] = [];
   for (let index = start; index < words.length; index += 1) {
     const word = words[index]!;
     if (FLAG_TOKEN.test(word)) break;
     taken.push(word);
-    if (!multiWord) break;
+    if (spec.multiWord !== true) break;
   }
   return taken;
+}
+
+// Phones write curly quotes; people mean straight ones.
+const OPENING_QUOTE = /^["\u201c\u201e]/;
+const CLOSING_QUOTE = /["\u201d\u201c](:[^\s"]*)?$/;
+
+/** The words from an opening quote to the closing one (all the rest when it is never closed). */
+function takeQuoted(words: readonly string[], start: number): string[] {
+  const taken: string[] = [];
+  for (let index = start; index < words.length; index += 1) {
+    const word = words[index]!;
+    taken.push(word);
+    const rest = index === start ? word.slice(1) : word;
+    if (CLOSING_QUOTE.test(rest)) break;
+  }
+  return taken;
+}
+
+/** A file name without the quotes around it. */
+function unquote(value: string): string {
+  return value.replace(/^["\u201c\u201e]/, '').replace(/["\u201d\u201c]$/, '');
+}
+
+/** A LoRA as written in an option or after `--lora`: `name`, `name:0.8`, `"a name":0.8`. */
+export function parseLoraValue(value: string): { ok: true; lora: LoraChoice } | { ok: false; message: string } {
+  const parsed = parseLora(value.trim(), 'lora');
+  if ('error' in parsed) return { ok: false, message: parsed.error };
+  return { ok: true, lora: parsed.value.loras![0]! };
+}
+
+/** `name`, `name:0.8`, `"a name":0.8`: the weight is the number after the last colon. */
+function parseLora(value: string, flag: string): { value: SettingsChange } | { error: string } {
+  const weighted = /^(.*):([+-]?(?:\d+(?:\.\d*)?|\.\d+))$/.exec(value);
+  const name = unquote(weighted ? weighted[1]! : value).trim();
+  if (name === '') return { error: `${flag} needs a LoRA name before the weight, e.g. --lora detail:0.8.` };
+  if (!weighted && /:[^/\\]*$/.test(value) && !/^[A-Za-z]:[/\\]/.test(value)) {
+    const after = value.slice(value.lastIndexOf(':') + 1);
+    return { error: `${flag} takes a weight as a number after the colon, such as detail:0.8, not "${after}".` };
+  }
+  const choice: LoraChoice = weighted ? { name, weight: Number(weighted[2]) } : { name };
+  return { value: { loras: [choice] } };
+}
+
+/** Adds one flag's settings; LoRAs add up (at most `MAX_LORAS`). Returns a sentence when there are too many. */
+function mergeSettings(settings: SettingsChange, added: SettingsChange): string | undefined {
+  const loras = [...(settings.loras ?? []), ...(added.loras ?? [])];
+  if (loras.length > MAX_LORAS) return `At most ${MAX_LORAS} LoRAs can be used at once.`;
+  Object.assign(settings, added, loras.length > 0 ? { loras } : {});
+  return undefined;
 }
 
 function unknownFlag(word: string): FlagError {

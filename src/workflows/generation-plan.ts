@@ -7,6 +7,7 @@
  */
 import { bindWorkflow, type Workflow, type WorkflowKind } from './index.js';
 import { parseFlags } from './flags.js';
+import { resolveModelChoices, UNKNOWN_MODELS, type ModelCatalogue } from './model-catalogue.js';
 import type { GenerationSettings, SettingsChange } from './settings.js';
 
 /** The workflows a plan may choose from. */
@@ -33,6 +34,8 @@ export interface PlanContext {
   readonly maxPromptLength: number;
   /** Whether the request comes from an age-restricted channel, where adult (`nsfw`) workflows may run. */
   readonly ageRestricted: boolean;
+  /** The model files the servers offer; without it, model and LoRA names pass as typed. */
+  readonly models?: ModelCatalogue;
 }
 
 export type GenerationPlan =
@@ -82,28 +85,40 @@ export function screenRequest(input: Omit<PlanInput, 'defaults'>, context: PlanC
 function readRequest(input: Omit<PlanInput, 'defaults'>): { ok: true; explicit: GenerationSettings } | Refusal {
   const flags = parseFlags(input.text);
   if (!flags.ok) return refuse('bad-flag', flags.message);
-  const conflict = Object.keys(flags.settings).find((key) => input.options[key as keyof SettingsChange] !== undefined);
+  // LoRAs add up: one chosen in the option, more written as flags.
+  const conflict = Object.keys(flags.settings).find(
+    (key) => key !== 'loras' && input.options[key as keyof SettingsChange] !== undefined,
+  );
   if (conflict) {
-    return refuse('setting-twice', `You set ${conflict} both as an option and as a flag; keep one.`);
+    const name = conflict === 'checkpoint' ? 'model' : conflict;
+    return refuse('setting-twice', `You set ${name} both as an option and as a flag; keep one.`);
   }
-  return { ok: true, explicit: { ...stripUndefined(input.options), ...flags.settings, prompt: flags.prompt } };
+  const loras = [...(input.options.loras ?? []), ...(flags.settings.loras ?? [])];
+  const explicit = { ...stripUndefined(input.options), ...flags.settings, prompt: flags.prompt };
+  return { ok: true, explicit: loras.length > 0 ? { ...explicit, loras } : explicit };
 }
 
 /** Plans a generation from settings already parsed (a reroll, a refine, an edit), with the member's defaults below. */
 export function planSettings(
-  explicit: GenerationSettings,
+  requested: GenerationSettings,
   memberDefaults: SettingsChange,
   hasImage: boolean,
   context: PlanContext,
 ): GenerationPlan {
+  let explicit = requested;
   const tooLong = checkPromptLength(explicit.prompt, context);
   if (tooLong) return tooLong;
   // A member's default adult workflow waits for an age-restricted channel; elsewhere the usual choice applies.
   const defaultUsable =
     memberDefaults.workflow === undefined || allowedHere(context.workflows.get(memberDefaults.workflow), context);
-  const defaults = defaultUsable ? memberDefaults : { ...memberDefaults, workflow: undefined };
-  const workflow = pickWorkflow(explicit.workflow ?? defaults.workflow, hasImage, context);
+  const usableDefaults = defaultUsable ? memberDefaults : { ...memberDefaults, workflow: undefined };
+  const workflow = pickWorkflow(explicit.workflow ?? usableDefaults.workflow, hasImage, context);
   if (!workflow.ok) return workflow;
+  const models = context.models ?? UNKNOWN_MODELS;
+  const defaults = withDefaultModel(usableDefaults, workflow.workflow, models);
+  const chosen = resolveModelChoices({ ...explicit }, workflow.workflow, models);
+  if (!chosen.ok) return refuse('unknown-model', chosen.message);
+  explicit = chosen.settings;
   const usedDefaults = Object.entries(stripUndefined(defaults)).filter(
     ([key]) => explicit[key as keyof GenerationSettings] === undefined && acceptsDefault(workflow.workflow, key),
   );
@@ -121,8 +136,20 @@ export function planSettings(
     ok: true,
     settings,
     workflow: workflow.workflow,
-    defaultsApplied: defaultsApplied.map(([key, value]) => `${key} ${String(value)}`),
+    defaultsApplied: defaultsApplied.map(([key, value]) => `${key === 'checkpoint' ? 'model' : key} ${String(value)}`),
   };
+}
+
+/**
+ * The member's default model where the chosen workflow can use it (some server that runs it has that file), under
+ * the name that server lists; elsewhere it is left out and the workflow's own model runs.
+ */
+function withDefaultModel(defaults: SettingsChange, workflow: Workflow, models: ModelCatalogue): SettingsChange {
+  if (defaults.checkpoint === undefined || !workflow.settings.checkpoint) return defaults;
+  const resolved = resolveModelChoices({ prompt: '', checkpoint: defaults.checkpoint }, workflow, models);
+  return resolved.ok
+    ? { ...defaults, checkpoint: resolved.settings.checkpoint }
+    : { ...defaults, checkpoint: undefined };
 }
 
 function checkPromptLength(prompt: string, context: PlanContext): Refusal | undefined {
@@ -157,6 +184,24 @@ function unknownWorkflow(name: string, context: PlanContext): Refusal {
 /** The first workflow of `kind` that may run where the request was made (Vary, Upscale, an image in a session). */
 export function firstWorkflowOfKind(kind: WorkflowKind, context: PlanContext): Workflow | undefined {
   return context.workflows.list().find((candidate) => candidate.kind === kind && allowedHere(candidate, context));
+}
+
+/**
+ * The workflow a request would run: the one named, else the member's default, else the operator's choice for the
+ * kind of request. For autocomplete, which offers the models of the workflow that will run.
+ */
+export function workflowFor(
+  named: string | undefined,
+  memberDefaults: SettingsChange,
+  hasImage: boolean,
+  context: PlanContext,
+): Workflow | undefined {
+  const defaultWorkflow =
+    memberDefaults.workflow !== undefined && allowedHere(context.workflows.get(memberDefaults.workflow), context)
+      ? memberDefaults.workflow
+      : undefined;
+  const picked = pickWorkflow(named ?? defaultWorkflow, hasImage, context);
+  return picked.ok ? picked.workflow : undefined;
 }
 
 function pickWorkflow(

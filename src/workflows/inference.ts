@@ -39,7 +39,7 @@ export function inferBindings(graph: ApiGraph): InferredBindings {
   const notes: InferenceNote[] = [];
   const bindings: Partial<Record<BindableSetting, readonly InputTarget[]>> = { ...inferPrompts(graph, notes) };
   for (const setting of BINDABLE_SETTINGS) {
-    if (setting === 'prompt' || setting === 'negative') continue;
+    if (setting === 'prompt' || setting === 'negative' || setting === 'lora') continue;
     const targets = scalarCandidates(graph, setting, kind);
     if (targets.length === 1) bindings[setting] = targets;
     if (targets.length > 1) notes.push({ about: setting, message: ambiguityNote(graph, setting, targets) });

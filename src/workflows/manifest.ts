@@ -4,7 +4,7 @@
  * not say is inferred from the graph. A setting set to `false` is not offered at all.
  */
 import { z } from 'zod';
-import { aspectSchema, MAX_COUNT, MAX_SEED } from './settings.js';
+import { aspectSchema, MAX_COUNT, MAX_LORAS, MAX_SEED } from './settings.js';
 
 /** What a workflow does, for the `/workflows` list and for choosing one (Vary needs image-to-image...). */
 export const workflowKindSchema = z.enum(['text-to-image', 'image-to-image', 'upscale', 'other']);
@@ -22,6 +22,11 @@ const targetSchema = z
 
 /** A node, addressed by id or title: `"9"`, `"Save Image"`. */
 const nodeRefSchema = z.string().min(1, 'must name a node by id or title');
+
+/** A node's output, as an API graph links it: `["Load Checkpoint", 0]` (node id or title, output slot from 0). */
+const outputRefSchema = z.tuple([nodeRefSchema, z.number().int().min(0)], {
+  error: 'must name a node and an output slot, like ["4", 0] or ["Load Checkpoint", 1]',
+});
 
 const targetsSchema = z.union([targetSchema, z.array(targetSchema).min(1)]);
 
@@ -66,7 +71,28 @@ const manifestSettingsSchema = z.strictObject({
   // A default image (one already in the server's input folder) makes the member's image optional, e.g. a pose.
   image: settingSchema({ default: z.string().min(1).optional() }).optional(),
   checkpoint: settingSchema(modelShape).optional(),
-  lora: settingSchema(modelShape).optional(),
+  // `to` lists chained LoRA loaders to fill (their lora_name inputs, in chain order); `insert` names the MODEL (and
+  // CLIP) output after which a chain of new loaders goes. Either way the graph's own loaders run when none is named.
+  lora: settingSchema({
+    choices: modelShape.choices,
+    default: z
+      .never({ error: "is not allowed: the graph's own LoRA loaders are what runs when a member names no LoRA" })
+      .optional(),
+    insert: z
+      .strictObject({
+        model: outputRefSchema,
+        clip: outputRefSchema.optional(),
+        max: int.min(1).max(MAX_LORAS).optional(),
+      })
+      .optional(),
+    weight: z
+      .strictObject({
+        default: z.number().min(-100).max(100).optional(),
+        min: z.number().min(-100).max(100).optional(),
+        max: z.number().min(-100).max(100).optional(),
+      })
+      .optional(),
+  }).optional(),
   aspect: z
     .union([
       z.literal(false),

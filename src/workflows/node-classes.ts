@@ -35,8 +35,7 @@ export const SCALAR_INPUTS: Readonly<Record<string, Partial<Record<BindableSetti
   RepeatLatentBatch: { count: 'amount' },
   LoadImage: { image: 'image' },
   CheckpointLoaderSimple: { checkpoint: 'ckpt_name' },
-  LoraLoader: { lora: 'lora_name' },
-  LoraLoaderModelOnly: { lora: 'lora_name' },
+  // LoRA loaders are not here: a chain of them takes a list of LoRAs (see lora-binding.ts).
 };
 
 /** Nodes that create the starting latent of a text-to-image run. */

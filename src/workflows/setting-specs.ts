@@ -6,6 +6,7 @@ import { aspectOf, inferResolution, type Resolution, sizeForAspect } from './asp
 import { type ApiGraph, formatTarget, type InputTarget } from './graph.js';
 import type { InferredBindings } from './inference.js';
 import type { Manifest, ManifestSetting } from './manifest.js';
+import { loraCapacity, type LoraBinding } from './lora-binding.js';
 import { BINDABLE_SETTINGS, type BindableSetting } from './node-classes.js';
 import { resolveTargetRef } from './resolve-refs.js';
 import { MAX_COUNT, MAX_SEED } from './settings.js';
@@ -49,6 +50,8 @@ export function buildSettings(
   const context: Context = { graph, manifest, manifestFile, inferred, reasons: [] };
   const targets = new Map<BindableSetting, InputTarget[]>();
   for (const setting of BINDABLE_SETTINGS) {
+    // LoRAs are a list with their own binding (lora-binding.ts); `loraSpec` describes them.
+    if (setting === 'lora') continue;
     const found = targetsFor(setting, context);
     if (found) targets.set(setting, found);
   }
@@ -61,6 +64,21 @@ export function buildSettings(
   if (aspect) settings.aspect = aspect;
   checkSpecs(settings, context);
   return { settings, ...(resolution ? { resolution } : {}), reasons: context.reasons };
+}
+
+/** The `lora` setting as people read it: how many, the weight range and the allowed names. */
+export function loraSpec(binding: LoraBinding, manifest: Manifest | undefined): SettingSpec {
+  const entry = manifest?.settings?.lora || undefined;
+  const targets = binding.mode === 'slots' ? binding.slots.map((nodeId) => ({ nodeId, input: 'lora_name' })) : [];
+  return {
+    name: 'lora',
+    targets,
+    min: binding.weight.min,
+    max: binding.weight.max,
+    most: loraCapacity(binding),
+    ...(entry?.choices ? { choices: entry.choices } : {}),
+    required: false,
+  };
 }
 
 function entryOf(setting: BindableSetting, context: Context): ManifestSetting | false | undefined {

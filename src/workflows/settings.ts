@@ -31,6 +31,19 @@ export const aspectSchema = z
     return `${width / divisor}:${height / divisor}`;
   });
 
+/** The most LoRAs one generation may name. */
+export const MAX_LORAS = 8;
+
+/** The LoRA weights a workflow takes unless its manifest says otherwise: beyond them, pictures fall apart. */
+export const LORA_WEIGHT_RANGE = { min: -2, max: 2 } as const;
+
+/** One LoRA a member chose, by the name a server lists it under, and how strongly to apply it (default 1). */
+export const loraChoiceSchema = z.object({
+  name: z.string().min(1),
+  weight: z.number().min(-100).max(100).optional(),
+});
+export type LoraChoice = z.infer<typeof loraChoiceSchema>;
+
 /** A reference to an image the ComfyUI server already has (uploaded), for image-to-image and upscaling. */
 export const imageRefSchema = z.object({
   /** The name LoadImage takes: `name` or `subfolder/name`, as returned by POST /upload/image. */
@@ -55,8 +68,10 @@ export const generationSettingsSchema = z.object({
   cfg: z.number().min(0).optional(),
   count: z.number().int().min(1).max(MAX_COUNT).optional(),
   denoise: z.number().min(0).max(1).optional(),
+  /** The checkpoint (members say "model"), by the name the servers list it under. */
   checkpoint: z.string().min(1).optional(),
-  lora: z.string().min(1).optional(),
+  /** The LoRAs, in the order they are applied; they replace the workflow's own. */
+  loras: z.array(loraChoiceSchema).min(1).max(MAX_LORAS).optional(),
   image: imageRefSchema.optional(),
 });
 
@@ -67,7 +82,7 @@ export type GenerationSettings = z.infer<typeof generationSettingsSchema>;
 export type SettingsChange = Partial<Omit<GenerationSettings, 'prompt'>>;
 
 /** The names of settings, as used by manifests, error messages and the CLI's reports. */
-export type SettingName = Exclude<keyof GenerationSettings, 'prompt'> | 'prompt';
+export type SettingName = Exclude<keyof GenerationSettings, 'prompt'> | 'prompt' | 'lora';
 
 /**
  * A fresh random seed: ComfyUI caches identical prompts, so a fixed seed would return the same image again. It lies

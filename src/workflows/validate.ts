@@ -22,6 +22,11 @@ export interface WorkflowValidation {
   readonly problems: readonly string[];
   /** Things that work but not fully: a manifest choice the server lacks, a limit above the server's. */
   readonly warnings: readonly string[];
+  /**
+   * Of the problems, those only about the model or LoRAs a member may choose (the server lacks the workflow's own):
+   * with a choice the server has, the workflow runs there.
+   */
+  readonly modelProblems: readonly string[];
 }
 
 interface Check {
@@ -31,12 +36,23 @@ interface Check {
   readonly values: ReadonlyMap<string, unknown>;
   readonly prefix: string;
   readonly problems: string[];
+  /** `4.ckpt_name`: the inputs a member's model or LoRA choice replaces. */
+  readonly choosable: ReadonlySet<string>;
+  readonly modelProblems: string[];
 }
 
 /** Validates a workflow against a server's object_info. */
 export function validateWorkflow(workflow: Workflow, objectInfo: ObjectInfo, serverName: string): WorkflowValidation {
   const prefix = `${workflow.name}: server ${serverName}`;
-  const check: Check = { graph: workflow.graph, objectInfo, values: boundValues(workflow), prefix, problems: [] };
+  const check: Check = {
+    graph: workflow.graph,
+    objectInfo,
+    values: boundValues(workflow),
+    prefix,
+    problems: [],
+    choosable: choosableInputs(workflow),
+    modelProblems: [],
+  };
   if (objectInfo.nodes.size === 0) {
     check.problems.push(`${prefix} reported no node types it could be checked against.`);
   } else {
@@ -44,8 +60,14 @@ export function validateWorkflow(workflow: Workflow, objectInfo: ObjectInfo, ser
     checkOutputs(check, workflow);
   }
   const warnings = [...choiceWarnings(workflow, objectInfo, prefix), ...limitWarnings(workflow, objectInfo, prefix)];
-  const { problems } = check;
-  return { workflow: workflow.name, server: serverName, ok: problems.length === 0, problems, warnings };
+  const { problems, modelProblems } = check;
+  return { workflow: workflow.name, server: serverName, ok: problems.length === 0, problems, warnings, modelProblems };
+}
+
+function choosableInputs(workflow: Workflow): Set<string> {
+  return new Set(
+    (['checkpoint', 'lora'] as const).flatMap((name) => (workflow.settings[name]?.targets ?? []).map(formatTarget)),
+  );
 }
 
 function boundValues(workflow: Workflow): Map<string, unknown> {
@@ -125,11 +147,11 @@ function checkChoice(
   if (missing.length === 0) return;
   const model = modelKindOf(check.graph[nodeId]!.class_type, input);
   const where = `${describeNode(check.graph, nodeId)} input ${input}`;
-  check.problems.push(
-    model
-      ? `${check.prefix} lacks ${model} ${missing.map(String).join(', ')} (node ${nodeId}).`
-      : `${check.prefix}: ${where} is ${missing.map((item) => JSON.stringify(item)).join(', ')}, which is not one of ${listSome(spec.options)}.`,
-  );
+  const problem = model
+    ? `${check.prefix} lacks ${model} ${missing.map(String).join(', ')} (node ${nodeId}).`
+    : `${check.prefix}: ${where} is ${missing.map((item) => JSON.stringify(item)).join(', ')}, which is not one of ${listSome(spec.options)}.`;
+  check.problems.push(problem);
+  if (check.choosable.has(`${nodeId}.${input}`)) check.modelProblems.push(problem);
 }
 
 // ComfyUI converts a widget value with int() or float() before comparing it with the limits: 7.5 is a fine INT (7),
@@ -207,12 +229,16 @@ function checkOutputs(check: Check, workflow: Workflow): void {
 function choiceWarnings(workflow: Workflow, objectInfo: ObjectInfo, prefix: string): string[] {
   const models = listModels(objectInfo);
   const lists = { checkpoint: models.checkpoints, lora: models.loras } as const;
-  return (['checkpoint', 'lora'] as const).flatMap((name) => {
+  const warnings = (['checkpoint', 'lora'] as const).flatMap((name) => {
     const missing = (workflow.settings[name]?.choices ?? []).filter((choice) => !lists[name].includes(String(choice)));
     return missing.length > 0
       ? [`${prefix} lacks the ${name} choice${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`]
       : [];
   });
+  const loader = workflow.loras?.mode === 'insert' && (workflow.loras.clip ? 'LoraLoader' : 'LoraLoaderModelOnly');
+  if (loader && !objectInfo.nodes.has(loader))
+    warnings.push(`${prefix} has no ${loader}, so LoRAs cannot be added there.`);
+  return warnings;
 }
 
 // Seeds are not warned about: binding draws them within the server's cap (see `settingRanges`).

@@ -5,6 +5,7 @@
 import type { ApiGraph, InputTarget } from './graph.js';
 import type { Resolution } from './aspect.js';
 import type { WorkflowKind } from './manifest.js';
+import type { LoraBinding } from './lora-binding.js';
 import type { BindableSetting } from './node-classes.js';
 
 export type { WorkflowKind } from './manifest.js';
@@ -40,6 +41,8 @@ export interface SettingSpec {
   readonly max?: number;
   /** The only values allowed, when the manifest restricts them. */
   readonly choices?: readonly (string | number)[];
+  /** For a list (LoRAs): how many values at most; `min` and `max` are then the range of each one's weight. */
+  readonly most?: number;
   /** The member must give it (a text-to-image prompt, an input image). */
   readonly required: boolean;
 }
@@ -63,6 +66,8 @@ export interface Workflow {
   readonly file: string;
   readonly graph: ApiGraph;
   readonly settings: Readonly<Partial<Record<WorkflowSettingName, SettingSpec>>>;
+  /** Where a member's LoRAs go; absent when the workflow takes none (its `lora` setting is then absent too). */
+  readonly loras?: LoraBinding;
   /** Present when the workflow takes a size: the model's base resolution and the multiple sizes snap to. */
   readonly resolution?: Resolution;
   /** The nodes whose results are posted; empty when none is known, and then each server's output nodes decide. */
@@ -88,6 +93,14 @@ export function acceptedSettings(workflow: Workflow): SettingSpec[] {
 /** One line for people (`/workflows`, the CLI): `steps: default 25, 1–60`, `seed: random unless set`. */
 export function describeSetting(spec: SettingSpec): string {
   if (spec.name === 'seed') return 'seed: random unless set';
+  if (spec.name === 'lora') {
+    const range = spec.min !== undefined && spec.max !== undefined ? `, weight ${spec.min}–${spec.max}` : '';
+    const choices = spec.choices ? `, one of ${spec.choices.join(', ')}` : '';
+    return `lora: up to ${spec.most ?? 1}${range}${choices}`;
+  }
+  if (spec.name === 'checkpoint') {
+    return `model: ${spec.default === undefined ? 'optional' : `default ${JSON.stringify(spec.default)}`}${spec.choices ? `, one of ${spec.choices.join(', ')}` : ''}`;
+  }
   const parts: string[] = [];
   if (spec.required) parts.push('required');
   if (spec.default !== undefined)

@@ -66,6 +66,7 @@ describe.each(['implemented', 'full'] as const)(
           ok: true,
           problems: [],
           warnings: [],
+          modelProblems: [],
         });
       }
     });

@@ -41,7 +41,7 @@ function otherValue(spec: SettingSpec): unknown {
   if (spec.name === 'image') return { name: 'uploads/in put.png' };
   if (spec.name === 'prompt' || spec.name === 'negative') return `a "quoted" {brace}\n${spec.name} \\ text`;
   if (spec.choices) return spec.choices.find((choice) => choice !== spec.default) ?? spec.choices[0];
-  if (spec.name === 'checkpoint' || spec.name === 'lora') return 'other-model.safetensors';
+  if (spec.name === 'checkpoint') return 'other-model.safetensors';
   if (spec.name === 'seed') return 123_456_789;
   if (spec.name === 'count') return 3;
   if (spec.name === 'denoise') return 0.35;
@@ -52,7 +52,8 @@ describe('binding settings to a workflow', () => {
   it('writes every accepted setting of every shipped workflow and the seed to its node inputs', () => {
     for (const workflow of [...all, buildReady(seedSource())]) {
       for (const spec of acceptedSettings(workflow)) {
-        if (spec.name === 'aspect' || spec.name === 'width' || spec.name === 'height') continue;
+        // LoRAs are a list, bound by their own tests below.
+        if (spec.name === 'aspect' || spec.name === 'width' || spec.name === 'height' || spec.name === 'lora') continue;
         const value = otherValue(spec);
         const settings = {
           prompt: workflow.settings.prompt ? 'a fox' : '',
@@ -188,11 +189,17 @@ describe('binding settings to a workflow', () => {
     ]);
     expect(errorsOf(bindWorkflow(shipped.animated, { prompt: 'x', count: 2, checkpoint: 'a' }, options))).toEqual([
       ['count', 'animated makes one image at a time, so count must be 1; use --wf sdxl.'],
-      ['checkpoint', 'animated does not take a checkpoint choice; use --wf sdxl.'],
+      ['checkpoint', 'animated does not take a model choice; use --wf sdxl.'],
     ]);
-    expect(errorsOf(bindWorkflow(shipped.txt2img, { prompt: 'x', lora: 'detail.safetensors' }, options))).toEqual([
-      ['lora', 'txt2img does not take a LoRA.'],
-    ]);
+    expect(
+      errorsOf(
+        bindWorkflow(
+          shipped.upscale,
+          { prompt: '', image: { name: 'a.png' }, loras: [{ name: 'detail.safetensors' }] },
+          options,
+        ),
+      ),
+    ).toEqual([['loras', 'upscale does not take LoRAs.']]);
   });
 
   it('takes a single image and a blank prompt as what every workflow does anyway', () => {
@@ -244,7 +251,7 @@ describe('binding settings to a workflow', () => {
     expect(errorsOf(bindWorkflow(shipped.txt2img, { prompt: 'x', checkpoint: 'nope.ckpt' }, { models }))).toEqual([
       [
         'checkpoint',
-        'The checkpoint nope.ckpt is not on this server; it has v1-5-pruned-emaonly.safetensors, dreamshaper_8.safetensors.',
+        'The model nope.ckpt is not on this server; it has v1-5-pruned-emaonly.safetensors, dreamshaper_8.safetensors.',
       ],
     ]);
     // The default checkpoint is checked too: the server must have it.
@@ -264,14 +271,23 @@ describe('binding settings to a workflow', () => {
     const workflow = buildReady(
       inlineSource('lora', graph, { settings: { lora: { choices: ['detail.safetensors', 'ink.safetensors'] } } }),
     );
-    const result = bound(bindWorkflow(workflow, { prompt: 'x', lora: 'ink.safetensors' }));
+    const result = bound(bindWorkflow(workflow, { prompt: 'x', loras: [{ name: 'ink.safetensors', weight: 0.5 }] }));
     expect(valueAt(result.graph, '10.lora_name')).toBe('ink.safetensors');
-    expect(errorsOf(bindWorkflow(workflow, { prompt: 'x', lora: 'zz.safetensors' }))).toEqual([
-      ['lora', 'lora must be one of detail.safetensors, ink.safetensors for lora.'],
+    expect(valueAt(result.graph, '10.strength_model')).toBe(0.5);
+    expect(valueAt(result.graph, '10.strength_clip')).toBe(0.5);
+    expect(result.applied.loras).toEqual([{ name: 'ink.safetensors', weight: 0.5 }]);
+    expect(errorsOf(bindWorkflow(workflow, { prompt: 'x', loras: [{ name: 'zz.safetensors' }] }))).toEqual([
+      ['lora', 'a LoRA must be one of detail.safetensors, ink.safetensors for lora.'],
     ]);
-    expect(errorsOf(bindWorkflow(workflow, { prompt: 'x' }, { models: { loras: ['ink.safetensors'] } }))).toEqual([
-      ['lora', 'The LoRA detail.safetensors is not on this server; it has ink.safetensors.'],
-    ]);
+    expect(
+      errorsOf(
+        bindWorkflow(
+          workflow,
+          { prompt: 'x', loras: [{ name: 'ink.safetensors' }] },
+          { models: { loras: ['detail.safetensors'] } },
+        ),
+      ),
+    ).toEqual([['lora', 'The LoRA ink.safetensors is not on this server; it has detail.safetensors.']]);
   });
 
   it('writes count to RepeatLatentBatch in an image-to-image workflow that has one', () => {

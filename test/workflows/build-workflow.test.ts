@@ -37,7 +37,15 @@ describe('building a workflow from its files', () => {
       'steps',
       'cfg',
       'checkpoint',
+      'lora',
     ]);
+    expect(workflow.loras).toEqual({
+      mode: 'insert',
+      model: ['4', 0],
+      clip: ['4', 1],
+      max: 3,
+      weight: { min: -2, max: 2, default: 1 },
+    });
     expect(workflow.settings.prompt?.targets.map(formatTarget)).toEqual(['6.text']);
     expect(workflow.settings.steps).toMatchObject({ default: 25, min: 1, max: 60 });
     expect(workflow.settings.negative?.default).toBe('text, watermark, blurry, lowres');
@@ -180,8 +188,11 @@ describe('building a workflow from its files', () => {
   });
 
   it('asks for a target when a manifest entry has none and none can be inferred', () => {
-    expect(buildReasons(inlineSource('lora', defaultGraph(), { settings: { lora: { default: 'x' } } }))).toEqual([
-      'lora.manifest.json: settings.lora has no "to" and no input for it could be inferred; add "to": "<node id or title>.<input>".',
+    expect(buildReasons(inlineSource('steps', defaultGraph(), { settings: { denoise: { default: 0.5 } } }))).toEqual([
+      'steps.manifest.json: settings.denoise has no "to" and no input for it could be inferred; add "to": "<node id or title>.<input>".',
+    ]);
+    expect(buildReasons(inlineSource('lora', defaultGraph(), { settings: { lora: { choices: ['x'] } } }))).toEqual([
+      'lora.manifest.json: settings.lora has no "to" and the graph has no LoRA loader; list loaders in "to", or say where to add them with "insert": { "model": ["<node>", 0], "clip": ["<node>", 1] }.',
     ]);
   });
 
@@ -223,7 +234,8 @@ describe('describing accepted settings for people', () => {
       'seed: random unless set',
       'steps: default 30, 10–60',
       'cfg: default 7, 1–15',
-      'checkpoint: default "sd_xl_base_1.0.safetensors"',
+      'model: default "sd_xl_base_1.0.safetensors"',
+      'lora: up to 3, weight -2–2',
     ]);
     expect(acceptedSettings(buildReady(shippedSource('upscale'))).map(describeSetting)).toEqual(['image: required']);
   });

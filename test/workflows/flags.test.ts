@@ -116,3 +116,44 @@ describe('parseFlags', () => {
     );
   });
 });
+
+describe('the model and LoRA flags', () => {
+  it('reads --model and its aliases as the checkpoint', () => {
+    expect(settingsOf('a fox --model juggernautXL').settings).toEqual({ checkpoint: 'juggernautXL' });
+    expect(settingsOf('--ckpt sdxl/base.safetensors a fox').settings).toEqual({ checkpoint: 'sdxl/base.safetensors' });
+  });
+
+  it('adds up several --lora flags, each with an optional weight', () => {
+    const result = settingsOf('a fox --lora detail:0.8 --lora sdxl/ink.safetensors --lora grain:-.5 in snow');
+    expect(result.prompt).toBe('a fox in snow');
+    expect(result.settings.loras).toEqual([
+      { name: 'detail', weight: 0.8 },
+      { name: 'sdxl/ink.safetensors' },
+      { name: 'grain', weight: -0.5 },
+    ]);
+  });
+
+  it('takes a quoted name with spaces, straight or curly', () => {
+    expect(settingsOf('a fox --lora "film grain v2":0.5 --model “my model”').settings).toEqual({
+      loras: [{ name: 'film grain v2', weight: 0.5 }],
+      checkpoint: 'my model',
+    });
+  });
+
+  it('refuses a weight that is not a number, and a LoRA without a name', () => {
+    expect(errorOf('a fox --lora detail:strong').message).toBe(
+      '--lora takes a weight as a number after the colon, such as detail:0.8, not "strong".',
+    );
+    expect(errorOf('a fox --lora :0.5').message).toBe(
+      '--lora needs a LoRA name before the weight, e.g. --lora detail:0.8.',
+    );
+  });
+
+  it('refuses more LoRAs than any workflow takes, and a model given twice', () => {
+    const many = Array.from({ length: 9 }, (_, index) => `--lora l${index}`).join(' ');
+    expect(errorOf(`a fox ${many}`).message).toBe('At most 8 LoRAs can be used at once.');
+    expect(errorOf('a fox --model a --checkpoint b').message).toBe(
+      '--checkpoint is given twice (also as --model); keep one.',
+    );
+  });
+});

@@ -47,6 +47,7 @@ describe('validating workflows against a server /object_info', () => {
         ok: true,
         problems: [],
         warnings: [],
+        modelProblems: [],
       });
     }
   });
