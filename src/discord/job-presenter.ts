@@ -242,7 +242,7 @@ export function detailsOf(job: JobRecord): CardDetails {
     width: settings.width,
     height: settings.height,
     count: settings.count,
-    model: settings.checkpoint,
+    model: job.settings.checkpoint,
     loras: appliedLoras(job) ?? settings.loras,
     defaultsApplied: job.delivery?.defaultsApplied,
     locale: job.delivery?.locale,

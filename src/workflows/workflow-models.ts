@@ -34,10 +34,11 @@ export function modelsOnServer(workflow: Workflow, objectInfo: ObjectInfo): Work
         ? [{ nodeId: '', input: 'lora_name' }]
         : undefined;
   const loaderClass = binding?.mode === 'insert' ? (binding.clip ? 'LoraLoader' : 'LoraLoaderModelOnly') : undefined;
-  const classOf = (target: InputTarget) => loaderClass ?? workflow.graph[target.nodeId]?.class_type ?? '';
+  const graphClass = (target: InputTarget) => workflow.graph[target.nodeId]?.class_type ?? '';
+  const loraClass = (target: InputTarget) => loaderClass ?? graphClass(target);
   return {
-    ...listed('checkpoints', checkpoint ? commonOptions(objectInfo, checkpoint.targets, classOf) : undefined),
-    ...listed('loras', loraTargets ? commonOptions(objectInfo, loraTargets, classOf) : undefined),
+    ...listed('checkpoints', checkpoint ? commonOptions(objectInfo, checkpoint.targets, graphClass) : undefined),
+    ...listed('loras', loraTargets ? commonOptions(objectInfo, loraTargets, loraClass) : undefined),
   };
 }
 
