@@ -4,7 +4,13 @@
  */
 import { MessageFlags, PermissionFlagsBits, type ChatInputCommandInteraction } from 'discord.js';
 import type { RunnerSnapshot } from '../jobs/snapshot.js';
-import { acceptedSettings, describeOutputs, describeSetting, type LoadedWorkflows } from '../workflows/index.js';
+import {
+  acceptedSettings,
+  describeOutputs,
+  describeSetting,
+  type LoadedWorkflows,
+  type Workflow,
+} from '../workflows/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { workflowsDefinition } from './definitions.js';
 
@@ -27,7 +33,7 @@ export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnap
     const where = snapshot ? ` — runs on ${serversFor(snapshot, workflow.name)}` : '';
     const adult = workflow.nsfw ? ', age-restricted channels only' : '';
     lines.push(`**${workflow.name}** (${workflow.kind}${adult})${where}: ${workflow.description}`);
-    lines.push(`  ${acceptedSettings(workflow).map(describeSetting).join('; ')}`);
+    lines.push(`  ${memberSettings(workflow).map(describeSetting).join('; ')}`);
     lines.push(`  outputs: ${describeOutputs(workflow)}`);
   }
   if (lines.length === 0) lines.push('No workflow is loaded.');
@@ -37,6 +43,12 @@ export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnap
     for (const entry of disabled) lines.push(`• ${entry.name} (${entry.file}): ${entry.reasons.join(' ')}`);
   }
   return lines.join('\n');
+}
+
+/** The settings a member can give: width and height only follow the aspect ratio, so they go unsaid beside it. */
+function memberSettings(workflow: Workflow) {
+  const sized = workflow.settings.aspect !== undefined;
+  return acceptedSettings(workflow).filter((spec) => !sized || (spec.name !== 'width' && spec.name !== 'height'));
 }
 
 function serversFor(snapshot: RunnerSnapshot, name: string): string {

@@ -16,6 +16,10 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     catalogue: { type: 'string', default: 'implemented' },
     version: { type: 'string', default: '0.3.64' },
+    // The model files this server lists (comma-separated, folders allowed): several emulators with different files
+    // show how jobs are routed to the server that has what a member chose.
+    checkpoints: { type: 'string' },
+    loras: { type: 'string' },
   },
   strict: true,
 });
@@ -41,6 +45,8 @@ const emulator = await startEmulator({
   dataDir: values['data-dir'],
   catalogue,
   version,
+  ...fileList('checkpoints', values.checkpoints),
+  ...fileList('loras', values.loras),
   logger,
 }).catch((error: unknown) => {
   // The usual cause is another ComfyUI (or emulator) on the port; say so instead of dumping a stack.
@@ -53,6 +59,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void emulator.close().then(() => process.exit(0));
   });
+}
+
+function fileList(name: 'checkpoints' | 'loras', text: string | undefined): { [key: string]: string[] } {
+  if (text === undefined) return {};
+  return {
+    [name]: text
+      .split(',')
+      .map((file) => file.trim())
+      .filter(Boolean),
+  };
 }
 
 function parseNumber(flag: string, text: string): number {

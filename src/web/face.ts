@@ -19,6 +19,7 @@ import { webhookPolicy } from './webhook-policy.js';
 import { WebUploads } from './uploads.js';
 import { WebhookSender } from './webhooks.js';
 import { WebRecords, type WebGeneration } from './web-records.js';
+import { catalogueOf } from '../workflows/model-catalogue.js';
 
 /** The web side of a running engine. */
 export interface WebFace {
@@ -98,6 +99,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     files,
     hub,
     workflows: engine.workflows,
+    models: catalogueOf(() => engine.runner.modelChoices()),
     keys: config.web.apiKeys,
     publicUrl,
     // An image as large as Discord's attachment limit, and room for the fields around it.

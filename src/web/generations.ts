@@ -29,6 +29,7 @@ import type { CreateGeneration, GenerationView, RefineRequest } from './schemas.
 import { settingsUsed, viewOf } from './views.js';
 import type { WebUploads } from './uploads.js';
 import type { WebGeneration, WebRecords } from './web-records.js';
+import { catalogueOf } from '../workflows/model-catalogue.js';
 
 /** An image sent with a request. */
 export interface Upload {
@@ -197,7 +198,8 @@ export class WebGenerations {
     upload: Upload | undefined,
     idempotency?: Idempotency & { id: string | undefined },
   ): Promise<GenerationView> {
-    const { prompt, image, webhook, ...options } = body;
+    const { prompt, image, webhook, model, ...fields } = body;
+    const options = model === undefined ? fields : { ...fields, checkpoint: model };
     if (upload !== undefined && image !== undefined) {
       throw new ApiProblem(
         422,
@@ -348,6 +350,7 @@ export class WebGenerations {
       maxPromptLength: config.limits.promptLength,
       // The web has no age-restricted channels: adult workflows stay in Discord's.
       ageRestricted: false,
+      models: catalogueOf(() => this.#options.engine.runner.modelChoices()),
     };
   }
 }

@@ -9,6 +9,7 @@ import type { WebApiKey } from '../config.js';
 import type { HttpHandler } from '../health/server.js';
 import type { Logger } from '../logger.js';
 import { acceptedSettings, type LoadedWorkflows } from '../workflows/index.js';
+import type { ModelCatalogue } from '../workflows/model-catalogue.js';
 import { authenticate, isLoopback, type Caller } from './auth.js';
 import { streamEvents } from './event-stream.js';
 import type { WebGenerations } from './generations.js';
@@ -30,6 +31,8 @@ export interface WebRoutesOptions {
   readonly files: OutputFiles;
   readonly hub: LiveHub;
   readonly workflows: LoadedWorkflows;
+  /** The model and LoRA files the servers offer, listed per workflow by GET /v1/workflows. */
+  readonly models?: ModelCatalogue;
   readonly keys: readonly WebApiKey[];
   /** WEB_PUBLIC_URL: the server named in the OpenAPI document. */
   readonly publicUrl: string | undefined;
@@ -132,7 +135,7 @@ export function createWebHandler(options: WebRoutesOptions): HttpHandler {
       pattern: /^\/v1\/workflows$/,
       handle: async ({ response, caller }) => {
         caller();
-        sendJson(response, 200, { data: describeWorkflows(options.workflows) });
+        sendJson(response, 200, { data: describeWorkflows(options.workflows, options.models) });
       },
     },
     {
@@ -205,7 +208,7 @@ async function serveOutput(
 }
 
 /** What each workflow accepts, with defaults and ranges. */
-function describeWorkflows(workflows: LoadedWorkflows) {
+function describeWorkflows(workflows: LoadedWorkflows, models: ModelCatalogue | undefined) {
   return workflows
     .list()
     .filter((workflow) => !workflow.nsfw)
@@ -221,5 +224,11 @@ function describeWorkflows(workflows: LoadedWorkflows) {
         ...(spec.max === undefined ? {} : { max: spec.max }),
         ...(spec.choices === undefined ? {} : { choices: [...spec.choices] }),
       })),
+      ...listed('models', workflow.settings.checkpoint ? models?.choices(workflow, 'checkpoints') : undefined),
+      ...listed('loras', workflow.settings.lora ? models?.choices(workflow, 'loras') : undefined),
     }));
+}
+
+function listed(key: string, names: readonly string[] | undefined): Record<string, string[]> {
+  return names === undefined ? {} : { [key]: [...names].sort() };
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { describeZodIssue } from '../workflows/zod-sentences.js';
-import { MAX_COUNT, MAX_SEED } from '../workflows/settings.js';
+import { loraChoiceSchema, MAX_COUNT, MAX_LORAS, MAX_SEED } from '../workflows/settings.js';
 import { ApiProblem } from './problem.js';
 
 const generationId = z.string().regex(/^[\w-]{6,32}$/);
@@ -45,6 +45,18 @@ const settingFields = {
   steps: z.number().int().min(1).max(1000).optional(),
   cfg: z.number().min(0).max(100).optional(),
   denoise: z.number().min(0).max(1).optional(),
+  model: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('The model (checkpoint) to draw with (like --model); GET /v1/workflows lists each workflow’s.'),
+  loras: z
+    .array(loraChoiceSchema.strict())
+    .min(1)
+    .max(MAX_LORAS)
+    .optional()
+    .describe('LoRAs to apply in order, each { "name", "weight" } (like --lora name:weight); weight defaults to 1.'),
 };
 
 /** `POST /v1/generations` (as JSON, or as multipart form fields with an `image` file). */
@@ -164,6 +176,8 @@ export const workflowListSchema = z.object({
           choices: z.array(z.union([z.string(), z.number()])).optional(),
         }),
       ),
+      models: z.array(z.string()).optional().describe('The models the servers that run it have, when it takes one.'),
+      loras: z.array(z.string()).optional().describe('The LoRAs the servers that run it have, when it takes them.'),
     }),
   ),
 });

@@ -7,6 +7,7 @@ import type { Resolution } from './aspect.js';
 import type { WorkflowKind } from './manifest.js';
 import type { LoraBinding } from './lora-binding.js';
 import type { BindableSetting } from './node-classes.js';
+import { LORA_WEIGHT_RANGE } from './settings.js';
 
 export type { WorkflowKind } from './manifest.js';
 
@@ -94,7 +95,9 @@ export function acceptedSettings(workflow: Workflow): SettingSpec[] {
 export function describeSetting(spec: SettingSpec): string {
   if (spec.name === 'seed') return 'seed: random unless set';
   if (spec.name === 'lora') {
-    const range = spec.min !== undefined && spec.max !== undefined ? `, weight ${spec.min}–${spec.max}` : '';
+    // The usual range goes unsaid: /workflows must fit in one Discord message.
+    const usual = spec.min === LORA_WEIGHT_RANGE.min && spec.max === LORA_WEIGHT_RANGE.max;
+    const range = spec.min !== undefined && spec.max !== undefined && !usual ? `, weight ${spec.min}–${spec.max}` : '';
     const choices = spec.choices ? `, one of ${spec.choices.join(', ')}` : '';
     return `lora: up to ${spec.most ?? 1}${range}${choices}`;
   }

@@ -142,6 +142,7 @@ describe('node info served by the emulator (default catalogue)', () => {
         'sd_xl_base_1.0.safetensors',
       ],
       'LoraLoader.lora_name': ['detail.safetensors'],
+      'LoraLoaderModelOnly.lora_name': ['detail.safetensors'],
       'UpscaleModelLoader.model_name': ['RealESRGAN_x4plus.pth'],
       'LoadImage.image': [],
     };

@@ -58,7 +58,7 @@ describe.each(['implemented', 'full'] as const)(
       if (!reading.ok) throw new Error(reading.problem);
       const info = reading.info;
       expect([...info.unreadable]).toEqual([]);
-      expect(info.nodes.size).toBe(catalogue === 'full' ? 480 : 25);
+      expect(info.nodes.size).toBe(catalogue === 'full' ? 480 : 26);
       for (const workflow of workflows) {
         expect(validateWorkflow(workflow, info, 'emulator')).toEqual({
           workflow: workflow.name,

@@ -235,7 +235,7 @@ describe('describing accepted settings for people', () => {
       'steps: default 30, 10–60',
       'cfg: default 7, 1–15',
       'model: default "sd_xl_base_1.0.safetensors"',
-      'lora: up to 3, weight -2–2',
+      'lora: up to 3',
     ]);
     expect(acceptedSettings(buildReady(shippedSource('upscale'))).map(describeSetting)).toEqual(['image: required']);
   });

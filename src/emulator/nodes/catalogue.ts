@@ -18,7 +18,7 @@ import {
   imageUpscaleWithModel,
   loadImage,
 } from './image-ops.js';
-import { checkpointLoaderSimple, loraLoader, upscaleModelLoader } from './loaders.js';
+import { checkpointLoaderSimple, loraLoader, loraLoaderModelOnly, upscaleModelLoader } from './loaders.js';
 import { previewAny, saveAnimatedPng, saveAnimatedWebp, saveImageWebsocket } from './outputs.js';
 import { previewImage, saveImage } from './save-images.js';
 import { kSampler } from './ksampler.js';
@@ -56,6 +56,7 @@ export const IMPLEMENTATIONS: readonly NodeImplementation[] = [
   imageBatchNode,
   emptyImage,
   loraLoader,
+  loraLoaderModelOnly,
   upscaleModelLoader,
   imageUpscaleWithModel,
   saveAnimatedWebp,

@@ -37,6 +37,18 @@ export const loraLoader: NodeImplementation = {
   },
 };
 
+/** LoraLoaderModelOnly: a LoRA applied to the model only (Flux and UNet workflows whose CLIP comes from elsewhere). */
+export const loraLoaderModelOnly: NodeImplementation = {
+  name: 'LoraLoaderModelOnly',
+  run: async (inputs) => {
+    const model = expectKind<ModelValue>(inputs['model'], 'model', 'model');
+    const strength = inputs['strength_model'];
+    const identity =
+      Number(strength) === 0 ? model.identity : `${model.identity}+${String(inputs['lora_name'])}@${String(strength)}`;
+    return { outputs: [{ kind: 'model', identity }] };
+  },
+};
+
 /** UpscaleModelLoader ("Load Upscale Model"). */
 export const upscaleModelLoader: NodeImplementation = {
   name: 'UpscaleModelLoader',
