@@ -7,6 +7,7 @@ import {
 } from '../../src/workflows/generation-plan.js';
 import { silentLogger } from '../../src/logger.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
+import { catalogueOf, type ServerModelChoices } from '../../src/workflows/model-catalogue.js';
 
 let context: PlanContext;
 
@@ -172,5 +173,81 @@ describe('adult (nsfw) workflows', () => {
     expect(firstWorkflowOfKind('image-to-image', { ...context, workflows, ageRestricted: true })?.name).toBe(
       'after-dark-i2i',
     );
+  });
+});
+
+describe('planning with the servers’ model files', () => {
+  // What two servers offer: one runs every workflow with the SD 1.5 files, the other has an SDXL model and more LoRAs.
+  const servers: ServerModelChoices[] = [
+    {
+      workflows: new Set(['txt2img', 'sdxl', 'img2img']),
+      choices: new Map([
+        ['txt2img', { checkpoints: ['v1-5-pruned-emaonly.safetensors'], loras: ['detail.safetensors'] }],
+        ['sdxl', { checkpoints: ['sd_xl_base_1.0.safetensors'], loras: ['detail.safetensors'] }],
+      ]),
+    },
+    {
+      workflows: new Set(['txt2img']),
+      choices: new Map([
+        [
+          'txt2img',
+          {
+            checkpoints: ['v1-5-pruned-emaonly.safetensors', 'sdxl/juggernautXL_v9.safetensors'],
+            loras: ['detail.safetensors', 'styles/ink.safetensors'],
+          },
+        ],
+      ]),
+    },
+  ];
+  const withModels = (): PlanContext => ({ ...context, models: catalogueOf(() => servers) });
+
+  it('offers a workflow’s files from every server that runs it, and only those', () => {
+    const models = catalogueOf(() => servers);
+    expect(models.choices(context.workflows.get('txt2img')!, 'checkpoints')).toEqual([
+      'v1-5-pruned-emaonly.safetensors',
+      'sdxl/juggernautXL_v9.safetensors',
+    ]);
+    expect(models.choices(context.workflows.get('sdxl')!, 'loras')).toEqual(['detail.safetensors']);
+    expect(catalogueOf(() => []).choices(context.workflows.get('txt2img')!, 'checkpoints')).toBeUndefined();
+  });
+
+  it('writes the names as the servers list them, options and flags together', () => {
+    const plan = planGeneration(
+      { ...plain, text: 'a fox --model juggernautxl_v9 --lora INK:0.5', options: { loras: [{ name: 'detail' }] } },
+      withModels(),
+    );
+    expect(plan).toMatchObject({
+      ok: true,
+      settings: {
+        checkpoint: 'sdxl/juggernautXL_v9.safetensors',
+        loras: [{ name: 'detail.safetensors' }, { name: 'styles/ink.safetensors', weight: 0.5 }],
+      },
+    });
+  });
+
+  it('refuses a name no server that runs the workflow has, with the closest ones', () => {
+    expect(planGeneration({ ...plain, text: 'a fox --wf sdxl --model juggernaut' }, withModels())).toMatchObject({
+      ok: false,
+      identifier: 'unknown-model',
+      message:
+        'There is no model called “juggernaut” for sdxl; start typing in the model option to see the ones there are.',
+    });
+    expect(planGeneration({ ...plain, text: 'a fox --lora detial' }, withModels())).toMatchObject({
+      ok: false,
+      message: 'There is no LoRA called “detial” for txt2img; the closest is detail.safetensors.',
+    });
+  });
+
+  it('uses a member’s default model only where a server running the workflow has it', () => {
+    const defaults = { checkpoint: 'juggernautXL_v9' };
+    const here = planGeneration({ ...plain, text: 'a fox', defaults }, withModels());
+    expect(here).toMatchObject({
+      ok: true,
+      settings: { checkpoint: 'sdxl/juggernautXL_v9.safetensors' },
+      defaultsApplied: ['model sdxl/juggernautXL_v9.safetensors'],
+    });
+    const elsewhere = planGeneration({ ...plain, text: 'a fox --wf sdxl', defaults }, withModels());
+    expect(elsewhere).toMatchObject({ ok: true, defaultsApplied: [] });
+    expect(elsewhere.ok && elsewhere.settings.checkpoint).toBeUndefined();
   });
 });
