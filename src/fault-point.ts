@@ -3,10 +3,10 @@
  * crash a real bot at the exact moment that matters and check what the next start does. Set with
  * `COMFYCORD_FAULT_POINT` (read in config.ts only); unset in production, where every point is a no-op.
  *
- * The points: `delivery:before-post`, `delivery:during-upload`, `delivery:after-post`, `delivery:after-post-recorded`,
- * `delivery:after-generation`, `delivery:after-session`, `delivery:before-delivered`; and in the web face's creation
- * of a generation and its end: `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`,
- * `web:after-outcome`, `web:before-webhook`.
+ * The points, in the order a delivery reaches them: `delivery:before-post`, `delivery:during-upload`,
+ * `delivery:after-post`, `delivery:after-session`, `delivery:after-generation`, `delivery:after-post-recorded`,
+ * `delivery:before-delivered`; and in the web face's creation of a generation and its end:
+ * `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`, `web:after-outcome`, `web:before-webhook`.
  */
 
 /** Reaching a named point: kills the process when it is the configured one. */
@@ -17,9 +17,9 @@ export const DELIVERY_FAULT_POINTS = [
   'delivery:before-post',
   'delivery:during-upload',
   'delivery:after-post',
-  'delivery:after-post-recorded',
-  'delivery:after-generation',
   'delivery:after-session',
+  'delivery:after-generation',
+  'delivery:after-post-recorded',
   'delivery:before-delivered',
 ] as const;
 

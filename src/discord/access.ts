@@ -107,14 +107,26 @@ export function botIsPresent(interaction: BaseInteraction): boolean {
   }
 }
 
-/** Whether the bot may start a thread on its result here (else the session falls back to a reply chain). */
+const THREAD_START_PERMISSIONS =
+  PermissionFlagsBits.CreatePublicThreads |
+  PermissionFlagsBits.SendMessagesInThreads |
+  PermissionFlagsBits.ReadMessageHistory;
+
+/**
+ * Whether the bot may start a thread on its result here, so the card offers one (sessions work by replies anyway). Not
+ * in DMs, not inside a thread, not where the bot is absent (a member's user install), and not without the permissions
+ * Discord checks to start a thread on a message and to post in it.
+ */
 export function canStartThreads(interaction: BaseInteraction): boolean {
   if (!interaction.inGuild() || !botIsPresent(interaction)) return false;
   if (interaction.channel?.isThread()) return false;
-  return (
-    interaction.appPermissions.has(PermissionFlagsBits.CreatePublicThreads) &&
-    interaction.appPermissions.has(PermissionFlagsBits.SendMessagesInThreads)
-  );
+  return interaction.appPermissions.has(THREAD_START_PERMISSIONS);
+}
+
+/** `canStartThreads` for a refine's result: the bot's permissions from the guild as discord.js holds it. */
+export function canStartThreadsIn(message: Message): boolean {
+  if (!message.inGuild() || message.channel.isThread()) return false;
+  return message.channel.permissionsFor(message.client.user)?.has(THREAD_START_PERMISSIONS) ?? false;
 }
 
 function memberRoles(interaction: BaseInteraction): string[] {

@@ -16,7 +16,7 @@ import { UserFacingError } from '../errors.js';
 import { text } from '../i18n/catalog.js';
 import type { Generation } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
-import { botIsPresent, checkAccess } from './access.js';
+import { botIsPresent, canStartThreads, checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
 import { deliveryFor } from './delivery-info.js';
 import { planContext } from './plan-context.js';
@@ -25,6 +25,7 @@ import { editForm, readEditForm } from './edit-form.js';
 import { checkAttachment, storeInputImage } from './input-images.js';
 import type { ComponentHandlers } from './router.js';
 import type { BotServices } from './services.js';
+import { openSessionThread } from './session-opener.js';
 import type { CommandContext } from '../commands/command.js';
 import { showHistoryPage } from '../commands/history.js';
 
@@ -56,6 +57,8 @@ export const componentHandlers: ComponentHandlers = {
         return rerun(interaction, context, parsed.id, () => ({ image: Number(parsed.extra ?? 0), kind: 'upscale' }));
       case 'history':
         return showHistoryPage(interaction, services.sessions, parsed.id, Number(parsed.extra ?? 1));
+      case 'thread':
+        return openThread(interaction, context, parsed.id);
     }
   },
 
@@ -181,6 +184,30 @@ function firstOfKind(kind: 'image-to-image' | 'upscale', context: PlanContext): 
     );
   }
   return workflow.name;
+}
+
+/** "Refine in thread": opens a thread on the result (session-opener.ts) and points the member to it, privately. */
+async function openThread(
+  interaction: ButtonInteraction,
+  { services, logger }: CommandContext,
+  generationId: string,
+): Promise<void> {
+  checkAccess(interaction, services.config.limits);
+  if (!canStartThreads(interaction)) {
+    throw new UserFacingError('threads-impossible', 'I cannot open threads here; reply to the picture to refine it.');
+  }
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const generation = await loadGeneration(services, generationId);
+  const deps = {
+    rest: interaction.client.rest,
+    sessions: services.sessions,
+    logger,
+    ignorePrefix: services.config.refineIgnorePrefix,
+  };
+  const { message } = interaction;
+  const result = { messageId: message.id, channelId: message.channelId, hasThread: message.hasThread };
+  const threadId = await openSessionThread(deps, generation, result);
+  await interaction.editReply({ content: text(interaction.locale, 'thread.opened', { thread: `<#${threadId}>` }) });
 }
 
 async function deleteResult(

@@ -62,6 +62,10 @@ export type CardState =
       readonly durationMs: number;
       readonly notes: readonly string[];
       readonly generationId: string;
+      /** How to refine by replying, in the embed's footer. */
+      readonly refineHelp?: string | undefined;
+      /** Offer a button that opens a thread on the result, in which every message refines it. */
+      readonly threadButton?: boolean | undefined;
     }
   | { readonly phase: 'failed'; readonly sentence: string }
   | { readonly phase: 'cancelled'; readonly by?: string | undefined };
@@ -105,9 +109,9 @@ export function buttonId(kind: ButtonKind, id: string, extra?: string | number):
   return extra === undefined ? `${kind}:${id}` : `${kind}:${id}:${extra}`;
 }
 
-export type ButtonKind = 'cancel' | 'reroll' | 'vary' | 'upscale' | 'edit' | 'delete' | 'history';
+export type ButtonKind = 'cancel' | 'reroll' | 'vary' | 'upscale' | 'edit' | 'delete' | 'history' | 'thread';
 
-const BUTTON_KINDS: readonly string[] = ['cancel', 'reroll', 'vary', 'upscale', 'edit', 'delete', 'history'];
+const BUTTON_KINDS: readonly string[] = ['cancel', 'reroll', 'vary', 'upscale', 'edit', 'delete', 'history', 'thread'];
 
 /** Splits a custom id made by `buttonId`; null for ids that are not ours. */
 export function parseButtonId(customId: string): { kind: ButtonKind; id: string; extra?: string } | null {
@@ -170,14 +174,19 @@ function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done
   );
   const vary =
     stills[0] === undefined ? [] : [button(varyId(id, stills[0]), say('button.vary'), ButtonStyle.Secondary)];
+  const thread = state.threadButton
+    ? [button(buttonId('thread', id), say('button.thread'), ButtonStyle.Secondary)]
+    : [];
+  const footer = state.refineHelp ? { footer: { text: state.refineHelp } } : {};
   return {
     content: `${say('card.done', { duration: formatSeconds(state.durationMs) })}${notes}`,
-    embeds: [{ ...embed, fields }],
+    embeds: [{ ...embed, fields, ...footer }],
     components: [
       row([
         button(buttonId('reroll', id), say('button.reroll'), ButtonStyle.Primary),
         ...vary,
         button(buttonId('edit', id), say('button.edit'), ButtonStyle.Secondary),
+        ...thread,
         button(buttonId('delete', id), say('button.delete'), ButtonStyle.Danger),
       ]),
       ...(upscaleButtons.length > 0 ? [row(upscaleButtons.slice(0, 5))] : []),

@@ -1,7 +1,7 @@
 /**
  * What the Discord face has done to deliver a job's outcome, written before and after each step that Discord or the
- * store sees: the post about to be made (where, and what it says), the message once it exists, the generation, the
- * session, the thread's help. A delivery tried again (after a crash, a restart, a failed store write) reads it and
+ * store sees: the post about to be made (where, and what it says), the message once it exists, the generation recorded
+ * in its session. A delivery tried again (after a crash, a restart, a failed store write) reads it and
  * picks up after the last step it knows finished; for a post it cannot know about (made, then killed before the
  * record), it looks in Discord before posting again (final-post.ts).
  *
@@ -33,13 +33,11 @@ const deliveryRecordSchema = z.object({
   posted: z.boolean(),
   /** True when the post is a new message in the channel rather than the card (the token had expired). */
   postedInChannel: z.boolean().optional(),
-  /** The session the generation was last recorded with (`null`: recorded without a session). */
+  /** The session the generation was recorded with (`null`: recorded without a session). */
   recordedSession: z.string().nullable().optional(),
-  /** The session opened on the result, and whether its thread is new (its help then still owed). */
-  session: z.object({ id: z.string(), newThread: z.boolean() }).optional(),
-  greeted: z.boolean().optional(),
   /** True once the card says where the outcome went (after a post in the channel or a direct message). */
   cardPointed: z.boolean().optional(),
+  // Records of earlier versions may also hold `session` and `greeted` (the thread each result opened): left unread.
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 

@@ -66,10 +66,11 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const models = catalogueOf(() => jobs.modelChoices());
   const services: BotServices = { config, workflows, models, jobs, fleet, sessions, cards, inputs };
 
-  const sessionOpener = new SessionOpener(client.rest, sessions, logger, config.refineIgnorePrefix);
+  const sessionOpener = new SessionOpener(sessions);
   const journal = new DeliveryJournal(engine.store);
   const poster = new FinalPoster({ rest: client.rest, interactionRest, journal, logger, fault });
-  const presenter = new JobPresenter({ cards, poster, journal, sessions, sessionOpener, logger, fault });
+  const ignorePrefix = config.refineIgnorePrefix;
+  const presenter = new JobPresenter({ cards, poster, journal, sessions, sessionOpener, ignorePrefix, logger, fault });
   engine.runner.onEvent(presenter.listener);
   const acknowledgements = new AcknowledgementQueue();
   acknowledgements.watch(client.rest);

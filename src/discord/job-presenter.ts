@@ -1,12 +1,12 @@
 /**
  * Shows jobs to members: listens to every job event from the runner and keeps each job's status card current; on a
- * result, posts the files, records the generation and opens (or continues) the session it belongs to.
+ * result, posts the files, opens (or continues) the session it belongs to and records the generation.
  *
  * The terminal events' promise is the delivery confirmation the runner waits for (src/jobs/events.ts): it resolves
  * once the member can see the outcome (or once every way of telling them was refused: final-post.ts), and rejects on a
  * transient failure, so the delivery is tried again later. Every step of a delivery is journaled
  * (delivery-journal.ts), so a delivery tried again — after a crash at any point, a restart, a failed store write —
- * does only the steps not yet done: one post, one generation, one session, one thread greeting.
+ * does only the steps not yet done: one post, one session, one generation. No step but the post talks to Discord.
  */
 import type { FaultPoint } from '../fault-point.js';
 import { text } from '../i18n/catalog.js';
@@ -27,7 +27,7 @@ import { cardTargetOf, DEFAULT_ATTACHMENT_LIMIT } from './delivery-info.js';
 import type { DeliveryJournal, DeliveryRecord } from './delivery-journal.js';
 import type { FinalCard, FinalPoster, OnPosted } from './final-post.js';
 import { fitAttachments } from './fit-attachments.js';
-import type { SessionOpener } from './session-opener.js';
+import { refineOnCard, type SessionOpener } from './session-opener.js';
 
 export interface JobPresenterOptions {
   readonly cards: CardUpdater;
@@ -35,6 +35,8 @@ export interface JobPresenterOptions {
   readonly journal: DeliveryJournal;
   readonly sessions: Sessions;
   readonly sessionOpener: SessionOpener;
+  /** Replies starting with this are chat (`REFINE_IGNORE_PREFIX`), as the finished card's footer says. */
+  readonly ignorePrefix: string;
   readonly logger: Logger;
   readonly fault: FaultPoint;
   readonly now?: () => number;
@@ -108,44 +110,40 @@ export class JobPresenter {
     );
     // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
     const generationId = job.id;
-    const plan = sessionOpener.plan(job);
-    const notes = [...fitted.notes, ...plan.notes];
+    const refine = refineOnCard(job, this.#options.ignorePrefix);
+    const notes = [...fitted.notes, ...refine.notes];
     const done = (cardFiles: CardFile[], lines: string[]) =>
-      renderCard(job.id, details, { phase: 'done', files: cardFiles, texts, durationMs, notes: lines, generationId });
+      renderCard(job.id, details, {
+        phase: 'done',
+        files: cardFiles,
+        texts,
+        durationMs,
+        notes: lines,
+        generationId,
+        refineHelp: refine.refineHelp,
+        threadButton: refine.threadButton,
+      });
     const card: FinalCard = {
       full: done(fitted.files, notes),
       // Said when Discord would not take the files (too large, or no permission to attach files).
       withoutFiles:
         fitted.files.length > 0 ? done([], [...notes, text(details.locale, 'note.notAttached')]) : undefined,
     };
-    const recordAs = (posted: PostedCard | undefined, sessionId: string | undefined) =>
-      this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
-    // The card's buttons work from now on: record the generation right after the post, before the thread's round
-    // trips, so a Reroll pressed at once finds it. A new session is linked by recording it again (same id: an
-    // overwrite).
+    // The card's buttons and replies work from now on: the session (store only, no Discord call) and the generation
+    // are recorded right after the post, so a Reroll pressed or a reply sent at once finds them.
     const recordGeneration = async (posted: PostedCard | undefined) => {
-      await recordAs(posted, job.sessionId);
-      fault('delivery:after-generation');
-      return { recordedSession: job.sessionId ?? null };
-    };
-    const { posted, record: afterPost } = await this.#post(job, card, recordGeneration);
-    let record = afterPost;
-    if (record.recordedSession === undefined)
-      record = await journal.write(job.id, record, await recordGeneration(posted));
-    if (posted === undefined) return;
-    if (record.session === undefined) {
-      const opened = await sessionOpener.open(job, posted, details.prompt, plan);
-      record = await journal.write(job.id, record, { session: opened });
+      const sessionId = posted ? await sessionOpener.open(job, posted) : job.sessionId;
       fault('delivery:after-session');
-    }
-    const session = record.session!;
-    if (session.id !== (record.recordedSession ?? undefined)) {
-      await recordAs(posted, session.id);
-      record = await journal.write(job.id, record, { recordedSession: session.id });
-    }
-    if (session.newThread && record.greeted !== true) {
-      await sessionOpener.greet(session.id, `${record.nonce}g`);
-      await journal.write(job.id, record, { greeted: true });
+      await this.#record(job, posted, generationId, sessionId, { status: 'succeeded' }, durationMs, files);
+      fault('delivery:after-generation');
+      return { recordedSession: sessionId ?? null };
+    };
+    const { posted, record } = await this.#post(job, card, recordGeneration);
+    // Recorded with the post unless the bot died in between. A record of an earlier version may say "recorded without a
+    // session" for a posted result whose session that version opened later: recorded again, with its session.
+    const stale = record.recordedSession === null && posted !== undefined;
+    if (record.recordedSession === undefined || stale) {
+      await journal.write(job.id, record, await recordGeneration(posted));
     }
   }
 

@@ -1,7 +1,9 @@
 /**
- * Replies in a session refine its last generation (the grammar is in src/sessions/refine.ts). A session is a thread on
- * a result, or where threads were impossible, the chain of replies to a result message. The new status card is the
- * bot's reply to the member's message, edited as the job moves.
+ * Replies in a session refine its last generation (the grammar is in src/sessions/refine.ts). A session is the chain
+ * of replies to a result message, and the threads members opened on its results (session-opener.ts). A reply to a
+ * result stays where the member wrote it: the new status card is the bot's reply to the member's message, in the same
+ * channel or thread, edited as the job moves. Image bots answer where they were asked; a member who wants the
+ * conversation out of the channel asks for a thread with the card's button.
  *
  * Without the privileged MessageContent intent Discord sends no text for ordinary messages, but it still does for
  * messages that mention the bot: so mentioning the bot works everywhere, and plain replies work where the intent is on.
@@ -11,7 +13,7 @@ import { isUserFacing, UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
-import { checkMessageAccess } from './access.js';
+import { canStartThreadsIn, checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
 import { planContext } from './plan-context.js';
 import { firstWorkflowOfKind, keepAccepted, planSettings } from '../workflows/generation-plan.js';
@@ -95,7 +97,12 @@ async function refine(message: Message, session: Session, services: BotServices,
       sessionId: session.id,
       settings: plan.settings,
       inputImage,
-      delivery: { tokenExpiresAt: 0, statusMessageId: status, channelId: message.channelId },
+      delivery: {
+        tokenExpiresAt: 0,
+        statusMessageId: status,
+        channelId: message.channelId,
+        threads: canStartThreadsIn(message),
+      },
     })
     .catch(async (error: unknown) => {
       // A refused job never gets a card update: remove its "Starting…" card, and the refusal is the answer.

@@ -1,6 +1,6 @@
 /**
- * What a session and a generation are, as stored. A session is a Discord thread on a result (or, where threads are
- * impossible, the chain of replies to a result message); every reply in it refines its last generation.
+ * What a session and a generation are, as stored. A session is the chain of replies to a result message, and the
+ * threads members open on its results; every reply in it refines its last generation.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -39,7 +39,7 @@ export type GenerationOutcome = z.infer<typeof generationOutcomeSchema>;
 /** One finished generation. Timestamps are milliseconds since the epoch. */
 export const generationSchema = z.object({
   id: z.string().regex(GENERATION_ID_PATTERN),
-  /** The session it belongs to; absent for a generation that never got a thread or a result message. */
+  /** The session it belongs to; absent for a generation that never got a result message. */
   sessionId: snowflake.optional(),
   ownerId: snowflake,
   /** Absent in direct messages. */
@@ -61,12 +61,16 @@ export type Generation = z.infer<typeof generationSchema>;
 
 /** A session: where its replies are read, whose it is, and what the next refine starts from. */
 export const sessionSchema = z.object({
-  /** The thread's id, or for a reply chain the id of its root result message. */
+  /** The id of its root result message (or, for a `thread` session, of the thread it was opened in). */
   id: snowflake,
+  /**
+   * `reply-chain` since sessions open no thread until a member asks for one; `thread` for the sessions of earlier
+   * versions, which opened a thread on every result.
+   */
   kind: z.enum(['thread', 'reply-chain']),
   ownerId: snowflake,
   guildId: snowflake.optional(),
-  /** The channel the session lives in: the thread's parent channel, or the reply chain's channel. */
+  /** The channel the session lives in: the reply chain's channel (the parent of its threads). */
   channelId: snowflake,
   workflow: z.string().min(1),
   /** The settings of the last successful generation, with the seed it used. */
@@ -91,5 +95,7 @@ export type MemberDefaults = z.infer<typeof memberDefaultsSchema>;
 export const messageLinkSchema = z.object({
   sessionId: snowflake.optional(),
   generationId: z.string().regex(GENERATION_ID_PATTERN).optional(),
+  /** The bot opened a thread on this message (the thread has the message's id): messages in it refine the session. */
+  thread: z.boolean().optional(),
 });
 export type MessageLink = z.infer<typeof messageLinkSchema>;

@@ -1,5 +1,5 @@
 /**
- * The refine grammar: what a reply in a session thread asks for. Pure, and shares `parseFlags` with `/imagine`, so a
+ * The refine grammar: what a reply in a session asks for. Pure, and shares `parseFlags` with `/imagine`, so a
  * flag means the same thing in a thread as in the command.
  *
  * - plain text replaces the prompt and keeps every other setting;
@@ -36,7 +36,7 @@ export interface RefineContext {
   readonly ignorePrefix: string;
 }
 
-/** Two short lines for the thread's first message, naming the ignore prefix in use. */
+/** Two short lines for the first message of a session thread, naming the ignore prefix in use. */
 export function refineHelp(ignorePrefix: string = DEFAULT_IGNORE_PREFIX): string {
   const chat = ignorePrefix === '' ? '' : `, or start with \`${ignorePrefix}\` to just chat`;
   return (
@@ -51,7 +51,7 @@ export const REFINE_HELP = refineHelp();
 
 const AGAIN = /^again[.!]*$/i;
 
-/** Reads a reply in a session thread. */
+/** Reads a reply in a session (to a result, or in a session thread). */
 export function parseRefine(text: string, context: RefineContext): Refine {
   const trimmed = text.trim();
   if (context.ignorePrefix !== '' && trimmed.startsWith(context.ignorePrefix)) return { kind: 'ignore' };

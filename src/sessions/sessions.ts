@@ -1,7 +1,7 @@
 /**
  * Sessions, generations, the members' history and their `/settings` defaults, kept in the store. A session is keyed
- * by its thread id (or a reply chain's root message id); every message the bot posts with a result is linked to its
- * session and generation, so a reply to it or a button on it finds them again, even after a restart.
+ * by its root result message's id; every message the bot posts with a result is linked to its session and generation,
+ * so a reply to it, a button on it or a thread opened on it finds them again, even after a restart.
  */
 import type { Collection, Index, Store } from '../store/store.js';
 import {
@@ -80,14 +80,43 @@ export class Sessions {
       (existing) => ({ ...input, createdAt: existing?.createdAt ?? now, updatedAt: now }),
       this.#retentionMs,
     );
-    await this.#messageLinks.update(input.id, (link) => ({ ...link, sessionId: input.id }), this.#retentionMs);
+    await this.#linkRoot(input.id);
     return created!;
   }
 
-  /** The session held in the thread `threadId`. */
+  /**
+   * Creates the session unless one with its id exists, which is kept as it is: a delivery tried again must not undo
+   * what members did with the session since (a refine, a thread).
+   */
+  async ensureSession(input: NewSession): Promise<Session> {
+    const now = this.#clock();
+    const session = await this.#sessions.update(
+      input.id,
+      (existing) => existing ?? { ...input, createdAt: now, updatedAt: now },
+      this.#retentionMs,
+    );
+    await this.#linkRoot(input.id);
+    return session!;
+  }
+
+  /**
+   * The session held in the thread `threadId`: one opened on a result message (Discord gives such a thread the
+   * message's id) by `linkThread`, or a `thread` session of an earlier version.
+   */
   async getSessionByThread(threadId: string): Promise<Session | undefined> {
     const session = await this.#sessions.get(threadId);
-    return session?.kind === 'thread' ? session : undefined;
+    if (session?.kind === 'thread') return session;
+    const link = await this.#messageLinks.get(threadId);
+    return link?.thread === true && link.sessionId !== undefined ? this.#sessions.get(link.sessionId) : undefined;
+  }
+
+  /** Makes the thread opened on the result message `messageId` a place of that message's session (or undoes it). */
+  async linkThread(messageId: string, opened = true): Promise<void> {
+    await this.#messageLinks.update(
+      messageId,
+      (link) => (link === undefined ? undefined : { ...link, thread: opened || undefined }),
+      this.#retentionMs,
+    );
   }
 
   /** The session a message belongs to (the reply-chain fallback): a result message or a reply chain's root. */
@@ -102,8 +131,13 @@ export class Sessions {
     await this.#generations.set(generation.id, generation, this.#retentionMs);
     await this.#history.add(generation.ownerId, generation.id);
     if (generation.messageId !== undefined) {
+      // A thread opened on the message stays linked when the generation is recorded again (a delivery tried again).
       const link = { sessionId: generation.sessionId, generationId: generation.id };
-      await this.#messageLinks.set(generation.messageId, link, this.#retentionMs);
+      await this.#messageLinks.update(
+        generation.messageId,
+        (old) => ({ ...link, thread: old?.thread }),
+        this.#retentionMs,
+      );
     }
     if (generation.sessionId !== undefined) {
       await this.#sessionGenerations.add(generation.sessionId, generation.id);
@@ -161,6 +195,11 @@ export class Sessions {
     const kept = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined));
     if (Object.keys(kept).length === 0) await this.#memberDefaults.delete(memberId);
     else await this.#memberDefaults.set(memberId, kept);
+  }
+
+  /** Links a session's root message to it (its result is linked to its generation when that is recorded). */
+  async #linkRoot(sessionId: string): Promise<void> {
+    await this.#messageLinks.update(sessionId, (link) => ({ ...link, sessionId }), this.#retentionMs);
   }
 
   /** Moves the session on to a successful generation: the next refine starts from its settings. */

@@ -51,6 +51,20 @@ describe('renderCard', () => {
     expect(card.files).toEqual([file]);
   });
 
+  it('says how to refine in the footer and offers a thread before Delete, when asked to', () => {
+    const file = { name: 'fox.png', data: Buffer.from('png'), contentType: 'image/png' };
+    const done = { phase: 'done', files: [file], durationMs: 1, notes: [], generationId: 'g1' } as const;
+    const card = renderCard('job1', details, { ...done, refineHelp: 'Reply to refine.', threadButton: true });
+    expect(card.embeds[0]!.footer).toEqual({ text: 'Reply to refine.' });
+    const labels = card.components[0]!.components.map((button) => ('label' in button ? button.label : ''));
+    expect(labels).toEqual(['Reroll', 'Vary', 'Edit', 'Refine in thread', 'Delete']);
+    expect(card.components[0]!.components[3]).toMatchObject({ custom_id: 'thread:g1', style: ButtonStyle.Secondary });
+    // Without them (where threads cannot open), neither.
+    const plain = renderCard('job1', details, done);
+    expect(plain.embeds[0]!.footer).toBeUndefined();
+    expect(plain.components[0]!.components).toHaveLength(4);
+  });
+
   it('offers one Upscale button per image', () => {
     const files = [0, 1, 2, 3].map((index) => ({ name: `${index}.png`, data: Buffer.alloc(1) }));
     const card = renderCard('job1', details, { phase: 'done', files, durationMs: 1, notes: [], generationId: 'g1' });
@@ -112,6 +126,7 @@ describe('button ids', () => {
   it('round-trips through parseButtonId', () => {
     expect(parseButtonId(buttonId('upscale', 'g1', 2))).toEqual({ kind: 'upscale', id: 'g1', extra: '2' });
     expect(parseButtonId(buttonId('reroll', 'g1'))).toEqual({ kind: 'reroll', id: 'g1' });
+    expect(parseButtonId(buttonId('thread', 'g1'))).toEqual({ kind: 'thread', id: 'g1' });
   });
 
   it('refuses ids that are not ours', () => {

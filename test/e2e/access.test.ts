@@ -2,7 +2,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChannel, FakeUser, InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { buttonId, imagine, waitForGraph, waitForResult } from './helpers.js';
+import { buttonId, imagine, openThread, waitForGraph, waitForRecorded, waitForResult } from './helpers.js';
 
 let rig: Rig;
 let outsider: FakeUser;
@@ -51,8 +51,11 @@ describe('allowed channels and roles', () => {
 
   it('refuses a refine or an Edit from a member without an allowed role, and refines for one with it', async () => {
     const result = await waitForResult(await imagine(rig, { prompt: 'a quiet pond' }));
-    const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.threadId);
-    await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+    await waitForRecorded(rig, result);
+    // Nor may they open a thread on it; the member may.
+    const press = await rig.discord.pressButton(result, buttonId(result, 'Refine in thread'), outsider);
+    expect(await refusal(press)).toBe('Making images here needs a role you do not have; ask a moderator.');
+    const { thread } = await openThread(rig, result);
     const graphsBefore = rig.emulator.received.length;
 
     const outsiders = await rig.discord.postMessage({ user: outsider, channel: thread, content: '+ with ducks' });

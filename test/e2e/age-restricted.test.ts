@@ -5,7 +5,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChannel } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { imagine, waitForResult } from './helpers.js';
+import { imagine, openThread, waitForRecorded, waitForResult } from './helpers.js';
 
 let rig: Rig;
 let workflowsDir: string;
@@ -56,7 +56,9 @@ describe('adult workflows (a manifest with "nsfw": true)', () => {
     );
     const result = await waitForResult(handle);
     expect(result.channelId).toBe(afterHours.id);
-    const thread = await rig.discord.waitForThread((candidate) => candidate.parentId === afterHours.id, 10_000);
+    await waitForRecorded(rig, result);
+    const { thread } = await openThread(rig, result);
+    expect(thread.parentId).toBe(afterHours.id);
     const before = rig.emulator.received.length;
     const again = await imagine(
       rig,

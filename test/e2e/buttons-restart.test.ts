@@ -11,6 +11,7 @@ import {
   nodeOfClass,
   promptText,
   waitForGraph,
+  waitForRecorded,
   waitForResult,
   type ReceivedGraph,
 } from './helpers.js';
@@ -22,7 +23,7 @@ let result: FakeMessage;
 beforeAll(async () => {
   rig = await startRig();
   result = await waitForResult(await imagine(rig, { prompt: 'an old clock tower --ar 3:2 --steps 8', count: 2 }));
-  await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+  await waitForRecorded(rig, result);
   const before = rig.bot;
   await rig.restartBot();
   expect(rig.bot).not.toBe(before);

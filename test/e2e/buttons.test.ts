@@ -19,6 +19,7 @@ import {
   promptText,
   waitForEnd,
   waitForGraph,
+  waitForRecorded,
   waitForResult,
   type ReceivedGraph,
 } from './helpers.js';
@@ -38,10 +39,10 @@ afterAll(async () => {
   await rig?.close();
 });
 
-/** A finished card, once its thread's help is posted: by then its buttons find the generation. */
+/** A finished card, once its generation is recorded: by then its buttons find it. */
 async function resultOf(prompt: string, options: { count?: number } = {}): Promise<FakeMessage> {
   const result = await waitForResult(await imagine(rig, { prompt, ...options }));
-  await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+  await waitForRecorded(rig, result);
   return result;
 }
 
@@ -110,7 +111,15 @@ describe('the buttons on a result', () => {
 
   it('Upscale runs an upscale workflow on this output; with two images the second button takes the second', async () => {
     const result = await resultOf('two teacups', { count: 2 });
-    expect(buttonLabels(result)).toEqual(['Reroll', 'Vary', 'Edit', 'Delete', 'Upscale 1', 'Upscale 2']);
+    expect(buttonLabels(result)).toEqual([
+      'Reroll',
+      'Vary',
+      'Edit',
+      'Refine in thread',
+      'Delete',
+      'Upscale 1',
+      'Upscale 2',
+    ]);
     const before = rig.emulator.received.length;
     const card = await waitForResult(await press(result, 'Upscale 2'));
     const graph = await graphAfter(before);

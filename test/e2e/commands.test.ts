@@ -12,6 +12,7 @@ import {
   promptText,
   waitForEnd,
   waitForGraph,
+  waitForRecorded,
   waitForResult,
 } from './helpers.js';
 
@@ -42,10 +43,10 @@ async function privateAnswer(handle: InteractionHandle): Promise<FakeMessage> {
   return answer;
 }
 
-/** A finished card, once its thread's help is posted: by then the generation is in the member's history. */
+/** A finished card, once its generation is recorded: by then it is in the member's history. */
 async function resultOf(prompt: string, user: FakeUser = rig.discord.member): Promise<FakeMessage> {
   const result = await waitForResult(await imagine(rig, { prompt }, { user }));
-  await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+  await waitForRecorded(rig, result);
   return result;
 }
 
@@ -115,8 +116,7 @@ describe('/history of another member', () => {
     const far = await waitForResult(
       await imagine(rig, { prompt: 'made elsewhere' }, { user: traveller, channel: elsewhere.channel.id }),
     );
-    // The thread's help is posted once the generation is recorded.
-    await rig.discord.waitForMessage((message) => message.channelId === far.threadId);
+    await waitForRecorded(rig, far);
     const handle = await command('history', rig.discord.member, { member: traveller.id });
     const answer = await privateAnswer(handle);
     expect(answer.content).toBe('1 generation made elsewhere is not shown.');
@@ -134,7 +134,7 @@ describe('/history of another member, where the viewer may not look', () => {
   /** A member's result posted in `channel`, once it is in their history. */
   async function resultIn(channel: FakeChannel, prompt: string, user: FakeUser): Promise<void> {
     const result = await waitForResult(await imagine(rig, { prompt }, { user, channel: channel.id }));
-    await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+    await waitForRecorded(rig, result);
   }
 
   async function historyFrom(channel: FakeChannel, viewer: FakeUser, of: FakeUser): Promise<FakeMessage> {

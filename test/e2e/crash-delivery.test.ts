@@ -2,8 +2,8 @@
  * The bot killed mid-render and mid-delivery: a real bot process (`src/index.ts`) is SIGKILLed while ComfyUI renders
  * its job, or told by `COMFYCORD_FAULT_POINT` to SIGKILL itself at one named step of delivering a result, then started
  * again on the same store and data directory. Whatever the moment, the member ends up with exactly one finished card
- * (counted in the fake Discord's call log), one session thread and one help message in it, and ComfyUI ran the
- * prompt once.
+ * (counted in the fake Discord's call log), no thread and no help message (a session costs no call under Discord's
+ * global limit until a member uses it), and ComfyUI ran the prompt once; asked for, the thread opens exactly once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import {
 import type { RecordedCall } from '../fakes/discord/call-log.js';
 import { recordFault } from '../faults/ledger.js';
 import { startBotChild, type BotChild } from './bot-child.js';
+import { buttonId } from './helpers.js';
 
 let emulator: Emulator;
 let discord: FakeDiscord;
@@ -74,7 +75,11 @@ function isFinishedCardPost(call: RecordedCall, token: string): boolean {
   return onCard || inChannel;
 }
 
-/** Restarts the bot on `workDir` and checks the member got exactly one of everything for `handle`'s job. */
+/**
+ * Restarts the bot on `workDir` and checks the member got exactly one finished card for `handle`'s job, at no cost
+ * under Discord's global limit (no thread, no help message), and that the session's thread opens exactly once when
+ * the member asks for it on a third start.
+ */
 async function restartAndCountOnce(
   workDir: string,
   handle: InteractionHandle,
@@ -87,15 +92,6 @@ async function restartAndCountOnce(
   await until(() => connected(second), 'the second bot to connect', second);
   const card = await handle.waitForOriginal((message) => message.attachments.length > 0, 60_000);
   expect(card.content).toMatch(/^Done in/);
-  const threadId = card.id;
-  const helps = () =>
-    discord.calls.filter(
-      (call) =>
-        call.status === 200 &&
-        call.path === `/channels/${threadId}/messages` &&
-        (call.body as { content?: string } | null)?.content === refineHelp('//'),
-    );
-  await until(() => helps().length > 0, 'the help in the session thread', second);
   // A clean stop waits for every delivery under way: nothing the second bot owes is left half done.
   second.child.kill('SIGTERM');
   expect((await second.exited).code, second.output.join('')).toBe(0);
@@ -103,13 +99,35 @@ async function restartAndCountOnce(
   const finished = discord.calls.filter((call) => isFinishedCardPost(call, handle.token));
   expect(finished, `finished cards after a kill ${what}`).toHaveLength(1);
   if (fault !== undefined) recordFault(fault, [{ deliveries: finished.length }]);
-  const threads = discord.calls.filter(
-    (call) => call.status < 300 && call.path === `/channels/${discord.channel.id}/messages/${card.id}/threads`,
-  );
-  expect(threads).toHaveLength(1);
+  const threads = () =>
+    discord.calls.filter(
+      (call) => call.status < 300 && call.path === `/channels/${discord.channel.id}/messages/${card.id}/threads`,
+    );
+  const helps = () =>
+    discord.calls.filter(
+      (call) =>
+        call.status === 200 &&
+        call.path === `/channels/${card.id}/messages` &&
+        (call.body as { content?: string } | null)?.content === refineHelp('//'),
+    );
+  expect(threads(), `threads after a kill ${what}`).toHaveLength(0);
+  expect(helps()).toHaveLength(0);
+  expect(emulator.received.filter((job) => JSON.stringify(job.prompt).includes(prompt))).toHaveLength(1);
+
+  // The member asks for a thread (twice at once, as an impatient member does): one thread, one help message.
+  const third = startBot(workDir);
+  await until(() => connected(third), 'the third bot to connect', third);
+  const threadButton = buttonId(discord.message(card.id), 'Refine in thread');
+  const presses = await Promise.all([1, 2].map(() => discord.pressButton(card.id, threadButton, discord.member)));
+  for (const press of presses) {
+    const pointer = await press.waitForOriginal((message) => message.content !== '', 30_000);
+    expect(pointer.content, third.output.join('')).toContain(`<#${card.id}>`);
+  }
+  third.child.kill('SIGTERM');
+  expect((await third.exited).code, third.output.join('')).toBe(0);
+  expect(threads()).toHaveLength(1);
   const helpMessages = new Set(helps().map((call) => (call.response as { id: string }).id));
   expect(helpMessages.size).toBe(1);
-  expect(emulator.received.filter((job) => JSON.stringify(job.prompt).includes(prompt))).toHaveLength(1);
 }
 
 async function newWorkDir(): Promise<string> {
@@ -141,7 +159,7 @@ describe('the bot killed (SIGKILL) mid-render', () => {
 
 describe('the bot killed (SIGKILL) mid-delivery', () => {
   it.each(DELIVERY_FAULT_POINTS)(
-    'killed at %s, the next start leaves exactly one finished card, one thread and one help message',
+    'killed at %s, the next start leaves exactly one finished card and no thread; asked for, exactly one thread opens',
     async (point) => {
       const workDir = await newWorkDir();
       const first = startBot(workDir, point);

@@ -53,7 +53,7 @@ describe('a workflow ending in custom output nodes, end to end', () => {
     expect(upload.files[0]!.data.equals(written)).toBe(true);
     expect(fieldsOf(final)['Text']).toBe('<latent object>');
     // An animation cannot be varied or upscaled from.
-    expect(buttonLabels(final)).toEqual(['Reroll', 'Edit', 'Delete']);
+    expect(buttonLabels(final)).toEqual(['Reroll', 'Edit', 'Refine in thread', 'Delete']);
     const everything = JSON.stringify(rig.discord.calls.map((call) => call.body));
     expect(everything).not.toContain(rig.emulator.dataDir);
     expect(everything).not.toContain('fullpath');

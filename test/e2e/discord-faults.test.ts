@@ -5,7 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import { recordFault } from '../faults/ledger.js';
-import { deliveriesOf, emulatorOutput, imagine, waitForResult, waitForUpload } from './helpers.js';
+import {
+  deliveriesOf,
+  emulatorOutput,
+  imagine,
+  openThread,
+  waitForRecorded,
+  waitForResult,
+  waitForUpload,
+} from './helpers.js';
 
 /** Fails the next `times` edits of this interaction's response with `status`. */
 function failEdits(rig: Rig, handle: InteractionHandle, status: number, times = 1) {
@@ -70,8 +78,9 @@ describe('/imagine when Discord misbehaves', () => {
     expect(posted.channelId).toBe(rig.discord.channel.id);
     expect(posted.webhookId).toBeNull();
     expect(posted.mentionUserIds).toEqual([member.id]);
-    // The session opens on the message that carries the result.
-    const thread = await rig.discord.waitForThread((candidate) => candidate.id === posted.threadId);
+    // The session is rooted at the message that carries the result, and a thread opens on it when a member asks.
+    expect((await waitForRecorded(rig, posted)).sessionId).toBe(posted.id);
+    const { thread } = await openThread(rig, posted);
     expect(thread.parentId).toBe(rig.discord.channel.id);
     // The deferred response was left where it was; nothing more could be done with the dead token.
     expect(handle.original?.attachments).toHaveLength(0);

@@ -6,7 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { fetch } from 'undici';
+import type { Generation } from '../../src/sessions/index.js';
 import type {
+  FakeChannel,
   FakeMessage,
   FakeUser,
   FileInput,
@@ -169,4 +171,39 @@ export function pngImage(width: number, height: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
+}
+
+/**
+ * Waits until the bot has recorded the result shown by `message` in its session: a reply to it or a button on it
+ * finds it from then on. The card is visible a moment before that; a member is never that fast, a test is.
+ */
+export async function waitForRecorded(rig: Rig, message: FakeMessage, timeoutMs = 10_000): Promise<Generation> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const generation = await rig.bot.services.sessions.getGenerationByMessage(message.id);
+    if (generation?.sessionId !== undefined) return generation;
+    if (Date.now() > deadline) throw new Error(`the result ${message.id} was not recorded in a session`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The REST calls from the `from`-th on that Discord's global limit counts: all but interaction callbacks and webhooks. */
+export function globalCallsSince(rig: Rig, from: number): RecordedCall[] {
+  return rig.discord.calls.slice(from).filter((call) => !/^\/(interactions|webhooks)\//.test(call.route ?? call.path));
+}
+
+/**
+ * Presses "Refine in thread" on a result; resolves with the thread once its help is posted, and the private sentence
+ * that pointed the member to it.
+ */
+export async function openThread(
+  rig: Rig,
+  result: FakeMessage,
+  user: FakeUser = rig.discord.member,
+): Promise<{ thread: FakeChannel; pointer: FakeMessage }> {
+  const handle = await rig.discord.pressButton(result, buttonId(result, 'Refine in thread'), user);
+  const pointer = await handle.waitForOriginal((message) => message.content !== '', 10_000);
+  const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.id);
+  await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+  return { thread, pointer };
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { refineHelp } from '../../src/sessions/index.js';
+import { refineFooter } from '../../src/discord/session-opener.js';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { recordFault } from '../faults/ledger.js';
 import { startRig, type Rig } from './harness.js';
@@ -19,6 +19,7 @@ import {
   pngImage,
   promptText,
   waitForGraph,
+  waitForRecorded,
   waitForResult,
   waitForUpload,
 } from './helpers.js';
@@ -39,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('/imagine end to end', () => {
-  it('defers at once, shows progress, and posts the emulator’s image with its details, buttons and a thread', async () => {
+  it('defers at once, shows progress, and posts the emulator’s image with its details, buttons and how to refine, opening no thread', async () => {
     // Slow enough for several progress edits at the rig's 50 ms card interval.
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: 'a red fox in the snow --seed 42 --steps 12' });
@@ -69,14 +70,14 @@ describe('/imagine end to end', () => {
       Workflow: 'txt2img',
       Time: expect.stringMatching(/^[\d.]+ s$/),
     });
-    expect(buttonLabels(final)).toEqual(['Reroll', 'Vary', 'Edit', 'Delete', 'Upscale']);
+    expect(buttonLabels(final)).toEqual(['Reroll', 'Vary', 'Edit', 'Refine in thread', 'Delete', 'Upscale']);
+    expect((final.embeds[0] as { footer?: { text: string } }).footer?.text).toBe(refineFooter('en-US', '//'));
 
-    const thread = await rig.discord.waitForThread((candidate) => candidate.id === final.threadId);
-    expect(thread.parentId).toBe(rig.discord.channel.id);
-    expect(thread.name).toBe('a red fox in the snow');
-    const help = await rig.discord.waitForMessage((message) => message.channelId === thread.id);
-    expect(help.content).toBe(refineHelp('//'));
-    expect(help.content.split('\n')).toHaveLength(2);
+    // The session is the reply chain on the card: no thread and no message of its own until a member asks.
+    expect((await waitForRecorded(rig, final)).sessionId).toBe(final.id);
+    expect(final.threadId).toBeNull();
+    expect(rig.discord.threads()).toHaveLength(0);
+    expect(rig.discord.messagesIn(rig.discord.channel).filter((message) => message.id !== final.id)).toHaveLength(0);
   });
 
   it('carries the inline flags into the graph the server runs: seed, size for --ar, steps, cfg and --no', async () => {
@@ -109,6 +110,7 @@ describe('/imagine end to end', () => {
       'Reroll',
       'Vary',
       'Edit',
+      'Refine in thread',
       'Delete',
       'Upscale 1',
       'Upscale 2',
@@ -136,8 +138,8 @@ describe('/imagine end to end', () => {
   it('rerolls from the Reroll button: a new card with the same prompt and a different seed', async () => {
     const first = await imagine(rig, { prompt: 'a snail on a leaf --seed 7' });
     const result = await waitForResult(first);
-    // As a member would: the card and its thread are there before anyone presses a button.
-    await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+    // As a member would: the card is recorded before anyone presses a button.
+    await waitForRecorded(rig, result);
     const reroll = await rig.discord.pressButton(result, buttonId(result, 'Reroll'), rig.discord.member);
     expect((await reroll.waitForCallback()).type).toBe(5);
     const card = await waitForResult(reroll);

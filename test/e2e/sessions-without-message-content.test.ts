@@ -2,7 +2,7 @@ import { GatewayIntentBits } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChannel, FakeMessage } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { descriptionOf, imagine, waitForGraph, waitForResult } from './helpers.js';
+import { descriptionOf, imagine, openThread, waitForGraph, waitForRecorded, waitForResult } from './helpers.js';
 
 let rig: Rig;
 
@@ -42,8 +42,8 @@ describe('without the Message Content intent', () => {
 
   it('refines a reply that mentions the bot, and leaves a plain reply (whose text it cannot read) alone', async () => {
     const result = await waitForResult(await imagine(rig, { prompt: 'a red barn' }));
-    const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.threadId);
-    await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+    await waitForRecorded(rig, result);
+    const { thread } = await openThread(rig, result);
     const graphsBefore = rig.emulator.received.length;
 
     const unread = await say(thread, '+ in the snow');

@@ -2,19 +2,25 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChannel, FakeMessage, FileInput } from '../fakes/discord/index.js';
+import { MessageFlags } from 'discord.js';
+import { refineFooter } from '../../src/discord/session-opener.js';
 import { refineHelp, type Generation } from '../../src/sessions/index.js';
 import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
+  buttonLabels,
   descriptionOf,
   fieldsOf,
+  globalCallsSince,
   imagine,
   nodeOfClass,
+  openThread,
   pngImage,
   promptText,
   waitForGraph,
   waitForResult,
   waitForOutage,
+  waitForRecorded,
   waitForServerHealth,
   type ReceivedGraph,
 } from './helpers.js';
@@ -34,26 +40,29 @@ afterAll(async () => {
   await rig?.close();
 });
 
-/** Runs `/imagine` and waits for its result, its session thread and the thread's help message. */
-async function startSession(prompt: string): Promise<{ result: FakeMessage; thread: FakeChannel }> {
-  const result = await waitForResult(await imagine(rig, { prompt }));
-  const thread = await rig.discord.waitForThread((candidate) => candidate.id === result.threadId);
-  await rig.discord.waitForMessage((message) => message.channelId === thread.id);
+/** Runs `/imagine` and waits for its result, recorded in its session (a reply chain: no thread yet). */
+async function startSession(prompt: string, channel?: string): Promise<FakeMessage> {
+  const result = await waitForResult(await imagine(rig, { prompt }, channel ? { channel } : {}));
+  await recorded(result);
+  return result;
+}
+
+/** Runs `/imagine`, then opens a thread on its result as a member does, with the card's button. */
+async function startThreadSession(prompt: string): Promise<{ result: FakeMessage; thread: FakeChannel }> {
+  const result = await startSession(prompt);
+  const { thread } = await openThread(rig, result);
   return { result, thread };
 }
 
-/**
- * Waits until the bot has recorded the result shown by `message` in its session. The card is visible a moment
- * before that; a member is never that fast, a test is (a thread's help message waits for it, a bare card does not).
- */
-async function recorded(message: FakeMessage): Promise<Generation> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const generation = await rig.bot.services.sessions.getGenerationByMessage(message.id);
-    if (generation?.sessionId !== undefined) return generation;
-    if (Date.now() > deadline) throw new Error(`the result ${message.id} was not recorded in a session`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function recorded(message: FakeMessage): Promise<Generation> {
+  return waitForRecorded(rig, message);
+}
+
+/** Calls that opened a thread on `message`, accepted by Discord. */
+function threadsOpenedOn(message: FakeMessage) {
+  return rig.discord.calls.filter(
+    (call) => call.method === 'POST' && call.status < 300 && call.path.endsWith(`/messages/${message.id}/threads`),
+  );
 }
 
 /** The member writes in a channel or thread, optionally replying to a message or attaching files. */
@@ -109,12 +118,41 @@ function footprint(channel: FakeChannel) {
   };
 }
 
-describe('session threads', () => {
-  it('starts a thread named after the prompt (at most 100 characters) whose first message is the two-line help', async () => {
+describe('a session at delivery', () => {
+  it('costs no call under the global limit: no thread, no help message; the card says how to refine and offers a thread', async () => {
+    const from = rig.discord.calls.length;
+    const result = await startSession('a misty pine forest');
+    expect(globalCallsSince(rig, from)).toEqual([]);
+    expect(result.threadId).toBeNull();
+    expect(rig.discord.threads().some((thread) => thread.id === result.id)).toBe(false);
+    const footer = (result.embeds[0] as { footer?: { text: string } }).footer?.text;
+    expect(footer).toBe(refineFooter('en-US', '//'));
+    expect(buttonLabels(result)).toEqual(['Reroll', 'Vary', 'Edit', 'Refine in thread', 'Delete', 'Upscale']);
+    expect((await recorded(result)).sessionId).toBe(result.id);
+  });
+
+  it('refines a reply to the result right there: the answer replies to the member in the channel, still no thread', async () => {
+    const result = await startSession('a copper kettle --steps 12');
+    const answer = await refined(await say(rig.discord.channel, '+ on a stove', { replyTo: result }));
+    expect(answer.channelId).toBe(rig.discord.channel.id);
+    expect(descriptionOf(answer)).toBe('a copper kettle on a stove');
+    expect(settingsOf(await waitForGraph(rig, 'a copper kettle on a stove')).steps).toBe(12);
+    expect((await recorded(answer)).sessionId).toBe(result.id);
+    expect(threadsOpenedOn(result)).toHaveLength(0);
+    // The refined result offers a thread of its own, as the first did.
+    expect(buttonLabels(answer)).toContain('Refine in thread');
+  });
+});
+
+describe('session threads, opened on request', () => {
+  it('opens a thread named after the prompt (at most 100 characters) on "Refine in thread", whose first message is the two-line help', async () => {
     const prompt =
       `a very long winding road through autumn hills, ${'with golden trees and a small red car '.repeat(3)}`.trim();
     expect(prompt.length).toBeGreaterThan(100);
-    const { result, thread } = await startSession(prompt);
+    const result = await startSession(prompt);
+    const from = rig.discord.calls.length;
+    const { thread, pointer } = await openThread(rig, result);
+    expect(thread.id).toBe(result.id);
     expect(thread.parentId).toBe(rig.discord.channel.id);
     expect(thread.name!.length).toBeLessThanOrEqual(100);
     expect(prompt.startsWith(thread.name!.replace(/…$/, ''))).toBe(true);
@@ -122,16 +160,38 @@ describe('session threads', () => {
     expect(help!.authorId).toBe(rig.discord.botUser.id);
     expect(help!.content).toBe(refineHelp('//'));
     expect(help!.content.split('\n')).toHaveLength(2);
-    expect(result.content).not.toMatch(/Reply to this message/);
+    // Only the member who asked sees where to go; the thread and its help are the two calls the global limit counts.
+    expect(pointer.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+    expect(pointer.content).toContain(`<#${thread.id}>`);
+    expect(globalCallsSince(rig, from).map((call) => `${call.method} ${call.route}`)).toEqual([
+      'POST /channels/:channelId/messages/:messageId/threads',
+      'POST /channels/:channelId/messages',
+    ]);
+  });
+
+  it('opens exactly one thread with one help message however often the button is pressed, and points each press to it', async () => {
+    const result = await startSession('a tin robot');
+    const presses = await Promise.all(
+      [0, 1, 2].map(() => rig.discord.pressButton(result, buttonId(result, 'Refine in thread'), rig.discord.member)),
+    );
+    const pointers = await Promise.all(
+      presses.map((handle) => handle.waitForOriginal((message) => message.content !== '', 10_000)),
+    );
+    const { pointer: later } = await openThread(rig, rig.discord.message(result.id));
+    for (const pointer of [...pointers, later]) expect(pointer.content).toContain(`<#${result.id}>`);
+    expect(threadsOpenedOn(result)).toHaveLength(1);
+    const thread = rig.discord.threads().find((candidate) => candidate.id === result.id)!;
+    expect(rig.discord.messagesIn(thread).map((message) => message.content)).toEqual([refineHelp('//')]);
   });
 
   it('continues the session when /imagine is used inside its thread: no new thread, the same session', async () => {
-    const { thread } = await startSession('a quiet harbour');
+    const { thread } = await startThreadSession('a quiet harbour');
     const threadsBefore = rig.discord.threads().length;
     const inThread = await imagine(rig, { prompt: 'a busy harbour --steps 9' }, { channel: thread.id });
     const card = await waitForResult(inThread);
     expect(card.channelId).toBe(thread.id);
     expect(card.threadId).toBeNull();
+    expect(buttonLabels(card)).not.toContain('Refine in thread');
     expect(rig.discord.threads()).toHaveLength(threadsBefore);
 
     const generation = await recorded(card);
@@ -144,11 +204,60 @@ describe('session threads', () => {
     expect(descriptionOf(answer)).toBe('a busy harbour');
     expect(settingsOf(await waitForGraph(rig, 'a busy harbour', 2)).steps).toBe(9);
   });
+
+  it('continues the reply chain in a thread opened on a later result of it', async () => {
+    const result = await startSession('a glass jar --steps 7');
+    const answer = await refined(await say(rig.discord.channel, '+ of honey', { replyTo: result }));
+    const { thread } = await openThread(rig, answer);
+    expect(thread.id).toBe(answer.id);
+    const inThread = await refined(await say(thread, '+ on a shelf'));
+    expect(inThread.channelId).toBe(thread.id);
+    expect(descriptionOf(inThread)).toBe('a glass jar of honey on a shelf');
+    expect(settingsOf(await waitForGraph(rig, 'a glass jar of honey on a shelf')).steps).toBe(7);
+    expect((await recorded(inThread)).sessionId).toBe(result.id);
+  });
+
+  it('makes a thread a member opened on the result by hand the session’s only when the button is pressed', async () => {
+    const result = await startSession('a paper lantern');
+    const byHand = rig.discord.createThread(rig.discord.channel, 'about this lantern', rig.discord.member, result);
+    expect(byHand.id).toBe(result.id);
+    const graphs = rig.emulator.received.length;
+    const chat = await say(byHand, 'what a lovely lantern');
+    // Pressed on the card as it is now (it shows its thread): no second thread, no help in the member's thread.
+    const handle = await rig.discord.pressButton(
+      rig.discord.message(result.id),
+      buttonId(result, 'Refine in thread'),
+      rig.discord.member,
+    );
+    expect((await handle.waitForOriginal((message) => message.content !== '')).content).toContain(`<#${byHand.id}>`);
+    expect(threadsOpenedOn(result)).toHaveLength(0);
+    const answer = await refined(await say(byHand, '+ at dusk'));
+    expect(descriptionOf(answer)).toBe('a paper lantern at dusk');
+    expect(rig.emulator.received).toHaveLength(graphs + 1);
+    expect(rig.discord.messagesIn(byHand).some((message) => message.reference?.messageId === chat.id)).toBe(false);
+  });
+
+  it('answers with one sentence when Discord refuses the thread, and replies to the result keep refining', async () => {
+    const result = await startSession('a clay pot');
+    const refusal = rig.discord.inject({
+      method: 'POST',
+      match: '/channels/:channelId/messages/:messageId/threads',
+      status: 403,
+      code: 50013,
+    });
+    const handle = await rig.discord.pressButton(result, buttonId(result, 'Refine in thread'), rig.discord.member);
+    const sentence = await handle.waitForOriginal((message) => message.content !== '', 10_000);
+    expect(refusal.hits).toBe(1);
+    expect(sentence.content).toBe('I cannot open a thread on this picture here; reply to it to refine it instead.');
+    expect(await rig.bot.services.sessions.getSessionByThread(result.id)).toBeUndefined();
+    const answer = await refined(await say(rig.discord.channel, '+ with flowers', { replyTo: result }));
+    expect(descriptionOf(answer)).toBe('a clay pot with flowers');
+  });
 });
 
 describe('refining by replying in a session thread', () => {
   it('carries the settings forward: plain text, + text, flags alone and again', async () => {
-    const { thread } = await startSession('a stone bridge --ar 3:2 --steps 14 --cfg 5 --no fog');
+    const { thread } = await startThreadSession('a stone bridge --ar 3:2 --steps 14 --cfg 5 --no fog');
     const first = settingsOf(await waitForGraph(rig, 'a stone bridge'));
     expect(first).toMatchObject({ steps: 14, cfg: 5, negative: 'fog', count: 1 });
     expect(first.width / first.height).toBeCloseTo(3 / 2, 1);
@@ -187,7 +296,7 @@ describe('refining by replying in a session thread', () => {
   });
 
   it('starts image-to-image from an attached picture, uploading its exact bytes to the server', async () => {
-    const { thread } = await startSession('a paper boat');
+    const { thread } = await startThreadSession('a paper boat');
     const picture = await pngImage(80, 48);
     const answer = await answerTo(
       await say(thread, 'a paper boat in a puddle', { attachments: [{ name: 'boat.png', data: picture }] }),
@@ -200,7 +309,7 @@ describe('refining by replying in a session thread', () => {
   });
 
   it('ignores a message starting with // and answers a bad flag with one sentence', async () => {
-    const { thread } = await startSession('a lantern in the fog');
+    const { thread } = await startThreadSession('a lantern in the fog');
     const before = footprint(thread);
     const chat = await say(thread, '// love the colours --seed 3');
     const bad = await say(thread, 'a lantern --sharpness 3');
@@ -214,7 +323,7 @@ describe('refining by replying in a session thread', () => {
   });
 
   it('ignores a reply in a thread that holds no session', async () => {
-    const { thread: session } = await startSession('a sleeping cat');
+    const { thread: session } = await startThreadSession('a sleeping cat');
     const plain = rig.discord.createThread(rig.discord.channel, 'just chatting', rig.discord.member);
     const before = footprint(plain);
     await say(plain, 'a sleeping dog');
@@ -226,7 +335,7 @@ describe('refining by replying in a session thread', () => {
   });
 
   it('answers a refine refused while every server is down with one sentence, and leaves no status card behind', async () => {
-    const { thread } = await startSession('a lighthouse');
+    const { thread } = await startThreadSession('a lighthouse');
     rig.emulator.faults.refuseConnections(true);
     try {
       await waitForServerHealth(rig, 'down');
@@ -245,15 +354,14 @@ describe('refining by replying in a session thread', () => {
   });
 });
 
-describe('reply-chain sessions', () => {
-  it('says to reply where the bot may not start threads, and a reply to the result refines it', async () => {
+describe('where the bot cannot open threads', () => {
+  it('offers no thread, and a reply to the result refines it, the chain going on from the newest result', async () => {
     const channel = rig.discord.createTextChannel({ name: 'no-threads' });
     rig.discord.denyBotPermissions(channel, ['CreatePublicThreads']);
     const threadsBefore = rig.discord.threads().length;
-    const result = await waitForResult(
-      await imagine(rig, { prompt: 'a field of tulips --steps 11' }, { channel: channel.id }),
-    );
-    expect(result.content).toMatch(/\nReply to this message to refine the picture\.$/);
+    const result = await startSession('a field of tulips --steps 11', channel.id);
+    expect(buttonLabels(result)).not.toContain('Refine in thread');
+    expect((result.embeds[0] as { footer?: { text: string } }).footer?.text).toBe(refineFooter('en-US', '//'));
     expect(result.threadId).toBeNull();
     expect((await recorded(result)).sessionId).toBe(result.id);
 
@@ -261,11 +369,22 @@ describe('reply-chain sessions', () => {
     expect(answer.channelId).toBe(channel.id);
     expect(descriptionOf(answer)).toBe('a field of tulips under a rainbow');
     expect(settingsOf(await waitForGraph(rig, 'a field of tulips under a rainbow')).steps).toBe(11);
+    expect(buttonLabels(answer)).not.toContain('Refine in thread');
 
     // The chain goes on from the newest result.
     await answerTo(await say(channel, '--steps 13', { replyTo: answer }));
     const graph = settingsOf(await waitForGraph(rig, 'a field of tulips under a rainbow', 2));
     expect(graph.steps).toBe(13);
     expect(rig.discord.threads()).toHaveLength(threadsBefore);
+  });
+
+  it('answers a press of an old card’s thread button with one sentence once the permission is gone', async () => {
+    const channel = rig.discord.createTextChannel({ name: 'threads-revoked' });
+    const result = await startSession('a rusty gate', channel.id);
+    rig.discord.denyBotPermissions(channel, ['CreatePublicThreads']);
+    const handle = await rig.discord.pressButton(result, buttonId(result, 'Refine in thread'), rig.discord.member);
+    const callback = await handle.waitForCallback();
+    expect(callback.data?.['content']).toBe('I cannot open threads here; reply to the picture to refine it.');
+    expect(threadsOpenedOn(result)).toHaveLength(0);
   });
 });

@@ -4,7 +4,16 @@ import { deployCommands } from '../../src/commands/deploy.js';
 import { COMMAND_DEFINITIONS } from '../../src/commands/index.js';
 import type { FakeChannel, FakeMessage, FakeUser } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { buttonId, descriptionOf, imagine, waitForResult } from './helpers.js';
+import { refineFooter } from '../../src/discord/session-opener.js';
+import {
+  buttonId,
+  buttonLabels,
+  descriptionOf,
+  imagine,
+  openThread,
+  waitForRecorded,
+  waitForResult,
+} from './helpers.js';
 
 let rig: Rig;
 /** A member who installed the app to their account, in a server without the bot. */
@@ -40,6 +49,10 @@ function refusedCalls() {
   return rig.discord.calls.filter((call) => call.status === 403);
 }
 
+function footerOf(card: FakeMessage): string | undefined {
+  return (card.embeds[0] as { footer?: { text: string } } | undefined)?.footer?.text;
+}
+
 async function resultIn(channel: FakeChannel, prompt: string, user = traveller): Promise<FakeMessage> {
   return waitForResult(await imagine(rig, { prompt }, { user, channel: channel.id }));
 }
@@ -53,6 +66,9 @@ describe('the app installed to a member’s account', () => {
     expect(descriptionOf(card)).toBe('a fox in a foreign land');
     expect(card.channelId).toBe(foreign.id);
     expect(card.content).toContain(EDIT_NOTE);
+    // Replies do not reach the bot here, nor can it open a thread: the card offers neither.
+    expect(footerOf(card)).toBeUndefined();
+    expect(buttonLabels(card)).not.toContain('Refine in thread');
     // No thread, no channel message, no refused call: nothing but the webhook was tried.
     expect(rig.discord.threads(foreign)).toEqual([]);
     expect(refusedCalls()).toEqual([]);
@@ -105,7 +121,7 @@ describe('the app installed to a member’s account', () => {
     }
   });
 
-  it('still works as before where the bot is: a thread in the bot’s server, a reply chain in its DM', async () => {
+  it('still works as before where the bot is: replies and a thread on request in its server, replies in its DM', async () => {
     rig.discord.addMember(rig.discord.guild, traveller);
     const handle = await imagine(rig, { prompt: 'home again' }, { user: traveller, channel: rig.discord.channel.id });
     expect(handle.payload['authorizing_integration_owners']).toEqual({
@@ -113,10 +129,15 @@ describe('the app installed to a member’s account', () => {
       '1': traveller.id,
     });
     const card = await waitForResult(handle);
-    await rig.discord.waitForThread((thread) => thread.id === card.threadId);
+    expect(footerOf(card)).toBe(refineFooter('en-US', '//'));
+    await waitForRecorded(rig, card);
+    const { thread } = await openThread(rig, card, traveller);
+    expect(thread.parentId).toBe(rig.discord.channel.id);
 
     const dm = rig.discord.openDm(traveller);
     const inDm = await resultIn(dm, 'a letter');
-    expect(inDm.content).toContain('Reply to this message to refine the picture.');
+    expect(footerOf(inDm)).toBe(refineFooter('en-US', '//'));
+    expect(buttonLabels(inDm)).not.toContain('Refine in thread');
+    expect(inDm.content).not.toContain(EDIT_NOTE);
   });
 });

@@ -96,6 +96,36 @@ describe('sessions', () => {
     expect(await sessions.getSessionByMessage('700000000000000007')).toBeUndefined();
   });
 
+  it('finds a reply-chain session in a thread only once the thread opened on one of its results is linked', async () => {
+    const root = '600000000000000016';
+    const session = { id: root, kind: 'reply-chain', ownerId: OWNER, channelId: CHANNEL, workflow: 'txt2img' } as const;
+    await sessions.ensureSession({ ...session, settings: { prompt: 'a red fox' } });
+    const later = await sessions.recordGeneration(generation({ sessionId: root, channelId: CHANNEL }));
+    expect(await sessions.getSessionByThread(later.messageId!)).toBeUndefined();
+    await sessions.linkThread(later.messageId!);
+    expect((await sessions.getSessionByThread(later.messageId!))?.id).toBe(root);
+    // Recording the generation again (a delivery tried again) keeps the thread linked.
+    await sessions.recordGeneration({ ...later, createdAt: later.createdAt });
+    expect((await sessions.getSessionByThread(later.messageId!))?.id).toBe(root);
+    await sessions.linkThread(later.messageId!, false);
+    expect(await sessions.getSessionByThread(later.messageId!)).toBeUndefined();
+    expect((await sessions.getSessionByMessage(later.messageId!))?.id).toBe(root);
+    // Nothing is linked for a message the bot never recorded.
+    await sessions.linkThread('700000000000000017');
+    expect(await sessions.getSessionByThread('700000000000000017')).toBeUndefined();
+  });
+
+  it('leaves an existing session as it is when ensured again (a delivery tried again after a refine)', async () => {
+    const root = '600000000000000026';
+    const session = { id: root, kind: 'reply-chain', ownerId: OWNER, channelId: CHANNEL, workflow: 'txt2img' } as const;
+    await sessions.ensureSession({ ...session, settings: { prompt: 'a red fox' } });
+    const refined = await sessions.recordGeneration(generation({ sessionId: root }));
+    now += 60_000;
+    const again = await sessions.ensureSession({ ...session, settings: { prompt: 'a red fox' } });
+    expect(again).toMatchObject({ lastGenerationId: refined.id, createdAt: now - 60_000 });
+    expect(again.settings.seed).toBe(42);
+  });
+
   it('keeps the creation time when a session is created again', async () => {
     await createThreadSession();
     now += 60_000;
