@@ -41,10 +41,9 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
     await world.startBot({ trace: true });
     // Warm-up: first calls compile code paths and open connections; not measured.
     const warmUp = { workflow: 'bench-tiny', label: 'ack warm-up' };
-    const since = world.callCount;
     const warmUpJobs = Math.min(20, options.burstSize);
     requireSuccess(await burst(world, tracker, warmUp, warmUpJobs), 'warm-up');
-    await world.waitForSessions(since, warmUpJobs);
+    await world.waitForSettled();
     await world.bot.sample();
     const runs = [];
     const latencies: number[] = [];
@@ -81,7 +80,6 @@ export async function runAckBench(options: AckOptions = ACK_DEFAULTS): Promise<B
 /** One burst: dispatch, wait for every callback (profiling that window if asked), then for every job's end. */
 async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number, size: number, profile?: string) {
   const parentDelay = monitorEventLoopDelay({ resolution: 1 });
-  const since = world.callCount;
   // The parent (fake Discord, emulator) is profiled too: its answers are part of what the figure measures.
   const parentProfiler = profile ? new WindowProfiler() : undefined;
   if (profile) await Promise.all([world.bot.startProfile(), parentProfiler!.start()]);
@@ -96,8 +94,8 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
   const ends = await Promise.all(handles.map((handle) => tracker.follow(handle)));
   requireSuccess(ends, 'acknowledgement');
   const latencies = handles.map((handle) => handle.record.callback!.at - handle.record.createdAt);
-  // Let the sessions' threads finish opening so the next burst starts from a quiet bot.
-  await world.waitForSessions(since, size);
+  // Let the deliveries' last steps (after the cards) finish so the next burst starts from a quiet bot.
+  await world.waitForSettled();
   const bot = await world.bot.sample();
   const sentAt = handles.map((handle) => handle.record.createdAt);
   const after = (stamps: Record<string, number>) => (handle: InteractionHandle) =>
@@ -130,11 +128,10 @@ async function measureBurst(world: BenchWorld, tracker: JobTracker, run: number,
 async function measureSingles(world: BenchWorld, tracker: JobTracker, count: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let index = 0; index < count; index += 1) {
-    const since = world.callCount;
     const [end] = await burst(world, tracker, { workflow: 'bench-tiny', label: `ack single ${index}` }, 1);
     requireSuccess([end!], 'single acknowledgement');
     latencies.push(end!.ackAt! - end!.sentAt);
-    await world.waitForSessions(since, 1);
+    await world.waitForSettled();
   }
   return latencies;
 }

@@ -86,11 +86,10 @@ async function measureVariant(
   // The first job warms the bot up (connections, compiled code); it is not counted.
   for (let index = 0; index <= options.jobs; index += 1) {
     const prompt = `delivery ${label} ${index}`;
-    const since = world.callCount;
     const job = await finishOne(world, tracker, prompt, 10 + Math.floor(steps() * 41));
     if (index > 0) finished.push(job);
-    // The session's thread is opened after the card; let it finish so jobs do not overlap.
-    await world.waitForSessions(since, 1);
+    // The delivery's last steps follow the card; let them finish so jobs do not overlap.
+    await world.waitForSettled();
   }
   const { trace } = await world.bot.sample();
   await world.stopBot();

@@ -2,7 +2,8 @@
  * Memory: the bot's resident set and its heap after a forced GC, measured after 5,000 and after 10,000 jobs (4
  * emulators at zero render time, a 64 px image, a closed loop of 100 open jobs from 50 members), each time once the
  * bot has fallen quiet. The growth between the two is what a long-running bot keeps per job; we hold it under 10 MB.
- * With it, the sizes of discord.js's caches, which grow with every thread the bot opens.
+ * With it, the sizes of discord.js's caches (channels and messages), which no longer grow per job: sessions open no
+ * thread until a member asks for one.
  */
 import { JobTracker } from './lib/job-tracker.js';
 import { closedLoop, requireSuccess } from './lib/load.js';
@@ -31,9 +32,8 @@ export async function runMemoryBench(options: MemoryOptions = MEMORY_DEFAULTS): 
     await world.startBot();
     const runHalf = async (label: string, total: number): Promise<BotSample> => {
       const spec = { workflow: 'bench-tiny', label: `memory ${label}` };
-      const since = world.callCount;
       requireSuccess(await closedLoop(world, tracker, spec, { total, window: options.window }), 'memory');
-      await world.waitForSessions(since, total);
+      await world.waitForSettled();
       return world.bot.sample();
     };
     const warm = await runHalf('warm-up', Math.min(200, options.jobsPerHalf));

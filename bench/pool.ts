@@ -35,10 +35,9 @@ export async function runPoolBench(options: PoolOptions = POOL_DEFAULTS): Promis
   try {
     await world.startBot();
     // Every server runs a few jobs first, so the pool knows their speeds as it would in production after a while.
-    const since = world.callCount;
     const warmUpJobs = Math.min(12, options.jobs);
     requireSuccess(await burst(world, tracker, spec('pool warm-up'), warmUpJobs), 'warm-up');
-    await world.waitForSessions(since, warmUpJobs);
+    await world.waitForSettled();
     const runs = [];
     for (let run = 1; run <= options.runs; run += 1) runs.push(await measureRun(world, tracker, options.jobs, run));
     const ratio = median(runs.map((run) => run.makespanRatio));
@@ -75,11 +74,10 @@ async function measureRun(world: BenchWorld, tracker: JobTracker, jobs: number, 
     world.emulators.map((emulator) => emulator.url),
     () => jobs - received(),
   );
-  const since = world.callCount;
   const ends = await burst(world, tracker, spec(`pool run ${run}`), jobs);
   const samples = await sampler.stop();
   requireSuccess(ends, 'pool');
-  await world.waitForSessions(since, jobs);
+  await world.waitForSettled();
   const startedAt = Math.min(...ends.map((end) => end.sentAt));
   const makespanMs = Math.max(...ends.map((end) => end.endAt)) - startedAt;
   const servers = await Promise.all(

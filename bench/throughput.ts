@@ -2,15 +2,14 @@
  * Throughput: jobs per second through the whole pipeline — interaction, acknowledgement, queue, ComfyUI, download,
  * final card with its image — with zero render time (4 emulators at 0 ms per step, a 64 px image) and a fake Discord
  * that never rate-limits. A closed loop keeps a window of jobs open (from 50 members), so the bot always has work
- * waiting. With it: the REST calls the bot makes per job, split by whether Discord's global limit counts them, and
- * how fast the session threads (which that limit governs) follow the cards.
- *
- * The threads cannot keep up with the cards (two calls each under 50 per second), so only the first run waits for
- * them, to count them; the later runs start with that backlog still being worked off, as a bot busy for a while
- * would, and at the end the bot is killed rather than made to deliver thousands of threads first.
+ * waiting. With it: the REST calls the bot makes per job, split by whether Discord's global limit (50 requests per
+ * second for the whole bot, however many processes run it) counts them, and the ceiling that limit puts on jobs per
+ * second (50 ÷ global calls per job). A session opens no thread until a member asks, so a job costs no global call;
+ * what a thread costs when a member asks for one (the card's "Refine in thread") is measured on some of the results.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { FakeMessage } from '../test/fakes/discord/index.js';
 import { JobTracker, type JobEnd } from './lib/job-tracker.js';
 import { closedLoop, requireSuccess } from './lib/load.js';
 import type { BenchResult } from './lib/report.js';
@@ -34,6 +33,12 @@ export interface ThroughputOptions {
 /** The full-size run. */
 export const THROUGHPUT_DEFAULTS: ThroughputOptions = { runs: 3, jobs: 2000, window: 300 };
 
+/** Discord's global limit: requests per second for the whole bot, interaction callbacks and webhooks excepted. */
+export const DISCORD_GLOBAL_LIMIT = 50;
+
+/** How many results of the first run get a thread opened on them, to measure what a thread costs. */
+const THREADS_OPENED = 20;
+
 /** The environment of a bot meant to take everything it is sent (benchmarks measure speed, not limits). */
 export const UNLIMITED_ENV = { MAX_JOBS_PER_MEMBER: '1000', MAX_QUEUE_LENGTH: '100000' };
 
@@ -44,24 +49,24 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
   try {
     await world.startBot();
     const warmUp = { workflow: 'bench-tiny', label: 'throughput warm-up' };
-    const since = world.callCount;
     const warmUpJobs = Math.min(50, options.jobs);
     const window = Math.min(25, options.window);
     requireSuccess(await closedLoop(world, tracker, warmUp, { total: warmUpJobs, window }), 'warm-up');
-    await world.waitForSessions(since, warmUpJobs);
+    await world.waitForSettled();
     const before = await world.bot.sample();
     const first = await measureRun(world, tracker, options, 1);
-    const sessions = await measureSessions(world, first);
+    await world.waitForSettled();
     const after = await world.bot.sample();
-    // Everything the bot did for the first run's jobs, threads included: a figure the machine's load barely moves.
+    // Everything the bot did for the first run's jobs, to the end of each delivery: a figure the load barely moves.
     const cpuMsPerJob = (cpuMsOf(after) - cpuMsOf(before)) / first.jobs;
+    const calls = perJob(countRestCalls(world.discord.calls.slice(first.firstCall)), first.jobs);
     const runs = [first.rate];
     for (let run = 2; run <= options.runs; run += 1) runs.push((await measureRun(world, tracker, options, run)).rate);
+    const threads = await measureThreads(world, first.ends.slice(0, THREADS_OPENED));
     await world.abandonBot();
     const rate = median(runs.map((run) => run.jobsPerSecond));
     const standInCpuMsPerJob = median(runs.map((run) => run.parentCpuMsPerJob));
     const cpuInRun = median(runs.map((run) => run.parentCpuMsPerJob + run.botCpuMsPerJobInRun));
-    const calls = sessions.restPerJob;
     return {
       name: 'throughput',
       title: `Throughput over ${options.jobs} jobs, 4 emulators at zero render time`,
@@ -71,11 +76,14 @@ export async function runThroughputBench(options: ThroughputOptions = THROUGHPUT
         { label: 'stand-ins’ CPU per job (emulators, fake Discord, load)', value: standInCpuMsPerJob, unit: 'ms' },
         // Both share the machine's cores: the most jobs per second they leave room for, from the CPU each run used.
         { label: 'ceiling on this machine', value: (availableParallelism() * 1000) / cpuInRun, unit: 'jobs/s' },
-        { label: 'sessions opened per second', value: sessions.sessionsPerSecond, unit: '/s' },
         { label: 'REST calls per job, global limit', value: calls.global, unit: '' },
         { label: 'REST calls per job, interaction', value: calls.callbacks + calls.interactionWebhooks, unit: '' },
+        // Infinity (null in the JSON) when no call of a job counts: the global limit no longer bounds jobs at all.
+        { label: 'jobs/s the global limit allows the whole bot (50 ÷ global per job)', ...ceiling(calls) },
+        { label: 'REST calls per thread a member opens, global limit', value: threads.restPerThread.global, unit: '' },
+        { label: 'threads/s the global limit allows (50 ÷ global per thread)', ...ceiling(threads.restPerThread) },
       ],
-      details: { options, runs, sessions },
+      details: { options, runs, restPerJob: calls, threads },
     };
   } finally {
     tracker.close();
@@ -114,20 +122,39 @@ async function measureRun(world: BenchWorld, tracker: JobTracker, options: Throu
     /** The bot's CPU per job while the run lasted (its session threads, which trail the cards, partly outside it). */
     botCpuMsPerJobInRun: (cpuMsOf(botAfter) - cpuMsOf(botBefore)) / ends.length,
   };
-  return { rate, firstCall, startedAt, jobs: ends.length };
+  return { rate, firstCall, startedAt, jobs: ends.length, ends };
 }
 
-/** Waits for a run's session threads, then counts its REST calls per job and how fast the threads came. */
-async function measureSessions(world: BenchWorld, run: Awaited<ReturnType<typeof measureRun>>) {
-  await world.waitForSessions(run.firstCall, run.jobs);
-  const calls = world.discord.calls.slice(run.firstCall);
-  const threads = calls.filter((call) => call.method === 'POST' && call.route?.endsWith('/threads'));
-  const sessionsDoneAt = Math.max(...threads.map((call) => call.receivedAt));
-  return {
-    sessionsPerSecond: threads.length / ((sessionsDoneAt - run.startedAt) / 1000),
-    secondsToLastThread: (sessionsDoneAt - run.startedAt) / 1000,
-    restPerJob: perJob(countRestCalls(calls), run.jobs),
-  };
+/**
+ * Opens a thread on each of `results`' cards as a member does (the card's "Refine in thread", all at once), and
+ * counts the REST calls that cost per thread: the thread and its help message, both under the global limit.
+ */
+async function measureThreads(world: BenchWorld, results: readonly JobEnd[]) {
+  const firstCall = world.callCount;
+  const member = world.members[0]!;
+  const cards = results.map((end) => end.handle.original!);
+  const presses = await Promise.all(cards.map((card) => world.discord.pressButton(card, threadButtonOf(card), member)));
+  await Promise.all(presses.map((press) => press.waitForOriginal((answer) => answer.content.includes('<#'), 60_000)));
+  await world.waitForSettled();
+  const calls = world.discord.calls.slice(firstCall);
+  const opened = calls.filter(
+    (call) => call.method === 'POST' && call.route?.endsWith('/threads') && call.status < 300,
+  );
+  if (opened.length !== cards.length) throw new Error(`${opened.length} threads opened for ${cards.length} presses`);
+  return { threads: cards.length, restPerThread: perJob(countRestCalls(calls), cards.length) };
+}
+
+function threadButtonOf(card: FakeMessage): string {
+  const rows = card.components as { components?: { custom_id?: string }[] }[];
+  const ids = rows.flatMap((row) => row.components ?? []).map((component) => component.custom_id ?? '');
+  const id = ids.find((candidate) => candidate.startsWith('thread:'));
+  if (id === undefined) throw new Error(`the card ${card.id} offers no thread`);
+  return id;
+}
+
+/** The requests per second Discord's global limit leaves for something that costs `counts.global` calls. */
+function ceiling(counts: { global: number }): { value: number; unit: string } {
+  return { value: counts.global > 0 ? DISCORD_GLOBAL_LIMIT / counts.global : Infinity, unit: '/s' };
 }
 
 /** The rate between the 10th and the 90th percentile of completions: the loop's ramp-up and drain left out. */

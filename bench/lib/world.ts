@@ -140,10 +140,7 @@ export class BenchWorld {
     return { user: member, channel: this.discord.channel.id, name: 'imagine', options: { prompt, workflow } };
   }
 
-  /**
-   * Resolves once the bot has made no REST call for `quietMs` (threads of finished jobs are opened after their
-   * cards, so a benchmark waits for this before its next round).
-   */
+  /** Resolves once the bot has made no REST call for `quietMs`. */
   async waitForQuiet(quietMs = 300, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let count = this.discord.calls.length;
@@ -156,27 +153,18 @@ export class BenchWorld {
     }
   }
 
-  /** How many REST calls the bot has made so far (a mark for `waitForSessions`). */
-  get callCount(): number {
-    return this.discord.calls.length;
+  /**
+   * Resolves once the deliveries of the finished cards are over: their last steps (the session, the generation) are
+   * store writes after the card, with no call to Discord (sessions open no thread until a member asks), so a quiet
+   * moment means the bot is done.
+   */
+  async waitForSettled(): Promise<void> {
+    await this.waitForQuiet();
   }
 
-  /**
-   * Resolves once the bot, since call number `since`, has started `count` session threads and posted their help
-   * messages, and then made no call for a moment. Threads are opened after the cards, at the pace of Discord's global
-   * limit (discord.js sends 50 and then waits out the second, so silences alone do not mean the bot is done).
-   */
-  async waitForSessions(since: number, count: number, timeoutMs = 600_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const calls = this.discord.calls.slice(since).filter((call) => call.method === 'POST' && call.route !== null);
-      const threads = calls.filter((call) => call.route!.endsWith('/threads')).length;
-      const posts = calls.filter((call) => call.route === '/channels/:channelId/messages').length;
-      if (threads >= count && posts >= count) break;
-      if (Date.now() > deadline) throw new Error(`only ${threads} of ${count} session threads were opened`);
-      await sleep(100);
-    }
-    await this.waitForQuiet();
+  /** How many REST calls the bot has made so far (a mark for counting a run's calls). */
+  get callCount(): number {
+    return this.discord.calls.length;
   }
 
   /** Stops everything and removes the data (the bot's log goes with it unless `keepData`). */
