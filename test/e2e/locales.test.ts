@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRig, type Rig } from './harness.js';
-import { buttonId, buttonLabels, fieldsOf, imagine, waitForResult } from './helpers.js';
+import { buttonId, buttonLabels, fieldsOf, imagine, waitForRecorded, waitForResult } from './helpers.js';
 
 let rig: Rig;
 
@@ -16,10 +16,10 @@ afterAll(async () => {
   await rig?.close();
 });
 
-/** The finished card of a member's /imagine, once its thread's help is posted: by then its buttons work. */
+/** The finished card of a member's /imagine, once its generation is recorded: by then its buttons work. */
 async function resultFor(member: ReturnType<typeof memberSpeaking>, prompt: string) {
   const card = await waitForResult(await imagine(rig, { prompt }, { user: member }));
-  await rig.discord.waitForMessage((message) => message.channelId === card.threadId);
+  await waitForRecorded(rig, card);
   return card;
 }
 
@@ -59,7 +59,15 @@ describe('commands and sentences in the member’s language', () => {
     const card = await waitForResult(handle);
     expect(card.content).toMatch(/^Fertig in /);
     expect(Object.keys(fieldsOf(card))).toEqual(expect.arrayContaining(['Seed', 'Größe', 'Workflow', 'Dauer']));
-    expect(buttonLabels(card)).toEqual(['Neu würfeln', 'Variieren', 'Bearbeiten', 'Löschen', 'Hochskalieren']);
+    expect(buttonLabels(card)).toEqual([
+      'Neu würfeln',
+      'Variieren',
+      'Bearbeiten',
+      'Im Thread verfeinern',
+      'Löschen',
+      'Hochskalieren',
+    ]);
+    expect((card.embeds[0] as { footer?: { text: string } }).footer?.text).toMatch(/^Antworte zum Verfeinern: /);
     const progress = handle.edits.map((call) => (call.body as { content?: string }).content ?? '');
     expect(progress.some((content) => /^(In der Warteschlange|Wird gestartet|Läuft)/.test(content))).toBe(true);
   });
