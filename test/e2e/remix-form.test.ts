@@ -12,6 +12,7 @@ import {
   nodeOfClass,
   pngImage,
   waitForGraph,
+  waitForRecorded,
   waitForResult,
 } from './helpers.js';
 
@@ -31,10 +32,10 @@ afterAll(async () => {
 
 type Label = { type: number; label: string; description?: string; component: Record<string, unknown> };
 
-/** A finished card, once its thread's help is posted: by then its buttons find the generation. */
+/** A finished card, once its generation is recorded: by then its buttons find it. */
 async function resultOf(prompt: string): Promise<FakeMessage> {
   const result = await waitForResult(await imagine(rig, { prompt }));
-  await rig.discord.waitForMessage((message) => message.channelId === result.threadId);
+  await waitForRecorded(rig, result);
   return result;
 }
 
