@@ -14,19 +14,18 @@ import {
 } from '../workflows/generation-plan.js';
 import { storeImageBytes } from '../discord/input-images.js';
 import type { Engine } from '../engine.js';
-import { isUserFacing } from '../errors.js';
 import type { FaultPoint } from '../fault-point.js';
 import { newJobId, type InputImage } from '../jobs/model.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine } from '../sessions/refine.js';
 import { generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
 import type { Caller } from './auth.js';
-import { WEB_CHANNEL } from './delivery.js';
 import type { LiveHub } from './live.js';
 import type { OutputFiles } from './output-files.js';
+import { PendingGenerations, type Idempotency } from './pending-generations.js';
 import { ApiProblem } from './problem.js';
 import type { CreateGeneration, GenerationView, RefineRequest } from './schemas.js';
-import { settingsUsed, viewOf } from './views.js';
+import { viewOf } from './views.js';
 import type { WebUploads } from './uploads.js';
 import type { WebGeneration, WebRecords } from './web-records.js';
 import { catalogueOf } from '../workflows/model-catalogue.js';
@@ -35,12 +34,6 @@ import { catalogueOf } from '../workflows/model-catalogue.js';
 export interface Upload {
   readonly bytes: Buffer;
   readonly name: string;
-}
-
-/** An Idempotency-Key and the hash of the request it came with. */
-export interface Idempotency {
-  readonly key: string;
-  readonly bodyHash: string;
 }
 
 /** Checks a webhook URL against the operator's rules; rejects with a 422 problem when it may not be used. */
@@ -62,13 +55,17 @@ export interface WebGenerationsOptions {
 /** The generations of web callers. */
 export class WebGenerations {
   readonly #options: WebGenerationsOptions;
+  readonly #pending: PendingGenerations;
   /** Requests with an idempotency key still being created: a concurrent retry waits for the first. */
   readonly #creating = new Map<string, Promise<unknown>>();
-  /** Pending records being made jobs: a retry and the start's recovery never make one twice. */
-  readonly #submitting = new Map<string, Promise<void>>();
 
   constructor(options: WebGenerationsOptions) {
     this.#options = options;
+    this.#pending = new PendingGenerations({
+      runner: options.engine.runner,
+      records: options.records,
+      fault: options.fault,
+    });
   }
 
   /** Starts a generation; with an idempotency key, a repeat of the same request returns the first one. */
@@ -108,44 +105,17 @@ export class WebGenerations {
     const record = seen === undefined ? undefined : await records.get(seen.generationId);
     if (record !== undefined && record.owner === caller.memberId) {
       // The first request may have died between its record and its job: the retry finishes what it began.
-      if (record.pending) await this.#submitOrDiscard(record, caller, idempotency);
+      if (record.pending) await this.#pending.finish(record, idempotency);
       return { view: await this.view(caller, record.id), replayed: true };
     }
     // A first request; or a retry of one that died right after keeping the key, which keeps the id it chose.
-    const view = await this.#create(caller, body, upload, { ...idempotency, id: seen?.generationId });
+    const view = await this.#create(caller, body, upload, { ...idempotency, keptAs: seen?.generationId });
     return { view, replayed: false };
   }
 
-  /**
-   * Finishes the generations a crash left between their record and their job; once the runner runs. One the runner
-   * refuses now (a limit) ends failed with its sentence, and `refused` announces it (its webhook).
-   */
-  async resumePending(refused: (record: WebGeneration) => Promise<void>, logger: Logger): Promise<void> {
-    const { records } = this.#options;
-    for (const id of await records.listPending()) {
-      try {
-        const record = await records.get(id);
-        if (record?.pending !== true) {
-          await records.unlistPending(id);
-          continue;
-        }
-        logger.info({ generation: id }, 'finishing a generation accepted just before the process stopped');
-        await this.#submit(record).catch(async (error: unknown) => {
-          if (!isUserFacing(error)) throw error;
-          const failure = { code: error.identifier, message: error.userMessage };
-          const failed = await records.merge(id, record, {
-            outcome: { status: 'failed', finishedAt: Date.now(), error: failure, outputs: [] },
-          });
-          await records.settlePending(id, record.settings);
-          await refused(failed);
-        });
-      } catch (error) {
-        logger.error(
-          { err: error, generation: id },
-          'could not finish a pending generation; the next start tries again',
-        );
-      }
-    }
+  /** Finishes the generations a crash left between their record and their job (see PendingGenerations.resume). */
+  resumePending(refused: (record: WebGeneration) => Promise<void>, logger: Logger): Promise<void> {
+    return this.#pending.resume(refused, logger);
   }
 
   /** One of the caller's generations. */
@@ -196,7 +166,7 @@ export class WebGenerations {
     caller: Caller,
     body: CreateGeneration,
     upload: Upload | undefined,
-    idempotency?: Idempotency & { id: string | undefined },
+    idempotency?: Idempotency & { keptAs: string | undefined },
   ): Promise<GenerationView> {
     const { prompt, image, webhook, model, ...fields } = body;
     const options = model === undefined ? fields : { ...fields, checkpoint: model };
@@ -223,27 +193,17 @@ export class WebGenerations {
     return this.#enqueue(caller, plan, inputImage, { webhook: checkedWebhook }, idempotency);
   }
 
-  /**
-   * Turns a plan into a job, crash-safe: the idempotency key is kept first, then the web record (pending), then the
-   * job is made, and only then is the record marked as a job. A crash at any point leaves nothing, a key a retry
-   * reuses, or a pending record that the next start or the retry finishes; never a job without its record.
-   */
+  /** Turns a plan into a job, crash-safe (see PendingGenerations), and answers its view. */
   async #enqueue(
     caller: Caller,
     plan: GenerationPlan,
     inputImage: InputImage | undefined,
     extra: Pick<WebGeneration, 'parentId' | 'webhook'>,
-    idempotency?: Idempotency & { id: string | undefined },
+    idempotency?: Idempotency & { keptAs: string | undefined },
   ): Promise<GenerationView> {
     if (!plan.ok) throw new ApiProblem(422, plan.identifier, plan.message);
-    const { records, fault } = this.#options;
-    const id = idempotency?.id ?? newJobId();
-    if (idempotency !== undefined && idempotency.id === undefined) {
-      await records.rememberIdempotent(caller.memberId, idempotency.key, idempotency.bodyHash, id);
-      fault('web:after-idempotency-key');
-    }
     const record: WebGeneration & { pending: true } = {
-      id,
+      id: idempotency?.keptAs ?? newJobId(),
       owner: caller.memberId,
       createdAt: Date.now(),
       workflow: plan.workflow.name,
@@ -253,47 +213,8 @@ export class WebGenerations {
       ...(extra.webhook === undefined ? {} : { webhook: extra.webhook }),
       pending: true,
     };
-    await records.writePending(record);
-    fault('web:after-record');
-    await this.#submitOrDiscard(record, caller, idempotency);
-    return this.#viewOf((await records.get(id)) ?? record);
-  }
-
-  /** Makes the record's job; when the runner refuses it, the caller hears why and nothing of the request is kept. */
-  async #submitOrDiscard(record: WebGeneration, caller: Caller, idempotency: Idempotency | undefined): Promise<void> {
-    try {
-      await this.#submit(record);
-    } catch (error) {
-      // Anything else (the store failing) leaves the record pending, for the next start to finish.
-      if (!isUserFacing(error)) throw error;
-      await this.#options.records.discard(record);
-      if (idempotency !== undefined) await this.#options.records.forgetIdempotent(caller.memberId, idempotency.key);
-      throw error;
-    }
-  }
-
-  /** Makes the pending record's job, once: a job already made before a crash is not made twice. */
-  #submit(record: WebGeneration): Promise<void> {
-    const running = this.#submitting.get(record.id);
-    if (running !== undefined) return running;
-    const submitting = this.#makeJob(record).finally(() => this.#submitting.delete(record.id));
-    this.#submitting.set(record.id, submitting);
-    return submitting;
-  }
-
-  async #makeJob(record: WebGeneration): Promise<void> {
-    const { runner } = this.#options.engine;
-    const job =
-      (await runner.findJob(record.id)) ??
-      (await runner.enqueue({
-        id: record.id,
-        memberId: record.owner,
-        channelId: WEB_CHANNEL,
-        settings: generationSettingsSchema.parse(record.settings),
-        inputImage: record.inputImage,
-      }));
-    this.#options.fault('web:after-enqueue');
-    await this.#options.records.settlePending(record.id, settingsUsed(job));
+    await this.#pending.open(record, idempotency);
+    return this.#viewOf((await this.#options.records.get(record.id)) ?? record);
   }
 
   async #webhook(url: string | undefined): Promise<string | undefined> {
