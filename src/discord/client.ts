@@ -1,8 +1,9 @@
 /**
  * The discord.js client as comfycord uses it: guilds (slash commands, threads), guild messages and message content
- * (refining by replying in a session thread). MessageContent is privileged: asked for without being switched on in the
- * Developer Portal, Discord refuses the connection (close code 4014). So the bot reads the application's flags first and
- * asks only when it may; without it, replies that mention the bot still refine.
+ * (refining by replying to a result, or by writing in a thread a member opened on one). MessageContent is privileged:
+ * asked for without being switched on in the Developer Portal, Discord refuses the connection (close code 4014). So the
+ * bot reads the application's flags first and asks only when it may; without it, replies that mention the bot still
+ * refine.
  */
 import { ApplicationFlags, Client, GatewayIntentBits, Options, Partials, REST, Routes } from 'discord.js';
 import { z } from 'zod';
@@ -12,7 +13,7 @@ import type { MakeRequest } from './rest-transport.js';
 export interface DiscordClientOptions {
   /** Discord's REST base without the version, e.g. `https://discord.com/api` (or a proxy, or the fake in tests). */
   readonly apiUrl: string;
-  /** Ask for message content (needed to read plain replies in session threads). */
+  /** Ask for message content (needed to read plain replies to results and messages in session threads). */
   readonly messageContent?: boolean;
   /** How REST sends its requests (`createDiscordTransport`). */
   readonly makeRequest: MakeRequest;
@@ -35,8 +36,8 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     intents,
     // DMs arrive for channels discord.js has not cached; partials let those messages through.
     partials: [Partials.Channel],
-    // No message is read back from the cache: events carry theirs, replies and threads go by id. Cached, each card and
-    // each thread's help message stayed for good (one per job; ~2 KB each in the memory benchmark).
+    // No message is read back from the cache: events carry theirs, replies and threads go by id. Cached, each card
+    // stayed for good (one per job; ~2 KB each in the memory benchmark).
     makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
     // Our transport, not discord.js's default: that sends files through its bundled undici 6 and the process-wide
     // dispatcher; once undici 7 (ours) is loaded first, that dispatcher is undici 7's, which cannot read undici 6's
@@ -51,7 +52,7 @@ export function createDiscordClient(options: DiscordClientOptions): Client {
     // Nobody is pinged by our messages except the member a late result is for (allowed explicitly there).
     allowedMentions: { parse: [] },
     // Each process of a fleet connects its own shards of the bot; Discord sends each guild's events (interactions,
-    // messages in its threads) to one shard only, (guild_id >> 22) % count, and direct messages to shard 0. Whichever
+    // messages, in threads too) to one shard only, (guild_id >> 22) % count, and direct messages to shard 0. Whichever
     // process gets an event handles it: nothing in a handler needs the gateway, only REST and the shared store.
     ...(options.shards ? { shards: [...options.shards.ids], shardCount: options.shards.count } : {}),
   });

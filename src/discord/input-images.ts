@@ -1,7 +1,7 @@
 /**
- * Images members give us (an `/imagine` attachment, an image replied into a session thread). They are downloaded once,
- * checked to be an image we can read, and kept under the data directory by content hash, so a job that waits in the
- * queue or survives a restart can still upload its input to whichever ComfyUI server runs it.
+ * Images members give us (an `/imagine` attachment, an image in a reply that refines a result). They are downloaded
+ * once, checked to be an image we can read, and kept under the data directory by content hash, so a job that waits in
+ * the queue or survives a restart can still upload its input to whichever ComfyUI server runs it.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, stat, utimes } from 'node:fs/promises';

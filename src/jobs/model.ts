@@ -36,12 +36,13 @@ export const deliveryInfoSchema = z.object({
   interactionToken: z.string().optional(),
   /** Milliseconds since the epoch after which the token no longer works (Discord: 15 minutes); 0 without a token. */
   tokenExpiresAt: z.number(),
-  /** The bot's own status message, for jobs started by a message (a reply in a session thread). */
+  /** The bot's own status message, for jobs started by a message (a reply to a result, or one in a session thread). */
   statusMessageId: z.string().optional(),
   channelId: z.string(),
   // The Discord layer's own notes, kept with the job so a restarted bot renders the card the same way.
   attachmentSizeLimit: z.number().int().positive().optional(),
   defaultsApplied: z.array(z.string()).optional(),
+  /** Whether threads may be started where the card is: it then offers "Refine in thread" (session-opener.ts). */
   threads: z.boolean().optional(),
   /** Only the interaction's webhook reaches the channel (a user install where the bot is not): no replies, no posts. */
   webhookOnly: z.boolean().optional(),
