@@ -22,6 +22,7 @@ import type { JobBook } from './job-book.js';
 import { downloadOutputs, selectOutputs } from './job-files.js';
 import { newPromptId, type JobRecord, type KeptFile, type OutputRef } from './model.js';
 import type { WorkflowSource } from './server-capabilities.js';
+import type { FileSpellings } from '../workflows/file-spellings.js';
 import type { SettingRanges } from '../workflows/server-ranges.js';
 
 /** A finished attempt's result. */
@@ -43,6 +44,8 @@ export interface AttemptHooks {
   workflowOn(job: JobRecord, server: string): Workflow | undefined;
   /** The ranges that server declares for the inputs the workflow's settings go to (seeds are drawn within them). */
   rangesOn?(workflow: Workflow, server: string): SettingRanges | undefined;
+  /** How a server spells the files it lists, so the graph names each as that server does. */
+  spellingsOn?(server: string): FileSpellings | undefined;
   /** True while the runner counts this attempt as the job's live one. */
   isCurrent(jobId: string, attempt: Attempt): boolean;
   emit(jobId: string, event: JobEvent): void;
@@ -117,7 +120,8 @@ export class AttemptRunner {
     // Given up during the upload (server down): the job may already be on another server, with its own graph.
     if (attempt.abandoned) return;
     const ranges = this.hooks.rangesOn?.(workflow, to);
-    const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName, ranges);
+    const spellings = this.hooks.spellingsOn?.(to);
+    const { graph, applied } = bindForServer(this.workflows, workflow, job, imageName, ranges, spellings);
     // The outputs of the workflow that runs here (a fallback has its own node ids), kept for after a restart too.
     const outputNodes = workflow.outputs.map((output) => output.nodeId);
     await this.book.save(jobId, { graph, applied: { ...applied }, outputNodes });

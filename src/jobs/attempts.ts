@@ -61,6 +61,7 @@ export class JobAttempts {
       clientId: () => context.pool.clientId,
       workflowOn: (job, server) => this.workflowOn(job, server),
       rangesOn: (workflow, server) => context.pool.capabilities(server)?.ranges.get(workflow.name.toLowerCase()),
+      spellingsOn: (server) => context.pool.capabilities(server)?.spellings,
       isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
       emit: (jobId, event) => this.#emit(jobId, event),
       keep: (jobId, files) => context.results.keep(jobId, files),

@@ -11,6 +11,7 @@ import {
   type BindError,
   type Workflow,
 } from '../workflows/index.js';
+import { respellFiles, type FileSpellings } from '../workflows/file-spellings.js';
 import type { SettingRanges } from '../workflows/server-ranges.js';
 import { foldSeed, generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
 import type { InputImage, JobRecord, JobRequest } from './model.js';
@@ -57,6 +58,7 @@ export function bindRequest(
  * Binds a queued job for the server that will run it; `imageName` is where its input image was uploaded, `ranges`
  * what that server declares for the inputs the settings go to. A seed drawn at queue time that is above that
  * server's cap is folded into range (the same way every time); a seed the member gave is left for binding to judge.
+ * File names go out as `spellings` says the server lists them (a Windows server's backslashes).
  */
 export function bindForServer(
   workflows: WorkflowSource,
@@ -64,6 +66,7 @@ export function bindForServer(
   job: Pick<JobRecord, 'settings' | 'applied'>,
   imageName: string | undefined,
   ranges: SettingRanges = {},
+  spellings: FileSpellings = new Map(),
 ): { graph: ApiGraph; applied: AppliedSettings } {
   const drawn = typeof job.applied['seed'] === 'number' ? job.applied['seed'] : undefined;
   const seedCap = ranges.seed?.max;
@@ -77,7 +80,7 @@ export function bindForServer(
   };
   const bound = bindWorkflow(workflow, settings, { workflows: workflows.list(), ranges });
   if (!bound.ok) throw bindingError(bound.errors);
-  return { graph: bound.graph, applied: bound.applied };
+  return { graph: respellFiles(bound.graph, spellings), applied: bound.applied };
 }
 
 /** The member's image stands in the settings under its own file name until it is uploaded to a server. */

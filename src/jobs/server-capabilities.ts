@@ -12,6 +12,7 @@ import {
   type ObjectInfo,
   type Workflow,
 } from '../workflows/index.js';
+import { fileSpellingsOf, type FileSpellings } from '../workflows/file-spellings.js';
 import { settingRanges, type SettingRanges } from '../workflows/server-ranges.js';
 import { hasNeededModels, modelsOnServer, neededModels, type WorkflowModels } from '../workflows/workflow-models.js';
 import type { GenerationSettings } from '../workflows/settings.js';
@@ -25,6 +26,8 @@ export interface ServerCapabilities {
   readonly choices: ReadonlyMap<string, WorkflowModels>;
   /** Per workflow (lower-case name), the ranges the server declares for its settings' inputs. */
   readonly ranges: ReadonlyMap<string, SettingRanges>;
+  /** How the server spells the files it lists (a Windows server with backslashes): each graph is sent its spelling. */
+  readonly spellings: FileSpellings;
 }
 
 /** What the pool reads workflows from: the loaded workflows. */
@@ -55,7 +58,7 @@ export function assessServer(
       logger.warn({ workflow: workflow.name, problems: validation.problems }, 'workflow cannot run on this server');
     if (validation.warnings.length > 0) logger.info({ workflow: workflow.name, warnings: validation.warnings });
   }
-  return { workflows: usable, models: listModels(objectInfo), ranges, choices };
+  return { workflows: usable, models: listModels(objectInfo), ranges, choices, spellings: fileSpellingsOf(objectInfo) };
 }
 
 /** The workflow a server runs for `workflowName`: itself, or the first fallback it can run; undefined if none. */

@@ -5,6 +5,7 @@
  */
 import type { ApiGraph } from './graph.js';
 import { bindSize, takesSize } from './bind-size.js';
+import { spellingIn } from './file-spellings.js';
 import { applyLoras, loraCapacity } from './lora-binding.js';
 import type { ModelLists } from './object-info.js';
 import { isWithin, type SettingRanges } from './server-ranges.js';
@@ -182,7 +183,7 @@ function sizeValues(workflow: Workflow, settings: GenerationSettings): Outcome {
 }
 
 function rangeProblem(name: string, spec: SettingSpec, value: Value): string | undefined {
-  if (spec.choices && !spec.choices.includes(value)) {
+  if (spec.choices && !spec.choices.some((choice) => choice === value || isSameFile(choice, value))) {
     const what = spec.name === 'checkpoint' ? 'the model' : spec.name === 'lora' ? 'a LoRA' : spec.name;
     return `${what} must be one of ${spec.choices.join(', ')} for ${name}.`;
   }
@@ -196,7 +197,7 @@ function rangeProblem(name: string, spec: SettingSpec, value: Value): string | u
 function modelProblem(name: WorkflowSettingName, value: Value, options: BindOptions): string | undefined {
   const available =
     name === 'checkpoint' ? options.models?.checkpoints : name === 'lora' ? options.models?.loras : undefined;
-  if (!available || available.includes(String(value))) return undefined;
+  if (!available || spellingIn(available, String(value)) !== undefined) return undefined;
   const some = available.slice(0, 5).join(', ');
   return `The ${name === 'lora' ? 'LoRA' : 'model'} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
 }
@@ -264,4 +265,8 @@ function writeValues(workflow: Workflow, values: ReadonlyMap<WorkflowSettingName
 
 function fail(setting: SettingName, message: string): { error: BindError } {
   return { error: { setting, message } };
+}
+
+function isSameFile(a: Value, b: Value): boolean {
+  return typeof a === 'string' && typeof b === 'string' && spellingIn([a], b) !== undefined;
 }

@@ -3,6 +3,7 @@
  * and LoRA choices, together. Autocomplete offers these, and a typed name is resolved against them into the exact
  * name a server lists, or refused with the closest few.
  */
+import { portableNames, sameFile } from './file-spellings.js';
 import { resolveModelName, speakableName } from './model-names.js';
 import type { GenerationSettings } from './settings.js';
 import type { Workflow } from './workflow.js';
@@ -20,7 +21,7 @@ export interface ModelCatalogue {
   choices(workflow: Workflow, kind: ModelKind): readonly string[] | undefined;
 }
 
-/** What one checked server offers, as the job runner reports it. */
+/** What one checked server offers, as the job runner reports it (each name as that server spells it). */
 export interface ServerModelChoices {
   /** Lower-case names of the workflows it can run. */
   readonly workflows: ReadonlySet<string>;
@@ -38,9 +39,10 @@ export function catalogueOf(servers: () => readonly ServerModelChoices[]): Model
         .map((server) => server.choices.get(key)?.[kind])
         .filter((list): list is readonly string[] => list !== undefined);
       if (lists.length === 0) return undefined;
-      const offered = [...new Set(lists.flat())];
+      // One file listed by a Windows and a Linux server is one choice, under its portable name.
+      const offered = portableNames(lists.flat());
       const allowed = workflow.settings[kind === 'checkpoints' ? 'checkpoint' : 'lora']?.choices;
-      return allowed ? offered.filter((name) => allowed.includes(name)) : offered;
+      return allowed ? offered.filter((name) => allowed.some((choice) => sameFile(String(choice), name))) : offered;
     },
   };
 }

@@ -5,6 +5,7 @@
  * rank files for autocomplete, and fit names into Discord's 100-character choice names and values.
  */
 import { createHash } from 'node:crypto';
+import { portableName } from './file-spellings.js';
 
 /** Discord's limit on an autocomplete choice's name and value. */
 export const CHOICE_LIMIT = 100;
@@ -60,6 +61,8 @@ const LEVELS: ReadonlyArray<(name: string) => string> = [
 export function resolveModelName(typed: string, available: readonly string[]): ModelMatch {
   const wanted = typed.trim();
   if (available.includes(wanted)) return { ok: true, name: wanted };
+  const respelled = available.find((name) => portableName(name) === portableName(wanted));
+  if (respelled !== undefined) return { ok: true, name: respelled };
   const token = TOKEN.exec(wanted)?.[1];
   const byToken = token === undefined ? undefined : available.find((name) => hashOf(name) === token);
   if (byToken !== undefined) return { ok: true, name: byToken };
@@ -67,7 +70,8 @@ export function resolveModelName(typed: string, available: readonly string[]): M
     const key = level(wanted);
     if (key === '') continue;
     const hits = [...new Set(available.filter((name) => level(name) === key))];
-    if (hits.length === 1) return { ok: true, name: hits[0]! };
+    // A Windows and a Linux server's spellings of one file are one file.
+    if (new Set(hits.map(portableName)).size === 1) return { ok: true, name: hits[0]! };
     if (hits.length > 1) return { ok: false, ambiguous: true, candidates: hits.slice(0, 5) };
   }
   return { ok: false, ambiguous: false, candidates: closestModels(wanted, available) };

@@ -9,6 +9,7 @@
 import { type ApiGraph, describeNode, formatTarget, isLink, type Link, sortedIds } from './graph.js';
 import { modelKindOf } from './node-classes.js';
 import { hasCertainTypes, type InputSpec, inputSpecOf, type ObjectInfo, readInputSpec } from '../comfy/object-info.js';
+import { spellingIn } from './file-spellings.js';
 import { listModels } from './object-info.js';
 import { findOutputNodes } from './output-nodes.js';
 import type { Workflow } from './workflow.js';
@@ -141,8 +142,12 @@ function checkChoice(
   if (!spec.checked) return;
   const values = spec.multiselect && Array.isArray(value) ? (value as unknown[]) : [value];
   // Only plain values can be compared with the choices; anything else is the server's to judge.
+  // A file spelled with the other kind of slash is the same file: it is sent in the server's own spelling.
+  const strings = spec.options.filter((option): option is string => typeof option === 'string');
   const missing = values.filter(
-    (item) => (typeof item === 'string' || typeof item === 'number') && !spec.options.includes(item),
+    (item) =>
+      (typeof item === 'number' && !spec.options.includes(item)) ||
+      (typeof item === 'string' && spellingIn(strings, item) === undefined),
   );
   if (missing.length === 0) return;
   const model = modelKindOf(check.graph[nodeId]!.class_type, input);
@@ -230,7 +235,9 @@ function choiceWarnings(workflow: Workflow, objectInfo: ObjectInfo, prefix: stri
   const models = listModels(objectInfo);
   const lists = { checkpoint: models.checkpoints, lora: models.loras } as const;
   const warnings = (['checkpoint', 'lora'] as const).flatMap((name) => {
-    const missing = (workflow.settings[name]?.choices ?? []).filter((choice) => !lists[name].includes(String(choice)));
+    const missing = (workflow.settings[name]?.choices ?? []).filter(
+      (choice) => spellingIn(lists[name], String(choice)) === undefined,
+    );
     return missing.length > 0
       ? [`${prefix} lacks the ${name} choice${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`]
       : [];

@@ -4,6 +4,7 @@
  * `unet_name`, a custom loader's input), so the choices are that input's combo on the server, not a fixed node's.
  */
 import { inputSpecOf, readInputSpec, type ObjectInfo } from '../comfy/object-info.js';
+import { spellingIn } from './file-spellings.js';
 import { graphLoras } from './lora-binding.js';
 import type { GenerationSettings } from './settings.js';
 import type { InputTarget } from './graph.js';
@@ -88,8 +89,9 @@ export function neededModels(
 export function hasNeededModels(models: WorkflowModels | undefined, needed: NeededModels): boolean {
   if (models === undefined) return true;
   const { checkpoints, loras } = models;
-  if (needed.checkpoint !== undefined && checkpoints !== undefined && !checkpoints.includes(needed.checkpoint)) {
+  const has = (list: readonly string[], name: string) => spellingIn(list, name) !== undefined;
+  if (needed.checkpoint !== undefined && checkpoints !== undefined && !has(checkpoints, needed.checkpoint)) {
     return false;
   }
-  return loras === undefined || needed.loras.every((name) => loras.includes(name));
+  return loras === undefined || needed.loras.every((name) => has(loras, name));
 }

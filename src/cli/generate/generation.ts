@@ -4,6 +4,7 @@
  */
 import type { ComfyJob, JobOutcome } from '../../comfy/index.js';
 import { UserFacingError } from '../../errors.js';
+import { fileSpellingsOf } from '../../workflows/file-spellings.js';
 import { bindForServer } from '../../jobs/job-binding.js';
 import { settingRanges } from '../../workflows/server-ranges.js';
 import { downloadOutputs, selectOutputs } from '../../jobs/job-files.js';
@@ -107,7 +108,9 @@ async function prepareGraph(
 ): Promise<{ graph: ApiGraph; applied: AppliedSettings }> {
   const imageName = image === undefined ? undefined : await uploadInputImage(choice.client, image);
   const ranges = settingRanges(choice.workflow, choice.objectInfo);
-  const bound = bindForServer(workflows, choice.workflow, { settings: plan.settings, applied: {} }, imageName, ranges);
+  const spellings = fileSpellingsOf(choice.objectInfo);
+  const job = { settings: plan.settings, applied: {} };
+  const bound = bindForServer(workflows, choice.workflow, job, imageName, ranges, spellings);
   const overridden = applyOverrides(bound.graph, args.overrides, choice.objectInfo);
   if (!overridden.ok) throw new UserFacingError('cli-bad-set', overridden.message);
   return { graph: overridden.graph, applied: bound.applied };

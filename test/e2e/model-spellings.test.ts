@@ -1,0 +1,101 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CHECKPOINTS, startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startRig, type Rig } from './harness.js';
+import { imagine, waitForResult, type ReceivedNode } from './helpers.js';
+
+// One model folder on two machines: ComfyUI on Windows lists its files with backslashes, on Linux with slashes, and
+// each checks a graph's file names against its own list letter for letter.
+let windows: Emulator;
+let linux: Emulator;
+let rig: Rig;
+
+beforeAll(async () => {
+  // Slow enough that a job still holds its server while the next one is dispatched.
+  windows = await startEmulator({
+    stepMs: 100,
+    checkpoints: [...DEFAULT_CHECKPOINTS, 'SDXL\\juggernautXL_v9.safetensors'],
+    loras: ['styles\\ink-style.safetensors'],
+  });
+  linux = await startEmulator({
+    stepMs: 100,
+    checkpoints: [...DEFAULT_CHECKPOINTS, 'SDXL/juggernautXL_v9.safetensors'],
+    loras: ['styles/ink-style.safetensors'],
+  });
+  rig = await startRig({
+    env: {
+      COMFY_URLS: `windows=${windows.url},linux=${linux.url}`,
+      COMFY_PROMPTS_PER_SERVER: '1',
+      MAX_JOBS_PER_MEMBER: '8',
+    },
+  });
+  const deadline = Date.now() + 15_000;
+  while (rig.bot.runner.snapshot().servers.some((server) => server.health !== 'up')) {
+    if (Date.now() > deadline) throw new Error('the servers were never checked');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  while ((await modelChoices('jugg')).length === 0) {
+    if (Date.now() > deadline) throw new Error('the servers were never checked');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
+
+afterEach(() => {
+  rig.discord.assertNoUnhandledCalls();
+});
+
+afterAll(async () => {
+  await rig?.close();
+  await windows?.close();
+  await linux?.close();
+});
+
+async function modelChoices(typed: string) {
+  const handle = await rig.discord.autocomplete({
+    user: rig.discord.member,
+    channel: rig.discord.channel.id,
+    name: 'imagine',
+    options: { prompt: 'a fox', model: typed },
+    focused: 'model',
+  });
+  return handle.waitForChoices();
+}
+
+function fileNamesOn(emulator: Emulator, prompt: string): unknown[] | undefined {
+  const entry = emulator.received.find((received) => JSON.stringify(received.prompt).includes(JSON.stringify(prompt)));
+  if (!entry) return undefined;
+  const nodes = Object.values(entry.prompt as Record<string, ReceivedNode>);
+  return nodes.flatMap((node) => [node.inputs['ckpt_name'], node.inputs['lora_name']].filter(Boolean));
+}
+
+describe('a model file listed by a Windows and a Linux ComfyUI server', () => {
+  it('is offered once in autocomplete, with forward slashes', async () => {
+    expect(await modelChoices('jugg')).toEqual([
+      { name: 'SDXL/juggernautXL_v9.safetensors', value: 'SDXL/juggernautXL_v9.safetensors' },
+    ]);
+  });
+
+  it('runs on either server, each sent the file names in its own spelling', async () => {
+    const prompts = ['a lighthouse at dusk', 'a harbour at dawn'];
+    const handles = await Promise.all(
+      prompts.map((prompt, index) =>
+        imagine(rig, {
+          prompt: `${prompt} --model ${index === 0 ? 'SDXL\\juggernautXL_v9' : 'juggernautXL_v9.safetensors'}`,
+          lora: 'styles/ink-style.safetensors:0.5',
+        }),
+      ),
+    );
+    await Promise.all(handles.map((handle) => waitForResult(handle, 30_000)));
+    const sent = prompts.map((prompt) => ({
+      windows: fileNamesOn(windows, prompt),
+      linux: fileNamesOn(linux, prompt),
+    }));
+    // One job held each server: both ran, one on each.
+    expect(sent.filter((each) => each.windows !== undefined)).toHaveLength(1);
+    expect(sent.filter((each) => each.linux !== undefined)).toHaveLength(1);
+    for (const each of sent) {
+      if (each.windows)
+        expect(each.windows).toEqual(['SDXL\\juggernautXL_v9.safetensors', 'styles\\ink-style.safetensors']);
+      if (each.linux) expect(each.linux).toEqual(['SDXL/juggernautXL_v9.safetensors', 'styles/ink-style.safetensors']);
+    }
+  });
+});
