@@ -54,6 +54,8 @@ export class JobAttempts {
   /** The jobs carried here, each resolved when it leaves this process's hands. */
   readonly #carried = new Map<string, Carried>();
   readonly #runner: AttemptRunner;
+  /** Set once the process stops (`abandonAll`): a job handed to it from then on is given back at once. */
+  #stopping = false;
 
   constructor(private readonly context: AttemptsContext) {
     this.#runner = new AttemptRunner(context.book, context.workflows, {
@@ -85,9 +87,11 @@ export class JobAttempts {
   /** Carries a handed-off job forward (see `CarryJob`). */
   async carry(jobId: string, handOff: HandOff): Promise<{ readonly outcome: Promise<CarryOutcome> }> {
     const { book, repository, queue } = this.context;
-    if (this.#carried.has(jobId)) return { outcome: Promise.resolve('released') };
+    // Stopping: nothing would ever release it (`releaseAll` has run or is about to), and the engine waits for it.
+    if (this.#stopping || this.#carried.has(jobId)) return { outcome: Promise.resolve('released') };
     const known = book.get(jobId);
     const job = known ?? (await repository.get(jobId));
+    if (this.#stopping) return { outcome: Promise.resolve('released') };
     if (job === undefined || job.deliveredAt !== undefined) {
       await queue.settled(jobId);
       return { outcome: Promise.resolve('done') };
@@ -139,6 +143,7 @@ export class JobAttempts {
    * servers, where the next carrier finds them by their recorded prompt ids.
    */
   abandonAll(): void {
+    this.#stopping = true;
     for (const attempt of this.#attempts.values()) attempt.abandon();
   }
 

@@ -187,6 +187,14 @@ export class FleetEngine implements QueueEngine {
     const handlers = this.#handlers;
     if (handlers === undefined) throw new Error('the fleet engine carries nothing before start()');
     const jobId = job.data.jobId;
+    if (this.#stopped) {
+      // A paused worker still ends the blocking fetch it had under way, and may be handed the very job this process
+      // just handed back: it goes back at once, to a process that is not stopping (carried here, nobody would ever
+      // release it, and the worker's close would wait for it for ever).
+      this.#logger.debug({ jobId, handOff: job.id }, 'handed a job while stopping; handing it back');
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     const handOff = handOffSchema.parse(job.data.handOff);
     await this.cell.change((state) => {
       const entry = state.handOffs[jobId];
