@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACK_DEFAULTS, runAckBench } from './ack.js';
 import { DELIVERY_DEFAULTS, runDeliveryBench } from './delivery.js';
+import { FLEET_DEFAULTS, runFleetBench } from './fleet.js';
 import { GLOBAL_LIMIT_DEFAULTS, runGlobalLimitBench } from './global-limit.js';
 import { MEMORY_DEFAULTS, runMemoryBench } from './memory.js';
 import { POOL_DEFAULTS, runPoolBench } from './pool.js';
@@ -61,6 +62,13 @@ const BENCHES: Record<string, Bench> = {
   web: {
     run: (size) => runWebBench({ ...WEB_DEFAULTS, ...(size === 'quick' ? { requests: 64, jobs: 6 } : {}) }),
   },
+  fleet: {
+    run: (size) =>
+      runFleetBench({
+        ...FLEET_DEFAULTS,
+        ...(size === 'quick' ? { failovers: 2, jobs: 100, window: 20, latencyJobs: 10 } : {}),
+      }),
+  },
 };
 
 const USAGE = `usage: npm run bench [-- --only ${Object.keys(BENCHES).join(',')}] [--quick] [--profile]`;
@@ -94,6 +102,11 @@ async function main(): Promise<number> {
       const file = await writeResult(result, RESULTS_DIR, environment, startedAt);
       results.push(result);
       console.log(`  done in ${environment.seconds.toFixed(0)} s -> ${path.relative(process.cwd(), file)}`);
+      // The system measured failed (jobs lost, a failover that never came): said here, and the run exits 1.
+      if (result.failures && result.failures.length > 0) {
+        failures.push(name);
+        for (const failure of result.failures) console.error(`  ${name} FAILED: ${failure}`);
+      }
       if (profileDir) await printProfiles(profileDir, bench.profiles ?? []);
     } catch (error) {
       failures.push(name);

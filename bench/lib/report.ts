@@ -30,6 +30,11 @@ export interface BenchResult {
   readonly figures: readonly Figure[];
   /** Everything else worth keeping: per-run numbers, settings, samples. */
   readonly details: Record<string, unknown>;
+  /**
+   * What went wrong in the system measured (jobs lost, a failover that never came), each in one line. The figures
+   * are still reported, but `npm run bench` says so and exits 1: a figure must not hide a failure.
+   */
+  readonly failures?: readonly string[];
 }
 
 /** True / false when the figure has a target, undefined when it is for information only. */
@@ -83,6 +88,7 @@ export async function writeResult(result: BenchResult, dir: string, options: Rec
     machine: { node: process.version, platform: process.platform, cpus: os.cpus().length, memory: os.totalmem() },
     options,
     figures: result.figures.map((figure) => ({ ...figure, met: meetsTarget(figure) })),
+    failures: result.failures ?? [],
     details: result.details,
   };
   await writeFile(file, `${JSON.stringify(record, null, 2)}\n`);

@@ -9,6 +9,7 @@ export interface Summary {
   readonly min: number;
   readonly median: number;
   readonly p90: number;
+  readonly p95: number;
   readonly p99: number;
   readonly max: number;
   readonly mean: number;
@@ -35,6 +36,7 @@ export function summarize(values: readonly number[]): Summary {
     min: sorted[0] ?? Number.NaN,
     median: percentile(sorted, 0.5),
     p90: percentile(sorted, 0.9),
+    p95: percentile(sorted, 0.95),
     p99: percentile(sorted, 0.99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
     mean: sorted.length === 0 ? Number.NaN : sum / sorted.length,

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAckBench } from '../../bench/ack.js';
 import { runDeliveryBench } from '../../bench/delivery.js';
+import { runFleetBench } from '../../bench/fleet.js';
 import { runGlobalLimitBench } from '../../bench/global-limit.js';
 import { formatTable, type BenchResult } from '../../bench/lib/report.js';
 import { runMemoryBench } from '../../bench/memory.js';
@@ -96,6 +97,26 @@ describe('the benchmarks at a tiny size', { timeout: 120_000 }, () => {
       const result = await runGlobalLimitBench({ takes: 50, requests: 20, fleetRequests: 80 });
       expectWellFormed(result, 'global-limit', 8);
       expect(result.figures.map((figure) => figure.label)).toContain('refused by Discord (global 429)');
+    },
+  );
+
+  it.runIf(shouldRunRedisTests('fleet benchmark'))(
+    'measures a fleet on Redis: a failover after a SIGKILL, throughput and queue latency with 1 and 3 processes, global calls per job',
+    { timeout: 420_000 },
+    async () => {
+      const result = await runFleetBench({ failovers: 1, jobs: 4, window: 2, latencyJobs: 2, jobTimeoutMs: 60_000 });
+      // Every job delivered once and the failover came: the figures are of a fleet that worked.
+      expect(result.failures).toEqual([]);
+      expectWellFormed(result, 'fleet', 16);
+      const runs = result.details['runs'] as Record<
+        string,
+        { throughput: { jobs: number; restPerJob: { global: number } }; shares?: { succeeded: number }[] }
+      >;
+      expect(runs['redisThree']?.throughput.jobs).toBe(4);
+      // No call of a job counts against Discord's global limit, in a fleet as in one process.
+      expect(runs['redisThree']?.throughput.restPerJob.global).toBe(0);
+      // The roll call lists each of the three processes with what it ended.
+      expect(runs['redisThree']?.shares).toHaveLength(3);
     },
   );
 });
