@@ -12,6 +12,7 @@ import { Routes, type Message } from 'discord.js';
 import { isUserFacing, UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
+import { ownLorasOf } from '../workflows/lora-choices.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { canStartThreadsIn, checkMessageAccess } from './access.js';
 import { renderCard } from './cards.js';
@@ -67,7 +68,8 @@ async function refine(message: Message, session: Session, services: BotServices,
   checkMessageAccess(message, services.config.limits);
   if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.message);
 
-  let settings: GenerationSettings = applyRefine(session.settings, parsed);
+  const pictureWorkflow = services.workflows.get(session.settings.workflow ?? '');
+  let settings: GenerationSettings = applyRefine(session.settings, parsed, ownLorasOf(pictureWorkflow));
   const image = attachment
     ? await storeInputImage(
         attachment,

@@ -7,10 +7,12 @@
  * - flags alone (`--seed 7`, `--ar 2:3`) change only those settings;
  * - an attached image starts image-to-image from it (text with it replaces the prompt, flags apply);
  * - `again` rerolls with a new seed (flags with it apply too);
+ * - `--lora name:weight` adds a LoRA to the picture's, or changes the weight of one it has; `--lora name:0` takes it out;
  * - an empty message, or one starting with the ignore prefix (`//` by default), is conversation, not a request.
  */
 import { parseFlags } from '../workflows/flags.js';
-import type { GenerationSettings, SettingsChange } from '../workflows/settings.js';
+import { mergeLoras } from '../workflows/lora-choices.js';
+import type { GenerationSettings, LoraChoice, SettingsChange } from '../workflows/settings.js';
 
 /** The default prefix that marks a reply as conversation the bot should leave alone. */
 export const DEFAULT_IGNORE_PREFIX = '//';
@@ -38,11 +40,10 @@ export interface RefineContext {
 
 /** Two short lines for the first message of a session thread, naming the ignore prefix in use. */
 export function refineHelp(ignorePrefix: string = DEFAULT_IGNORE_PREFIX): string {
-  const chat = ignorePrefix === '' ? '' : `, or start with \`${ignorePrefix}\` to just chat`;
+  const chat = ignorePrefix === '' ? '' : `, \`${ignorePrefix}\` to just chat`;
   return (
-    'Reply here to refine: plain text replaces the prompt, `+ text` adds to it, flags like `--ar 2:3 --seed 7` ' +
-    'change just those.\n' +
-    `Attach an image to start image-to-image from it, say \`again\` for a new seed${chat}.`
+    'Reply here to refine: plain text replaces the prompt, `+ text` adds to it, flags like `--ar 2:3` change just those.\n' +
+    `\`--lora name:0.8\` adds a LoRA (\`:0\` takes it out), an image starts from it, \`again\` gives a new seed${chat}.`
   );
 }
 
@@ -81,15 +82,27 @@ function imageRefine(prompt: string, appending: boolean, settings: SettingsChang
  * The settings of the next generation: every setting carries over, the seed included, so a refine changes only what
  * the reply names and the pictures stay comparable (the graph differs, so ComfyUI's cache does not return the old
  * picture). `again` is the one that asks for a fresh seed, unless it names one. A new aspect ratio drops the old width
- * and height, which were derived from the old ratio. The caller puts the uploaded image into `image` for an `image`
- * refine.
+ * and height, which were derived from the old ratio. LoRAs add to the picture's: `pictureLoras` are the ones its
+ * workflow ran by itself when the member had chosen none. The caller puts the uploaded image into `image` for an
+ * `image` refine.
  */
-export function applyRefine(previous: GenerationSettings, refine: ActionableRefine): GenerationSettings {
+export function applyRefine(
+  previous: GenerationSettings,
+  refine: ActionableRefine,
+  pictureLoras: readonly LoraChoice[] = [],
+): GenerationSettings {
   const { seed: _oldSeed, ...withoutSeed } = previous;
   const kept = refine.kind === 'reroll' ? withoutSeed : previous;
   const base: GenerationSettings =
     refine.settings.aspect === undefined ? kept : { ...kept, width: undefined, height: undefined };
-  const next: GenerationSettings = { ...base, ...refine.settings, prompt: nextPrompt(previous.prompt, refine) };
+  const added = refine.settings.loras;
+  const loras = added === undefined ? base.loras : mergeLoras(previous.loras ?? pictureLoras, added);
+  const next: GenerationSettings = {
+    ...base,
+    ...refine.settings,
+    loras,
+    prompt: nextPrompt(previous.prompt, refine),
+  };
   return withoutUndefined(next);
 }
 

@@ -18,7 +18,8 @@ import type { FaultPoint } from '../fault-point.js';
 import { newJobId, type InputImage } from '../jobs/model.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine } from '../sessions/refine.js';
-import { generationSettingsSchema, type GenerationSettings } from '../workflows/settings.js';
+import { ownLorasOf } from '../workflows/lora-choices.js';
+import { generationSettingsSchema, type GenerationSettings, type LoraChoice } from '../workflows/settings.js';
 import type { Caller } from './auth.js';
 import type { LiveHub } from './live.js';
 import type { OutputFiles } from './output-files.js';
@@ -157,7 +158,10 @@ export class WebGenerations {
       settings = { ...(kind === 'upscale' ? { prompt: '' } : keepAccepted(kept, workflow)), workflow: workflow.name };
       inputImage = await this.#outputAsInput(record, body.output);
     }
-    if (body.text.trim() !== '' || body.action === undefined) settings = refineSettings(settings, body.text);
+    if (body.text.trim() !== '' || body.action === undefined) {
+      const pictureLoras = ownLorasOf(context.workflows.get(settings.workflow ?? ''));
+      settings = refineSettings(settings, body.text, pictureLoras);
+    }
     const plan = planSettings(settings, {}, inputImage !== undefined, context);
     return this.#enqueue(caller, plan, inputImage, { parentId: record.id, webhook: await this.#webhook(body.webhook) });
   }
@@ -288,7 +292,11 @@ function previousSettings(record: WebGeneration): GenerationSettings {
 }
 
 /** Applies the thread grammar to `previous`, or throws the sentence a Discord member would read. */
-function refineSettings(previous: GenerationSettings, text: string): GenerationSettings {
+function refineSettings(
+  previous: GenerationSettings,
+  text: string,
+  pictureLoras: readonly LoraChoice[],
+): GenerationSettings {
   const refine = parseRefine(text, { hasImage: false, ignorePrefix: '' });
   if (refine.kind === 'error') throw new ApiProblem(422, 'bad-flag', refine.message);
   if (refine.kind === 'ignore') {
@@ -298,5 +306,5 @@ function refineSettings(previous: GenerationSettings, text: string): GenerationS
       'Write what to change: new text, "+ more", flags such as --seed 7, or "again" for a new seed.',
     );
   }
-  return applyRefine(previous, refine);
+  return applyRefine(previous, refine, pictureLoras);
 }

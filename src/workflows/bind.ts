@@ -93,7 +93,7 @@ export function bindWorkflow(workflow: Workflow, settings: GenerationSettings, o
   if ('error' in loras) errors.push(...loras.error);
   if (errors.length > 0 || 'error' in loras) return { ok: false, errors };
   const graph = writeValues(workflow, values);
-  if (workflow.loras && loras.values.length > 0) applyLoras(graph, workflow.loras, loras.values);
+  if (workflow.loras && parsed.data.loras !== undefined) applyLoras(graph, workflow.loras, loras.values);
   const applied = Object.fromEntries(values) as AppliedSettings;
   return { ok: true, graph, applied: loras.values.length > 0 ? { ...applied, loras: loras.values } : applied };
 }

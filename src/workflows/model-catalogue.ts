@@ -5,7 +5,8 @@
  */
 import { portableNames, sameFile } from './file-spellings.js';
 import { resolveModelName, speakableName } from './model-names.js';
-import type { GenerationSettings } from './settings.js';
+import { settleLoras } from './lora-choices.js';
+import type { GenerationSettings, LoraChoice } from './settings.js';
 import type { Workflow } from './workflow.js';
 import type { WorkflowModels } from './workflow-models.js';
 
@@ -64,13 +65,14 @@ export function resolveModelChoices(
   }
   if (settings.loras !== undefined && workflow.settings.lora) {
     const available = catalogue.choices(workflow, 'loras');
-    const loras = [];
+    const loras: LoraChoice[] = [];
     for (const lora of settings.loras) {
       const name = resolveOne(lora.name, 'LoRA', workflow, available);
       if (!name.ok) return name;
       loras.push({ ...lora, name: name.name });
     }
-    resolved = { ...resolved, loras };
+    // Once names are the servers' own, the same file named twice is one LoRA, and one at weight 0 is taken out.
+    resolved = { ...resolved, loras: settleLoras(loras) };
   }
   return { ok: true, settings: resolved };
 }

@@ -70,8 +70,11 @@ export const generationSettingsSchema = z.object({
   denoise: z.number().min(0).max(1).optional(),
   /** The checkpoint (members say "model"), by the name the servers list it under. */
   checkpoint: z.string().min(1).optional(),
-  /** The LoRAs, in the order they are applied; they replace the workflow's own. */
-  loras: z.array(loraChoiceSchema).min(1).max(MAX_LORAS).optional(),
+  /**
+   * The LoRAs, in the order they are applied; they replace the workflow's own (an empty list, left when a refine took
+   * every one out, runs none at all).
+   */
+  loras: z.array(loraChoiceSchema).max(MAX_LORAS).optional(),
   image: imageRefSchema.optional(),
 });
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKPOINTS, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import type { FakeMessage, InteractionHandle, OptionValue } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { fieldsOf, imagine, waitForResult, type ReceivedNode } from './helpers.js';
+import { fieldsOf, imagine, waitForRecorded, waitForResult, type ReceivedNode } from './helpers.js';
 
 // Two image servers with different files: only `rich` has the SDXL checkpoint, the long-named one and the ink LoRA.
 const LONG_NAME = `sdxl/${'an-extremely-descriptive-model-name-'.repeat(3)}final-v2.safetensors`;
@@ -164,4 +164,42 @@ describe('choosing models and LoRAs', () => {
       "Saved. You have no defaults; /imagine uses each workflow's own.",
     );
   });
+
+  it('adds the LoRAs of a reply to those of the picture it refines; the same name changes the weight, :0 takes it out', async () => {
+    const first = await waitForResult(await imagine(rig, { prompt: 'a paper crane --lora detail:0.4' }));
+    await waitForRecorded(rig, first);
+    const second = await refine(first, 'a paper boat --lora ink-style:0.6');
+    expect(lorasSent('a paper boat')).toEqual([
+      ['detail.safetensors', 0.4],
+      ['sdxl/ink-style.safetensors', 0.6],
+    ]);
+    expect(fieldsOf(second)['LoRAs']).toBe('detail.safetensors 0.4, ink-style.safetensors 0.6');
+    await refine(second, 'a paper plane --lora detail.safetensors:0.9 --lora "sdxl/ink-style":0');
+    expect(lorasSent('a paper plane')).toEqual([['detail.safetensors', 0.9]]);
+  });
 });
+
+/** The member replies to a result; resolves with the bot's new result, once recorded in the session. */
+async function refine(result: FakeMessage, content: string): Promise<FakeMessage> {
+  const reply = await rig.discord.postMessage({
+    user: rig.discord.member,
+    channel: rig.discord.channel,
+    content,
+    replyTo: result,
+  });
+  const answer = await rig.discord.waitForMessage(
+    (message) =>
+      message.authorId === rig.discord.botUser.id &&
+      message.reference?.messageId === reply.id &&
+      message.attachments.length > 0,
+    20_000,
+  );
+  await waitForRecorded(rig, answer);
+  return answer;
+}
+
+/** The LoRAs (name, weight) the server that ran a prompt was sent. */
+function lorasSent(prompt: string): Array<[unknown, unknown]> {
+  const graph = graphOn(rich, prompt) ?? graphOn(plain, prompt)!;
+  return nodesOf(graph, 'LoraLoader').map(([, node]) => [node.inputs['lora_name'], node.inputs['strength_model']]);
+}

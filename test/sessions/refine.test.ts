@@ -185,6 +185,25 @@ describe('applyRefine', () => {
     expect(applyRefine(previous, actionable('', withImage)).seed).toBe(123);
   });
 
+  it('adds --lora to the LoRAs of the picture, changes the weight of one it has, and takes one out at :0', () => {
+    const withLoras = { ...previous, loras: [{ name: 'detail.safetensors', weight: 0.4 }] };
+    expect(applyRefine(withLoras, actionable('--lora ink:0.6')).loras).toEqual([
+      { name: 'detail.safetensors', weight: 0.4 },
+      { name: 'ink', weight: 0.6 },
+    ]);
+    expect(applyRefine(withLoras, actionable('a wolf --lora detail:0.9')).loras).toEqual([
+      { name: 'detail.safetensors', weight: 0.9 },
+    ]);
+    expect(applyRefine(withLoras, actionable('--lora detail:0')).loras).toEqual([]);
+    expect(applyRefine(withLoras, actionable('a wolf')).loras).toEqual(withLoras.loras);
+  });
+
+  it('adds to the LoRAs the workflow ran by itself when the picture named none', () => {
+    const own = [{ name: 'house-style.safetensors', weight: 0.7 }];
+    expect(applyRefine(previous, actionable('--lora ink'), own).loras).toEqual([...own, { name: 'ink' }]);
+    expect(applyRefine(previous, actionable('--steps 9'), own)).not.toHaveProperty('loras');
+  });
+
   it('does not change the settings it was given', () => {
     const copy = structuredClone(previous);
     applyRefine(previous, actionable('--ar 2:3 --seed 1'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindWorkflow, type BindResult } from '../../src/workflows/bind.js';
 import type { ApiGraph } from '../../src/workflows/graph.js';
+import { ownLorasOf } from '../../src/workflows/lora-choices.js';
 import { buildReady, buildReasons, defaultGraph, inlineSource, node, shippedSource } from './helpers.js';
 
 function graphOf(result: BindResult): ApiGraph {
@@ -127,6 +128,22 @@ describe('LoRAs filling the loaders a graph already chains', () => {
     expect(graph['11']).toBeUndefined();
     expect(graph['3']?.inputs['model']).toEqual(['10', 0]);
     expect(graph['6']?.inputs['clip']).toEqual(['10', 1]);
+  });
+
+  it('takes every loader out for an empty list (a refine that took each LoRA out)', () => {
+    const graph = graphOf(bindWorkflow(workflow, { prompt: 'x', loras: [] }));
+    expect(graph['10']).toBeUndefined();
+    expect(graph['11']).toBeUndefined();
+    expect(graph['3']?.inputs['model']).toEqual(['4', 0]);
+    expect(graph['6']?.inputs['clip']).toEqual(['4', 1]);
+  });
+
+  it('names the LoRAs the graph runs by itself, with their weights, for a refine to add to', () => {
+    expect(ownLorasOf(workflow)).toEqual([
+      { name: 'house-style.safetensors', weight: 0.7 },
+      { name: 'light.safetensors', weight: 1 },
+    ]);
+    expect(ownLorasOf(buildReady(shippedSource('txt2img')))).toEqual([]);
   });
 
   it('notes loaders that do not form one chain instead of guessing', () => {
