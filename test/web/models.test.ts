@@ -72,10 +72,7 @@ describe('models and LoRAs through the web API', () => {
     });
     expect(done.settings).toMatchObject({
       checkpoint: 'sdxl/juggernautXL_v9.safetensors',
-      loras: [
-        { name: 'sdxl/ink-style.safetensors', weight: 0.6 },
-        { name: 'detail.safetensors' },
-      ],
+      loras: [{ name: 'sdxl/ink-style.safetensors', weight: 0.6 }, { name: 'detail.safetensors' }],
     });
   });
 
