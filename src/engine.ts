@@ -101,6 +101,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     outageTimeoutMs: config.comfy.outageTimeoutMs,
     resultsDir: path.join(dataDir, 'results'),
     delivery: { fault: faultPointFor(config.faultPoint) },
+    fault: faultPointFor(config.faultPoint),
     connect: options.connect,
     engine,
     logger,

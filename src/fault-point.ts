@@ -6,7 +6,8 @@
  * The points, in the order a delivery reaches them: `delivery:before-post`, `delivery:during-upload`,
  * `delivery:after-post`, `delivery:after-session`, `delivery:after-generation`, `delivery:after-post-recorded`,
  * `delivery:before-delivered`; and in the web face's creation of a generation and its end:
- * `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`, `web:after-outcome`, `web:before-webhook`.
+ * `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`, `web:after-outcome`, `web:before-webhook`;
+ * and in the queue's intake of a job: `intake:after-record` (the job written, not yet counted nor queued).
  */
 
 /** Reaching a named point: kills the process when it is the configured one. */
@@ -32,8 +33,11 @@ export const WEB_FAULT_POINTS = [
   'web:before-webhook',
 ] as const;
 
+/** The queue's intake of a job: written to the store, not yet counted against its member nor queued. */
+export const INTAKE_FAULT_POINTS = ['intake:after-record'] as const;
+
 /** Every point at which a process can be told to die. */
-export const FAULT_POINTS = [...DELIVERY_FAULT_POINTS, ...WEB_FAULT_POINTS] as const;
+export const FAULT_POINTS = [...DELIVERY_FAULT_POINTS, ...WEB_FAULT_POINTS, ...INTAKE_FAULT_POINTS] as const;
 export type FaultPointName = (typeof FAULT_POINTS)[number];
 
 /** No fault anywhere. */

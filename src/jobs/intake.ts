@@ -1,10 +1,14 @@
 /**
- * The intake stage: a member's request becomes a waiting job. The limits (jobs in flight per member, the queue's
- * length) are checked and the job counted in one atomic change of the shared queue, so two processes taking requests
- * of one member at once cannot both pass; the settings are bound (refused with a sentence when they cannot be used);
- * the record is written; only then does the job join the queue.
+ * The intake stage: a member's request becomes a waiting job. The settings are bound (refused with a sentence when
+ * they cannot be used); the record is written; then the limits (jobs in flight per member, the queue's length) are
+ * checked, the job counted and queued in one atomic change of the shared queue, so two processes taking requests of
+ * one member at once cannot both pass, and no process can die between counting a job and queueing it (the member
+ * would stay counted one job high for ever). A process that dies after writing the record, before that change, leaves
+ * a waiting record the queue does not know: the next start (embedded) or the fleet's dispatcher queues it
+ * (recovery.ts).
  */
 import { UserFacingError } from '../errors.js';
+import type { FaultPoint } from '../fault-point.js';
 import type { JobQueue } from './job-queue.js';
 import { bindRequest } from './job-binding.js';
 import type { JobRepository } from './job-repository.js';
@@ -23,6 +27,10 @@ export interface IntakeContext {
   readonly assertOpen: () => void;
   /** Throws when no server can run the workflow (once every server has been assessed). */
   readonly assertSomeServerCanRun: (job: Pick<JobRecord, 'workflow' | 'settings'>) => void;
+  /** How long the job may take from being written to being admitted (`QueueEngine.intakeGraceMs`). */
+  readonly intakeGraceMs: number;
+  /** Stops the process at a named point (tests; a no-op in production). */
+  readonly fault: FaultPoint;
   /** The job was written and queued. */
   readonly queued: (job: JobRecord) => Promise<void>;
 }
@@ -31,25 +39,29 @@ export interface IntakeContext {
 export async function takeRequest(context: IntakeContext, request: JobRequest): Promise<JobRecord> {
   const { queue, repository, workflows, defaultWorkflow, limits } = context;
   context.assertOpen();
-  const id = request.id ?? newJobId();
-  const sequence = await queue.admit({ id, memberId: request.memberId }, limits);
-  let job: JobRecord;
+  const bound = bindRequest(workflows, defaultWorkflow, request);
+  context.assertSomeServerCanRun({ workflow: bound.workflow.name, settings: bound.settings });
+  // Refused early (nothing written) in the usual case; the admission below decides.
+  await queue.assertAdmissible(request.memberId, limits);
+  const { workflow, settings, graph, applied } = bound;
+  const record = { workflow: workflow.name, settings, graph, applied: { ...applied } };
+  const job: JobRecord = {
+    ...createJobRecord(request, record, await queue.nextSequence()),
+    id: request.id ?? newJobId(),
+  };
+  await write(repository, job);
+  context.fault('intake:after-record');
+  const queued = { id: job.id, memberId: job.memberId, workflow: job.workflow, createdAt: job.createdAt };
   try {
-    const bound = bindRequest(workflows, defaultWorkflow, request);
-    context.assertSomeServerCanRun({ workflow: bound.workflow.name, settings: bound.settings });
-    const { workflow, settings, graph, applied } = bound;
-    const record = { workflow: workflow.name, settings, graph, applied: { ...applied } };
-    job = { ...createJobRecord(request, record, sequence), id };
-    await write(repository, job);
+    // Late (the store or Redis held this process up past the grace): the dispatcher takes the job in, as a stray.
+    await queue.admit(queued, limits, context.intakeGraceMs);
   } catch (error) {
-    await queue.withdraw(id);
+    await repository.discard(job.id).catch(() => undefined);
     throw error;
   }
-  await queue.push({ id, memberId: job.memberId, workflow: job.workflow, createdAt: job.createdAt });
   await context.queued(job);
   return job;
 }
-
 async function write(repository: JobRepository, job: JobRecord): Promise<void> {
   try {
     await repository.create(job);

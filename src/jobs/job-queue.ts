@@ -7,7 +7,7 @@
 import { FairQueue } from './fair-queue.js';
 import type { SharedCell } from './engine/shared-cell.js';
 import type { HandOff, QueuedJob, QueueState, WaitingEnd } from './engine/queue-state.js';
-import { checkLimits, type JobLimits } from './limits.js';
+import { checkLimits, type JobCounts, type JobLimits } from './limits.js';
 
 /** The shared queue. */
 export class JobQueue {
@@ -23,22 +23,71 @@ export class JobQueue {
     return this.cell.read();
   }
 
+  /** Throws the limit's `UserFacingError` when a new job of the member would not be admitted now (changes nothing). */
+  async assertAdmissible(memberId: string, limits: JobLimits): Promise<void> {
+    checkLimits(limits, countsOf(await this.cell.read(), memberId));
+  }
+
+  /** The next job's place in the queue order (a number lost by a process that dies is only a gap). */
+  nextSequence(): Promise<number> {
+    return this.cell.change((state) => state.nextSequence++);
+  }
+
   /**
-   * Counts a new job against its member's limit and the queue length (throws the limit's `UserFacingError`) and
-   * returns its place in the queue order. It counts until `finished`, so one being written counts too.
+   * Admits a written job: checks its member's limit and the queue length (throws the limit's `UserFacingError`),
+   * counts it and puts it at the back of its member's lane, in one atomic change, so no process can die between the
+   * count and the queue entry. 'late' (and nothing changed) when the job was written more than `lateAfterMs` ago:
+   * the dispatcher takes such a job in as a stray (`readmit`), and may already have, so it is not admitted twice.
    */
-  admit(job: Pick<QueuedJob, 'id' | 'memberId'>, limits: JobLimits): Promise<number> {
+  admit(job: QueuedJob, limits: JobLimits, lateAfterMs = Number.POSITIVE_INFINITY): Promise<'admitted' | 'late'> {
     return this.cell.change((state) => {
-      const memberInFlight = Object.values(state.admitted).filter((entry) => entry.memberId === job.memberId).length;
-      checkLimits(limits, { memberInFlight, waiting: waitingOf(state).size });
+      if (state.admitted[job.id] !== undefined) return 'admitted';
+      if (Date.now() - job.createdAt >= lateAfterMs) return 'late';
+      checkLimits(limits, countsOf(state, job.memberId));
       state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
-      return state.nextSequence++;
+      const queue = waitingOf(state);
+      queue.push(job);
+      state.waiting = queue.toState();
+      return 'admitted';
     });
   }
 
-  /** Puts an admitted job at the back of its member's lane. */
-  push(job: QueuedJob): Promise<void> {
-    return this.#changeWaiting((queue) => queue.push(job));
+  /**
+   * Queues a written waiting job that no part of the queue knows (its process died after writing it, before admitting
+   * it), past the limits: it was taken from the member already. False when the queue knows it.
+   */
+  readmit(job: QueuedJob): Promise<boolean> {
+    return this.cell.change((state) => {
+      if (knows(state, job.id)) return false;
+      state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
+      const queue = waitingOf(state);
+      queue.push(job);
+      state.waiting = queue.toState();
+      return true;
+    });
+  }
+
+  /**
+   * Hands off a written job that no part of the queue knows, to be carried forward as its record says: followed on
+   * `server`, or delivered (it ended). Undefined when the queue knows it.
+   */
+  adopt(
+    job: Pick<QueuedJob, 'id' | 'memberId' | 'workflow'>,
+    server: string | undefined,
+  ): Promise<HandOff | undefined> {
+    return this.cell.change((state) => {
+      if (knows(state, job.id)) return undefined;
+      const key = `${job.id}-${state.nextHandOff++}`;
+      const entry: HandOff = { key, memberId: job.memberId, workflow: job.workflow, at: Date.now() };
+      if (server !== undefined) state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
+      state.handOffs[job.id] = server === undefined ? entry : { ...entry, server };
+      return state.handOffs[job.id];
+    });
+  }
+
+  /** True when some part of the queue knows the job (counted, waiting, or handed off), as last seen. */
+  knows(jobId: string, state: QueueState = this.cell.last): boolean {
+    return knows(state, jobId);
   }
 
   /** Puts jobs handed back (their server was lost) ahead of every round, and frees their hand-offs. */
@@ -126,13 +175,6 @@ export class JobQueue {
     });
   }
 
-  /** Forgets an admission whose job was never written (the write failed). */
-  withdraw(jobId: string): Promise<void> {
-    return this.cell.change((state) => {
-      delete state.admitted[jobId];
-    });
-  }
-
   /** Every waiting job in serving order, from the last state seen. */
   ordered(state: QueueState = this.cell.last): QueuedJob[] {
     return waitingOf(state).ordered();
@@ -147,16 +189,19 @@ export class JobQueue {
   slotsTaken(server: string, state: QueueState = this.cell.last): number {
     return Object.values(state.handOffs).filter((entry) => entry.server === server).length;
   }
-
-  async #changeWaiting(change: (queue: FairQueue<QueuedJob>) => void): Promise<void> {
-    await this.cell.change((state) => {
-      const queue = waitingOf(state);
-      change(queue);
-      state.waiting = queue.toState();
-    });
-  }
 }
 
 function waitingOf(state: QueueState): FairQueue<QueuedJob> {
   return FairQueue.fromState(state.waiting);
+}
+
+/** What the limits are checked against, for a new job of `memberId`. */
+function countsOf(state: QueueState, memberId: string): JobCounts {
+  const memberInFlight = Object.values(state.admitted).filter((entry) => entry.memberId === memberId).length;
+  return { memberInFlight, waiting: waitingOf(state).size };
+}
+
+function knows(state: QueueState, jobId: string): boolean {
+  if (state.admitted[jobId] !== undefined || state.handOffs[jobId] !== undefined) return true;
+  return waitingOf(state).has(jobId);
 }

@@ -54,6 +54,18 @@ export class JobRepository {
     await this.#open.add(OPEN_KEY, job.id);
   }
 
+  /** Removes a job that was written but never queued (refused by a limit at admission): record, contact, open entry. */
+  async discard(id: string): Promise<void> {
+    await this.#open.remove(OPEN_KEY, id);
+    await this.#contacts.delete(id);
+    await this.#records.delete(id);
+  }
+
+  /** The ids of every job not yet delivered (without reading their records). */
+  openIds(): Promise<string[]> {
+    return this.#open.list(OPEN_KEY);
+  }
+
   /**
    * Writes the job's contact (at creation, and when its delivery info changes). It expires with the delivered record
    * would: by then the job is long delivered, or given up.
@@ -122,10 +134,15 @@ export class JobRepository {
     const ids = await this.#open.list(OPEN_KEY);
     const jobs: JobRecord[] = [];
     for (const id of ids) {
-      const job = (await this.#records.get(id)) ?? (salvage && (await this.#salvage(id, salvage)));
+      const job = await this.getOpen(id, salvage);
       if (job !== undefined) jobs.push(job);
     }
     return jobs.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  /** One open job, salvaged as `listOpen` does when its record cannot be read. */
+  async getOpen(id: string, salvage?: Salvage): Promise<JobRecord | undefined> {
+    return (await this.#records.get(id)) ?? (salvage && (await this.#salvage(id, salvage)));
   }
 
   async #salvage(id: string, salvage: Salvage): Promise<JobRecord | undefined> {

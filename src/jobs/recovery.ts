@@ -11,8 +11,11 @@ import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { JobFile, TerminalJobEvent } from './events.js';
 import { downloadOutputs } from './job-files.js';
+import type { QueueEngine } from './engine/queue-engine.js';
 import { emptyQueueState, type QueuedJob, type QueueState } from './engine/queue-state.js';
 import { FairQueue } from './fair-queue.js';
+import type { JobQueue } from './job-queue.js';
+import type { JobRepository, Salvage } from './job-repository.js';
 import { isTerminal, type JobRecord } from './model.js';
 import type { ResultFiles } from './result-files.js';
 
@@ -117,4 +120,52 @@ export function queueStateFromJobs(open: readonly JobRecord[]): QueueState {
   }
   state.waiting = waiting.toState();
   return state;
+}
+
+/** What taking in the open jobs the fleet's queue does not know needs. */
+export interface StrayJobsContext {
+  readonly queue: JobQueue;
+  readonly repository: JobRepository;
+  readonly engine: Pick<QueueEngine, 'handOff' | 'changed'>;
+  /** Rebuilds an open job whose record cannot be read (salvage.ts). */
+  readonly salvage: Salvage;
+  /** A salvaged job's prompts to cancel on the servers. */
+  readonly orphaned: (job: JobRecord) => void;
+  /** How long a record must have stood unchanged before it counts as a stray (not a job some process is taking in). */
+  readonly graceMs: number;
+  readonly logger: Logger;
+}
+
+/**
+ * In a fleet, the queue's state in Redis is the truth, and no start rebuilds it from the store as the embedded engine
+ * does. An open job may still be unknown to it: its process died after writing it and before admitting it (intake.ts),
+ * or its record was unreadable and is rebuilt here (salvage.ts). The dispatcher, one process at a time, takes them in:
+ * a waiting one is queued (counted, at the back of its member's lane), one that ended is handed off to be delivered,
+ * one on a server to be followed. Each step is one atomic change that does nothing when the queue knows the job, so a
+ * job is taken in once, however many processes look. Resolves with how many were taken in.
+ */
+export async function takeInStrayJobs(context: StrayJobsContext): Promise<number> {
+  const { queue, repository, engine, logger } = context;
+  const state = await queue.refresh();
+  let taken = 0;
+  for (const id of await repository.openIds()) {
+    if (queue.knows(id, state)) continue;
+    const readable = await repository.get(id);
+    const job = readable ?? (await repository.getOpen(id, context.salvage));
+    if (job === undefined) continue;
+    if (readable === undefined) context.orphaned(job);
+    else if (Date.now() - job.updatedAt < context.graceMs) continue;
+    const { memberId, workflow, createdAt } = job;
+    if (job.state === 'waiting') {
+      if (!(await queue.readmit({ id, memberId, workflow, createdAt }))) continue;
+    } else {
+      const handOff = await queue.adopt(job, isTerminal(job.state) ? undefined : (job.server ?? ''));
+      if (handOff === undefined) continue;
+      await engine.handOff(id, handOff);
+    }
+    taken += 1;
+    logger.warn({ jobId: id, state: job.state }, 'took in an open job the fleet’s queue did not know');
+  }
+  if (taken > 0) engine.changed();
+  return taken;
 }

@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { ComfyClient } from '../comfy/index.js';
 import type { ComfyServerConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
+import { noFault, type FaultPoint } from '../fault-point.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { JobAttempts } from './attempts.js';
 import { Dispatcher } from './dispatch.js';
@@ -29,6 +30,7 @@ import { isTerminal, type JobRecord, type JobRequest } from './model.js';
 import { OrphanedPrompts } from './orphaned-prompts.js';
 import { OutageTimer, serversDownError } from './outage.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
+import { takeInStrayJobs } from './recovery.js';
 import { salvageJob, type JobContact } from './salvage.js';
 import { ResultFiles } from './result-files.js';
 import { canRunOnServer, type ServerCapabilities, type WorkflowSource } from './server-capabilities.js';
@@ -66,6 +68,8 @@ export interface JobRunnerOptions {
   readonly maxOutputBytes?: number;
   /** How long a delivered job's record stays readable (Reroll, Vary, Upscale). Default 30 days. */
   readonly deliveredRetentionMs?: number;
+  /** Stops the process at a named point (tests crash it there); a no-op by default. */
+  readonly fault?: FaultPoint;
   /** The queue engine: embedded (one process, the default) or a fleet's (engine/fleet.ts). */
   readonly engine?: QueueEngine;
   readonly logger?: Logger;
@@ -79,6 +83,7 @@ export class JobRunner {
   readonly #workflows: WorkflowSource;
   readonly #defaultWorkflow: string | undefined;
   readonly #limits: JobLimits;
+  readonly #fault: FaultPoint;
   readonly #engine: QueueEngine;
   readonly #queue: JobQueue;
   readonly #repository: JobRepository;
@@ -103,6 +108,7 @@ export class JobRunner {
     this.#workflows = options.workflows;
     this.#defaultWorkflow = options.defaultWorkflow;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#fault = options.fault ?? noFault;
     this.#engine = options.engine ?? new EmbeddedEngine(`${hostname()}-${process.pid}`);
     this.#queue = new JobQueue(this.#engine.cell);
     this.#repository = new JobRepository(options.store, { deliveredTtlMs: options.deliveredRetentionMs });
@@ -181,14 +187,17 @@ export class JobRunner {
    */
   async resume(): Promise<void> {
     if (this.#phase !== 'new') throw new Error('JobRunner.resume() may be called once, before stop()');
-    const open = await this.#repository.listOpen((id, contact) => this.#salvage(id, contact));
+    // In a fleet, an unreadable record is salvaged by the dispatcher alone (one process, not every one that starts).
+    const salvage =
+      this.#engine.kind === 'fleet'
+        ? undefined
+        : (id: string, contact: JobContact | undefined) => this.#salvage(id, contact);
+    const open = await this.#repository.listOpen(salvage);
     const clientId = await this.#engine.clientId(() => this.#repository.clientId());
     await this.#results.sweep(new Set(open.map((job) => job.id)));
     this.#phase = 'running';
     this.#pool.start(clientId);
-    for (const job of [...open, ...(await this.#repository.listWithOrphans())]) {
-      for (const orphan of job.orphanedPrompts ?? []) this.#orphans.add({ jobId: job.id, ...orphan });
-    }
+    for (const job of [...open, ...(await this.#repository.listWithOrphans())]) this.#orphaned(job);
     const recovered = await this.#engine.recover(open);
     await this.#engine.start({
       carry: async (jobId, handOff) => {
@@ -197,6 +206,18 @@ export class JobRunner {
       },
       wake: () => void this.#dispatcher.pump(),
       cancel: (jobId) => void this.#attempts.cancel(jobId),
+      takeInStrays: async (graceMs) => {
+        if (this.#phase !== 'running') return;
+        await takeInStrayJobs({
+          queue: this.#queue,
+          repository: this.#repository,
+          engine: this.#engine,
+          salvage: (id, contact) => this.#salvage(id, contact),
+          orphaned: (job) => this.#orphaned(job),
+          graceMs,
+          logger: this.#logger,
+        });
+      },
     });
     for (const { jobId, handOff } of recovered) await this.#engine.handOff(jobId, handOff);
     this.#logger.info({ jobs: open.length, process: this.#engine.processName }, 'job runner resumed');
@@ -214,6 +235,8 @@ export class JobRunner {
         limits: this.#limits,
         assertOpen: () => this.#assertOpen(),
         assertSomeServerCanRun: (job) => this.#assertSomeServerCanRun(job),
+        fault: this.#fault,
+        intakeGraceMs: this.#engine.intakeGraceMs,
         queued: async (job) => {
           this.#dispatcher.know(job);
           this.#engine.changed();
@@ -295,6 +318,11 @@ export class JobRunner {
     await this.#book.idle();
     await this.#engine.close();
     this.#logger.info('job runner stopped');
+  }
+
+  /** The job's prompts left on servers are cancelled there. */
+  #orphaned(job: JobRecord): void {
+    for (const orphan of job.orphanedPrompts ?? []) this.#orphans.add({ jobId: job.id, ...orphan });
   }
 
   /** An open job whose record cannot be read: rebuilt from its contact and kept files (salvage.ts). */

@@ -2,12 +2,14 @@
  * One process of a fleet, for the fleet tests: a JobRunner on the fleet engine over a real Redis, the shipped
  * workflows and the given ComfyUI servers, as `npm start` builds it (without Discord). It prints one JSON line per job
  * event (`{"process","jobId","type",…}`), takes `enqueue <member> <steps>` lines on stdin (answering
- * `{"enqueued": id}` or `{"refused": identifier}`), and on SIGTERM stops (drains) and exits.
+ * `{"enqueued": id}` or `{"refused": identifier}`), and on SIGTERM stops (drains) and exits. Its environment may set
+ * `COMFYCORD_FAULT_POINT` (it kills itself there) and `FLEET_CHILD_JOBS_PER_MEMBER` (default 20).
  * Usage: tsx test/jobs/fleet-child.ts <name> <redis url> <server url>...
  */
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { isUserFacing } from '../../src/errors.js';
+import { FAULT_POINTS, faultPointFor } from '../../src/fault-point.js';
 import { FleetEngine } from '../../src/jobs/engine/fleet.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
@@ -16,6 +18,7 @@ import { holdRunnerLease, processLease } from '../../src/store/runner-lease.js';
 import { loadWorkflows } from '../../src/workflows/index.js';
 
 const [name, url, ...serverUrls] = process.argv.slice(2);
+const faultPoint = FAULT_POINTS.find((point) => point === process.env['COMFYCORD_FAULT_POINT']);
 const logger = process.env['FLEET_CHILD_DEBUG']
   ? createLogger({ level: 'debug', format: 'json', destination: process.stderr })
   : silentLogger();
@@ -29,6 +32,8 @@ const engine = new FleetEngine({
   lockDurationMs: 3_000,
   stalledIntervalMs: 1_000,
   dispatcherLeaseMs: 2_000,
+  intakeGraceMs: 3_000,
+  strayCheckMs: 500,
 });
 const runner = new JobRunner({
   store,
@@ -36,9 +41,10 @@ const runner = new JobRunner({
   workflows: await loadWorkflows(join(import.meta.dirname, '../../workflows'), logger),
   defaultWorkflow: 'txt2img',
   promptsPerServer: 1,
-  limits: { jobsPerMember: 20, queueLength: 200 },
+  limits: { jobsPerMember: Number(process.env['FLEET_CHILD_JOBS_PER_MEMBER'] ?? 20), queueLength: 200 },
   health: { healthIntervalMs: 200, downBackoff: { minMs: 100, maxMs: 400 }, failuresBeforeDown: 2 },
   engine,
+  fault: faultPointFor(faultPoint),
   logger,
 });
 const print = (line: Record<string, unknown>) =>

@@ -33,9 +33,12 @@ class Fleet {
     private readonly serverUrls: readonly string[],
   ) {}
 
-  async start(name: string): Promise<void> {
+  async start(name: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
     const args = ['--import', 'tsx', 'test/jobs/fleet-child.ts', name, this.redisUrl, ...this.serverUrls];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, args, {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     this.#children.set(name, child);
     createInterface({ input: child.stdout! }).on('line', (text) => {
       try {
@@ -47,9 +50,14 @@ class Fleet {
     await this.until(() => this.lines.some((line) => line.process === name && line.ready), `${name} to start`);
   }
 
+  /** Asks the process to take a job, without waiting for its answer. */
+  ask(name: string, memberId: string, steps: number): void {
+    this.#children.get(name)!.stdin!.write(`enqueue ${memberId} ${steps}\n`);
+  }
+
   async enqueue(name: string, memberId: string, steps: number): Promise<string> {
     const before = this.lines.length;
-    this.#children.get(name)!.stdin!.write(`enqueue ${memberId} ${steps}\n`);
+    this.ask(name, memberId, steps);
     let id: string | undefined;
     await this.until(() => {
       const answers = this.lines.slice(before).filter((line) => line.process === name && line.memberId === memberId);
@@ -216,5 +224,25 @@ describe.runIf(runRedis)('the fleet engine across processes', () => {
     await fleet.until(() => fleet!.events(jobId, 'succeeded').length > 0, 'the job to end on p2', 90_000);
     expect(fleet.events(jobId, 'succeeded')).toEqual([expect.objectContaining({ process: 'p2' })]);
     expect(emulator.received).toHaveLength(1);
+  }, 180_000);
+  it('counts a job once when the process taking it in is SIGKILLed after writing it, and the dispatcher queues it', async () => {
+    // One job per member at a time: a member left counted one job high could never ask again.
+    const oneJob = { FLEET_CHILD_JOBS_PER_MEMBER: '1' };
+    emulator = await startEmulator({ port: 0, stepMs: 20, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1', oneJob);
+    await fleet.start('p2', { ...oneJob, COMFYCORD_FAULT_POINT: 'intake:after-record' });
+    fleet.ask('p2', 'mia', 5);
+    await fleet.exited('p2', 30_000);
+    expect(fleet.lines.filter((line) => line.process === 'p2' && line.memberId === 'mia')).toEqual([]);
+    // Written, never admitted: the dispatcher (p1) takes it in once the intake's grace is over, and runs it.
+    await fleet.until(() => fleet!.lines.some((line) => line.type === 'succeeded'), 'the stray job to be run', 90_000);
+    const [stray] = fleet.lines.filter((line) => line.type === 'succeeded');
+    expect(stray).toEqual(expect.objectContaining({ process: 'p1', memberId: 'mia' }));
+    // Counted once, and no more once it ended: Mia may ask again.
+    const next = await fleet.enqueue('p1', 'mia', 5);
+    await fleet.until(() => fleet!.events(next, 'succeeded').length > 0, 'her next job', 90_000);
+    expect(fleet.events(stray!.jobId!, 'succeeded')).toHaveLength(1);
+    expect(emulator.received).toHaveLength(2);
   }, 180_000);
 });

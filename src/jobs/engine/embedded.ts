@@ -12,6 +12,7 @@ import { emptyQueueState, type HandOff } from './queue-state.js';
 export class EmbeddedEngine implements QueueEngine {
   readonly kind = 'embedded';
   readonly leading = true;
+  readonly intakeGraceMs = Number.POSITIVE_INFINITY;
   readonly cell = new MemoryCell(emptyQueueState());
   #handlers: EngineHandlers | undefined;
   #stopped = false;

@@ -52,6 +52,10 @@ export interface FleetEngineOptions {
   readonly dispatcherLeaseMs?: number;
   /** Jobs one process carries at once (attempts and deliveries). Default 64. */
   readonly concurrency?: number;
+  /** How long intake may take between writing a job and admitting it (then it is a stray). Default 60 s. */
+  readonly intakeGraceMs?: number;
+  /** How often the dispatcher looks for open jobs the queue does not know (and at every takeover). Default 30 s. */
+  readonly strayCheckMs?: number;
 }
 
 interface HandOffData {
@@ -75,6 +79,8 @@ export class FleetEngine implements QueueEngine {
   #leading = false;
   #leaseTimer: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
+  #strayTimer: NodeJS.Timeout | undefined;
+  #strayCheck: Promise<void> | undefined;
   #stopped = false;
 
   constructor(options: FleetEngineOptions) {
@@ -100,6 +106,10 @@ export class FleetEngine implements QueueEngine {
 
   get leading(): boolean {
     return this.#leading;
+  }
+
+  get intakeGraceMs(): number {
+    return this.#options.intakeGraceMs ?? 60_000;
   }
 
   async clientId(): Promise<string> {
@@ -140,6 +150,9 @@ export class FleetEngine implements QueueEngine {
       if (this.#leading) this.#handlers?.wake();
       else void this.cell.read().catch(() => undefined);
     }, 1_000).unref();
+    this.#strayTimer = setInterval(() => {
+      if (this.#leading) void this.#takeInStrays();
+    }, this.#options.strayCheckMs ?? 30_000).unref();
   }
 
   async handOff(jobId: string, handOff: HandOff): Promise<void> {
@@ -167,6 +180,7 @@ export class FleetEngine implements QueueEngine {
     this.#stopped = true;
     clearInterval(this.#leaseTimer);
     clearInterval(this.#tick);
+    clearInterval(this.#strayTimer);
     // Takes no new hand-off; those carried here are released by the runner, then handed back (see #carry).
     await this.#worker?.pause(true);
     if (this.#leading) {
@@ -228,6 +242,7 @@ export class FleetEngine implements QueueEngine {
       if (claim.acquired && !was) {
         this.#logger.info('this process dispatches for the fleet now');
         await this.#reconcile();
+        void this.#takeInStrays();
         this.#handlers?.wake();
       } else if (!claim.acquired && was) {
         this.#logger.warn('another process dispatches for the fleet now');
@@ -237,6 +252,20 @@ export class FleetEngine implements QueueEngine {
       this.#leading = false;
       this.#logger.warn({ err: error }, 'could not renew the dispatcher lease');
     }
+  }
+
+  /** Takes in the open jobs the queue does not know (one pass at a time; see `takeInStrayJobs`). */
+  #takeInStrays(): Promise<void> {
+    this.#strayCheck ??= (async () => {
+      try {
+        await this.#handlers?.takeInStrays?.(this.intakeGraceMs);
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'could not look for open jobs the queue does not know');
+      } finally {
+        this.#strayCheck = undefined;
+      }
+    })();
+    return this.#strayCheck;
   }
 
   /**

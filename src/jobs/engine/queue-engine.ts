@@ -32,6 +32,12 @@ export interface QueueEngine {
   readonly cell: SharedCell<QueueState>;
   /** True while this process runs the dispatcher (always, embedded; the lease holder, in a fleet). */
   readonly leading: boolean;
+  /**
+   * How long intake may take from writing a job to admitting it; past that, the job is the dispatcher's to take in
+   * (a fleet's dispatcher takes in open jobs its queue does not know: recovery.ts). Infinite, embedded: its start
+   * rebuilds the queue from the store.
+   */
+  readonly intakeGraceMs: number;
   /** The ComfyUI client id of this process: the store's own (embedded, the same across restarts), or one per process. */
   clientId(stored: () => Promise<string>): Promise<string>;
   /**
@@ -63,4 +69,6 @@ export interface EngineHandlers {
   readonly carry: CarryJob;
   readonly wake: () => void;
   readonly cancel: (jobId: string) => void;
+  /** Takes in the open jobs the queue does not know, unchanged for `graceMs` (the fleet's dispatcher calls it). */
+  readonly takeInStrays?: (graceMs: number) => Promise<void>;
 }

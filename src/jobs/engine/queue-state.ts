@@ -57,7 +57,7 @@ export const queueStateSchema = z.object({
     currentRound: z.number(),
     arrivals: z.number(),
   }),
-  /** Jobs not yet finished, by id: waiting, handed off, or being written (they count against their member's limit). */
+  /** Jobs not yet finished, by id: waiting or handed off (they count against their member's limit). */
   admitted: z.record(z.string(), z.object({ memberId: z.string(), at: z.number() })),
   handOffs: z.record(z.string(), handOffSchema),
   /** The next job's place in the queue order (fleet-wide). */
