@@ -93,6 +93,8 @@ export class JobAttempts {
     const job = known ?? (await repository.get(jobId));
     if (this.#stopping) return { outcome: Promise.resolve('released') };
     if (job === undefined || job.deliveredAt !== undefined) {
+      // Delivered already, or its record is unreadable: out of the queue (the dispatcher salvages an open one).
+      await queue.finished(jobId);
       await queue.settled(jobId);
       return { outcome: Promise.resolve('done') };
     }

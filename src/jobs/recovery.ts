@@ -17,6 +17,7 @@ import { FairQueue } from './fair-queue.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobRepository, Salvage } from './job-repository.js';
 import { isTerminal, type JobRecord } from './model.js';
+import { RECORD_LOST_SENTENCE } from './salvage.js';
 import type { ResultFiles } from './result-files.js';
 
 /** What recovery needs from the runner. */
@@ -139,33 +140,57 @@ export interface StrayJobsContext {
 /**
  * In a fleet, the queue's state in Redis is the truth, and no start rebuilds it from the store as the embedded engine
  * does. An open job may still be unknown to it: its process died after writing it and before admitting it (intake.ts),
- * or its record was unreadable and is rebuilt here (salvage.ts). The dispatcher, one process at a time, takes them in:
- * a waiting one is queued (counted, at the back of its member's lane), one that ended is handed off to be delivered,
- * one on a server to be followed. Each step is one atomic change that does nothing when the queue knows the job, so a
- * job is taken in once, however many processes look. Resolves with how many were taken in.
+ * or its hand-off was dropped because its record could not be read. And a waiting job whose record broke would wait
+ * for ever (the dispatcher cannot read what it needs). The dispatcher, one process at a time, takes them in: a waiting
+ * one is queued (counted, at the back of its member's lane), one that ended is handed off to be delivered, one on a
+ * server to be followed; an unreadable one is salvaged first (salvage.ts), by this one process only. Each step is one
+ * atomic change that does nothing when the queue knows the job already, so a job is taken in once, however many
+ * processes look. Resolves with how many were taken in.
  */
 export async function takeInStrayJobs(context: StrayJobsContext): Promise<number> {
-  const { queue, repository, engine, logger } = context;
+  const { queue, repository, logger } = context;
   const state = await queue.refresh();
+  const waiting = new Set(queue.ordered(state).map((job) => job.id));
   let taken = 0;
   for (const id of await repository.openIds()) {
-    if (queue.knows(id, state)) continue;
+    const isWaiting = waiting.has(id);
+    if (!isWaiting && queue.knows(id, state)) continue;
     const readable = await repository.get(id);
+    if (isWaiting && readable !== undefined) continue;
+    if (readable !== undefined && Date.now() - readable.updatedAt < context.graceMs) continue;
     const job = readable ?? (await repository.getOpen(id, context.salvage));
-    if (job === undefined) continue;
-    if (readable === undefined) context.orphaned(job);
-    else if (Date.now() - job.updatedAt < context.graceMs) continue;
-    const { memberId, workflow, createdAt } = job;
-    if (job.state === 'waiting') {
-      if (!(await queue.readmit({ id, memberId, workflow, createdAt }))) continue;
-    } else {
-      const handOff = await queue.adopt(job, isTerminal(job.state) ? undefined : (job.server ?? ''));
-      if (handOff === undefined) continue;
-      await engine.handOff(id, handOff);
-    }
+    if (job !== undefined && readable === undefined) context.orphaned(job);
+    const took = isWaiting ? await endBrokenWaiting(context, id, job) : job && (await takeIn(context, job));
+    if (!took) continue;
     taken += 1;
-    logger.warn({ jobId: id, state: job.state }, 'took in an open job the fleet’s queue did not know');
+    logger.warn({ jobId: id, state: job?.state }, 'took in an open job the fleet’s queue could not carry on');
   }
-  if (taken > 0) engine.changed();
+  if (taken > 0) context.engine.changed();
   return taken;
+}
+
+/** Queues a waiting job, or hands off one that ended or is on a server; false when the queue knew it meanwhile. */
+async function takeIn({ queue, engine }: StrayJobsContext, job: JobRecord): Promise<boolean> {
+  const { id, memberId, workflow, createdAt } = job;
+  if (job.state === 'waiting') return queue.readmit({ id, memberId, workflow, createdAt });
+  const handOff = await queue.adopt(job, isTerminal(job.state) ? undefined : (job.server ?? ''));
+  if (handOff === undefined) return false;
+  await engine.handOff(id, handOff);
+  return true;
+}
+
+/**
+ * A waiting job whose record broke leaves the queue, handed off to be delivered as salvaged (its member reads why), or
+ * dropped by its carrier when nothing of it could be rebuilt.
+ */
+async function endBrokenWaiting(
+  { queue, engine }: StrayJobsContext,
+  id: string,
+  salvaged: JobRecord | undefined,
+): Promise<boolean> {
+  const failure = salvaged?.failure ?? { identifier: 'job-record-lost', message: RECORD_LOST_SENTENCE };
+  const handOff = await queue.endWaiting(id, { state: 'failed', ...failure });
+  if (handOff === undefined) return false;
+  await engine.handOff(id, handOff);
+  return true;
 }

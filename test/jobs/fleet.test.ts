@@ -6,8 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { recordKey } from '../../src/store/store.js';
 import { shouldRunRedisTests, startRedisServer, type RedisServer } from '../store/redis-server.js';
 
 const runRedis = shouldRunRedisTests('fleet engine suite');
@@ -244,5 +246,45 @@ describe.runIf(runRedis)('the fleet engine across processes', () => {
     await fleet.until(() => fleet!.events(next, 'succeeded').length > 0, 'her next job', 90_000);
     expect(fleet.events(stray!.jobId!, 'succeeded')).toHaveLength(1);
     expect(emulator.received).toHaveLength(2);
+  }, 180_000);
+  it('salvages open jobs whose records broke once, when several processes start at once, and tells each member once', async () => {
+    const oneJob = { FLEET_CHILD_JOBS_PER_MEMBER: '1' };
+    emulator = await startEmulator({ port: 0, stepMs: 1_000, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1', oneJob);
+    // Mia's job holds the one slot; Ben's waits behind it.
+    const running = await fleet.enqueue('p1', 'mia', 40);
+    await fleet.until(() => fleet!.events(running, 'submitted').length > 0, 'her job to be submitted');
+    const waiting = await fleet.enqueue('p1', 'ben', 1);
+    fleet.kill('p1', 'SIGKILL');
+    await fleet.exited('p1');
+    const client = new Redis(redis.url);
+    try {
+      for (const id of [running, waiting]) await client.set(recordKey('jobs', id), '{"torn');
+    } finally {
+      client.disconnect();
+    }
+    await Promise.all([fleet.start('p2', oneJob), fleet.start('p3', oneJob)]);
+    await fleet.until(
+      () => [running, waiting].every((id) => fleet!.events(id, 'failed').length > 0),
+      'both members to be told',
+      90_000,
+    );
+    // Her prompt, rebuilt from the job's contact, is stopped on the server.
+    const history = async () => JSON.stringify(await (await fetch(`${emulator!.url}/history`)).json());
+    const deadline = Date.now() + 60_000;
+    while (!(await history()).includes('execution_interrupted') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await history()).toContain('execution_interrupted');
+    // Neither is counted any more: each may ask again.
+    emulator.faults.stepMs = 10;
+    const next = [await fleet.enqueue('p2', 'mia', 1), await fleet.enqueue('p3', 'ben', 1)];
+    await fleet.until(() => next.every((id) => fleet!.events(id, 'succeeded').length > 0), 'their next jobs', 90_000);
+    for (const id of [running, waiting]) {
+      expect(fleet.events(id, 'failed')).toHaveLength(1);
+      expect(fleet.events(id, 'succeeded')).toEqual([]);
+    }
+    expect(emulator.received).toHaveLength(3);
   }, 180_000);
 });
