@@ -62,6 +62,9 @@ export class JobPresenter {
     switch (event.type) {
       case 'queued':
         return show({ phase: 'queued', position: event.position });
+      case 'leaving-queue':
+        // Another process may carry the job and edit its card from now on: no position of ours may land after that.
+        return this.#options.cards.settle(job.id).then(() => undefined);
       case 'submitted':
         return show({ phase: 'starting' });
       case 'moved':

@@ -4,6 +4,9 @@
  * Delivery contract (exactly once):
  * - Non-terminal events (`queued`, `submitted`, `progress`, `preview`, `moved`) are fire-and-forget: a listener may
  *   return a promise, which is not awaited (only its rejection is logged), so a slow Discord edit never holds a job.
+ *   `leaving-queue` is the one the dispatcher waits for (a few seconds at most), before it hands the job off: in a
+ *   fleet another process carries it, and the positions announced here must not reach the card after that process's
+ *   own edits (a late "Queued" over a finished card would hide the result).
  * - Each job gets exactly one terminal event (`succeeded`, `failed`, `cancelled`) per process, after its terminal
  *   state is persisted. The runner awaits every listener's promise for it; only when all of them resolve does it
  *   persist `deliveredAt`. A job without `deliveredAt` is delivered again (with backoff, and by `resume()` after a
@@ -31,6 +34,11 @@ export interface JobFile {
 export type JobEvent =
   /** Waiting in the bot's queue; sent again whenever the position changes. */
   | { readonly type: 'queued'; readonly position: number }
+  /**
+   * Leaving the queue in the process that announced its positions: it is handed off now (to run, or to be ended),
+   * and whatever process carries it edits the card from here on. Listeners finish their position edits of it.
+   */
+  | { readonly type: 'leaving-queue' }
   /** Handed to a server (first time). */
   | { readonly type: 'submitted'; readonly server: string }
   | {

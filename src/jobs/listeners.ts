@@ -28,6 +28,15 @@ export class JobListeners {
     }
   }
 
+  /** Sends a non-terminal event and waits for every listener to be done with it; a failure is logged, not thrown. */
+  async emitAndWait(job: JobRecord, event: JobEvent): Promise<void> {
+    const errors = await Promise.all([...this.#listeners].map((listener) => this.#call(listener, job, event)));
+    for (const error of errors) {
+      if (error !== undefined)
+        this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
+    }
+  }
+
   /** Sends a terminal event and waits for every listener; true when all of them confirmed. */
   async deliver(job: JobRecord, event: TerminalJobEvent): Promise<boolean> {
     const errors = await Promise.all([...this.#listeners].map((listener) => this.#call(listener, job, event)));

@@ -54,6 +54,8 @@ export class WebDelivery {
         return hub.publish(job.id, 'running', {});
       case 'progress':
         return hub.publish(job.id, 'progress', progressOf(event));
+      case 'leaving-queue':
+        return undefined;
       case 'preview':
         return hub.publish(job.id, 'preview', {
           image: `data:${event.mimeType};base64,${event.bytes.toString('base64')}`,

@@ -3,9 +3,10 @@
  * ComfyUI emulators, the fake Discord with a guild on each of several shards, and N real comfycord processes started
  * the way `npm start` runs `src/index.ts` (tsx instead of the build), each with its own data directory and its own
  * shard, all on the same `STORE_URL=redis://…`. Processes can be stopped (SIGTERM), killed (SIGKILL) and started
- * again; every one of them is killed, and Redis stopped, by `close()`, also when a test fails.
+ * again; every one of them is killed, and Redis stopped, by `close()`, also when a test fails. With `FLEET_LOG_DIR`
+ * set, `close()` writes each process's whole log there (`process-<index>.log`), for a failure to be read in full.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -207,10 +208,20 @@ export class Fleet {
     await Promise.all(
       this.processes.filter((member) => isRunning(member.bot)).map(async (member) => this.kill(member)),
     );
+    this.#keepLogs(process.env.FLEET_LOG_DIR);
     await this.discord.close();
     await Promise.all(this.emulators.map(async (emulator) => emulator.close()));
     await this.redis.stop();
     await Promise.all(this.#dirs.map(async (dir) => rm(dir, { recursive: true, force: true })));
+  }
+
+  #keepLogs(dir: string | undefined): void {
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    for (const member of this.processes) {
+      const log = [...member.earlier, member.bot.output.join('')].join('--- restarted\n');
+      writeFileSync(path.join(dir, `process-${member.index}.log`), log);
+    }
   }
 
   #spawn(index: number, shard: number): BotChild {

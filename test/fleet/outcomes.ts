@@ -26,6 +26,16 @@ function isFinishedCardPost(discord: FakeDiscord, call: RecordedCall, job: SentJ
   return onCard || inChannel;
 }
 
+/**
+ * Whether the finished card was the last thing that landed on the job's card: no edit Discord accepted after it (a
+ * late progress or position edit would replace the finished card, its files included).
+ */
+export function finishedCardStaysLast(discord: FakeDiscord, job: SentJob): boolean {
+  const edits = job.handle.calls.filter((call) => call.method === 'PATCH' && call.status === 200);
+  const finished = edits.findIndex((call) => isFinishedCardPost(discord, call, job));
+  return finished !== -1 && finished === edits.length - 1;
+}
+
 /** How many finished cards each job got (exactly once is 1), in the order of `jobs`. */
 export function finishedCards(discord: FakeDiscord, jobs: readonly SentJob[]): number[] {
   const posts = discord.calls.filter((call) => call.status === 200 && call.files.length > 0);
@@ -79,13 +89,21 @@ export function largestLead(submissions: readonly Submission[], jobs: readonly S
   return lead;
 }
 
-/** The jobs that have not ended, with their card and how often their prompt reached ComfyUI: a failure's account. */
+/** The jobs that have not ended, with their prompts and every edit of their card: a failure's account. */
 export function describeUnended(fleet: Fleet, jobs: readonly SentJob[]): string {
   const open = jobs.filter((job) => !hasEnded(job));
   const lines = open.map((job) => {
     const prompts = fleet.submissions.filter((submission) => submission.text.includes(job.marker));
     const card = job.handle.callback ? JSON.stringify(job.handle.original?.content ?? '') : 'no callback';
-    return `${job.marker}: card ${card}, prompts sent ${prompts.length} (client ${prompts.map((p) => p.clientId).join(', ')})`;
+    const edits = job.handle.calls
+      .filter((call) => call.method === 'PATCH')
+      .map((call) => {
+        const content = String((call.body as { content?: unknown } | null)?.content ?? '').slice(0, 24);
+        const files = call.files.length > 0 ? ' +files' : '';
+        return `${call.receivedAt % 1_000_000} ${call.status} ${JSON.stringify(content)}${files}`;
+      });
+    const clients = prompts.map((prompt) => prompt.clientId).join(', ');
+    return `${job.marker}: card ${card}, prompts sent ${prompts.length} (client ${clients}); edits: ${edits.join(' | ')}`;
   });
   return `${jobs.length - open.length} of ${jobs.length} ended; open:\n${lines.join('\n')}`;
 }

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserFacingError } from '../../src/errors.js';
 import type { JobRecord } from '../../src/jobs/index.js';
-import { Harness, quickRequest } from './harness.js';
+import { EventLog, Harness, quickRequest } from './harness.js';
 
 const harness = new Harness();
 
@@ -114,6 +114,36 @@ describe('JobRunner on one server', () => {
     expect((await log.terminalOf(first.id)).type).toBe('succeeded');
     expect(emulator!.received.map((prompt) => prompt.promptId)).not.toContain(second.promptId);
     expect((await runner.findJob(second.id))?.state).toBe('cancelled');
+  });
+
+  it('hands a job whose position it showed off only once the listeners are done with that card', async () => {
+    // In a fleet another process may carry the job: a position edit still under way here must land before its edits.
+    const [emulator] = await harness.startEmulators(5);
+    const store = await harness.openStore(await harness.storeUrl());
+    const runner = await harness.runner(store, [emulator!], { promptsPerServer: 1 });
+    const seen: string[] = [];
+    runner.onEvent((job, event) => {
+      seen.push(`${job.memberId} ${event.type}`);
+      if (event.type !== 'leaving-queue') return undefined;
+      // A card edit in flight: the hand-off waits for it.
+      return new Promise<void>((resolve) => setTimeout(resolve, 300)).then(() => {
+        seen.push(`${job.memberId} card settled`);
+      });
+    });
+    await runner.resume();
+    const log = new EventLog();
+    runner.onEvent(log.listener());
+    await runner.enqueue(quickRequest('member-1', { steps: 20 }));
+    const second = await runner.enqueue(quickRequest('member-2'));
+    await log.terminalOf(second.id);
+    const ofSecond = seen.filter((line) => line.startsWith('member-2 ')).map((line) => line.slice('member-2 '.length));
+    expect(ofSecond).toContain('queued');
+    const lastShown = ofSecond.lastIndexOf('queued');
+    expect(ofSecond.slice(lastShown + 1, ofSecond.indexOf('submitted') + 1)).toEqual([
+      'leaving-queue',
+      'card settled',
+      'submitted',
+    ]);
   });
 
   it('interrupts a running job and frees the server for the next one', async () => {
