@@ -1,19 +1,25 @@
 /**
- * The bot as a real process, started the way `npm start` runs `src/index.ts` (minus the build), against an emulator
- * and a fake Discord, with one SQLite file that outlives each process: what crash and restart tests kill.
+ * Bot processes one after the other on one data directory (its SQLite file, `data/results`, `data/inputs`), each
+ * started as `npm start` runs `src/index.ts` (bot-child.ts), against an emulator and a fake Discord: what the crash
+ * and restart tests kill and start again. `useBotProcesses` gives a test file the three for all its tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Emulator } from '../../src/emulator/index.js';
-import type { FakeDiscord } from '../fakes/discord/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import {
+  DISCORD_ENVIRONMENT_VARIABLES,
+  startFakeDiscord,
+  type FakeDiscord,
+  type InteractionHandle,
+} from '../fakes/discord/index.js';
+import { startBotChild, type BotChild } from './bot-child.js';
 
-/** Bot processes sharing one store; `close` kills whatever is still running and removes the store. */
+/** Bot processes sharing one data directory; `close` kills whatever is still running and removes the directory. */
 export class BotProcesses {
-  /** Everything the processes wrote: when a test fails, it is the only account of what they did. */
-  readonly output: string[] = [];
-  private readonly children: ChildProcess[] = [];
+  private readonly bots: BotChild[] = [];
 
   private constructor(
     private readonly emulator: Emulator,
@@ -21,44 +27,97 @@ export class BotProcesses {
     private readonly dataDir: string,
   ) {}
 
+  static async create(emulator: Emulator, discord: FakeDiscord): Promise<BotProcesses> {
+    return new BotProcesses(emulator, discord, await mkdtemp(path.join(tmpdir(), 'comfycord-process-')));
+  }
+
+  /** Everything the processes wrote, in the order they started: when a test fails, the only account of them. */
+  get output(): string[] {
+    return this.bots.flatMap((bot) => bot.output);
+  }
+
   /** The SQLite file the processes share (a test may damage a row in it between two of them). */
   get storeFile(): string {
     return path.join(this.dataDir, 'bot.sqlite');
   }
 
-  static async create(emulator: Emulator, discord: FakeDiscord): Promise<BotProcesses> {
-    return new BotProcesses(emulator, discord, await mkdtemp(path.join(tmpdir(), 'comfycord-process-')));
-  }
-
   /** Starts a bot process with only the environment it needs (plus `env`). */
   start(env: Record<string, string> = {}): ChildProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        DISCORD_TOKEN: this.discord.token,
-        DISCORD_APPLICATION_ID: this.discord.applicationId,
-        DISCORD_API_URL: this.discord.apiUrl,
-        COMFY_URLS: `emu=${this.emulator.url}`,
-        STORE_URL: `sqlite://${this.storeFile}`,
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        ...env,
-      },
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const bot = startBotChild(this.dataDir, {
+      DISCORD_TOKEN: this.discord.token,
+      DISCORD_APPLICATION_ID: this.discord.applicationId,
+      DISCORD_API_URL: this.discord.apiUrl,
+      COMFY_URLS: `emu=${this.emulator.url}`,
+      STORE_URL: `sqlite://${this.storeFile}`,
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      ...env,
     });
-    this.children.push(child);
-    child.stdout?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => this.output.push(chunk.toString()));
-    return child;
+    this.bots.push(bot);
+    return bot.child;
   }
 
-  /** Kills every process still running and removes the store. */
+  /**
+   * Starts a bot process, has the member ask for `prompt` with /imagine, and resolves once the card shows the render
+   * under way (a step done): the moment the crash tests stop or kill the process.
+   */
+  async startRendering(prompt: string): Promise<{ process: ChildProcess; handle: InteractionHandle }> {
+    const started = this.start();
+    await this.discord.waitForBotConnected(30_000);
+    const handle = await this.discord.sendSlashCommand({
+      user: this.discord.member,
+      channel: this.discord.channel,
+      name: 'imagine',
+      options: { prompt },
+    });
+    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
+    return { process: started, handle };
+  }
+
+  /** Kills every process still running and removes the data directory. */
   async close(): Promise<void> {
-    const running = this.children.filter((child) => child.exitCode === null && child.signalCode === null);
-    await Promise.all(running.map(async (child) => killed(child, 'SIGKILL')));
+    const running = this.bots.filter(({ child }) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(running.map(async ({ child }) => killed(child, 'SIGKILL')));
     await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** What a test file's bot processes run against, started before its tests and stopped after them. */
+export interface BotProcessWorld {
+  readonly emulator: Emulator;
+  readonly discord: FakeDiscord;
+  readonly bots: BotProcesses;
+}
+
+/** Starts an emulator (`stepMs` per sampler step), a fake Discord and their bot processes for the file's tests. */
+export function useBotProcesses(stepMs: number): BotProcessWorld {
+  let world: BotProcessWorld | undefined;
+  beforeAll(async () => {
+    for (const name of DISCORD_ENVIRONMENT_VARIABLES) delete process.env[name];
+    const emulator = await startEmulator({ stepMs });
+    const discord = await startFakeDiscord();
+    world = { emulator, discord, bots: await BotProcesses.create(emulator, discord) };
+  });
+  afterAll(async () => {
+    await world?.bots.close();
+    await world?.discord.close();
+    await world?.emulator.close();
+  });
+  const started = () => {
+    if (world === undefined) throw new Error('the bot processes start in beforeAll');
+    return world;
+  };
+  return {
+    get emulator() {
+      return started().emulator;
+    },
+    get discord() {
+      return started().discord;
+    },
+    get bots() {
+      return started().bots;
+    },
+  };
 }
 
 /** Resolves with the exit code once the process has exited. */

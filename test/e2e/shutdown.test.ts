@@ -3,42 +3,17 @@
  * delivers that job's result exactly once; a second process on the same store is refused while the first runs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
-import { BotProcesses, exitOf } from './bot-process.js';
+import { describe, expect, it } from 'vitest';
+import { exitOf, useBotProcesses } from './bot-process.js';
 
-let emulator: Emulator;
-let discord: FakeDiscord;
-let bots: BotProcesses;
-
-beforeAll(async () => {
-  for (const name of DISCORD_ENVIRONMENT_VARIABLES) delete process.env[name];
-  emulator = await startEmulator({ stepMs: 150 });
-  discord = await startFakeDiscord();
-  bots = await BotProcesses.create(emulator, discord);
-});
-
-afterAll(async () => {
-  await bots?.close();
-  await discord?.close();
-  await emulator?.close();
-});
+const world = useBotProcesses(150);
 
 describe('the bot process', () => {
   it('stops cleanly on SIGTERM mid-job, and the next start delivers the result exactly once', async () => {
-    const first = bots.start();
-    const exited = exitOf(first);
-    await discord.waitForBotConnected(30_000);
-    const handle = await discord.sendSlashCommand({
-      user: discord.member,
-      channel: discord.channel,
-      name: 'imagine',
-      options: { prompt: 'a patient fox --steps 30' },
-    });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running'), 20_000);
+    const { emulator, discord, bots } = world;
+    const { process: first, handle } = await bots.startRendering('a patient fox --steps 30');
     first.kill('SIGTERM');
-    expect(await exited, bots.output.join('')).toBe(0);
+    expect(await exitOf(first), bots.output.join('')).toBe(0);
 
     const second = bots.start();
     const final = await handle.waitForOriginal((message) => message.attachments.length > 0, 40_000);
@@ -51,9 +26,11 @@ describe('the bot process', () => {
     expect(uploads).toHaveLength(1);
     second.kill('SIGTERM');
     expect(await exitOf(second)).toBe(0);
-  });
+    // Two bot processes start here, one after the other, as in the test below.
+  }, 90_000);
 
   it('refuses a second process on the same store with one sentence, while the first keeps running', async () => {
+    const { bots } = world;
     const first = bots.start();
     const firstOutput = linesOf(first);
     await until(() => firstOutput.some((line) => line.includes('connected to Discord')), 40_000);
