@@ -3,7 +3,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { cliConfig, emulatorOutput, filesIn, linesOf, runCli, SEED_WORKFLOW, TempDirs } from './helpers.js';
+import { seedVideoGraph } from '../fixtures/video-workflow.js';
+import { cliConfig, emulatorOutput, filesIn, linesOf, runCli, TempDirs } from './helpers.js';
 
 let emulator: Emulator;
 const temp = new TempDirs();
@@ -17,24 +18,9 @@ afterAll(async () => {
   await temp.removeAll();
 });
 
-/** The seed workflow ending in VideoHelperSuite's Video Combine instead of SaveImage, and a text node. */
+/** The seed workflow ending in VideoHelperSuite's Video Combine, a text node and a preview node. */
 async function videoWorkflowDir(manifest?: object): Promise<string> {
-  const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, unknown>;
-  delete graph['9'];
-  graph['12'] = {
-    class_type: 'VHS_VideoCombine',
-    inputs: {
-      images: ['8', 0],
-      frame_rate: 8,
-      loop_count: 0,
-      filename_prefix: 'fox',
-      format: 'image/gif',
-      pingpong: false,
-      save_output: true,
-    },
-    _meta: { title: 'Video Combine 🎥🅥🅗🅢' },
-  };
-  graph['13'] = { class_type: 'PreviewAny', inputs: { source: ['5', 0] }, _meta: { title: 'Show latent' } };
+  const graph = await seedVideoGraph('fox');
   graph['14'] = { class_type: 'PreviewImage', inputs: { images: ['8', 0] } };
   const dir = await temp.make('comfycord-cli-vhs-');
   await writeFile(path.join(dir, 'clip.json'), JSON.stringify(graph));

@@ -2,10 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seedVideoGraph } from '../fixtures/video-workflow.js';
 import { startRig, type Rig } from './harness.js';
 import { buttonLabels, fieldsOf, imagine, waitForResult, waitForUpload } from './helpers.js';
-
-const SEED_WORKFLOW = path.resolve(import.meta.dirname, '../fixtures/seed/simple_workflow.json');
 
 let rig: Rig;
 let workflowsDir: string;
@@ -13,22 +12,7 @@ let workflowsDir: string;
 beforeAll(async () => {
   // The seed workflow ending in VideoHelperSuite's Video Combine (a GIF) and core's Preview Any (a text).
   workflowsDir = await mkdtemp(path.join(tmpdir(), 'comfycord-e2e-vhs-'));
-  const graph = JSON.parse(await readFile(SEED_WORKFLOW, 'utf8')) as Record<string, unknown>;
-  delete graph['9'];
-  graph['12'] = {
-    class_type: 'VHS_VideoCombine',
-    inputs: {
-      images: ['8', 0],
-      frame_rate: 8,
-      loop_count: 0,
-      filename_prefix: 'clip',
-      format: 'image/gif',
-      pingpong: false,
-      save_output: true,
-    },
-  };
-  graph['13'] = { class_type: 'PreviewAny', inputs: { source: ['5', 0] } };
-  await writeFile(path.join(workflowsDir, 'clip.json'), JSON.stringify(graph));
+  await writeFile(path.join(workflowsDir, 'clip.json'), JSON.stringify(await seedVideoGraph('clip')));
   rig = await startRig({ env: { WORKFLOWS_DIR: workflowsDir } });
 });
 
