@@ -48,13 +48,17 @@ describe('JobRunner with a pool of servers', () => {
 
   it('finishes the jobs of a server that dies on the others', async () => {
     const emulators = await harness.startEmulators(15, 15, 15);
-    const { runner, log } = await harness.started(emulators, { limits: { jobsPerMember: 5 } });
-    const jobs = await enqueueMany(runner, 6, 5);
-    await log.until(() => log.allTerminals().length >= 6, 'a few jobs to end');
+    const { runner, log } = await harness.started(emulators, { limits: { jobsPerMember: 3 } });
+    // Twelve jobs: six on the servers' two slots each, six waiting in the bot.
+    const jobs = await enqueueMany(runner, 4, 3);
+    await log.until(() => log.allTerminals().length >= 3, 'a few jobs to end');
+    // gpu1 stalls before it dies, so what it holds now (a prompt rendering and one queued behind it) cannot end there
+    // while it is being closed, however slowly this machine runs.
+    emulators[0]!.faults.stepMs = 600_000;
     const onDeadServer = runner.snapshot().active.filter((job) => job.server === 'gpu1');
     expect(onDeadServer.length).toBeGreaterThan(0);
     await emulators[0]!.close();
-    await log.until(() => log.allTerminals().length >= jobs.length, 'every job to end', 60_000);
+    await log.until(() => log.allTerminals().length >= jobs.length, 'every job to end');
     expectEachDeliveredOnce(log, jobs);
     expect(log.allTerminals().filter(({ event }) => event.type !== 'succeeded')).toEqual([]);
     const moves = log.order.filter(({ event }) => event.type === 'moved');
