@@ -66,5 +66,6 @@ describe('the npm run generate entry point', () => {
     expect(linesOf(down.stderr)).toEqual([
       expect.stringContaining(`No ComfyUI server answered: server comfy1 at ${gone.url} could not be reached (`),
     ]);
-  });
+    // Three processes start here, one after the other: on a loaded machine each start alone may take 10 s or more.
+  }, 90_000);
 });

@@ -84,9 +84,10 @@ describe('deploy-commands', () => {
         DISCORD_GUILD_ID: discord.guild.id,
         DISCORD_API_URL: discord.apiUrl,
       },
-      timeout: 20_000,
+      // Killed if it hangs; a start alone takes 10 s on a loaded machine (tsx, discord.js and the command registry).
+      timeout: 50_000,
     });
     expect(stdout).toContain(`to guild ${discord.guild.id}`);
     expect((await registered(discord, discord.guild.id)).map((command) => command['name'])).toEqual(names);
-  });
+  }, 60_000);
 });
