@@ -6,27 +6,20 @@
  * resent under the same id, and the Idempotency-Key still names that one generation.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { ALICE, WEBHOOK_SECRET } from './harness.js';
 import { startWebChild, type WebChild } from './web-process.js';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './webhook-receiver.js';
 import { recordFault } from '../faults/ledger.js';
 
-/** One POST the receiver got. */
-interface Delivery {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 let emulator: Emulator;
-let receiver: Server;
+let receiver: WebhookReceiver;
 let receiverUrl: string;
-const deliveries: Delivery[] = [];
+let deliveries: ReceivedWebhook[];
 /** When set, the receiver keeps the next request open (never answers it) and calls this instead. */
 let holdNext: ((response: ServerResponse) => void) | undefined;
 const children: WebChild[] = [];
@@ -34,25 +27,18 @@ const dirs: string[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator({ stepMs: 20 });
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      deliveries.push({ path: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() });
-      const hold = holdNext;
-      holdNext = undefined;
-      if (hold) hold(response);
-      else response.writeHead(204).end();
-    });
+  receiver = await startWebhookReceiver((response) => {
+    const hold = holdNext;
+    holdNext = undefined;
+    if (hold) hold(response);
+    else response.writeHead(204).end();
   });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  ({ url: receiverUrl, received: deliveries } = receiver);
 });
 
 afterAll(async () => {
   for (const web of children) web.child.kill('SIGKILL');
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
   await emulator?.close();
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });

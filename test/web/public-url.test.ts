@@ -2,34 +2,22 @@
  * WEB_PUBLIC_URL: behind a proxy, callers reach the web face at another address than the one it listens on. Answers,
  * event streams, webhooks and the OpenAPI document then carry absolute URLs under that address.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents, startWebRig, waitFor, WEBHOOK_SECRET, type WebRig } from './harness.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 const PUBLIC = 'https://images.example.org/comfy';
 
 let rig: WebRig;
-let receiver: Server;
-let receiverUrl: string;
-const received: string[] = [];
+let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push(Buffer.concat(chunks).toString('utf8'));
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver();
   rig = await startWebRig({
     env: {
       WEB_PUBLIC_URL: `${PUBLIC}/`,
       WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/`,
+      WEB_WEBHOOK_ALLOW: `${receiver.url}/hooks/`,
       WEB_WEBHOOK_PRIVATE_NETWORKS: '127.0.0.1',
     },
   });
@@ -37,8 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rig?.close();
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 const ended = (generation: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(generation.status);
@@ -46,7 +33,7 @@ const ended = (generation: { status: string }) => ['succeeded', 'failed', 'cance
 describe('WEB_PUBLIC_URL', () => {
   it('makes every URL in answers, event streams and webhooks absolute under the public address', async () => {
     const created = await rig.api('POST', '/v1/generations', {
-      json: { prompt: 'a fox behind a proxy --steps 2', webhook: `${receiverUrl}/hooks/public` },
+      json: { prompt: 'a fox behind a proxy --steps 2', webhook: `${receiver.url}/hooks/public` },
     });
     expect(created.status).toBe(201);
     const self = `${PUBLIC}/v1/generations/${created.body.id}`;
@@ -68,8 +55,10 @@ describe('WEB_PUBLIC_URL', () => {
     expect((await fetch(rig.url + done.outputs[0].url.slice(PUBLIC.length))).status).toBe(200);
 
     const deadline = Date.now() + 20_000;
-    while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const payload = JSON.parse(received[0]!);
+    while (receiver.received.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const payload = JSON.parse(receiver.received[0]!.body);
     expect(payload.data.urls.self).toBe(self);
     expect(payload.data.outputs[0].url).toBe(done.outputs[0].url);
   });

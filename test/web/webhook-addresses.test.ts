@@ -5,8 +5,6 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,26 +14,18 @@ import { AddressGuard, type Resolve } from '../../src/web/webhook-addresses.js';
 import { webhookPolicy } from '../../src/web/webhook-policy.js';
 import { WebhookSender } from '../../src/web/webhooks.js';
 import { startWebRig, WEBHOOK_SECRET, type WebRig } from './harness.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
-let receiver: Server;
+let receiver: WebhookReceiver;
 let port: number;
-const received: IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      received.push(request.headers);
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  port = (receiver.address() as AddressInfo).port;
+  receiver = await startWebhookReceiver();
+  port = receiver.port;
 });
 
 afterAll(async () => {
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -127,7 +117,10 @@ describe('a webhook to a receiver on 127.0.0.1', () => {
         json: { prompt: `a fox for ${host} --steps 2`, webhook: `http://${host}:${port}/hook` },
       });
       expect(created.status).toBe(201);
-      await until(() => received.some((headers) => headers['webhook-id'] === `msg_${created.body.id}`), 'the webhook');
+      await until(
+        () => receiver.received.some(({ headers }) => headers['webhook-id'] === `msg_${created.body.id}`),
+        'the webhook',
+      );
     }
   });
 });
@@ -178,13 +171,13 @@ describe('the connection of a webhook', () => {
     // The check and each of the three tries looked the name up; none of them reached the receiver.
     await until(() => dns.lookups() >= 4, 'the tries');
     await sender.stop();
-    expect(received.filter((headers) => headers['webhook-id'] === 'msg_rebound')).toHaveLength(0);
+    expect(receiver.received.filter(({ headers }) => headers['webhook-id'] === 'msg_rebound')).toHaveLength(0);
   });
 
   it('connects through its own lookup: a name only the guard resolves reaches the receiver it resolved to', async () => {
     const dns = rebinding();
     const sender = await send(new AddressGuard(['127.0.0.1'], dns.resolve), 'msg_pinned');
-    await until(() => received.some((headers) => headers['webhook-id'] === 'msg_pinned'), 'the webhook');
+    await until(() => receiver.received.some(({ headers }) => headers['webhook-id'] === 'msg_pinned'), 'the webhook');
     await sender.stop();
   });
 });

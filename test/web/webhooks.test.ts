@@ -1,33 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebRig, WEBHOOK_SECRET, type WebRig } from './harness.js';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './webhook-receiver.js';
 
-/** What a receiver got: the headers and the raw body of each POST. */
-interface Received {
-  readonly headers: IncomingMessage['headers'];
-  readonly body: string;
-}
-
-let receiver: Server;
+let receiver: WebhookReceiver;
 let receiverUrl: string;
-const received: Received[] = [];
+let received: ReceivedWebhook[];
 /** The statuses the receiver answers with, in turn; 200 once they run out. */
 let answers: number[] = [];
 let rig: WebRig;
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(answers.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startWebhookReceiver((response) => response.writeHead(answers.shift() ?? 200).end());
+  ({ url: receiverUrl, received } = receiver);
   rig = await startWebRig({
     env: {
       WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -39,12 +24,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rig?.close();
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver?.close();
 });
 
 /** The Standard Webhooks check, written from the specification (not from the server's code). */
-function verify(message: Received): boolean {
+function verify(message: ReceivedWebhook): boolean {
   const id = String(message.headers['webhook-id']);
   const timestamp = String(message.headers['webhook-timestamp']);
   const key = Buffer.from(WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
