@@ -9,12 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import {
-  DISCORD_ENVIRONMENT_VARIABLES,
-  startFakeDiscord,
-  type FakeDiscord,
-  type InteractionHandle,
-} from '../fakes/discord/index.js';
+import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord, type FakeDiscord } from '../fakes/discord/index.js';
 import { startBotChild, type BotChild } from './bot-child.js';
 
 /** Bot processes sharing one data directory; `close` kills whatever is still running and removes the directory. */
@@ -55,23 +50,6 @@ export class BotProcesses {
     });
     this.bots.push(bot);
     return bot.child;
-  }
-
-  /**
-   * Starts a bot process, has the member ask for `prompt` with /imagine, and resolves once the card shows the render
-   * under way (a step done): the moment the crash tests stop or kill the process.
-   */
-  async startRendering(prompt: string): Promise<{ process: ChildProcess; handle: InteractionHandle }> {
-    const started = this.start();
-    await this.discord.waitForBotConnected(30_000);
-    const handle = await this.discord.sendSlashCommand({
-      user: this.discord.member,
-      channel: this.discord.channel,
-      name: 'imagine',
-      options: { prompt },
-    });
-    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
-    return { process: started, handle };
   }
 
   /** Kills every process still running and removes the data directory. */

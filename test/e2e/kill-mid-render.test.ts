@@ -15,7 +15,15 @@ const world = useBotProcesses(150);
 describe('the bot process killed mid-render', () => {
   it('follows the prompt after the restart and delivers its result exactly once', async () => {
     const { emulator, discord, bots } = world;
-    const { process: first, handle } = await bots.startRendering('a fox killed mid-render --steps 40');
+    const first = bots.start();
+    await discord.waitForBotConnected(30_000);
+    const handle = await discord.sendSlashCommand({
+      user: discord.member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt: 'a fox killed mid-render --steps 40' },
+    });
+    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
     await killed(first, 'SIGKILL');
     // Still rendering on the server while no bot runs.
     const submitted = emulator.received.filter((prompt) => JSON.stringify(prompt.prompt).includes('killed mid-render'));
@@ -65,7 +73,15 @@ function openJobsIn(file: string): { ids: string[]; damage: (id: string) => numb
 describe('the bot process killed mid-render, its job’s record damaged before the restart', () => {
   it('edits the card with one sentence after the restart and cancels the prompt on the server', async () => {
     const { emulator, discord, bots } = world;
-    const { process: first, handle } = await bots.startRendering('a fox whose record breaks --steps 40');
+    const first = bots.start();
+    await discord.waitForBotConnected(30_000);
+    const handle = await discord.sendSlashCommand({
+      user: discord.member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt: 'a fox whose record breaks --steps 40' },
+    });
+    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
     // Slowed down, so the prompt is certainly still running when the next bot has started.
     emulator.faults.stepMs = 1_000;
     await killed(first, 'SIGKILL');

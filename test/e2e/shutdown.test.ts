@@ -11,9 +11,18 @@ const world = useBotProcesses(150);
 describe('the bot process', () => {
   it('stops cleanly on SIGTERM mid-job, and the next start delivers the result exactly once', async () => {
     const { emulator, discord, bots } = world;
-    const { process: first, handle } = await bots.startRendering('a patient fox --steps 30');
+    const first = bots.start();
+    const exited = exitOf(first);
+    await discord.waitForBotConnected(30_000);
+    const handle = await discord.sendSlashCommand({
+      user: discord.member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt: 'a patient fox --steps 30' },
+    });
+    await handle.waitForOriginal((message) => message.content.startsWith('Running'), 20_000);
     first.kill('SIGTERM');
-    expect(await exitOf(first), bots.output.join('')).toBe(0);
+    expect(await exited, bots.output.join('')).toBe(0);
 
     const second = bots.start();
     const final = await handle.waitForOriginal((message) => message.attachments.length > 0, 40_000);
