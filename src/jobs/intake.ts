@@ -39,6 +39,10 @@ export interface IntakeContext {
 export async function takeRequest(context: IntakeContext, request: JobRequest): Promise<JobRecord> {
   const { queue, repository, workflows, defaultWorkflow, limits } = context;
   context.assertOpen();
+  // A job named by its caller (a web generation) that some process already wrote is not written again over it: two
+  // processes finishing one pending generation at once make one job (its admission, below, is once too).
+  const existing = request.id === undefined ? undefined : await repository.get(request.id);
+  if (existing !== undefined) return existing;
   const bound = bindRequest(workflows, defaultWorkflow, request);
   context.assertSomeServerCanRun({ workflow: bound.workflow.name, settings: bound.settings });
   // Refused early (nothing written) in the usual case; the admission below decides.
