@@ -14,6 +14,7 @@ export const PROCESS_FILES = [
   'test/fleet/kill-one.test.ts',
   'test/fleet/rolling-restart.test.ts',
   'test/jobs/fleet.test.ts',
+  'test/jobs/fleet-web.test.ts',
   'test/web/crash.test.ts',
   'test/store/runner-lease.test.ts',
   'test/e2e/kill-mid-render.test.ts',
