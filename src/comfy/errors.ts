@@ -4,6 +4,7 @@
  */
 import { describeRejection, type Rejection } from './validation-text.js';
 import { UserFacingError } from '../errors.js';
+import { sentence, type Sentence } from '../i18n/catalog.js';
 import { memberSafeText } from './member-text.js';
 import type { NodeErrors } from './schemas.js';
 
@@ -15,7 +16,7 @@ export class ComfyError extends UserFacingError {
 
   constructor(
     identifier: string,
-    userMessage: string,
+    userMessage: string | Sentence,
     readonly server: string,
     options: { cause?: unknown; detail: string },
   ) {
@@ -89,7 +90,8 @@ export class ComfyExecutionError extends ComfyError {
     readonly failure: ExecutionFailure,
   ) {
     const message = memberSafeText(failure.exceptionMessage) || failure.exceptionType || 'unknown error';
-    super('comfy-node-failed', `Node ${failure.nodeId} (${failure.nodeType}) failed: ${message}`, server, {
+    const said = sentence('job.nodeFailed', { node: failure.nodeId, type: failure.nodeType, message });
+    super('comfy-node-failed', said, server, {
       detail:
         `prompt ${promptId}: node ${failure.nodeId} (${failure.nodeType}) raised ${failure.exceptionType}: ` +
         `${failure.exceptionMessage}\n${failure.traceback.join('')}`,

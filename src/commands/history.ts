@@ -20,13 +20,15 @@ import type { Generation, HistoryPage, Sessions } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { historyDefinition } from './definitions.js';
 import { truncate } from '../text.js';
+import { text, type TextKey } from '../i18n/catalog.js';
 
 export const history: SlashCommand = {
   definition: historyDefinition,
   async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const member = interaction.options.getUser('member') ?? interaction.user;
-    await interaction.editReply(await historyMessage(services.sessions, member.id, 1, viewerOf(interaction)));
+    const viewer = viewerOf(interaction);
+    await interaction.editReply(await historyMessage(services.sessions, member.id, 1, viewer, interaction.locale));
   },
 };
 
@@ -37,19 +39,22 @@ export async function showHistoryPage(
   memberId: string,
   page: number,
 ) {
-  await interaction.update(await historyMessage(sessions, memberId, page, viewerOf(interaction)));
+  await interaction.update(await historyMessage(sessions, memberId, page, viewerOf(interaction), interaction.locale));
 }
 
-async function historyMessage(sessions: Sessions, memberId: string, page: number, viewer: ChannelViewer) {
+async function historyMessage(
+  sessions: Sessions,
+  memberId: string,
+  page: number,
+  viewer: ChannelViewer,
+  locale: string | null,
+) {
   const found = await sessions.listHistory(memberId, Math.max(1, page));
   const own = viewer.id === memberId;
   const shown = own ? found : { ...found, generations: await readableBy(viewer, found.generations, sessions) };
   const hidden = found.generations.length - shown.generations.length;
-  const content =
-    hidden > 0
-      ? `${hidden} generation${hidden > 1 ? 's' : ''} made elsewhere ${hidden > 1 ? 'are' : 'is'} not shown.`
-      : '';
-  return { content, embeds: [historyEmbed(shown, memberId)], components: pager(found, memberId) };
+  const content = hidden > 0 ? text(locale, hidden > 1 ? 'history.hiddenMany' : 'history.hiddenOne', { hidden }) : '';
+  return { content, embeds: [historyEmbed(shown, memberId, locale)], components: pager(found, memberId, locale) };
 }
 
 /**
@@ -82,24 +87,31 @@ async function placeOf(
   return session ? guild.channels.cache.get(session.channelId) : undefined;
 }
 
-function historyEmbed(page: HistoryPage, memberId: string): APIEmbed {
-  if (page.total === 0) return { description: `<@${memberId}> has no generations yet.` };
+function historyEmbed(page: HistoryPage, memberId: string, locale: string | null): APIEmbed {
+  const member = `<@${memberId}>`;
+  if (page.total === 0) return { description: text(locale, 'history.empty', { member }) };
   return {
-    title: `Generations of ${page.total === 1 ? 'one picture' : `${page.total} pictures`}`,
-    description: `<@${memberId}>, page ${page.page} of ${page.pageCount}`,
-    fields: page.generations.map(historyField),
+    title: text(locale, page.total === 1 ? 'history.titleOne' : 'history.titleMany', { total: page.total }),
+    description: text(locale, 'history.page', { member, page: page.page, pages: page.pageCount }),
+    fields: page.generations.map((generation) => historyField(generation, locale)),
   };
 }
 
-function historyField(generation: Generation) {
-  const prompt = generation.settings.prompt || '(no prompt)';
-  const seed = generation.settings.seed === undefined ? '' : ` · seed ${generation.settings.seed}`;
-  const outcome = generation.outcome.status === 'succeeded' ? '' : ` · ${generation.outcome.status}`;
+const OUTCOMES: Readonly<Record<string, TextKey>> = { failed: 'history.failed', cancelled: 'history.cancelled' };
+
+function historyField(generation: Generation, locale: string | null) {
+  const prompt = generation.settings.prompt || text(locale, 'history.noPrompt');
+  const { seed: seedValue } = generation.settings;
+  const seed = seedValue === undefined ? '' : ` · ${text(locale, 'history.seed', { seed: seedValue })}`;
+  const status = generation.outcome.status;
+  const outcomeKey = OUTCOMES[status];
+  const outcome = status === 'succeeded' ? '' : ` · ${outcomeKey ? text(locale, outcomeKey) : status}`;
   const when = `<t:${Math.floor(generation.createdAt / 1000)}:R>`;
   const link = jumpLink(generation);
+  const jump = link ? ` · [${text(locale, 'history.jump')}](${link})` : '';
   return {
     name: truncate(prompt, 240),
-    value: `${generation.workflow}${seed}${outcome} · ${when}${link ? ` · [jump](${link})` : ''}`,
+    value: `${generation.workflow}${seed}${outcome} · ${when}${jump}`,
     inline: false,
   };
 }
@@ -109,7 +121,11 @@ function jumpLink(generation: Generation): string | undefined {
   return `https://discord.com/channels/${generation.guildId ?? '@me'}/${generation.channelId}/${generation.messageId}`;
 }
 
-function pager(page: HistoryPage, memberId: string): APIActionRowComponent<APIButtonComponent>[] {
+function pager(
+  page: HistoryPage,
+  memberId: string,
+  locale: string | null,
+): APIActionRowComponent<APIButtonComponent>[] {
   if (page.pageCount <= 1) return [];
   const button = (label: string, target: number, disabled: boolean): APIButtonComponent => ({
     type: ComponentType.Button,
@@ -122,8 +138,8 @@ function pager(page: HistoryPage, memberId: string): APIActionRowComponent<APIBu
     {
       type: ComponentType.ActionRow,
       components: [
-        button('Newer', page.page - 1, page.page <= 1),
-        button('Older', page.page + 1, page.page >= page.pageCount),
+        button(text(locale, 'history.newer'), page.page - 1, page.page <= 1),
+        button(text(locale, 'history.older'), page.page + 1, page.page >= page.pageCount),
       ],
     },
   ];

@@ -35,13 +35,13 @@ export const imagine: SlashCommand = {
     const context = planContext(services, interaction.channel);
     // Refusals that no /settings default could change are given before deferring, privately and at once.
     const refusal = screenRequest(input, context);
-    if (refusal) throw new UserFacingError(refusal.identifier, refusal.message);
+    if (refusal) throw new UserFacingError(refusal.identifier, refusal.sentences);
 
     await interaction.deferReply();
     await afterAcknowledgements();
     const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
     const plan = planGeneration({ ...input, defaults }, context);
-    if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+    if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
     const image = attachment
       ? await storeInputImage(
           attachment,
@@ -88,7 +88,7 @@ function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
 function readLora(value: string | null): SettingsChange['loras'] {
   if (value === null || value.trim() === '') return undefined;
   const parsed = parseLoraValue(value);
-  if (!parsed.ok) throw new UserFacingError('bad-lora', parsed.message);
+  if (!parsed.ok) throw new UserFacingError('bad-lora', parsed.sentence);
   return [parsed.lora];
 }
 

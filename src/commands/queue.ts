@@ -7,6 +7,7 @@ import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import type { ProcessRecord } from '../health/fleet-presence.js';
 import { describeProcessesForMembers } from '../health/fleet-view.js';
 import { jobsOfMember, type RunnerSnapshot } from '../jobs/snapshot.js';
+import { text, type TextKey, type TextParams } from '../i18n/catalog.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { queueDefinition } from './definitions.js';
 
@@ -18,8 +19,8 @@ export const queue: SlashCommand = {
       logger.warn({ err: error }, 'could not read the fleet roll call for /queue');
       return [];
     });
-    const text = describeQueue(services.jobs.snapshot(), interaction.user.id, roster);
-    await interaction.reply({ content: text, flags: MessageFlags.Ephemeral });
+    const content = describeQueue(services.jobs.snapshot(), interaction.user.id, roster, interaction.locale);
+    await interaction.reply({ content, flags: MessageFlags.Ephemeral });
   },
 };
 
@@ -28,30 +29,40 @@ export function describeQueue(
   snapshot: RunnerSnapshot,
   memberId: string,
   roster: readonly ProcessRecord[] = [],
+  locale?: string | null,
 ): string {
+  const say = (key: TextKey, params?: TextParams) => text(locale, key, params);
   const mine = jobsOfMember(snapshot, memberId);
   const lines: string[] = [];
-  if (mine.active.length === 0 && mine.waiting.length === 0) lines.push('You have no images in progress.');
+  if (mine.active.length === 0 && mine.waiting.length === 0) lines.push(say('queue.none'));
   for (const job of mine.active) {
-    const where = `${job.server}${processOf(roster, job.jobId)}`;
-    lines.push(`• \`${job.jobId}\` ${job.workflow}: ${job.state === 'running' ? 'running' : 'handed to'} on ${where}`);
+    const params = {
+      id: job.jobId,
+      workflow: job.workflow,
+      server: `${job.server}${processOf(roster, job.jobId, locale)}`,
+    };
+    lines.push(say(job.state === 'running' ? 'queue.running' : 'queue.handed', params));
   }
-  for (const job of mine.waiting) lines.push(`• \`${job.jobId}\` ${job.workflow}: waiting, position ${job.position}`);
-  lines.push('', `Waiting in all: ${snapshot.waiting.length}. Servers:`);
+  for (const job of mine.waiting) {
+    lines.push(say('queue.waiting', { id: job.jobId, workflow: job.workflow, position: job.position }));
+  }
+  lines.push('', say('queue.servers', { count: snapshot.waiting.length }));
   for (const server of snapshot.servers) {
-    const state = server.health === 'up' ? 'up' : server.health === 'down' ? 'down' : 'checking';
-    lines.push(`• ${server.name}: ${state}, ${server.inFlight}/${server.capacity} busy`);
+    const state = server.health === 'up' ? 'queue.up' : server.health === 'down' ? 'queue.down' : 'queue.checking';
+    lines.push(
+      say('queue.server', { name: server.name, state: say(state), busy: server.inFlight, capacity: server.capacity }),
+    );
   }
-  if (snapshot.servers.length === 0) lines.push('• none configured');
+  if (snapshot.servers.length === 0) lines.push(say('queue.noServers'));
   const processes = describeProcessesForMembers(roster);
   if (processes.length > 0) lines.push('', ...processes);
-  if (snapshot.outage) lines.push('', 'Every image server is down; new images are refused until one is back.');
+  if (snapshot.outage) lines.push('', say('queue.outage'));
   return lines.join('\n');
 }
 
 /** `" (process 2)"` when several processes run and one of them reports the job; nothing otherwise. */
-function processOf(roster: readonly ProcessRecord[], jobId: string): string {
+function processOf(roster: readonly ProcessRecord[], jobId: string, locale?: string | null): string {
   if (roster.length <= 1) return '';
   const index = roster.findIndex((record) => record.running.some((job) => job.jobId === jobId));
-  return index < 0 ? '' : ` (process ${index + 1})`;
+  return index < 0 ? '' : ` ${text(locale, 'queue.process', { number: index + 1 })}`;
 }

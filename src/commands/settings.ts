@@ -5,6 +5,7 @@
  */
 import { MessageFlags, type ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../errors.js';
+import { sentence, text, type TextKey } from '../i18n/catalog.js';
 import type { MemberDefaults } from '../sessions/index.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { settingsDefinition } from './definitions.js';
@@ -29,10 +30,7 @@ export const settings: SlashCommand = {
         .list()
         .map((candidate) => candidate.name)
         .join(', ');
-      throw new UserFacingError(
-        'unknown-workflow',
-        `There is no workflow called ${change.workflow}; choose one of: ${names}.`,
-      );
+      throw new UserFacingError('unknown-workflow', sentence('plan.unknownWorkflow', { name: change.workflow, names }));
     }
     const reset = interaction.options.getBoolean('reset') === true;
     const current = reset ? {} : await services.sessions.getMemberDefaults(memberId);
@@ -41,7 +39,7 @@ export const settings: SlashCommand = {
     }
     const next: MemberDefaults = { ...current, ...change, ...(workflow ? { workflow: workflow.name } : {}) };
     if (reset || Object.keys(change).length > 0) await services.sessions.setMemberDefaults(memberId, next);
-    await interaction.editReply(describeDefaults(next, reset || Object.keys(change).length > 0));
+    await interaction.editReply(describeDefaults(next, reset || Object.keys(change).length > 0, interaction.locale));
   },
 
   async autocomplete(interaction, { services }) {
@@ -51,7 +49,7 @@ export const settings: SlashCommand = {
       const current = await services.sessions.getMemberDefaults(interaction.user.id);
       const workflow = (chosen === null ? undefined : services.workflows.get(chosen)) ?? named(current, services);
       const names = rankModels(focused.value, offeredModels(services, workflow), 24);
-      const none = { name: 'none (each workflow uses its own model)', value: NO_MODEL };
+      const none = { name: text(interaction.locale, 'settings.noModelChoice'), value: NO_MODEL };
       const choices = names.map((name) => ({ name: choiceLabel(name), value: choiceValue(name) }));
       return interaction.respond(focused.value.trim() === '' ? [none, ...choices] : choices);
     }
@@ -78,22 +76,32 @@ function resolveDefaultModel(typed: string, services: BotServices, workflow: Wor
   if (available.length === 0) return typed.trim();
   const match = resolveModelName(typed, available);
   if (match.ok) return match.name;
-  const names = match.candidates.map((name) => speakableName(name, available));
+  const names = match.candidates.map((name) => speakableName(name, available)).join(', ');
   const shown = typed.length > 60 ? `${typed.slice(0, 57)}…` : typed;
-  const closest =
-    names.length > 0 ? ` ${match.ambiguous ? 'It could be' : 'The closest are'} ${names.join(', ')}.` : '';
-  throw new UserFacingError('unknown-model', `No image server has a model called “${shown}”.${closest}`);
+  const said = [sentence('settings.unknownModel', { name: shown })];
+  if (names !== '') said.push(sentence(match.ambiguous ? 'settings.couldBe' : 'settings.closestAre', { names }));
+  throw new UserFacingError('unknown-model', said);
 }
 
-/** The `/settings` answer. */
-export function describeDefaults(defaults: MemberDefaults, changed: boolean): string {
+// The names of the defaults as the member's /settings options call them.
+const DEFAULT_NAMES: Readonly<Record<string, TextKey>> = {
+  workflow: 'settings.name.workflow',
+  aspect: 'settings.name.aspect',
+  negative: 'settings.name.negative',
+  count: 'settings.name.count',
+  checkpoint: 'settings.name.model',
+};
+
+/** The `/settings` answer, in the member's language. */
+export function describeDefaults(defaults: MemberDefaults, changed: boolean, locale?: string | null): string {
   const entries = Object.entries(defaults).filter(([, value]) => value !== undefined);
-  const head = changed ? 'Saved. Your defaults for /imagine:' : 'Your defaults for /imagine:';
-  if (entries.length === 0)
-    return `${changed ? 'Saved. ' : ''}You have no defaults; /imagine uses each workflow's own.`;
-  return [head, ...entries.map(([key, value]) => `• ${key === 'checkpoint' ? 'model' : key}: ${String(value)}`)].join(
-    '\n',
-  );
+  const saved = changed ? `${text(locale, 'settings.saved')} ` : '';
+  if (entries.length === 0) return `${saved}${text(locale, 'settings.none')}`;
+  const line = ([key, value]: [string, unknown]) => {
+    const name = DEFAULT_NAMES[key] ? text(locale, DEFAULT_NAMES[key]) : key;
+    return `• ${name}: ${String(value)}`;
+  };
+  return [`${saved}${text(locale, 'settings.yours')}`, ...entries.map(line)].join('\n');
 }
 
 function readChange(interaction: ChatInputCommandInteraction): MemberDefaults {

@@ -11,6 +11,7 @@ import {
   type LoadedWorkflows,
   type Workflow,
 } from '../workflows/index.js';
+import { text } from '../i18n/catalog.js';
 import type { CommandContext, SlashCommand } from './command.js';
 import { workflowsDefinition } from './definitions.js';
 
@@ -21,22 +22,26 @@ export const workflows: SlashCommand = {
   definition: workflowsDefinition,
   async execute(interaction: ChatInputCommandInteraction, { services }: CommandContext): Promise<void> {
     const operator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true;
-    const text = describeWorkflows(services.workflows, operator ? services.jobs.snapshot() : undefined);
-    await interaction.reply({ content: fit(text), flags: MessageFlags.Ephemeral });
+    const snapshot = operator ? services.jobs.snapshot() : undefined;
+    const content = describeWorkflows(services.workflows, snapshot, interaction.locale);
+    await interaction.reply({ content: fit(content), flags: MessageFlags.Ephemeral });
   },
 };
 
-/** The `/workflows` text; with a snapshot, the operator's report too. */
-export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnapshot): string {
+/**
+ * The `/workflows` text, its frame in the member's language (the settings' own vocabulary stays as typed in flags);
+ * with a snapshot, the operator's report too (English, as the operator's log).
+ */
+export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnapshot, locale?: string | null): string {
   const lines: string[] = [];
   for (const workflow of loaded.list()) {
     const where = snapshot ? ` — runs on ${serversFor(snapshot, workflow.name)}` : '';
-    const adult = workflow.nsfw ? ', age-restricted channels only' : '';
+    const adult = workflow.nsfw ? `, ${text(locale, 'workflows.adultOnly')}` : '';
     lines.push(`**${workflow.name}** (${workflow.kind}${adult})${where}: ${workflow.description}`);
     lines.push(`  ${memberSettings(workflow).map(describeSetting).join('; ')}`);
-    lines.push(`  outputs: ${describeOutputs(workflow)}`);
+    lines.push(`  ${text(locale, 'workflows.outputs', { outputs: describeOutputs(workflow) })}`);
   }
-  if (lines.length === 0) lines.push('No workflow is loaded.');
+  if (lines.length === 0) lines.push(text(locale, 'workflows.none'));
   if (snapshot) {
     const disabled = loaded.report.filter((entry) => entry.status === 'disabled');
     if (disabled.length > 0) lines.push('', '**Disabled**');
@@ -56,6 +61,8 @@ function serversFor(snapshot: RunnerSnapshot, name: string): string {
   return servers.length > 0 ? servers.map((server) => server.name).join(', ') : 'no server right now';
 }
 
-function fit(text: string): string {
-  return text.length <= MESSAGE_LIMIT ? text : `${text.slice(0, MESSAGE_LIMIT - 30)}\n… (more in the bot's log)`;
+function fit(content: string): string {
+  return content.length <= MESSAGE_LIMIT
+    ? content
+    : `${content.slice(0, MESSAGE_LIMIT - 30)}\n… (more in the bot's log)`;
 }

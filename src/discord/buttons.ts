@@ -123,7 +123,7 @@ async function rerun(
       ? await previousInput(services, generationId)
       : await resultImage(interaction, wanted.image, services);
   const plan = planSettings(settings, {}, source !== undefined, context);
-  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
   await services.jobs.enqueue({
     memberId: interaction.user.id,
     guildId: interaction.guildId ?? undefined,
@@ -203,6 +203,7 @@ async function openThread(
     sessions: services.sessions,
     logger,
     ignorePrefix: services.config.refineIgnorePrefix,
+    locale: interaction.locale,
   };
   const { message } = interaction;
   const result = { messageId: message.id, channelId: message.channelId, hasThread: message.hasThread };

@@ -179,7 +179,7 @@ function notAnImage(attachment: Pick<AttachmentInfo, 'name' | 'url'>, detail: st
   return new UserFacingError(
     'attachment-not-image',
     `${attachment.name} is not an image I can read; attach a PNG, JPEG or WebP picture.`,
-    { detail: `attachment ${attachment.url} refused: ${detail}` },
+    { detail: `attachment ${attachment.url} refused: ${detail}`, params: { name: attachment.name } },
   );
 }
 
@@ -202,8 +202,6 @@ function tooLarge(attachment: AttachmentInfo, maxBytes: number): UserFacingError
   return new UserFacingError(
     'attachment-too-large',
     `${attachment.name} is larger than ${limit}; attach a smaller image.`,
-    {
-      detail: `attachment ${attachment.url} is over ${maxBytes} bytes`,
-    },
+    { detail: `attachment ${attachment.url} is over ${maxBytes} bytes`, params: { name: attachment.name, limit } },
   );
 }

@@ -9,6 +9,7 @@
  * does only the steps not yet done: one post, one session, one generation. No step but the post talks to Discord.
  */
 import type { FaultPoint } from '../fault-point.js';
+import { sentenceFor } from '../errors.js';
 import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { JobEvent, JobFile } from '../jobs/events.js';
@@ -90,7 +91,7 @@ export class JobPresenter {
         return this.#deliverEnd(
           job,
           detailsOf(job),
-          { phase: 'failed', sentence: event.error.userMessage },
+          { phase: 'failed', sentence: sentenceFor(event.error, job.delivery?.locale) },
           { status: 'failed', reason: event.error.userMessage },
         );
       case 'cancelled':

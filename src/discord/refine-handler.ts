@@ -9,7 +9,8 @@
  * messages that mention the bot: so mentioning the bot works everywhere, and plain replies work where the intent is on.
  */
 import { Routes, type Message } from 'discord.js';
-import { isUserFacing, UserFacingError } from '../errors.js';
+import { isUserFacing, sentenceFor, UserFacingError } from '../errors.js';
+import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import { ownLorasOf } from '../workflows/lora-choices.js';
@@ -31,14 +32,13 @@ export function createRefineHandler(services: BotServices, logger: Logger): (mes
     });
     if (!session) return;
     const log = logger.child({ message: message.id, member: message.author.id, session: session.id });
+    const locale = await localeOf(message, session, services).catch(() => undefined);
     try {
-      await refine(message, session, services, log);
+      await refine(message, session, services, log, locale);
     } catch (error) {
       if (isUserFacing(error)) log.info({ err: error, reason: error.identifier }, 'refine refused');
       else log.error({ err: error }, 'refine failed');
-      const sentence = isUserFacing(error)
-        ? error.userMessage
-        : 'Something went wrong on our side; it has been logged.';
+      const sentence = isUserFacing(error) ? sentenceFor(error, locale) : text(locale, 'error.generic');
       await message
         .reply({ content: `❌ ${sentence}`, allowedMentions: { repliedUser: false } })
         .catch((replyError: unknown) => {
@@ -57,7 +57,23 @@ async function findSession(message: Message, services: BotServices): Promise<Ses
   return repliedTo === undefined ? undefined : services.sessions.getSessionByMessage(repliedTo);
 }
 
-async function refine(message: Message, session: Session, services: BotServices, logger: Logger): Promise<void> {
+/**
+ * The language to answer a reply in: a message carries none, so the one the member's last picture of the session was
+ * asked for in (an interaction's locale), else the server's own.
+ */
+async function localeOf(message: Message, session: Session, services: BotServices): Promise<string | undefined> {
+  const last =
+    session.lastGenerationId === undefined ? undefined : await services.jobs.findJob(session.lastGenerationId);
+  return last?.delivery?.locale ?? message.guild?.preferredLocale;
+}
+
+async function refine(
+  message: Message,
+  session: Session,
+  services: BotServices,
+  logger: Logger,
+  locale: string | undefined,
+): Promise<void> {
   const attachment = message.attachments.find((file) => file.contentType?.startsWith('image/') ?? true);
   const text = withoutBotMention(message);
   const parsed = parseRefine(text, {
@@ -66,7 +82,7 @@ async function refine(message: Message, session: Session, services: BotServices,
   });
   if (parsed.kind === 'ignore') return;
   checkMessageAccess(message, services.config.limits);
-  if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.message);
+  if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.sentence);
 
   const pictureWorkflow = services.workflows.get(session.settings.workflow ?? '');
   let settings: GenerationSettings = applyRefine(session.settings, parsed, ownLorasOf(pictureWorkflow));
@@ -88,7 +104,7 @@ async function refine(message: Message, session: Session, services: BotServices,
     settings = imageWorkflow ? keepAccepted({ ...rest, workflow: imageWorkflow.name }, imageWorkflow) : rest;
   }
   const plan = planSettings(settings, {}, inputImage !== undefined, context);
-  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.message);
+  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
 
   const status = await postStatus(message, plan.settings);
   const job = await services.jobs
@@ -104,6 +120,7 @@ async function refine(message: Message, session: Session, services: BotServices,
         statusMessageId: status,
         channelId: message.channelId,
         threads: canStartThreadsIn(message),
+        ...(locale === undefined ? {} : { locale }),
       },
     })
     .catch(async (error: unknown) => {

@@ -10,8 +10,8 @@ import {
   type ModalSubmitInteraction,
   type RepliableInteraction,
 } from 'discord.js';
-import { isUserFacing, type UserFacingError } from '../errors.js';
-import { text, translation } from '../i18n/catalog.js';
+import { isUserFacing, sentenceFor } from '../errors.js';
+import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { CommandContext, SlashCommand } from '../commands/command.js';
 import type { AcknowledgementQueue } from './acknowledgements.js';
@@ -105,11 +105,6 @@ export async function tellMember(interaction: RepliableInteraction, sentence: st
     // The token may have expired or the channel vanished; the log already has the cause.
     logger.warn({ err: error }, 'could not show the member an error');
   }
-}
-
-/** A refusal in the member's language where it is translated, else as it was raised. */
-function sentenceFor(error: UserFacingError, locale: string): string {
-  return translation(locale, `error.${error.identifier}`, error.params) ?? error.userMessage;
 }
 
 function describe(interaction: Interaction): string {

@@ -82,6 +82,8 @@ export interface SessionThreadDeps {
   readonly sessions: Sessions;
   readonly logger: Logger;
   readonly ignorePrefix: string;
+  /** The language of the member who asked for the thread, for its help. */
+  readonly locale?: string | undefined;
 }
 
 /** The result message a member asked to open a thread on. */
@@ -134,7 +136,7 @@ export async function openSessionThread(
  */
 async function greet(deps: SessionThreadDeps, threadId: string, logger: Logger): Promise<void> {
   try {
-    const body = { content: refineHelp(deps.ignorePrefix), nonce: `h${threadId}`, enforce_nonce: true };
+    const body = { content: refineHelp(deps.ignorePrefix, deps.locale), nonce: `h${threadId}`, enforce_nonce: true };
     await deps.rest.post(Routes.channelMessages(threadId), { body });
   } catch (error) {
     // The thread works without its help; the card's footer says how to refine too.

@@ -79,6 +79,57 @@ export function placeholdersOf(template: string): string[] {
   return [...template.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!).sort();
 }
 
+/**
+ * A sentence for a member, as its catalogue key and the values of its placeholders: a layer that refuses something
+ * names the sentence, and whoever shows it says it in the member's language.
+ */
+export interface Sentence {
+  readonly key: TextKey;
+  /** A value may be a phrase of the catalogue itself ("a seed"), said in the same language. */
+  readonly params?: Readonly<Record<string, string | number | Sentence>>;
+}
+
+/** A sentence (or phrase) of the catalogue. */
+export function sentence(key: TextKey, params: Sentence['params'] = {}): Sentence {
+  return { key, params };
+}
+
+/** Sentences in `locale` (English where it has no translation), as one answer. */
+export function say(locale: string | null | undefined, sentences: Sentence | readonly Sentence[]): string {
+  const list: readonly Sentence[] = 'key' in sentences ? [sentences] : sentences;
+  return list.map((each) => text(locale, each.key, filled(locale, each.params))).join(' ');
+}
+
+function filled(locale: string | null | undefined, params: Sentence['params'] = {}): TextParams {
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) => [name, typeof value === 'object' ? say(locale, value) : value]),
+  );
+}
+
+/** Sentences in English: what logs, the web API and the command line show. */
+export function english(sentences: Sentence | readonly Sentence[]): string {
+  return say(undefined, sentences);
+}
+
+// The English sentences without placeholders, by text: a failure stored as its English sentence (a job's record) is
+// found again and said in the member's language.
+const KEY_OF_ENGLISH = new Map(
+  Object.entries(ENGLISH)
+    .filter(([, template]) => isWholeSentence(template))
+    .map(([key, template]) => [template, key as TextKey]),
+);
+
+/** A text without placeholders that ends as a sentence does: one a refusal may be raised with word for word. */
+export function isWholeSentence(template: string): boolean {
+  return placeholdersOf(template).length === 0 && /[.!?]$/.test(template);
+}
+
+/** The translation into `locale` of a whole English text that is one of the catalogue's fixed sentences, if any. */
+export function translateEnglish(locale: string | null | undefined, english: string): string | undefined {
+  const key = KEY_OF_ENGLISH.get(english);
+  return key === undefined ? undefined : translation(locale, key);
+}
+
 function fill(template: string, params: TextParams): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const value = params[name];

@@ -12,6 +12,7 @@ import {
   type OutputFile,
 } from '../comfy/index.js';
 import { isPostablePromptId } from '../comfy/prompt-id.js';
+import { sentence } from '../i18n/catalog.js';
 import { UserFacingError } from '../errors.js';
 import type { Workflow } from '../workflows/index.js';
 import { uploadInputImage, type Attempt } from './attempt.js';
@@ -114,7 +115,7 @@ export class AttemptRunner {
     const client = this.#client(to);
     const workflow = this.hooks.workflowOn(job, to);
     if (workflow === undefined) {
-      throw new UserFacingError('workflow-unavailable', `${job.workflow} cannot run on the image servers right now.`);
+      throw new UserFacingError('workflow-unavailable', sentence('job.cannotRunNow', { workflow: job.workflow }));
     }
     const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
     // Given up during the upload (server down): the job may already be on another server, with its own graph.

@@ -2,6 +2,7 @@
  * The limits a job must pass before it is queued, each refused with a sentence a member understands.
  */
 import { UserFacingError } from '../errors.js';
+import { sentence } from '../i18n/catalog.js';
 
 /** How much the runner accepts. */
 export interface JobLimits {
@@ -25,19 +26,17 @@ export interface JobCounts {
 /** Throws the `UserFacingError` of the first limit a new job would break. */
 export function checkLimits(limits: JobLimits, counts: JobCounts): void {
   if (counts.memberInFlight >= limits.jobsPerMember) {
-    const sentence =
+    const said =
       limits.jobsPerMember === 1
-        ? 'You already have an image in progress; wait for it to finish.'
-        : `You already have ${limits.jobsPerMember} images in progress; wait for one to finish.`;
-    throw new UserFacingError('member-limit', sentence, {
+        ? sentence('limit.memberOne')
+        : sentence('limit.memberMany', { count: limits.jobsPerMember });
+    throw new UserFacingError('member-limit', said, {
       detail: `member has ${counts.memberInFlight} jobs in flight (limit ${limits.jobsPerMember})`,
     });
   }
   if (counts.waiting >= limits.queueLength) {
-    throw new UserFacingError(
-      'queue-full',
-      `The queue is full (${limits.queueLength} images waiting); please try again in a few minutes.`,
-      { detail: `${counts.waiting} jobs waiting (limit ${limits.queueLength})` },
-    );
+    throw new UserFacingError('queue-full', sentence('limit.queueFull', { count: limits.queueLength }), {
+      detail: `${counts.waiting} jobs waiting (limit ${limits.queueLength})`,
+    });
   }
 }

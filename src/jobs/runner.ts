@@ -10,6 +10,7 @@
 import { hostname } from 'node:os';
 import { ComfyClient } from '../comfy/index.js';
 import type { ComfyServerConfig } from '../config.js';
+import { sentence } from '../i18n/catalog.js';
 import { UserFacingError } from '../errors.js';
 import { noFault, type FaultPoint } from '../fault-point.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -436,9 +437,7 @@ export class JobRunner {
     const chosen = job.settings.checkpoint !== undefined || job.settings.loras !== undefined;
     throw new UserFacingError(
       'workflow-unavailable',
-      chosen && runsIt
-        ? `No image server that runs ${workflow} has that model and those LoRAs together; leave one out or choose others.`
-        : `No image server can run ${workflow} (it needs nodes or models they lack); try another workflow.`,
+      sentence(chosen && runsIt ? 'job.noServerWithFiles' : 'job.noServerForWorkflow', { workflow }),
     );
   }
 

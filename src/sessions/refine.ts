@@ -10,6 +10,7 @@
  * - `--lora name:weight` adds a LoRA to the picture's, or changes the weight of one it has; `--lora name:0` takes it out;
  * - an empty message, or one starting with the ignore prefix (`//` by default), is conversation, not a request.
  */
+import { english, LOCALES, sentence, text, translation, type Sentence } from '../i18n/catalog.js';
 import { parseFlags } from '../workflows/flags.js';
 import { mergeLoras } from '../workflows/lora-choices.js';
 import type { GenerationSettings, LoraChoice, SettingsChange } from '../workflows/settings.js';
@@ -25,7 +26,7 @@ export type Refine =
   | { readonly kind: 'append'; readonly text: string; readonly settings: SettingsChange }
   | { readonly kind: 'settings'; readonly settings: SettingsChange }
   | { readonly kind: 'image'; readonly prompt?: string; readonly append?: string; readonly settings: SettingsChange }
-  | { readonly kind: 'error'; readonly token: string; readonly message: string };
+  | { readonly kind: 'error'; readonly token: string; readonly message: string; readonly sentence: Sentence };
 
 /** A refine that leads to a generation. */
 export type ActionableRefine = Exclude<Refine, { kind: 'ignore' } | { kind: 'error' }>;
@@ -38,19 +39,33 @@ export interface RefineContext {
   readonly ignorePrefix: string;
 }
 
-/** Two short lines for the first message of a session thread, naming the ignore prefix in use. */
-export function refineHelp(ignorePrefix: string = DEFAULT_IGNORE_PREFIX): string {
-  const chat = ignorePrefix === '' ? '' : `, \`${ignorePrefix}\` to just chat`;
-  return (
-    'Reply here to refine: plain text replaces the prompt, `+ text` adds to it, flags like `--ar 2:3` change just those.\n' +
-    `\`--lora name:0.8\` adds a LoRA (\`:0\` takes it out), an image starts from it, \`again\` gives a new seed${chat}.`
-  );
+/** Two short lines for the first message of a session thread, naming the ignore prefix in use, in `locale`. */
+export function refineHelp(ignorePrefix: string = DEFAULT_IGNORE_PREFIX, locale?: string | null): string {
+  const again = againWord(locale);
+  return ignorePrefix === ''
+    ? text(locale, 'refine.helpNoChat', { again })
+    : text(locale, 'refine.help', { again, prefix: ignorePrefix });
 }
 
-/** The thread's first message with the default ignore prefix. */
+/** The thread's first message with the default ignore prefix, in English. */
 export const REFINE_HELP = refineHelp();
 
-const AGAIN = /^again[.!]*$/i;
+/** The word that asks for the same picture with a new seed, in `locale`: `again`, `nochmal`, `encore`… */
+export function againWord(locale?: string | null): string {
+  return translation(locale, 'refine.again') ?? 'again';
+}
+
+// "again" in every language the bot speaks: a reply carries no language, so each is understood everywhere.
+const AGAIN_WORDS = new Set(['again', ...LOCALES.map((locale) => againWord(locale).toLowerCase())]);
+
+function isAgain(prompt: string): boolean {
+  return AGAIN_WORDS.has(
+    prompt
+      .replace(/[.!！。]+$/u, '')
+      .trim()
+      .toLowerCase(),
+  );
+}
 
 /** Reads a reply in a session (to a result, or in a session thread). */
 export function parseRefine(text: string, context: RefineContext): Refine {
@@ -59,22 +74,23 @@ export function parseRefine(text: string, context: RefineContext): Refine {
   if (trimmed === '' && !context.hasImage) return { kind: 'ignore' };
   const appending = trimmed.startsWith('+');
   const parsed = parseFlags(appending ? trimmed.slice(1) : trimmed);
-  if (!parsed.ok) return { kind: 'error', token: parsed.token, message: parsed.message };
+  if (!parsed.ok) return { kind: 'error', token: parsed.token, message: parsed.message, sentence: parsed.sentence };
   const { prompt, settings } = parsed;
   if (context.hasImage) return imageRefine(prompt, appending, settings);
   if (appending) {
     if (prompt !== '') return { kind: 'append', text: prompt, settings };
     if (Object.keys(settings).length > 0) return { kind: 'settings', settings };
-    return { kind: 'error', token: '+', message: 'Write what to add after the +, e.g. `+ in the rain`.' };
+    const said = sentence('refine.emptyAppend');
+    return { kind: 'error', token: '+', message: english(said), sentence: said };
   }
-  if (AGAIN.test(prompt)) return { kind: 'reroll', settings };
+  if (isAgain(prompt)) return { kind: 'reroll', settings };
   if (prompt === '') return { kind: 'settings', settings };
   return { kind: 'replace', prompt, settings };
 }
 
 function imageRefine(prompt: string, appending: boolean, settings: SettingsChange): Refine {
   // "again" beside an image means "the same prompt on this image", not a prompt reading "again".
-  if (prompt === '' || (!appending && AGAIN.test(prompt))) return { kind: 'image', settings };
+  if (prompt === '' || (!appending && isAgain(prompt))) return { kind: 'image', settings };
   return appending ? { kind: 'image', append: prompt, settings } : { kind: 'image', prompt, settings };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ApiGraph } from './graph.js';
 import { bindSize, takesSize } from './bind-size.js';
+import { english, sentence, type Sentence, type TextKey } from '../i18n/catalog.js';
 import { spellingIn } from './file-spellings.js';
 import { applyLoras, loraCapacity } from './lora-binding.js';
 import type { ModelLists } from './object-info.js';
@@ -40,7 +41,10 @@ export interface AppliedSettings {
 /** One setting that cannot be used as given, with a sentence for the member. */
 export interface BindError {
   readonly setting: SettingName;
+  /** In English. */
   readonly message: string;
+  /** The same, for saying it in the member's language; absent for the rarer ones, which stay English. */
+  readonly sentence?: Sentence;
 }
 
 /** The graph to submit and the values used, or every setting that cannot be used as given. */
@@ -110,16 +114,14 @@ function loraValues(
   const errors: BindError[] = [];
   const most = loraCapacity(binding);
   if (loras.length > most) {
-    errors.push({ setting: 'lora', message: `${workflow.name} takes at most ${most} LoRA${most > 1 ? 's' : ''}.` });
+    const said = sentence(most > 1 ? 'bind.mostLoras' : 'bind.oneLora', { workflow: workflow.name, most });
+    errors.push(said_(`lora`, said));
   }
   const values = loras.map((lora) => ({ name: lora.name, weight: lora.weight ?? binding.weight.default }));
   for (const lora of values) {
     const { min, max } = binding.weight;
     if (lora.weight < min || lora.weight > max) {
-      errors.push({
-        setting: 'lora',
-        message: `The weight ${lora.weight} of the LoRA ${lora.name} is outside ${min} to ${max}; try one such as 0.8.`,
-      });
+      errors.push(said_('lora', sentence('bind.loraWeight', { weight: lora.weight, name: lora.name, min, max })));
     }
     const problem = rangeProblem(workflow.name, spec, lora.name) ?? modelProblem('lora', lora.name, options);
     if (problem) errors.push({ setting: 'lora', message: problem });
@@ -152,8 +154,8 @@ function valueFor(workflow: Workflow, spec: SettingSpec, settings: GenerationSet
   const given = givenValue(name, settings);
   const value = name === 'seed' ? (given ?? freshSeed(spec, options)) : (given ?? spec.default);
   if (value === undefined || (name === 'prompt' && String(value).trim() === '')) {
-    const what = name === 'image' ? 'an input image; attach one' : name === 'prompt' ? 'a prompt' : `a ${name}`;
-    return fail(name, `${workflow.name} needs ${what}.`);
+    const key = name === 'image' ? 'bind.needsImage' : name === 'prompt' ? 'bind.needsPrompt' : 'bind.needsSetting';
+    return { error: said_(name, sentence(key, { workflow: workflow.name, setting: name })) };
   }
   const problem = rangeProblem(workflow.name, spec, value) ?? modelProblem(name, value, options);
   return problem ? fail(name, problem) : { values: [[name, value]] };
@@ -202,19 +204,19 @@ function modelProblem(name: WorkflowSettingName, value: Value, options: BindOpti
   return `The ${name === 'lora' ? 'LoRA' : 'model'} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
 }
 
-const PHRASES: Partial<Record<SettingName, string>> = {
-  prompt: 'a prompt',
-  seed: 'a seed',
-  steps: 'a step count',
-  cfg: 'a CFG scale',
-  negative: 'a negative prompt',
-  image: 'an input image',
-  aspect: 'an aspect ratio',
-  width: 'a width',
-  height: 'a height',
-  denoise: 'a denoise strength',
-  checkpoint: 'a model choice',
-  loras: 'LoRAs',
+const PHRASES: Partial<Record<SettingName, TextKey>> = {
+  prompt: 'setting.prompt',
+  seed: 'setting.seed',
+  steps: 'setting.steps',
+  cfg: 'setting.cfg',
+  negative: 'setting.negative',
+  image: 'setting.image',
+  aspect: 'setting.aspect',
+  width: 'setting.width',
+  height: 'setting.height',
+  denoise: 'setting.denoise',
+  checkpoint: 'setting.checkpoint',
+  loras: 'setting.loras',
 };
 
 function unacceptedSettings(
@@ -231,12 +233,18 @@ function unacceptedSettings(
     if (value === undefined || name === 'workflow' || workflow.settings[settingOf(name)]) continue;
     // A blank prompt and a single image are what every workflow does anyway.
     if ((name === 'prompt' && String(value).trim() === '') || (name === 'count' && value === 1)) continue;
-    const phrase = name === 'count' ? undefined : (PHRASES[name] ?? name);
-    const sentence = phrase
-      ? `${workflow.name} does not take ${phrase}`
-      : `${workflow.name} makes one image at a time, so count must be 1`;
+    const phrase = PHRASES[name];
     const alternative = suggestWorkflow(workflow, name, others);
-    errors.push({ setting: name, message: `${sentence}${alternative ? `; use --wf ${alternative.name}` : ''}.` });
+    const params = {
+      workflow: workflow.name,
+      setting: phrase ? sentence(phrase) : name,
+      other: alternative?.name ?? '',
+    };
+    const said =
+      name === 'count'
+        ? sentence(alternative ? 'bind.oneImageUse' : 'bind.oneImage', params)
+        : sentence(alternative ? 'bind.doesNotTakeUse' : 'bind.doesNotTake', params);
+    errors.push(said_(name, said));
   }
   return errors;
 }
@@ -269,4 +277,9 @@ function fail(setting: SettingName, message: string): { error: BindError } {
 
 function isSameFile(a: Value, b: Value): boolean {
   return typeof a === 'string' && typeof b === 'string' && spellingIn([a], b) !== undefined;
+}
+
+/** A binding error said with a sentence of the catalogue. */
+function said_(setting: SettingName, said: Sentence): BindError {
+  return { setting, message: english(said), sentence: said };
 }

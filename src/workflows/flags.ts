@@ -5,7 +5,16 @@
  * means the same thing everywhere. It is pure and returns a result instead of throwing: an unknown or malformed flag
  * is an error that names the offending token, never silently ignored.
  */
-import { aspectSchema, MAX_COUNT, MAX_LORAS, MAX_SEED, type LoraChoice, type SettingsChange } from './settings.js';
+import { english, sentence, type Sentence } from '../i18n/catalog.js';
+import {
+  aspectSchema,
+  MAX_ASPECT_SKEW,
+  MAX_COUNT,
+  MAX_LORAS,
+  MAX_SEED,
+  type LoraChoice,
+  type SettingsChange,
+} from './settings.js';
 
 /** What a piece of text said: the prompt words (may be empty) and the settings its flags set. */
 export interface ParsedFlags {
@@ -19,12 +28,15 @@ export interface ParsedFlags {
 export interface FlagError {
   readonly ok: false;
   readonly token: string;
+  /** The sentence in English (the web API, the command line). */
   readonly message: string;
+  /** The same sentence, for saying it in the member's language. */
+  readonly sentence: Sentence;
 }
 
 export type FlagParseResult = ParsedFlags | FlagError;
 
-type ValueParser = (value: string, flag: string) => { value: SettingsChange } | { error: string };
+type ValueParser = (value: string, flag: string) => { value: SettingsChange } | { error: Sentence };
 
 interface FlagSpec {
   readonly names: readonly string[];
@@ -43,7 +55,7 @@ const wholeNumber =
   (value, flag) => {
     const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(number) || number < min || number > max) {
-      return { error: `${flag} must be a whole number from ${min} to ${max}, not "${value}".` };
+      return { error: sentence('flag.wholeNumber', { flag, min, max, value }) };
     }
     return { value: { [setting]: number } };
   };
@@ -53,7 +65,7 @@ const decimal =
   (value, flag) => {
     const number = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isFinite(number) || number < min || number > max) {
-      return { error: `${flag} must be a number from ${min} to ${max}, not "${value}".` };
+      return { error: sentence('flag.number', { flag, min, max, value }) };
     }
     return { value: { [setting]: number } };
   };
@@ -64,9 +76,7 @@ const FLAGS: readonly FlagSpec[] = [
     example: '--ar 16:9',
     parse: (value, flag) => {
       const parsed = aspectSchema.safeParse(value);
-      return parsed.success
-        ? { value: { aspect: parsed.data } }
-        : { error: `${flag} ${parsed.error.issues[0]?.message ?? 'must look like 16:9'}, not "${value}".` };
+      return parsed.success ? { value: { aspect: parsed.data } } : { error: aspectError(flag, value) };
     },
   },
   { names: ['seed'], example: '--seed 42', parse: wholeNumber('seed', 0, MAX_SEED) },
@@ -86,9 +96,7 @@ const FLAGS: readonly FlagSpec[] = [
     names: ['wf', 'workflow'],
     example: '--wf portrait',
     parse: (value, flag) =>
-      /^[\w.-]+$/.test(value)
-        ? { value: { workflow: value } }
-        : { error: `${flag} takes a workflow name such as txt2img, not "${value}".` },
+      /^[\w.-]+$/.test(value) ? { value: { workflow: value } } : { error: sentence('flag.workflow', { flag, value }) },
   },
 ];
 
@@ -120,16 +128,16 @@ export function parseFlags(text: string): FlagParseResult {
     const spec = SPEC_BY_NAME.get(match[1]!.toLowerCase());
     if (!spec) return unknownFlag(word);
     if (seen.has(spec) && spec.repeatable !== true) {
-      return failure(word, `${flag} is given twice (also as ${seen.get(spec)}); keep one.`);
+      return failure(word, sentence('flag.twice', { flag, other: seen.get(spec)! }));
     }
     seen.set(spec, flag);
     const valueWords = takeValue(words, index + 1, spec);
-    if (valueWords.length === 0) return failure(word, `${flag} needs a value, e.g. ${spec.example}.`);
+    if (valueWords.length === 0) return failure(word, sentence('flag.needsValue', { flag, example: spec.example }));
     index += valueWords.length;
     const parsed = spec.parse(valueWords.join(' '), flag);
     if ('error' in parsed) return failure(word, parsed.error);
     const merged = mergeSettings(settings, parsed.value);
-    if (typeof merged === 'string') return failure(word, merged);
+    if (merged) return failure(word, merged);
   }
   return { ok: true, prompt: promptWords.join(' '), settings };
 }
@@ -169,40 +177,47 @@ function unquote(value: string): string {
 }
 
 /** A LoRA as written in an option or after `--lora`: `name`, `name:0.8`, `"a name":0.8`. */
-export function parseLoraValue(value: string): { ok: true; lora: LoraChoice } | { ok: false; message: string } {
+export function parseLoraValue(
+  value: string,
+): { ok: true; lora: LoraChoice } | { ok: false; message: string; sentence: Sentence } {
   const parsed = parseLora(value.trim(), 'lora');
-  if ('error' in parsed) return { ok: false, message: parsed.error };
+  if ('error' in parsed) return { ok: false, message: english(parsed.error), sentence: parsed.error };
   return { ok: true, lora: parsed.value.loras![0]! };
 }
 
 /** `name`, `name:0.8`, `"a name":0.8`: the weight is the number after the last colon. */
-function parseLora(value: string, flag: string): { value: SettingsChange } | { error: string } {
+function parseLora(value: string, flag: string): { value: SettingsChange } | { error: Sentence } {
   const weighted = /^(.*):([+-]?(?:\d+(?:\.\d*)?|\.\d+))$/.exec(value);
   const name = unquote(weighted ? weighted[1]! : value).trim();
-  if (name === '') return { error: `${flag} needs a LoRA name before the weight, e.g. --lora detail:0.8.` };
+  if (name === '') return { error: sentence('flag.loraName', { flag }) };
   if (!weighted && /:[^/\\]*$/.test(value) && !/^[A-Za-z]:[/\\]/.test(value)) {
     const after = value.slice(value.lastIndexOf(':') + 1);
-    return { error: `${flag} takes a weight as a number after the colon, such as detail:0.8, not "${after}".` };
+    return { error: sentence('flag.loraWeight', { flag, value: after }) };
   }
   const choice: LoraChoice = weighted ? { name, weight: Number(weighted[2]) } : { name };
   return { value: { loras: [choice] } };
 }
 
 /** Adds one flag's settings; LoRAs add up (at most `MAX_LORAS`). Returns a sentence when there are too many. */
-function mergeSettings(settings: SettingsChange, added: SettingsChange): string | undefined {
+function mergeSettings(settings: SettingsChange, added: SettingsChange): Sentence | undefined {
   const loras = [...(settings.loras ?? []), ...(added.loras ?? [])];
-  if (loras.length > MAX_LORAS) return `At most ${MAX_LORAS} LoRAs can be used at once.`;
+  if (loras.length > MAX_LORAS) return sentence('flag.tooManyLoras', { most: MAX_LORAS });
   Object.assign(settings, added, loras.length > 0 ? { loras } : {});
   return undefined;
 }
 
 function unknownFlag(word: string): FlagError {
-  return failure(
-    word,
-    `${word} is not a flag I know; use one of ${FLAGS.map((spec) => `--${spec.names[0]}`).join(', ')}.`,
-  );
+  const flags = FLAGS.map((spec) => `--${spec.names[0]}`).join(', ');
+  return failure(word, sentence('flag.unknown', { word, flags }));
 }
 
-function failure(token: string, message: string): FlagError {
-  return { ok: false, token, message };
+/** `--ar` with a value that is no ratio, or one too wide or too tall. */
+function aspectError(flag: string, value: string): Sentence {
+  return /^\d{1,2}:\d{1,2}$/.test(value)
+    ? sentence('flag.aspectRange', { flag, value, most: MAX_ASPECT_SKEW })
+    : sentence('flag.aspectShape', { flag, value });
+}
+
+function failure(token: string, said: Sentence): FlagError {
+  return { ok: false, token, message: english(said), sentence: said };
 }

@@ -5,7 +5,8 @@
  * Pure: no I/O, so `/imagine` can refuse bad input with an ephemeral sentence before it defers, and the same rules
  * serve the buttons and the replies in a session thread.
  */
-import { bindWorkflow, type Workflow, type WorkflowKind } from './index.js';
+import { english, sentence, type Sentence } from '../i18n/catalog.js';
+import { bindWorkflow, type BindError, type Workflow, type WorkflowKind } from './index.js';
 import { parseFlags } from './flags.js';
 import { resolveModelChoices, UNKNOWN_MODELS, type ModelCatalogue } from './model-catalogue.js';
 import type { GenerationSettings, SettingsChange } from './settings.js';
@@ -52,7 +53,10 @@ export type GenerationPlan =
 export interface Refusal {
   readonly ok: false;
   readonly identifier: string;
+  /** In English (the web API, the command line). */
   readonly message: string;
+  /** The same, for saying it in the member's language. */
+  readonly sentences: readonly Sentence[];
 }
 
 // The name LoadImage gets before the real upload; binding only needs to know an image will be there.
@@ -84,14 +88,14 @@ export function screenRequest(input: Omit<PlanInput, 'defaults'>, context: PlanC
 /** The settings a member asked for in so many words: flags in the prompt and the command's options. */
 function readRequest(input: Omit<PlanInput, 'defaults'>): { ok: true; explicit: GenerationSettings } | Refusal {
   const flags = parseFlags(input.text);
-  if (!flags.ok) return refuse('bad-flag', flags.message);
+  if (!flags.ok) return refuse('bad-flag', flags.sentence);
   // LoRAs add up: one chosen in the option, more written as flags.
   const conflict = Object.keys(flags.settings).find(
     (key) => key !== 'loras' && input.options[key as keyof SettingsChange] !== undefined,
   );
   if (conflict) {
     const name = conflict === 'checkpoint' ? 'model' : conflict;
-    return refuse('setting-twice', `You set ${name} both as an option and as a flag; keep one.`);
+    return refuse('setting-twice', sentence('plan.settingTwice', { name }));
   }
   const loras = [...(input.options.loras ?? []), ...(flags.settings.loras ?? [])];
   const explicit = { ...stripUndefined(input.options), ...flags.settings, prompt: flags.prompt };
@@ -117,7 +121,7 @@ export function planSettings(
   const models = context.models ?? UNKNOWN_MODELS;
   const defaults = withDefaultModel(usableDefaults, workflow.workflow, models);
   const chosen = resolveModelChoices({ ...explicit }, workflow.workflow, models);
-  if (!chosen.ok) return refuse('unknown-model', chosen.message);
+  if (!chosen.ok) return refuse('unknown-model', chosen.sentence);
   explicit = chosen.settings;
   const usedDefaults = Object.entries(stripUndefined(defaults)).filter(
     ([key]) => explicit[key as keyof GenerationSettings] === undefined && acceptsDefault(workflow.workflow, key),
@@ -130,7 +134,7 @@ export function planSettings(
   const bound = bindWorkflow(workflow.workflow, hasImage ? { ...settings, image: IMAGE_PLACEHOLDER } : settings, {
     workflows: context.workflows.list(),
   });
-  if (!bound.ok) return refuse('bad-setting', bound.errors.map((error) => error.message).join(' '));
+  if (!bound.ok) return refuse('bad-setting', bound.errors.map(sentenceOf));
   const defaultsApplied = usedDefaults.filter(([key]) => key !== 'workflow' || explicit.workflow === undefined);
   return {
     ok: true,
@@ -156,7 +160,7 @@ function checkPromptLength(prompt: string, context: PlanContext): Refusal | unde
   if (prompt.length <= context.maxPromptLength) return undefined;
   return refuse(
     'prompt-too-long',
-    `Your prompt is ${prompt.length} characters long; the limit is ${context.maxPromptLength}.`,
+    sentence('plan.promptTooLong', { length: prompt.length, limit: context.maxPromptLength }),
   );
 }
 
@@ -166,10 +170,7 @@ function allowedHere(workflow: Workflow | undefined, context: PlanContext): bool
 }
 
 function adultOnly(workflow: Workflow): Refusal {
-  return refuse(
-    'adult-workflow',
-    `The workflow ${workflow.name} is only for age-restricted channels; use it in one of those, or choose another.`,
-  );
+  return refuse('adult-workflow', sentence('plan.adultWorkflow', { workflow: workflow.name }));
 }
 
 function unknownWorkflow(name: string, context: PlanContext): Refusal {
@@ -178,7 +179,10 @@ function unknownWorkflow(name: string, context: PlanContext): Refusal {
     .filter((candidate) => allowedHere(candidate, context))
     .map((candidate) => candidate.name)
     .join(', ');
-  return refuse('unknown-workflow', `There is no workflow called ${name}; choose one of: ${names || 'none loaded'}.`);
+  return refuse(
+    'unknown-workflow',
+    names === '' ? sentence('plan.unknownWorkflowNone', { name }) : sentence('plan.unknownWorkflow', { name, names }),
+  );
 }
 
 /** The first workflow of `kind` that may run where the request was made (Vary, Upscale, an image in a session). */
@@ -226,7 +230,7 @@ function pickWorkflow(
     firstWorkflowOfKind(wantedKind, context) ??
     preferred;
   if (workflow) return { ok: true, workflow };
-  return refuse('no-workflow', 'No workflow is loaded right now; please tell the server admins.');
+  return refuse('no-workflow', sentence('plan.noWorkflow'));
 }
 
 /**
@@ -250,6 +254,12 @@ function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
 
-function refuse(identifier: string, message: string): Refusal {
-  return { ok: false, identifier, message };
+function refuse(identifier: string, said: Sentence | readonly Sentence[]): Refusal {
+  const sentences = 'key' in said ? [said] : said;
+  return { ok: false, identifier, message: english(sentences), sentences };
+}
+
+/** A binding error's sentence (English text where it has none of the catalogue's). */
+function sentenceOf(error: BindError): Sentence {
+  return error.sentence ?? sentence('plan.asIs', { text: error.message });
 }

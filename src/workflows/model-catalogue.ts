@@ -7,6 +7,7 @@ import { portableNames, sameFile } from './file-spellings.js';
 import { resolveModelName, speakableName } from './model-names.js';
 import { settleLoras } from './lora-choices.js';
 import type { GenerationSettings, LoraChoice } from './settings.js';
+import { sentence, type Sentence, type TextKey } from '../i18n/catalog.js';
 import type { Workflow } from './workflow.js';
 import type { WorkflowModels } from './workflow-models.js';
 
@@ -56,7 +57,7 @@ export function resolveModelChoices(
   settings: GenerationSettings,
   workflow: Workflow,
   catalogue: ModelCatalogue,
-): { ok: true; settings: GenerationSettings } | { ok: false; message: string } {
+): { ok: true; settings: GenerationSettings } | { ok: false; sentence: Sentence } {
   let resolved = settings;
   if (settings.checkpoint !== undefined && workflow.settings.checkpoint) {
     const name = resolveOne(settings.checkpoint, 'model', workflow, catalogue.choices(workflow, 'checkpoints'));
@@ -77,48 +78,39 @@ export function resolveModelChoices(
   return { ok: true, settings: resolved };
 }
 
+// The sentences about a name that fits no file, for a model and for a LoRA.
+const SENTENCES = {
+  model: {
+    none: 'model.noModels',
+    ambiguous: 'model.ambiguousModel',
+    unknown: 'model.unknownModel',
+    closestOne: 'model.unknownModelClosestOne',
+    closest: 'model.unknownModelClosest',
+  },
+  LoRA: {
+    none: 'model.noLoras',
+    ambiguous: 'model.ambiguousLora',
+    unknown: 'model.unknownLora',
+    closestOne: 'model.unknownLoraClosestOne',
+    closest: 'model.unknownLoraClosest',
+  },
+} as const satisfies Record<string, Record<string, TextKey>>;
+
 function resolveOne(
   typed: string,
   what: 'model' | 'LoRA',
   workflow: Workflow,
   available: readonly string[] | undefined,
-): { ok: true; name: string } | { ok: false; message: string } {
+): { ok: true; name: string } | { ok: false; sentence: Sentence } {
   if (available === undefined) return { ok: true, name: typed };
-  if (available.length === 0) {
-    return { ok: false, message: `No image server that runs ${workflow.name} has a ${what} to choose from.` };
-  }
+  const said = SENTENCES[what];
+  if (available.length === 0) return { ok: false, sentence: sentence(said.none, { workflow: workflow.name }) };
   const match = resolveModelName(typed, available);
   if (match.ok) return match;
   const names = match.candidates.map((name) => speakableName(name, available));
-  const shown = quote(typed.length > 60 ? `${typed.slice(0, 57)}…` : typed);
-  if (match.ambiguous) {
-    return { ok: false, message: `${capitalize(what)} ${shown} could be ${orList(names)}; say which.` };
-  }
-  const closest = names.length > 0 ? `; the closest ${names.length > 1 ? 'are' : 'is'} ${andList(names)}` : '';
-  const hint =
-    names.length > 0
-      ? ''
-      : `; start typing in the ${what === 'model' ? 'model' : 'lora'} option to see the ones there are`;
-  return { ok: false, message: `There is no ${what} called ${shown} for ${workflow.name}${closest}${hint}.` };
-}
-
-function quote(text: string): string {
-  return `“${text}”`;
-}
-
-function orList(names: readonly string[]): string {
-  return joinList(names, 'or');
-}
-
-function andList(names: readonly string[]): string {
-  return joinList(names, 'and');
-}
-
-function joinList(names: readonly string[], word: string): string {
-  if (names.length <= 1) return names.join('');
-  return `${names.slice(0, -1).join(', ')} ${word} ${names[names.length - 1]}`;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  const name = `“${typed.length > 60 ? `${typed.slice(0, 57)}…` : typed}”`;
+  const params = { name, workflow: workflow.name, names: names.join(', ') };
+  if (match.ambiguous) return { ok: false, sentence: sentence(said.ambiguous, params) };
+  if (names.length === 0) return { ok: false, sentence: sentence(said.unknown, params) };
+  return { ok: false, sentence: sentence(names.length > 1 ? said.closest : said.closestOne, params) };
 }

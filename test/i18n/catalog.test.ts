@@ -2,7 +2,17 @@ import { Locale } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_DEFINITIONS } from '../../src/commands/index.js';
 import { choiceKey, commandKey } from '../../src/commands/localize.js';
-import { ENGLISH, LOCALES, placeholdersOf, text, TRANSLATIONS } from '../../src/i18n/catalog.js';
+import { UserFacingError, sentenceFor } from '../../src/errors.js';
+import {
+  ENGLISH,
+  isWholeSentence,
+  LOCALES,
+  placeholdersOf,
+  say,
+  sentence,
+  text,
+  TRANSLATIONS,
+} from '../../src/i18n/catalog.js';
 
 /** Discord's rule for command and option names (docs: Application Commands → Application Command Naming). */
 const NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
@@ -79,4 +89,45 @@ describe('text', () => {
     expect(text(null, 'button.reroll')).toBe('Reroll');
     expect(text('es-419', 'button.delete')).toBe('Borrar');
   });
+});
+
+describe('sentences raised in one layer and said in another', () => {
+  it('are said in the member’s language, a phrase inside one too, and in English for the log', () => {
+    const said = sentence('bind.doesNotTakeUse', {
+      workflow: 'txt2img',
+      setting: sentence('setting.denoise'),
+      other: 'img2img',
+    });
+    expect(say('de', said)).toBe('txt2img nimmt keine Angabe für eine Entrauschungsstärke; nimm --wf img2img.');
+    expect(say('nl', said)).toBe('txt2img does not take a denoise strength; use --wf img2img.');
+    const error = new UserFacingError('bad-setting', [said, sentence('plan.promptTooLong', { length: 9, limit: 5 })]);
+    expect(error.userMessage).toBe(
+      'txt2img does not take a denoise strength; use --wf img2img. Your prompt is 9 characters long; the limit is 5.',
+    );
+    expect(sentenceFor(error, 'fr')).toBe(
+      'txt2img n’accepte pas de force de débruitage ; utilise --wf img2img. Ton prompt fait 9 caractères ; la limite est de 5.',
+    );
+  });
+
+  it('are found again from their English text when only that was kept (a failed job’s record)', () => {
+    const stored = new UserFacingError(
+      'servers-down',
+      'The image servers cannot be reached right now; please try again in a few minutes.',
+    );
+    expect(sentenceFor(stored, 'de')).toBe(
+      'Die Bildserver sind gerade nicht erreichbar; bitte versuch es in ein paar Minuten noch einmal.',
+    );
+    const unknown = new UserFacingError('odd', 'A sentence no catalogue has.');
+    expect(sentenceFor(unknown, 'de')).toBe('A sentence no catalogue has.');
+  });
+
+  it.each(LOCALES)(
+    '%s translates every whole English sentence, and no two keys share one (so a stored one is found again)',
+    (locale) => {
+      const fixed = Object.entries(ENGLISH).filter(([, template]) => isWholeSentence(template));
+      const english = new Set(fixed.map(([, template]) => template));
+      expect(english.size, 'two keys have the same English sentence').toBe(fixed.length);
+      for (const [key] of fixed) expect(TRANSLATIONS[locale]![key], `${locale} ${key}`).toBeTruthy();
+    },
+  );
 });

@@ -49,7 +49,7 @@ describe('parseRefine', () => {
   });
 
   it('rejects a + with nothing after it, naming the +', () => {
-    expect(parseRefine('+', text)).toEqual({
+    expect(parseRefine('+', text)).toMatchObject({
       kind: 'error',
       token: '+',
       message: expect.stringContaining('after the +'),
@@ -114,7 +114,7 @@ describe('parseRefine', () => {
   });
 
   it('passes on the flag parser’s error with the offending token', () => {
-    expect(parseRefine('a fox --ar wide', text)).toEqual({
+    expect(parseRefine('a fox --ar wide', text)).toMatchObject({
       kind: 'error',
       token: '--ar',
       message: expect.stringContaining('"wide"'),

@@ -125,7 +125,7 @@ describe('adult (nsfw) workflows', () => {
   it('refuses one named outside an age-restricted channel, before the acknowledgement too', () => {
     const here = { ...context, workflows: catalog(), ageRestricted: false };
     const text = 'a moonlit street --wf after-dark';
-    expect(screenRequest({ ...typed, text }, here)).toEqual({
+    expect(screenRequest({ ...typed, text }, here)).toMatchObject({
       ok: false,
       identifier: 'adult-workflow',
       message: adultOnly,
