@@ -10,14 +10,13 @@ let linux: Emulator;
 let rig: Rig;
 
 beforeAll(async () => {
-  // Slow enough that a job still holds its server while the next one is dispatched.
   windows = await startEmulator({
-    stepMs: 100,
+    stepMs: 50,
     checkpoints: [...DEFAULT_CHECKPOINTS, 'SDXL\\juggernautXL_v9.safetensors'],
     loras: ['styles\\ink-style.safetensors'],
   });
   linux = await startEmulator({
-    stepMs: 100,
+    stepMs: 50,
     checkpoints: [...DEFAULT_CHECKPOINTS, 'SDXL/juggernautXL_v9.safetensors'],
     loras: ['styles/ink-style.safetensors'],
   });
@@ -67,6 +66,15 @@ function fileNamesOn(emulator: Emulator, prompt: string): unknown[] | undefined 
   return nodes.flatMap((node) => [node.inputs['ckpt_name'], node.inputs['lora_name']].filter(Boolean));
 }
 
+/** Resolves once `found` gives something (polled; the servers record each prompt they accept). */
+async function until(found: () => unknown, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (found() === undefined) {
+    if (Date.now() > deadline) throw new Error('waited in vain');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('a model file listed by a Windows and a Linux ComfyUI server', () => {
   it('is offered once in autocomplete, with forward slashes', async () => {
     expect(await modelChoices('jugg')).toEqual([
@@ -76,25 +84,27 @@ describe('a model file listed by a Windows and a Linux ComfyUI server', () => {
 
   it('runs on either server, each sent the file names in its own spelling', async () => {
     const prompts = ['a lighthouse at dusk', 'a harbour at dawn'];
-    const handles = await Promise.all(
-      prompts.map((prompt, index) =>
-        imagine(rig, {
-          prompt: `${prompt} --model ${index === 0 ? 'SDXL\\juggernautXL_v9' : 'juggernautXL_v9.safetensors'}`,
-          lora: 'styles/ink-style.safetensors:0.5',
-        }),
-      ),
-    );
-    await Promise.all(handles.map((handle) => waitForResult(handle, 30_000)));
+    const typed = ['SDXL\\juggernautXL_v9', 'juggernautXL_v9.safetensors'];
+    const send = (index: number, steps: number) =>
+      imagine(rig, {
+        prompt: `${prompts[index]} --model ${typed[index]} --steps ${steps}`,
+        lora: 'styles/ink-style.safetensors:0.5',
+      });
+    // The first holds its server (one prompt each) while the second is dispatched: it can only go to the other.
+    const first = await send(0, 60);
+    await until(() => fileNamesOn(windows, prompts[0]!) ?? fileNamesOn(linux, prompts[0]!));
+    const second = await send(1, 2);
+    await Promise.all([waitForResult(first, 60_000), waitForResult(second, 60_000)]);
     const sent = prompts.map((prompt) => ({
       windows: fileNamesOn(windows, prompt),
       linux: fileNamesOn(linux, prompt),
     }));
-    // One job held each server: both ran, one on each.
     expect(sent.filter((each) => each.windows !== undefined)).toHaveLength(1);
     expect(sent.filter((each) => each.linux !== undefined)).toHaveLength(1);
     for (const each of sent) {
-      if (each.windows)
+      if (each.windows) {
         expect(each.windows).toEqual(['SDXL\\juggernautXL_v9.safetensors', 'styles\\ink-style.safetensors']);
+      }
       if (each.linux) expect(each.linux).toEqual(['SDXL/juggernautXL_v9.safetensors', 'styles/ink-style.safetensors']);
     }
   });
