@@ -25,9 +25,7 @@ const MAX_TEXT = 4000;
 
 /** The problems of a V2 message body (the flag is set), empty when Discord would take it. */
 export function componentsV2Problems(body: MessageBody): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  if (body.content) problems.push(legacy(['content']));
-  if ((body.embeds?.length ?? 0) > 0) problems.push(legacy(['embeds']));
+  const problems = legacyFieldProblems(body);
   if ((body.sticker_ids?.length ?? 0) > 0) problems.push(legacy(['sticker_ids']));
   if (body.poll !== undefined && body.poll !== null) problems.push(legacy(['poll']));
   const tally = { components: 0, text: 0, ids: new Set<string>() };
@@ -41,6 +39,73 @@ export function componentsV2Problems(body: MessageBody): FieldProblem[] {
     problems.push(problem(['components'], 'BASE_TYPE_MAX_LENGTH', `Text must be ${MAX_TEXT} or fewer in total.`));
   }
   return problems;
+}
+
+/**
+ * Content or embeds where a V2 message may have none: in a body, or left on a message an edit turns into a V2 one
+ * (Discord's guide: upgrading a message means setting `content` and `embeds` to null in the same edit).
+ */
+export function legacyFieldProblems(fields: Pick<MessageBody, 'content' | 'embeds'>): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (fields.content) problems.push(legacy(['content']));
+  if ((fields.embeds?.length ?? 0) > 0) problems.push(legacy(['embeds']));
+  return problems;
+}
+
+/**
+ * `attachment://name` references (gallery items, thumbnails, files) that name none of the message's attachments.
+ * A V2 message shows no attachment by itself, so a reference that misses is a picture the members never see.
+ */
+export function attachmentReferenceProblems(
+  components: readonly unknown[],
+  filenames: readonly string[],
+): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  const visit = (component: Component, path: Path) => {
+    const media: [Component | undefined, Path][] = [
+      [component.media as Component | undefined, [...path, 'media']],
+      [component.file as Component | undefined, [...path, 'file']],
+    ];
+    if (Array.isArray(component.items)) {
+      for (const [index, item] of (component.items as Component[]).entries()) {
+        media.push([item.media as Component | undefined, [...path, 'items', index, 'media']]);
+      }
+    }
+    for (const [item, itemPath] of media) {
+      const url = item?.url;
+      if (typeof url !== 'string' || !url.startsWith('attachment://')) continue;
+      if (!filenames.includes(url.slice('attachment://'.length))) {
+        problems.push(
+          problem(
+            [...itemPath, 'url'],
+            'UNFURLED_MEDIA_ITEM_ATTACHMENT_NOT_FOUND',
+            `No attachment named ${url.slice('attachment://'.length)} in this message.`,
+          ),
+        );
+      }
+    }
+    if (component.accessory) visit(component.accessory as Component, [...path, 'accessory']);
+    if (Array.isArray(component.components)) {
+      for (const [index, child] of (component.components as Component[]).entries()) {
+        visit(child, [...path, 'components', index]);
+      }
+    }
+  };
+  for (const [index, component] of (components as Component[]).entries()) visit(component, ['components', index]);
+  return problems;
+}
+
+/** Every Text Display's content in a message's components, joined by new lines: what a V2 message says. */
+export function textDisplaysOf(components: readonly unknown[]): string {
+  const texts: string[] = [];
+  const visit = (component: Component) => {
+    if (Number(component.type) === ComponentType.TextDisplay && typeof component.content === 'string') {
+      texts.push(component.content);
+    }
+    if (Array.isArray(component.components)) for (const child of component.components as Component[]) visit(child);
+  };
+  for (const component of components as Component[]) visit(component);
+  return texts.join('\n');
 }
 
 interface Tally {

@@ -6,7 +6,8 @@
 import { MessageFlags, MessageType } from 'discord.js';
 import sharp from 'sharp';
 import type { RecordedFile } from './call-log.js';
-import type { MessageBody } from './message-body.js';
+import { attachmentReferenceProblems, legacyFieldProblems, textDisplaysOf } from './components-v2.js';
+import { IS_COMPONENTS_V2, type MessageBody } from './message-body.js';
 import type { FakeAttachment, FakeChannel, FakeInteractionOrigin, FakeMessage } from './model.js';
 import { errors } from './rest-types.js';
 import type { FakeState } from './state.js';
@@ -90,6 +91,7 @@ const CREATE_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.SuppressNotifica
 export async function createMessage(ctx: WriterContext, draft: NewMessage): Promise<FakeMessage> {
   const { channel, body } = draft;
   const ephemeral = draft.ephemeralAllowed === true && ((body.flags ?? 0) & MessageFlags.Ephemeral) !== 0;
+  checkReferences(body.components ?? [], (body.flags ?? 0) & IS_COMPONENTS_V2, plannedNames(body, draft.files, []));
   const attachments = await attachmentsFor(ctx, channel, body, draft.files, [], ephemeral);
   const hasBody = Boolean(body.content) || (body.embeds?.length ?? 0) > 0 || (body.components?.length ?? 0) > 0;
   const hasExtras = attachments.length > 0 || (body.sticker_ids?.length ?? 0) > 0 || body.poll !== undefined;
@@ -144,12 +146,19 @@ export async function editMessage(
 ): Promise<FakeMessage> {
   const channel = ctx.state.channel(message.channelId);
   const ephemeral = (message.flags & MessageFlags.Ephemeral) !== 0;
-  const attachments = await attachmentsFor(ctx, channel, body, files, message.attachments, ephemeral);
   const next = {
     content: body.content === undefined ? message.content : (body.content ?? ''),
     embeds: body.embeds === undefined ? message.embeds : (body.embeds ?? []),
     components: body.components === undefined ? message.components : (body.components ?? []),
   };
+  const v2 = (message.flags | (body.flags ?? 0)) & IS_COMPONENTS_V2;
+  // A message turned into a Components V2 one by this edit must lose what it had of content and embeds in the same edit.
+  if (v2 !== 0) {
+    const legacy = legacyFieldProblems({ content: next.content, embeds: next.embeds as Record<string, unknown>[] });
+    if (legacy.length > 0) throw errors.invalidFormBody(legacy);
+  }
+  checkReferences(next.components, v2, plannedNames(body, files, message.attachments));
+  const attachments = await attachmentsFor(ctx, channel, body, files, message.attachments, ephemeral);
   if (!next.content && next.embeds.length === 0 && next.components.length === 0 && attachments.length === 0) {
     throw errors.emptyMessage();
   }
@@ -159,7 +168,10 @@ export async function editMessage(
   if (body.flags !== undefined && body.flags !== null) {
     message.flags = (message.flags & ~MessageFlags.SuppressEmbeds) | (body.flags & CREATE_FLAGS);
   }
-  if (body.content !== undefined || body.allowed_mentions !== undefined) applyMentions(ctx.state, message, body);
+  const v2Text = (message.flags & IS_COMPONENTS_V2) !== 0 && body.components !== undefined;
+  if (body.content !== undefined || body.allowed_mentions !== undefined || v2Text) {
+    applyMentions(ctx.state, message, body);
+  }
   return message;
 }
 
@@ -197,6 +209,29 @@ async function attachmentsFor(
   return result;
 }
 
+/** The file names a message will have once `body` and `files` are applied (as `attachmentsFor` makes them). */
+function plannedNames(
+  body: MessageBody,
+  files: readonly RecordedFile[],
+  existing: readonly FakeAttachment[],
+): string[] {
+  if (!body.attachments) return [...existing.map((attachment) => attachment.filename), ...files.map((f) => f.filename)];
+  const indexed = new Map(files.map((file, position) => [fileIndex(file, position), file]));
+  return body.attachments.flatMap((ref) => {
+    const kept = existing.find((attachment) => attachment.id === ref.id);
+    if (kept) return [kept.filename];
+    const file = indexed.get(ref.id);
+    return file ? [ref.filename ?? file.filename] : [];
+  });
+}
+
+/** A Components V2 message shows its files only through `attachment://` references, which must name one of them. */
+function checkReferences(components: readonly unknown[], v2: number, names: readonly string[]): void {
+  if (v2 === 0) return;
+  const problems = attachmentReferenceProblems(components, names);
+  if (problems.length > 0) throw errors.invalidFormBody(problems);
+}
+
 function fileIndex(file: RecordedFile, position: number): string {
   const match = /^files\[(\d+)\]$/.exec(file.fieldName);
   return match?.[1] ?? String(position);
@@ -219,8 +254,10 @@ function referenceFor(ctx: WriterContext, channel: FakeChannel, body: MessageBod
 export function applyMentions(state: FakeState, message: FakeMessage, body: Pick<MessageBody, 'allowed_mentions'>) {
   const allowed = body.allowed_mentions;
   const parse = allowed?.parse ?? (allowed ? [] : ['users', 'roles', 'everyone']);
-  const userIds = [...message.content.matchAll(/<@!?(\d{15,21})>/g)].map((m) => m[1] ?? '');
-  const roleIds = [...message.content.matchAll(/<@&(\d{15,21})>/g)].map((m) => m[1] ?? '');
+  // A Components V2 message has no content: its Text Displays mention, as content does.
+  const said = (message.flags & IS_COMPONENTS_V2) === 0 ? message.content : textDisplaysOf(message.components);
+  const userIds = [...said.matchAll(/<@!?(\d{15,21})>/g)].map((m) => m[1] ?? '');
+  const roleIds = [...said.matchAll(/<@&(\d{15,21})>/g)].map((m) => m[1] ?? '');
   const users = userIds.filter(
     (id) => state.users.has(id) && (parse.includes('users') || allowed?.users?.includes(id)),
   );
@@ -229,5 +266,5 @@ export function applyMentions(state: FakeState, message: FakeMessage, body: Pick
   if (referenced && (allowed ? allowed.replied_user === true : true)) users.push(referenced.authorId);
   message.mentionUserIds = [...new Set(users)];
   message.mentionRoleIds = roleIds.filter((id) => parse.includes('roles') || allowed?.roles?.includes(id));
-  message.mentionEveryone = parse.includes('everyone') && /@(everyone|here)/.test(message.content);
+  message.mentionEveryone = parse.includes('everyone') && /@(everyone|here)/.test(said);
 }
