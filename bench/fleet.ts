@@ -34,6 +34,7 @@ import type { BenchResult, Figure } from './lib/report.js';
 import { countRestCalls, perJob, type RestCallCounts } from './lib/rest-calls.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { DISCORD_GLOBAL_LIMIT, UNLIMITED_ENV } from './throughput.js';
+import { statusOf } from '../test/e2e/card-reader.js';
 
 const WORKFLOWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'workflows');
 
@@ -324,7 +325,7 @@ async function measureFailover(fleet: Fleet, options: FleetBenchOptions): Promis
       });
       await fleet.until(
         'the job to be running',
-        () => handle.original?.content ?? '',
+        () => statusOf(handle.original ?? {}),
         (text) => text.startsWith('Running'),
       );
       const victim = await carrierOf(fleet);
@@ -346,7 +347,7 @@ async function measureFailover(fleet: Fleet, options: FleetBenchOptions): Promis
       const ended = await fleet
         .until(
           'the job to end',
-          () => handle.original?.content ?? '',
+          () => statusOf(handle.original ?? {}),
           (text) => /^(Done|❌)/.test(text),
           options.jobTimeoutMs,
         )
@@ -570,12 +571,13 @@ function reasonsOf(jobs: readonly SentJob[]): string[] {
 }
 
 function editKind(call: RecordedCall): string {
-  const content = (call.body as { content?: unknown } | null)?.content;
-  return typeof content === 'string' ? content.split('\n')[0]!.slice(0, 60) : 'an edit without content';
+  // A card is a Components V2 message: what an edit says is its status, its first Text Display.
+  const content = statusOf((call.body ?? {}) as { components?: unknown[] });
+  return content !== '' ? content.split('\n')[0]!.slice(0, 60) : 'an edit without content';
 }
 
 function cardText(handle: InteractionHandle): string {
-  return JSON.stringify((handle.original?.content ?? '').split('\n')[0]);
+  return JSON.stringify(statusOf(handle.original ?? {}).split('\n')[0]);
 }
 
 function ceiling(globalPerJob: number): number {

@@ -18,6 +18,7 @@ import { median } from './lib/stats.js';
 import type { BotSample } from './lib/bot-process.js';
 import { WindowProfiler } from './lib/window-profiler.js';
 import { BenchWorld } from './lib/world.js';
+import { buttonsOf } from '../test/e2e/card-reader.js';
 
 /** How big a run is. */
 export interface ThroughputOptions {
@@ -145,8 +146,7 @@ async function measureThreads(world: BenchWorld, results: readonly JobEnd[]) {
 }
 
 function threadButtonOf(card: FakeMessage): string {
-  const rows = card.components as { components?: { custom_id?: string }[] }[];
-  const ids = rows.flatMap((row) => row.components ?? []).map((component) => component.custom_id ?? '');
+  const ids = buttonsOf(card).map((button) => button.custom_id);
   const id = ids.find((candidate) => candidate.startsWith('thread:'));
   if (id === undefined) throw new Error(`the card ${card.id} offers no thread`);
   return id;

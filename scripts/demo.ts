@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startComfycord } from '../src/app.js';
+import { cardStatus } from '../src/discord/card-layout.js';
 import { loadConfig, readEnvironment } from '../src/config.js';
 import { startEmulator, type Emulator } from '../src/emulator/index.js';
 import { silentLogger } from '../src/logger.js';
@@ -69,7 +70,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const cardStates: string[] = [];
     for (let count = 1; ; count += 1) {
       const edit = await handle.waitForEdit(count, 600_000);
-      const content = String((edit.body as { content?: string } | null)?.content ?? '');
+      const content = cardStatus((edit.body as { components?: unknown[] } | null)?.components ?? []);
       cardStates.push(content);
       print(`  [card] ${content.split('\n').join(' / ')}`);
       if (edit.files.length > 0 && !content.startsWith('Running')) {

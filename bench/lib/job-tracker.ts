@@ -3,6 +3,7 @@
  * only the interactions still open (each scan reads only the calls that came since the last one), so following
  * thousands of jobs costs the parent process little: the fake's own waiters re-check every wait on every change.
  */
+import { cardStatus } from '../../src/discord/card-layout.js';
 import type { InteractionHandle, RecordedCall } from '../../test/fakes/discord/index.js';
 
 /** How one job ended, by the fake's clock. */
@@ -106,8 +107,10 @@ export class JobTracker {
   }
 }
 
+/** What a body says: its content, or for a card (a Components V2 message, no content) its status sentence. */
 function contentOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
-  const content = (body as { content?: unknown }).content;
-  return typeof content === 'string' ? content : undefined;
+  const { content, components } = body as { content?: unknown; components?: unknown };
+  if (typeof content === 'string' && content !== '') return content;
+  return Array.isArray(components) ? cardStatus(components) || undefined : undefined;
 }

@@ -10,6 +10,7 @@
  */
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
+import { CARD_FLAGS } from './card-layout.js';
 import type { RenderedCard } from './cards.js';
 
 /** Where a job's card lives; persisted with the job so a restarted bot can still reach it. */
@@ -136,7 +137,7 @@ export class CardUpdater {
 
   /** Edits the card where it is: the interaction's original response, or the bot's own status message. */
   #edit(target: CardTarget, card: RenderedCard): Promise<unknown> {
-    const options = { body: bodyOf(card), files: filesOf(card) };
+    const options = { body: editBodyOf(card), files: filesOf(card) };
     if (this.#tokenAlive(target)) {
       const route = Routes.webhookMessage(target.applicationId!, target.interactionToken!, '@original');
       return this.#interactionRest.patch(route, { ...options, auth: false });
@@ -162,15 +163,22 @@ export function tokenAlive(target: CardTarget, now: number): boolean {
   );
 }
 
-/** The JSON part of a card's message body. */
+/** The JSON part of a card's message body: a Components V2 message, from its first state to its last. */
 export function bodyOf(card: RenderedCard) {
   return {
-    content: card.content,
-    embeds: card.embeds,
+    flags: CARD_FLAGS,
     components: card.components,
     // Listing the attachments replaces the previous ones (a preview is not kept next to the final picture).
     attachments: card.files.map((file, index) => ({ id: index, filename: file.name })),
   };
+}
+
+/**
+ * The body of an edit of a card. `content` and `embeds` are cleared: a card posted by a version before Components V2
+ * (a job carried across the upgrade) had both, and Discord turns a message into a V2 one only when they go.
+ */
+export function editBodyOf(card: RenderedCard) {
+  return { content: null, embeds: null, ...bodyOf(card) };
 }
 
 /** The files of a card's message body, in the form discord.js uploads. */

@@ -1,18 +1,17 @@
 /**
  * The status card: what a member sees of a job, from "queued" to the finished picture. Pure rendering: a card state in,
- * a message body out. The card updater decides when to send it.
+ * a Components V2 message body out (card-layout.ts holds Discord's limits). The card updater decides when to send it.
+ *
+ * Layout, top to bottom, in one container coloured by the phase: the status sentence (with a progress bar while
+ * running), the prompt, the settings, the pictures as a media gallery (the live preview while running), files that
+ * are no pictures, the texts a workflow wrote, then the buttons.
  */
-import {
-  ButtonStyle,
-  ComponentType,
-  type APIActionRowComponent,
-  type APIButtonComponent,
-  type APIEmbed,
-} from 'discord.js';
+import { ButtonStyle, type APIMessageTopLevelComponent } from 'discord.js';
+import { buildCard, rowsOf, V2_LIMITS, type CardBlock, type CardButton } from './card-layout.js';
 import { text, type TextKey, type TextParams } from '../i18n/catalog.js';
 import { truncate } from '../text.js';
 
-/** What the embed of a card says about the generation. */
+/** What a card says about the generation (its prompt and settings). */
 export interface CardDetails {
   readonly prompt: string;
   readonly negative?: string | undefined;
@@ -57,12 +56,12 @@ export type CardState =
   | {
       readonly phase: 'done';
       readonly files: readonly CardFile[];
-      /** Texts the workflow produced, shown in the embed. */
+      /** Texts the workflow produced, shown on the card. */
       readonly texts?: readonly CardText[] | undefined;
       readonly durationMs: number;
       readonly notes: readonly string[];
       readonly generationId: string;
-      /** How to refine by replying, in the embed's footer. */
+      /** How to refine by replying, in small print at the card's foot. */
       readonly refineHelp?: string | undefined;
       /** Offer a button that opens a thread on the result, in which every message refines it. */
       readonly threadButton?: boolean | undefined;
@@ -70,11 +69,9 @@ export type CardState =
   | { readonly phase: 'failed'; readonly sentence: string }
   | { readonly phase: 'cancelled'; readonly by?: string | undefined };
 
-/** A message body for the interaction webhook or a channel message, plus the files to upload with it. */
+/** A card's message body (flag IS_COMPONENTS_V2: no `content`, no `embeds`) and the files uploaded with it. */
 export interface RenderedCard {
-  readonly content: string;
-  readonly embeds: APIEmbed[];
-  readonly components: APIActionRowComponent<APIButtonComponent>[];
+  readonly components: APIMessageTopLevelComponent[];
   readonly files: CardFile[];
 }
 
@@ -84,9 +81,9 @@ const COLOURS = { waiting: 0x5865f2, running: 0xfee75c, done: 0x57f287, failed: 
 export function renderCard(jobId: string, details: CardDetails, state: CardState): RenderedCard {
   switch (state.phase) {
     case 'queued':
-      return progressCard(jobId, details, say('card.queued', { position: state.position }), COLOURS.waiting);
+      return progressCard(jobId, details, [say('card.queued', { position: state.position })], COLOURS.waiting);
     case 'starting':
-      return progressCard(jobId, details, state.note ?? say('card.starting'), COLOURS.waiting);
+      return progressCard(jobId, details, [state.note ?? say('card.starting')], COLOURS.waiting);
     case 'running':
       return runningCard(jobId, details, state);
     case 'done':
@@ -102,6 +99,24 @@ export function renderCard(jobId: string, details: CardDetails, state: CardState
   function say(key: TextKey, params?: TextParams): string {
     return text(details.locale, key, params);
   }
+}
+
+/** The first card of a job not queued yet (a refine being planned): "Starting…", and no Cancel for a job to come. */
+export function pendingCard(details: CardDetails): RenderedCard {
+  return progressCard(undefined, details, [text(details.locale, 'card.starting')], COLOURS.waiting);
+}
+
+function cancelButton(jobId: string, details: CardDetails): CardButton {
+  return {
+    customId: buttonId('cancel', jobId),
+    label: text(details.locale, 'button.cancel'),
+    style: ButtonStyle.Secondary,
+  };
+}
+
+/** A card that only says one thing, e.g. where the outcome went when this card could not carry it. */
+export function sentenceCard(sentence: string): RenderedCard {
+  return { components: buildCard(COLOURS.done, [{ kind: 'text', content: sentence, role: 'status' }]), files: [] };
 }
 
 /** The custom id of a button: static `kind:id[:extra]`, so buttons keep working after a restart. */
@@ -120,15 +135,21 @@ export function parseButtonId(customId: string): { kind: ButtonKind; id: string;
   return extra === undefined ? { kind: kind as ButtonKind, id } : { kind: kind as ButtonKind, id, extra };
 }
 
-function progressCard(jobId: string, details: CardDetails, status: string, colour: number): RenderedCard {
-  return {
-    content: status,
-    embeds: [detailsEmbed(details, colour)],
-    components: [
-      row([button(buttonId('cancel', jobId), text(details.locale, 'button.cancel'), ButtonStyle.Secondary)]),
-    ],
-    files: [],
-  };
+function progressCard(
+  jobId: string | undefined,
+  details: CardDetails,
+  status: readonly string[],
+  colour: number,
+  preview?: CardFile,
+): RenderedCard {
+  const cancel = jobId === undefined ? [] : [cancelButton(jobId, details)];
+  const blocks: CardBlock[] = [
+    { kind: 'text', content: status.join('\n'), role: 'status' },
+    ...detailBlocks(details),
+    ...(preview ? [{ kind: 'gallery' as const, urls: [attachmentUrl(preview)] }] : []),
+    ...(cancel.length > 0 ? [{ kind: 'buttons' as const, buttons: cancel }] : []),
+  ];
+  return { components: buildCard(colour, blocks), files: preview ? [preview] : [] };
 }
 
 function runningCard(
@@ -136,63 +157,73 @@ function runningCard(
   details: CardDetails,
   state: Extract<CardState, { phase: 'running' }>,
 ): RenderedCard {
-  const percent = state.max > 0 ? Math.floor((state.value / state.max) * 100) : 0;
+  const percent = state.max > 0 ? Math.min(100, Math.floor((state.value / state.max) * 100)) : 0;
   const elapsed = formatSeconds(state.elapsedMs);
   const status = text(details.locale, 'card.running', { percent, value: state.value, max: state.max, elapsed });
-  const card = progressCard(jobId, details, status, COLOURS.running);
-  if (!state.preview) return card;
-  const embed = { ...card.embeds[0], image: { url: `attachment://${state.preview.name}` } };
-  return { ...card, embeds: [embed], files: [state.preview] };
+  return progressCard(jobId, details, [status, progressBar(percent)], COLOURS.running, state.preview);
 }
 
-/** Discord allows 1024 characters in an embed field's value. */
-export const TEXT_FIELD_LIMIT = 1024;
+/** A bar of 20 blocks, one per 5 %: language-free, and as wide on a phone as on a desktop. */
+export function progressBar(percent: number): string {
+  const filled = Math.round(Math.max(0, Math.min(100, percent)) / 5);
+  return `\`${'█'.repeat(filled)}${'░'.repeat(20 - filled)}\``;
+}
+
+/**
+ * The most characters of one workflow text shown on the card (longer ones are attached as files too): three of them
+ * leave room for the prompt and settings within Discord's 4,000 characters of text per message.
+ */
+export const TEXT_FIELD_LIMIT = 800;
 
 function doneCard(details: CardDetails, state: Extract<CardState, { phase: 'done' }>): RenderedCard {
   const say = (key: TextKey, params?: TextParams) => text(details.locale, key, params);
-  const embed = detailsEmbed(details, COLOURS.done);
-  const texts = (state.texts ?? []).map((output) => ({
-    name: output.label,
-    value: truncate(output.text.trim() || '(empty)', TEXT_FIELD_LIMIT),
-    inline: false,
-  }));
-  const fields = [
-    ...(embed.fields ?? []),
-    { name: say('card.field.time'), value: formatSeconds(state.durationMs), inline: true },
-    ...texts,
-  ];
-  const notes = state.notes.length > 0 ? `\n${state.notes.join('\n')}` : '';
+  const files = uploadNames(state.files);
   const id = state.generationId;
   // Vary and Upscale start from an attached still image; videos, sounds and texts cannot be varied or upscaled.
-  const stills = state.files.flatMap((file, index) => (isStillImage(file) ? [index] : []));
-  const upscaleButtons = stills.map((index, position) =>
-    button(
-      buttonId('upscale', id, index),
-      stills.length > 1 ? say('button.upscaleN', { n: position + 1 }) : say('button.upscale'),
-      ButtonStyle.Secondary,
-    ),
+  const stills = files.flatMap((file, index) => (isStillImage(file) ? [index] : []));
+  const several = stills.length > 1;
+  const perImage = (kind: 'upscale' | 'vary') =>
+    stills.map((index, position) => ({
+      customId: kind === 'vary' ? varyId(id, index) : buttonId('upscale', id, index),
+      label: several
+        ? say(kind === 'vary' ? 'button.varyN' : 'button.upscaleN', { n: position + 1 })
+        : say(kind === 'vary' ? 'button.vary' : 'button.upscale'),
+      style: ButtonStyle.Secondary as const,
+    }));
+  const actions: CardButton[] = [
+    { customId: buttonId('reroll', id), label: say('button.reroll'), style: ButtonStyle.Primary },
+    { customId: buttonId('edit', id), label: say('button.edit'), style: ButtonStyle.Secondary },
+    ...(state.threadButton
+      ? [{ customId: buttonId('thread', id), label: say('button.thread'), style: ButtonStyle.Secondary as const }]
+      : []),
+    { customId: buttonId('delete', id), label: say('button.delete'), style: ButtonStyle.Danger },
+  ];
+  const media = files.filter(isGalleryMedia).slice(0, V2_LIMITS.gallery);
+  const others = files.filter((file) => !media.includes(file));
+  const texts = (state.texts ?? []).map(
+    (output) => `**${output.label}**\n${truncate(output.text.trim() || '(empty)', TEXT_FIELD_LIMIT)}`,
   );
-  const vary =
-    stills[0] === undefined ? [] : [button(varyId(id, stills[0]), say('button.vary'), ButtonStyle.Secondary)];
-  const thread = state.threadButton
-    ? [button(buttonId('thread', id), say('button.thread'), ButtonStyle.Secondary)]
-    : [];
-  const footer = state.refineHelp ? { footer: { text: state.refineHelp } } : {};
-  return {
-    content: `${say('card.done', { duration: formatSeconds(state.durationMs) })}${notes}`,
-    embeds: [{ ...embed, fields, ...footer }],
-    components: [
-      row([
-        button(buttonId('reroll', id), say('button.reroll'), ButtonStyle.Primary),
-        ...vary,
-        button(buttonId('edit', id), say('button.edit'), ButtonStyle.Secondary),
-        ...thread,
-        button(buttonId('delete', id), say('button.delete'), ButtonStyle.Danger),
-      ]),
-      ...(upscaleButtons.length > 0 ? [row(upscaleButtons.slice(0, 5))] : []),
-    ],
-    files: [...state.files],
-  };
+  const settings = [{ name: say('card.field.time'), value: formatSeconds(state.durationMs) }];
+  // Per-image buttons as members know them from other bots: a row of Upscale 1…N and a row of Vary 1…N (N ≤ 4, the
+  // most /imagine makes, fits one row of Discord's 5). A workflow's batch of up to 10 takes two rows each: with the
+  // other rows that stays under Discord's 40 components, and should it not, these rows are the ones left off.
+  const blocks: CardBlock[] = [
+    {
+      kind: 'text',
+      content: [say('card.done', { duration: formatSeconds(state.durationMs) }), ...state.notes].join('\n'),
+      role: 'status',
+    },
+    ...detailBlocks(details, settings),
+    ...(media.length > 0 ? [{ kind: 'gallery' as const, urls: media.map(attachmentUrl) }] : []),
+    ...others.map((file) => ({ kind: 'file' as const, url: attachmentUrl(file) })),
+    { kind: 'text', content: texts.join('\n'), role: 'fitted' },
+    { kind: 'separator' },
+    ...rowsOf(perImage('upscale'), true),
+    ...rowsOf(perImage('vary'), true),
+    { kind: 'buttons', buttons: actions },
+    { kind: 'text', content: state.refineHelp ? `-# ${state.refineHelp}` : '' },
+  ];
+  return { components: buildCard(COLOURS.done, blocks), files };
 }
 
 // Cards made before results could hold videos varied attachment 0; they keep that id.
@@ -206,41 +237,76 @@ function isStillImage(file: CardFile): boolean {
   return type.startsWith('image/') && type !== 'image/gif' && type !== 'image/svg+xml';
 }
 
-function plainCard(details: CardDetails, status: string, colour: number): RenderedCard {
-  return { content: status, embeds: [detailsEmbed(details, colour)], components: [], files: [] };
+/** What a media gallery shows: pictures (animated ones too) and videos; other files get a File component. */
+function isGalleryMedia(file: CardFile): boolean {
+  const type = file.contentType ?? 'image/png';
+  return (type.startsWith('image/') && type !== 'image/svg+xml') || type.startsWith('video/');
 }
 
-function detailsEmbed(details: CardDetails, colour: number): APIEmbed {
+function attachmentUrl(file: CardFile): string {
+  return `attachment://${file.name}`;
+}
+
+/**
+ * The files under names an `attachment://` reference finds: Discord stores an upload's name with characters other than
+ * letters, digits, dot, dash and underscore replaced, and two files of one name would be one reference.
+ */
+function uploadNames(files: readonly CardFile[]): CardFile[] {
+  const taken = new Set<string>();
+  return files.map((file) => {
+    const safe = file.name.replace(/[^A-Za-z0-9._-]/g, '_') || 'file';
+    let name = safe;
+    for (let n = 2; taken.has(name); n += 1) name = safe.replace(/(\.[^.]*)?$/, (ext) => `-${n}${ext}`);
+    taken.add(name);
+    return name === file.name ? file : { ...file, name };
+  });
+}
+
+function plainCard(details: CardDetails, status: string, colour: number): RenderedCard {
+  const blocks: CardBlock[] = [{ kind: 'text', content: status, role: 'status' }, ...detailBlocks(details)];
+  return { components: buildCard(colour, blocks), files: [] };
+}
+
+/** The prompt (quoted) and a block of the settings as `**Name** value` pairs. */
+function detailBlocks(details: CardDetails, extra: readonly Setting[] = []): CardBlock[] {
   const name = (key: TextKey) => text(details.locale, key);
-  const fields = [
-    details.negative
-      ? { name: name('card.field.negative'), value: truncate(details.negative, 1024), inline: false }
-      : undefined,
-    details.seed === undefined
-      ? undefined
-      : { name: name('card.field.seed'), value: String(details.seed), inline: true },
+  const value = (raw: string) => truncate(raw.replace(/\s+/g, ' '), 1024);
+  const inline: (Setting | undefined)[] = [
+    details.seed === undefined ? undefined : { name: name('card.field.seed'), value: String(details.seed) },
     details.width && details.height
-      ? { name: name('card.field.size'), value: `${details.width}×${details.height}`, inline: true }
+      ? { name: name('card.field.size'), value: `${details.width}×${details.height}` }
       : undefined,
-    { name: name('card.field.workflow'), value: details.workflow, inline: true },
-    details.count && details.count > 1
-      ? { name: name('card.field.images'), value: String(details.count), inline: true }
-      : undefined,
-    details.model
-      ? { name: name('card.field.model'), value: truncate(fileName(details.model), 1024), inline: true }
-      : undefined,
+    { name: name('card.field.workflow'), value: value(details.workflow) },
+    details.count && details.count > 1 ? { name: name('card.field.images'), value: String(details.count) } : undefined,
+    details.model ? { name: name('card.field.model'), value: value(fileName(details.model)) } : undefined,
     details.loras?.length
-      ? {
-          name: name('card.field.loras'),
-          value: truncate(details.loras.map(describeLora).join(', '), 1024),
-          inline: true,
-        }
+      ? { name: name('card.field.loras'), value: value(details.loras.map(describeLora).join(', ')) }
       : undefined,
+    ...extra,
+  ];
+  const lines = [
+    details.negative ? pair({ name: name('card.field.negative'), value: value(details.negative) }) : undefined,
+    inline
+      .filter((setting) => setting !== undefined)
+      .map(pair)
+      .join(' · '),
     details.defaultsApplied?.length
-      ? { name: name('card.field.defaults'), value: truncate(details.defaultsApplied.join(', '), 1024), inline: false }
+      ? pair({ name: name('card.field.defaults'), value: value(details.defaultsApplied.join(', ')) })
       : undefined,
-  ].filter((field) => field !== undefined);
-  return { description: truncate(details.prompt, 4000), color: colour, fields };
+  ].filter((line) => line !== undefined);
+  return [
+    { kind: 'text', content: `>>> ${details.prompt}`, role: 'prompt' },
+    { kind: 'text', content: lines.join('\n') },
+  ];
+}
+
+interface Setting {
+  readonly name: string;
+  readonly value: string;
+}
+
+function pair(setting: Setting): string {
+  return `**${setting.name}** ${setting.value}`;
 }
 
 // A model's folders say where the server keeps it, which is the operator's business; its file name is enough.
@@ -250,18 +316,6 @@ function fileName(name: string): string {
 
 function describeLora(lora: { readonly name: string; readonly weight?: number | undefined }): string {
   return `${fileName(lora.name)}${lora.weight === undefined ? '' : ` ${lora.weight}`}`;
-}
-
-function row(components: APIButtonComponent[]): APIActionRowComponent<APIButtonComponent> {
-  return { type: ComponentType.ActionRow, components };
-}
-
-function button(
-  customId: string,
-  label: string,
-  style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger,
-): APIButtonComponent {
-  return { type: ComponentType.Button, custom_id: customId, label, style };
 }
 
 /** `12.3 s` below a minute, `2 min 5 s` above. */

@@ -19,8 +19,9 @@ import { Routes, SnowflakeUtil, type REST } from 'discord.js';
 import type { Logger } from '../logger.js';
 import type { FaultPoint } from '../fault-point.js';
 import type { CardTarget, PostedCard } from './card-updater.js';
-import { bodyOf, filesOf, tokenAlive } from './card-updater.js';
-import type { RenderedCard } from './cards.js';
+import { bodyOf, editBodyOf, filesOf, tokenAlive } from './card-updater.js';
+import { cardText, prefixFirstText } from './card-layout.js';
+import { sentenceCard, type RenderedCard } from './cards.js';
 import type { DeliveryJournal, DeliveryRecord, PostRoute } from './delivery-journal.js';
 import { classifyFailure, codeOf } from './discord-errors.js';
 
@@ -51,6 +52,7 @@ interface PostedMessage {
   readonly id: string;
   readonly channel_id?: string;
   readonly content?: string;
+  readonly components?: readonly unknown[];
   readonly author?: { readonly bot?: boolean };
 }
 
@@ -134,7 +136,8 @@ export class FinalPoster {
     if (posted === undefined || route === undefined || route === 'card' || record.cardPointed === true) {
       return { posted, record };
     }
-    const body = { content: POINTERS[route], embeds: [], components: [], attachments: [] };
+    // The card is a Components V2 message for good: the pointer is one too.
+    const body = editBodyOf(sentenceCard(POINTERS[route]));
     const messageId = target.messageId ?? knownMessageId;
     const edits: (() => Promise<unknown>)[] = [];
     if (tokenAlive(target, this.#now())) {
@@ -181,7 +184,13 @@ export class FinalPoster {
     knownMessageId: string | undefined,
   ): Promise<DeliveryRecord> {
     const { journal, fault } = this.#options;
-    const content = step.route === 'channel' ? `<@${target.memberId}> ${step.card.content}` : step.card.content;
+    // In the channel, the card mentions the member (a new message would otherwise go unnoticed).
+    const card =
+      step.route === 'channel'
+        ? { ...step.card, components: prefixFirstText(step.card.components, `<@${target.memberId}> `) }
+        : step.card;
+    // What the card says identifies it when a try after a crash looks for it.
+    const content = cardText(card.components);
     const place = await this.#placeOf(target, step.route, before, knownMessageId);
     // Recorded before the side effect: a crash after the post leaves a record that says where to look.
     let record = await journal.write(jobId, before, {
@@ -192,7 +201,7 @@ export class FinalPoster {
       posted: false,
     });
     fault('delivery:before-post');
-    const message = await this.#send(target, step, place, content, record.nonce);
+    const message = await this.#send(target, { ...step, card }, place, record.nonce);
     fault('delivery:after-post');
     const posted = {
       messageId: message.id,
@@ -231,20 +240,19 @@ export class FinalPoster {
     target: CardTarget,
     step: Step,
     place: { channelId: string; messageId?: string | undefined },
-    content: string,
     nonce: string,
   ): Promise<PostedMessage> {
     const { rest, interactionRest } = this.#options;
     const files = filesOf(step.card);
     if (step.route === 'card') {
-      const options = { body: bodyOf(step.card), files };
+      const options = { body: editBodyOf(step.card), files };
       if (tokenAlive(target, this.#now())) {
         return (await interactionRest.patch(originalRoute(target), { ...options, auth: false })) as PostedMessage;
       }
       return (await rest.patch(Routes.channelMessage(place.channelId, place.messageId!), options)) as PostedMessage;
     }
     const mention = step.route === 'channel' ? { allowed_mentions: { users: [target.memberId] } } : {};
-    const body = { ...bodyOf(step.card), content, nonce, enforce_nonce: true, ...mention };
+    const body = { ...bodyOf(step.card), nonce, enforce_nonce: true, ...mention };
     return (await rest.post(Routes.channelMessages(place.channelId), { body, files })) as PostedMessage;
   }
 
@@ -265,7 +273,9 @@ export class FinalPoster {
 
   async #find(target: CardTarget, record: DeliveryRecord): Promise<PostedMessage | undefined> {
     const { rest, interactionRest } = this.#options;
-    const ours = (message: PostedMessage) => message.content === record.content;
+    // A card is known by what it says: its Text Displays (or, posted by a version before Components V2, its content).
+    const ours = (message: PostedMessage) =>
+      message.content === record.content || cardText(message.components ?? []) === record.content;
     if (record.route === 'card') {
       if (tokenAlive(target, this.#now())) {
         const original = await interactionRest

@@ -115,7 +115,8 @@ export class JobPresenter {
     // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
     const generationId = job.id;
     const refine = refineOnCard(job, this.#options.ignorePrefix);
-    const notes = [...fitted.notes, ...refine.notes];
+    const { files: cardFiles, notes: capped } = withinMessageLimit(fitted.files);
+    const notes = [...fitted.notes, ...capped, ...refine.notes];
     const done = (cardFiles: CardFile[], lines: string[]) =>
       renderCard(job.id, details, {
         phase: 'done',
@@ -128,10 +129,9 @@ export class JobPresenter {
         threadButton: refine.threadButton,
       });
     const card: FinalCard = {
-      full: done(fitted.files, notes),
+      full: done(cardFiles, notes),
       // Said when Discord would not take the files (too large, or no permission to attach files).
-      withoutFiles:
-        fitted.files.length > 0 ? done([], [...notes, text(details.locale, 'note.notAttached')]) : undefined,
+      withoutFiles: cardFiles.length > 0 ? done([], [...notes, text(details.locale, 'note.notAttached')]) : undefined,
     };
     // The card's buttons and replies work from now on: the session (store only, no Discord call) and the generation
     // are recorded right after the post, so a Reroll pressed or a reply sent at once finds them.
@@ -212,11 +212,26 @@ export class JobPresenter {
   }
 }
 
-/** At most this many texts are shown in the card's embed; more are attached as files. */
-const MAX_TEXTS_SHOWN = 5;
+/** Discord takes at most 10 attachments on one message. */
+const MAX_ATTACHMENTS = 10;
+
+/** The first 10 files, and a sentence for those left out (a workflow's batch can be larger than Discord takes). */
+function withinMessageLimit(files: readonly CardFile[]): { files: CardFile[]; notes: string[] } {
+  if (files.length <= MAX_ATTACHMENTS) return { files: [...files], notes: [] };
+  const left = files.length - MAX_ATTACHMENTS;
+  return {
+    files: files.slice(0, MAX_ATTACHMENTS),
+    notes: [
+      `${left} more file${left === 1 ? ' was' : 's were'} left out: Discord takes ${MAX_ATTACHMENTS} per message.`,
+    ],
+  };
+}
+
+/** At most this many texts are shown on the card (within Discord's 4,000 characters of text); more are attached. */
+const MAX_TEXTS_SHOWN = 3;
 
 /**
- * Splits a result into the texts shown on the card and the files attached to it. A text too long for an embed field,
+ * Splits a result into the texts shown on the card and the files attached to it. A text too long for the card,
  * or beyond the first few, is attached as a `.txt` file as well, so nothing the workflow said is lost.
  */
 export function textsOnCard(files: readonly JobFile[]): { texts: CardText[]; attached: JobFile[] } {
@@ -232,7 +247,7 @@ export function textsOnCard(files: readonly JobFile[]): { texts: CardText[]; att
   return { texts, attached };
 }
 
-/** What the card's embed says: the member's settings, overlaid with the values the binding actually used. */
+/** What the card says of the generation: the member's settings, overlaid with the values the binding actually used. */
 export function detailsOf(job: JobRecord): CardDetails {
   const applied = appliedSettings(job);
   const settings = { ...job.settings, ...applied };

@@ -16,7 +16,8 @@ import { applyRefine, parseRefine, type Session } from '../sessions/index.js';
 import { ownLorasOf } from '../workflows/lora-choices.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { canStartThreadsIn, checkMessageAccess } from './access.js';
-import { renderCard } from './cards.js';
+import { bodyOf } from './card-updater.js';
+import { pendingCard } from './cards.js';
 import { planContext } from './plan-context.js';
 import { firstWorkflowOfKind, keepAccepted, planSettings } from '../workflows/generation-plan.js';
 import { storeInputImage } from './input-images.js';
@@ -135,15 +136,10 @@ async function refine(
 
 /** Posts the status card as a reply to the member's message; the presenter edits it from then on. */
 async function postStatus(message: Message, settings: GenerationSettings): Promise<string> {
-  const card = renderCard(
-    'pending',
-    { prompt: settings.prompt, workflow: settings.workflow ?? '' },
-    { phase: 'starting' },
-  );
+  const card = pendingCard({ prompt: settings.prompt, workflow: settings.workflow ?? '' });
   const posted = (await message.client.rest.post(Routes.channelMessages(message.channelId), {
     body: {
-      content: card.content,
-      embeds: card.embeds,
+      ...bodyOf(card),
       message_reference: { message_id: message.id, fail_if_not_exists: false },
       allowed_mentions: { parse: [] },
     },

@@ -66,10 +66,12 @@ describe('buttons on a result made before a restart', () => {
     expect(descriptionOf(card)).toBe('an old clock tower');
   });
 
-  it('Vary starts from the posted image', async () => {
-    const card = await waitForResult(await press('Vary'));
+  it('Vary 1 and Vary 2 start from their image', async () => {
+    const first = await waitForResult(await press('Vary 1'));
     expect((await newestInput()).equals(result.attachments[0]!.data)).toBe(true);
-    expect(fieldsOf(card)['Workflow']).toBe('img2img');
+    expect(fieldsOf(first)['Workflow']).toBe('img2img');
+    await waitForResult(await press('Vary 2'));
+    expect((await newestInput()).equals(result.attachments[1]!.data)).toBe(true);
   });
 
   it('Upscale 2 upscales the second image', async () => {

@@ -23,6 +23,7 @@ import {
   waitForResult,
   type ReceivedGraph,
 } from './helpers.js';
+import { statusOf } from './card-reader.js';
 
 let rig: Rig;
 
@@ -112,13 +113,14 @@ describe('the buttons on a result', () => {
   it('Upscale runs an upscale workflow on this output; with two images the second button takes the second', async () => {
     const result = await resultOf('two teacups', { count: 2 });
     expect(buttonLabels(result)).toEqual([
+      'Upscale 1',
+      'Upscale 2',
+      'Vary 1',
+      'Vary 2',
       'Reroll',
-      'Vary',
       'Edit',
       'Refine in thread',
       'Delete',
-      'Upscale 1',
-      'Upscale 2',
     ]);
     const before = rig.emulator.received.length;
     const card = await waitForResult(await press(result, 'Upscale 2'));
@@ -134,6 +136,18 @@ describe('the buttons on a result', () => {
     ]);
     expect(upscaled.width).toBe(source.width * 2);
     expect(upscaled.height).toBe(source.height * 2);
+  });
+
+  it('Vary 2 varies the second of two images: the server gets that image’s exact bytes', async () => {
+    const result = await resultOf('two saucers', { count: 2 });
+    const before = rig.emulator.received.length;
+    const card = await waitForResult(await press(result, 'Vary 2'));
+    const graph = await graphAfter(before);
+    const input = await loadedImage(graph);
+    expect(input.equals(result.attachments[1]!.data)).toBe(true);
+    expect(input.equals(result.attachments[0]!.data)).toBe(false);
+    expect(promptText(graph, 'positive')).toBe('two saucers');
+    expect(fieldsOf(card)['Workflow']).toBe('img2img');
   });
 
   it('Edit shows a modal filled with the prompt and negative, and submitting it runs the new prompt', async () => {
@@ -153,11 +167,11 @@ describe('the buttons on a result', () => {
   it('Cancel stops a running job and the card says so', async () => {
     rig.emulator.faults.stepMs = 200;
     const handle = await imagine(rig, { prompt: 'a slow sunrise --steps 40' });
-    const running = await handle.waitForOriginal((message) => message.content.startsWith('Running'), 20_000);
+    const running = await handle.waitForOriginal((message) => statusOf(message).startsWith('Running'), 20_000);
     const cancel = await press(running, 'Cancel');
     expect((await cancel.waitForCallback()).type).toBe(6);
     const ended = await waitForEnd(handle);
-    expect(ended.content).toBe('Cancelled.');
+    expect(statusOf(ended)).toBe('Cancelled.');
     expect(ended.attachments).toHaveLength(0);
   });
 });

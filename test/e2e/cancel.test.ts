@@ -2,7 +2,16 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
 import { startRig, type Rig } from './harness.js';
-import { buttonId, emulatorHistory, fieldsOf, imagine, receivedGraphs, waitForEnd, waitForGraph } from './helpers.js';
+import {
+  buttonId,
+  emulatorHistory,
+  fieldsOf,
+  imagine,
+  receivedGraphs,
+  statusOf,
+  waitForEnd,
+  waitForGraph,
+} from './helpers.js';
 
 let rig: Rig;
 
@@ -26,14 +35,14 @@ afterAll(async () => {
 describe('cancelling a job from its card', () => {
   it('cancels a queued job, then a running one: both cards say Cancelled and the server interrupted the runner', async () => {
     const running = await imagine(rig, { prompt: 'a long job that runs --steps 60' });
-    await running.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    await running.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     const waiting = await imagine(rig, { prompt: 'a job that waits' });
-    const queuedCard = await waiting.waitForOriginal((message) => message.content === 'Queued, position 1.');
+    const queuedCard = await waiting.waitForOriginal((message) => statusOf(message) === 'Queued, position 1.');
 
     const pressQueued = await rig.discord.pressButton(queuedCard, buttonId(queuedCard, 'Cancel'), rig.discord.member);
     expect((await pressQueued.waitForCallback()).type).toBe(6);
     const cancelledQueued = await waitForEnd(waiting);
-    expect(cancelledQueued.content).toBe('Cancelled.');
+    expect(statusOf(cancelledQueued)).toBe('Cancelled.');
     expect(fieldsOf(cancelledQueued)['Workflow']).toBe('txt2img');
 
     const runningCard = running.original!;
@@ -44,7 +53,7 @@ describe('cancelling a job from its card', () => {
     );
     expect((await pressRunning.waitForCallback()).type).toBe(6);
     const cancelledRunning = await waitForEnd(running);
-    expect(cancelledRunning.content).toBe('Cancelled.');
+    expect(statusOf(cancelledRunning)).toBe('Cancelled.');
     expect(cancelledRunning.attachments).toHaveLength(0);
 
     // The server was told: the running prompt ended interrupted, and the queued job never reached it.
@@ -58,7 +67,7 @@ describe('cancelling a job from its card', () => {
 
   it('lets only the member who asked cancel a job', async () => {
     const job = await imagine(rig, { prompt: 'somebody else’s job --steps 20' });
-    const card = await job.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    const card = await job.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     const stranger = rig.discord.createUser({ username: 'mallory' }, rig.discord.guild);
     const press = await rig.discord.pressButton(card, buttonId(card, 'Cancel'), stranger);
     const refusal = await press.waitForFollowup();
@@ -67,7 +76,7 @@ describe('cancelling a job from its card', () => {
     // The owner's card is left alone: it goes on to show the result.
     const result = await job.waitForOriginal((message) => message.attachments.length > 0, 20_000);
     expect(result.deleted).toBe(false);
-    expect(result.content).toMatch(/^Done in/);
+    expect(statusOf(result)).toMatch(/^Done in/);
     expect(press.calls.filter((call) => call.method !== 'POST')).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
   waitForRecorded,
   waitForResult,
 } from './helpers.js';
+import { statusOf } from './card-reader.js';
 
 let rig: Rig;
 
@@ -281,9 +282,9 @@ describe('/queue', () => {
   it('shows the member’s running and waiting jobs and the server’s state; others see only the server', async () => {
     rig.emulator.faults.stepMs = 100;
     const running = await imagine(rig, { prompt: 'a slow first picture --steps 40' });
-    await running.waitForOriginal((message) => message.content.startsWith('Running'), 20_000);
+    await running.waitForOriginal((message) => statusOf(message).startsWith('Running'), 20_000);
     const waiting = await imagine(rig, { prompt: 'a slow second picture --steps 40' });
-    await waiting.waitForOriginal((message) => message.content.startsWith('Queued'), 20_000);
+    await waiting.waitForOriginal((message) => statusOf(message).startsWith('Queued'), 20_000);
 
     const mine = await privateAnswer(await command('queue', rig.discord.member));
     const lines = mine.content.split('\n');
@@ -301,7 +302,7 @@ describe('/queue', () => {
     for (const handle of [waiting, running]) {
       const card = handle.original!;
       await rig.discord.pressButton(card, buttonId(card, 'Cancel'), rig.discord.member);
-      expect((await waitForEnd(handle)).content).toBe('Cancelled.');
+      expect(statusOf(await waitForEnd(handle))).toBe('Cancelled.');
     }
   });
 });

@@ -22,6 +22,7 @@ import type { RecordedCall } from '../fakes/discord/call-log.js';
 import { recordFault } from '../faults/ledger.js';
 import { startBotChild, type BotChild } from './bot-child.js';
 import { buttonId } from './helpers.js';
+import { statusOf } from './card-reader.js';
 
 let emulator: Emulator;
 let discord: FakeDiscord;
@@ -91,7 +92,7 @@ async function restartAndCountOnce(
   const second = startBot(workDir);
   await until(() => connected(second), 'the second bot to connect', second);
   const card = await handle.waitForOriginal((message) => message.attachments.length > 0, 60_000);
-  expect(card.content).toMatch(/^Done in/);
+  expect(statusOf(card)).toMatch(/^Done in/);
   // A clean stop waits for every delivery under way: nothing the second bot owes is left half done.
   second.child.kill('SIGTERM');
   expect((await second.exited).code, second.output.join('')).toBe(0);
@@ -149,7 +150,7 @@ describe('the bot killed (SIGKILL) mid-render', () => {
       name: 'imagine',
       options: { prompt: `${prompt} --steps 30` },
     });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running'), 60_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running'), 60_000);
     first.child.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
     emulator.faults.stepMs = 20;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedVideoGraph } from '../fixtures/video-workflow.js';
 import { startRig, type Rig } from './harness.js';
-import { buttonLabels, fieldsOf, imagine, waitForResult, waitForUpload } from './helpers.js';
+import { buttonLabels, galleryOf, imagine, textsOf, waitForResult, waitForUpload } from './helpers.js';
 
 let rig: Rig;
 let workflowsDir: string;
@@ -35,7 +35,9 @@ describe('a workflow ending in custom output nodes, end to end', () => {
     ]);
     const written = await readFile(path.join(rig.emulator.dataDir, 'output', upload.files[0]!.filename));
     expect(upload.files[0]!.data.equals(written)).toBe(true);
-    expect(fieldsOf(final)['Text']).toBe('<latent object>');
+    expect(textsOf(final)).toContain('**Text**\n<latent object>');
+    // The GIF plays in the card's gallery.
+    expect(galleryOf(final)).toEqual([`attachment://${final.attachments[0]!.filename}`]);
     // An animation cannot be varied or upscaled from.
     expect(buttonLabels(final)).toEqual(['Reroll', 'Edit', 'Refine in thread', 'Delete']);
     const everything = JSON.stringify(rig.discord.calls.map((call) => call.body));

@@ -8,7 +8,7 @@ import type { FaultHandle, FaultSpec } from '../fakes/discord/faults.js';
 import { POINTERS } from '../../src/discord/final-post.js';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { imagine } from './helpers.js';
+import { buttonsOf, imagine, isV2, promptOf, statusOf, textsOf } from './helpers.js';
 
 describe('delivering a result Discord refuses', () => {
   let rig: Rig;
@@ -42,8 +42,8 @@ describe('delivering a result Discord refuses', () => {
       code: 40005,
       times: Infinity,
     });
-    const card = await handle.waitForOriginal((message) => message.content.startsWith('Done in'), 20_000);
-    expect(card.content).toContain('Discord would not take the picture here');
+    const card = await handle.waitForOriginal((message) => statusOf(message).startsWith('Done in'), 20_000);
+    expect(statusOf(card)).toContain('Discord would not take the picture here');
     expect(card.attachments).toHaveLength(0);
     const refused = handle.edits.filter((call) => call.status === 413);
     // Refused once, not retried as it was: the next try is a different, smaller card.
@@ -59,13 +59,14 @@ describe('delivering a result Discord refuses', () => {
     const { member } = rig.discord;
     const posted = await rig.discord.waitForMessage(
       (message) =>
-        message.content.startsWith(`<@${member.id}> Done in`) &&
+        statusOf(message).startsWith(`<@${member.id}> Done in`) &&
         message.attachments.length > 0 &&
         message.channelId === rig.discord.channel.id &&
-        JSON.stringify(message.embeds).includes(`a vanished heron ${code}`),
+        (promptOf(message) ?? '').includes(`a vanished heron ${code}`),
       20_000,
     );
     expect(posted.mentionUserIds).toEqual([member.id]);
+    expect(isV2(posted)).toBe(true);
   });
 
   it.each([
@@ -75,7 +76,7 @@ describe('delivering a result Discord refuses', () => {
     const prompt = `a lonely lighthouse ${code}`;
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: `${prompt} --steps 12` });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     rig.discord.expireInteraction(handle);
     const channelPath = `/channels/${rig.discord.channel.id}/messages`;
     refuse({ method: 'POST', match: channelPath, status, code, times: Infinity });
@@ -83,11 +84,12 @@ describe('delivering a result Discord refuses', () => {
     const dm = await rig.discord.waitForMessage(
       (message) =>
         message.guildId === null &&
-        message.content.startsWith('Done in') &&
-        JSON.stringify(message.embeds).includes(prompt),
+        statusOf(message).startsWith('Done in') &&
+        (promptOf(message) ?? '').includes(prompt),
       20_000,
     );
     expect(dm.attachments).toHaveLength(1);
+    expect(isV2(dm)).toBe(true);
     expect(dmCalls().length).toBeGreaterThan(before);
     // Refusals are not retried as they were: a missing permission is tried once more without the picture (it may
     // be Attach Files), a channel that is gone is not tried again at all.
@@ -99,34 +101,38 @@ describe('delivering a result Discord refuses', () => {
     const prompt = 'a heron past its token';
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: `${prompt} --steps 12` });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     rig.discord.expireInteraction(handle);
     const { member } = rig.discord;
     await rig.discord.waitForMessage(
       (message) =>
-        message.content.startsWith(`<@${member.id}> Done in`) && JSON.stringify(message.embeds).includes(prompt),
+        statusOf(message).startsWith(`<@${member.id}> Done in`) && (promptOf(message) ?? '').includes(prompt),
       20_000,
     );
-    const card = await handle.waitForOriginal((message) => message.content === POINTERS.channel, 10_000);
-    expect(card.components).toEqual([]);
-    expect(card.embeds).toEqual([]);
+    // Still a Components V2 message (Discord would refuse dropping the flag): one sentence, no buttons, no picture.
+    const card = await handle.waitForOriginal((message) => statusOf(message) === POINTERS.channel, 10_000);
+    expect(textsOf(card)).toEqual([POINTERS.channel]);
+    expect(buttonsOf(card)).toEqual([]);
+    expect([isV2(card), card.content, card.embeds, card.attachments]).toEqual([true, '', [], []]);
   });
 
   it('edits the card to say the result went by direct message when the channel refused it', async () => {
     const prompt = 'a lighthouse sent privately';
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: `${prompt} --steps 12` });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     rig.discord.expireInteraction(handle);
     refuse({ method: 'POST', match: `/channels/${rig.discord.channel.id}/messages`, status: 403, code: 50013 });
     await rig.discord.waitForMessage(
       (message) =>
         message.guildId === null &&
-        message.content.startsWith('Done in') &&
-        JSON.stringify(message.embeds).includes(prompt),
+        statusOf(message).startsWith('Done in') &&
+        (promptOf(message) ?? '').includes(prompt),
       20_000,
     );
-    const card = await handle.waitForOriginal((message) => message.content === POINTERS.dm, 10_000);
-    expect(card.components).toEqual([]);
+    const card = await handle.waitForOriginal((message) => statusOf(message) === POINTERS.dm, 10_000);
+    expect(textsOf(card)).toEqual([POINTERS.dm]);
+    expect(buttonsOf(card)).toEqual([]);
+    expect(isV2(card)).toBe(true);
   });
 });

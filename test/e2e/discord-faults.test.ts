@@ -14,6 +14,7 @@ import {
   waitForResult,
   waitForUpload,
 } from './helpers.js';
+import { statusOf } from './card-reader.js';
 
 /** Fails the next `times` edits of this interaction's response with `status`. */
 function failEdits(rig: Rig, handle: InteractionHandle, status: number, times = 1) {
@@ -61,18 +62,18 @@ describe('/imagine when Discord misbehaves', () => {
     const result = await waitForResult(handle);
     expect(fault.hits).toBe(1);
     expect(handle.edits.some((call) => call.status === 502)).toBe(true);
-    expect(result.content).toMatch(/^Done in/);
+    expect(statusOf(result)).toMatch(/^Done in/);
     recordFault('5xx from Discord', [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 
   it('posts the result as a new channel message mentioning the member once the interaction token has expired', async () => {
     rig.emulator.faults.stepMs = 40;
     const handle = await imagine(rig, { prompt: 'a very slow tortoise --steps 15' });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running:'), 10_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running:'), 10_000);
     rig.discord.expireInteraction(handle);
     const { member } = rig.discord;
     const posted = await rig.discord.waitForMessage(
-      (message) => message.content.startsWith(`<@${member.id}> Done in`) && message.attachments.length > 0,
+      (message) => statusOf(message).startsWith(`<@${member.id}> Done in`) && message.attachments.length > 0,
       20_000,
     );
     expect(posted.channelId).toBe(rig.discord.channel.id);
@@ -111,7 +112,7 @@ describe('/imagine where Discord takes only small files', () => {
     expect(original.length).toBeGreaterThan(limit);
     expect(upload.files[0]!.data.length).toBeLessThan(limit);
     expect(upload.files[0]!.filename).toMatch(/\.(webp|jpg)$/);
-    expect(result.content).toMatch(
+    expect(statusOf(result)).toMatch(
       /^Done in [\d.]+ s\.\nRe-encoded as (WebP|JPEG|a smaller JPEG) to fit Discord's 0\.5 MiB upload limit\.$/,
     );
     recordFault("an output larger than Discord's upload limit", [{ deliveries: deliveriesOf(rig, handle) }]);

@@ -8,6 +8,7 @@ import {
   fieldsOf,
   imagine,
   receivedGraphs,
+  statusOf,
   waitForEnd,
   waitForResult,
   waitForServerHealth,
@@ -30,7 +31,7 @@ describe('/imagine when the image server fails', () => {
     try {
       const handle = await imagine(rig, { prompt: 'a node that breaks --seed 5' });
       const card = await waitForEnd(handle);
-      expect(card.content).toBe('❌ Node 8 (VAEDecode) failed: CUDA out of memory. Tried to allocate 2.00 GiB');
+      expect(statusOf(card)).toBe('❌ Node 8 (VAEDecode) failed: CUDA out of memory. Tried to allocate 2.00 GiB');
       expect(card.attachments).toHaveLength(0);
       expect(fieldsOf(card)).toMatchObject({ Seed: '5', Workflow: 'txt2img' });
       recordFault('a node raises an exception', [{ deliveries: deliveriesOf(rig, handle), sentences: 1 }]);
@@ -44,13 +45,13 @@ describe('/imagine when the image server fails', () => {
     await waitForServerHealth(rig, 'down');
     const handle = await imagine(rig, { prompt: 'waiting for the server' });
     expect((await handle.waitForCallback()).type).toBe(5);
-    const queued = await handle.waitForOriginal((message) => message.content !== '');
-    expect(queued.content).toBe('Queued, position 1.');
+    const queued = await handle.waitForOriginal((message) => statusOf(message) !== '');
+    expect(statusOf(queued)).toBe('Queued, position 1.');
     expect(receivedGraphs(rig, 'waiting for the server')).toHaveLength(0);
 
     rig.emulator.faults.refuseConnections(false);
     const result = await waitForResult(handle, 30_000);
-    expect(result.content).toMatch(/^Done in/);
+    expect(statusOf(result)).toMatch(/^Done in/);
     recordFault('ComfyUI down at submit', [{ deliveries: deliveriesOf(rig, handle) }]);
   });
 });
@@ -73,13 +74,13 @@ describe('/imagine when every server stays down', () => {
   it('fails the jobs that were waiting once the outage outlasts the timeout, then refuses new ones until a server is back', async () => {
     await waitForServerHealth(rig, 'up');
     const running = await imagine(rig, { prompt: 'a long one --steps 60' });
-    await running.waitForOriginal((message) => message.content.startsWith('Running'), 15_000);
+    await running.waitForOriginal((message) => statusOf(message).startsWith('Running'), 15_000);
     const waiting = await imagine(rig, { prompt: 'the one behind it' });
-    await waiting.waitForOriginal((message) => message.content === 'Queued, position 1.', 15_000);
+    await waiting.waitForOriginal((message) => statusOf(message) === 'Queued, position 1.', 15_000);
     rig.emulator.faults.refuseConnections(true);
     const sentence = 'The image servers cannot be reached right now; please try again in a few minutes.';
     const ended = await waitForEnd(waiting, 20_000);
-    expect(ended.content).toBe(`❌ ${sentence}`);
+    expect(statusOf(ended)).toBe(`❌ ${sentence}`);
     expect(receivedGraphs(rig, 'the one behind it')).toHaveLength(0);
 
     const refused = await imagine(rig, { prompt: 'asked during the outage' });
@@ -91,7 +92,7 @@ describe('/imagine when every server stays down', () => {
     await waitForServerHealth(rig, 'up');
     const back = await imagine(rig, { prompt: 'the server is back' });
     const result = await waitForResult(back, 30_000);
-    expect(result.content).toMatch(/^Done in/);
+    expect(statusOf(result)).toMatch(/^Done in/);
     recordFault('ComfyUI down at submit', [
       { deliveries: deliveriesOf(rig, waiting), sentences: 1 },
       { deliveries: deliveriesOf(rig, refused), sentences: 1 },

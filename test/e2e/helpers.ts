@@ -16,7 +16,21 @@ import type {
   OptionValue,
   RecordedCall,
 } from '../fakes/discord/index.js';
+import { buttonsOf, promptOf, statusLineOf, statusOf } from './card-reader.js';
 import type { Rig } from './harness.js';
+
+export {
+  buttonsOf,
+  fieldsOf,
+  footerOf,
+  galleryOf,
+  isV2,
+  promptOf,
+  rowsOf,
+  statusLineOf,
+  statusOf,
+  textsOf,
+} from './card-reader.js';
 
 /** A node of an API-format graph as the emulator received it. */
 export interface ReceivedNode {
@@ -52,9 +66,13 @@ export function deliveriesOf(rig: Rig, handle: InteractionHandle): number {
   ).length;
 }
 
-/** Waits for the finished card (the original response once it carries files). */
+/** Waits for the finished card (the original response once it carries files and no Cancel: a preview is not it). */
 export function waitForResult(handle: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
-  return handle.waitForOriginal((message) => message.attachments.length > 0, timeoutMs);
+  return handle.waitForOriginal(
+    (message) =>
+      message.attachments.length > 0 && !buttonsOf(message).some((button) => button.custom_id.startsWith('cancel:')),
+    timeoutMs,
+  );
 }
 
 /** Waits for the recorded PATCH that uploaded files to the original response (recorded once it was answered). */
@@ -67,7 +85,10 @@ export function waitForUpload(rig: Rig, handle: InteractionHandle, timeoutMs = 2
 
 /** Waits for the original response to show a terminal sentence (failed or cancelled: no buttons left). */
 export function waitForEnd(handle: InteractionHandle, timeoutMs = 20_000): Promise<FakeMessage> {
-  return handle.waitForOriginal((message) => message.components.length === 0 && message.content !== '', timeoutMs);
+  return handle.waitForOriginal(
+    (message) => statusOf(message) !== '' && buttonsOf(message).length === 0 && message.attachments.length === 0,
+    timeoutMs,
+  );
 }
 
 /** Resolves once the bot's server pool reports the server in that state (health checks run every few seconds). */
@@ -119,15 +140,9 @@ export function promptText(graph: ReceivedGraph, which: 'positive' | 'negative')
   return graph.nodes[link[0]]?.inputs['text'];
 }
 
-/** The embed fields of a card by name. */
-export function fieldsOf(message: FakeMessage): Record<string, string> {
-  const embed = message.embeds[0] as { fields?: { name: string; value: string }[] } | undefined;
-  return Object.fromEntries((embed?.fields ?? []).map((field) => [field.name, field.value]));
-}
-
-/** The embed's description (the prompt). */
+/** The prompt a card quotes. */
 export function descriptionOf(message: FakeMessage): string | undefined {
-  return (message.embeds[0] as { description?: string } | undefined)?.description;
+  return promptOf(message);
 }
 
 /** Every button label of a message, in order. */
@@ -142,14 +157,9 @@ export function buttonId(message: FakeMessage, label: string): string {
   return button.custom_id;
 }
 
-function buttonsOf(message: FakeMessage): { label: string; custom_id: string }[] {
-  const rows = message.components as { components?: { label: string; custom_id: string }[] }[];
-  return rows.flatMap((row) => row.components ?? []);
-}
-
-/** The content of each PATCH body of a set of calls (status edits), in order. */
+/** The status line of each PATCH body of a set of calls (status edits), in order. */
 export function editContents(calls: readonly RecordedCall[]): string[] {
-  return calls.map((call) => (call.body as { content?: string } | null)?.content ?? '');
+  return calls.map((call) => statusLineOf((call.body ?? {}) as { components?: unknown[] }));
 }
 
 /** A file the emulator wrote under its output folder. */

@@ -9,15 +9,19 @@ import { startRig, type Rig } from './harness.js';
 import {
   buttonId,
   deliveriesOf,
-  buttonLabels,
   descriptionOf,
   editContents,
   emulatorOutput,
   fieldsOf,
+  footerOf,
+  galleryOf,
   imagine,
+  isV2,
   nodeOfClass,
   pngImage,
   promptText,
+  rowsOf,
+  statusOf,
   waitForGraph,
   waitForRecorded,
   waitForResult,
@@ -52,13 +56,23 @@ describe('/imagine end to end', () => {
     const statuses = editContents(handle.edits);
     expect(statuses.some((status) => /^(Queued, position \d+\.|Starting…)$/.test(status))).toBe(true);
     expect(statuses.some((status) => /^Running: \d+% \(step \d+\/12, [\d.]+ s elapsed\)\.$/.test(status))).toBe(true);
-    expect(final.content).toMatch(/^Done in [\d.]+ s\.$/);
+    expect(statusOf(final)).toMatch(/^Done in [\d.]+ s\.$/);
+    // A Components V2 card from the first edit to the last: the flag on every edit, no content, no embeds.
+    expect(handle.edits.length).toBeGreaterThan(1);
+    for (const edit of handle.edits) expect(isV2(edit.body as { flags?: number })).toBe(true);
+    expect(isV2(final)).toBe(true);
+    expect([final.content, final.embeds]).toEqual(['', []]);
+    // The progress edits carry a bar.
+    const running = handle.edits.map((edit) => statusOf(edit.body as { components?: unknown[] }));
+    expect(running.some((status) => /^Running: .*\n`[█░]{20}`$/.test(status))).toBe(true);
 
     const upload = await waitForUpload(rig, handle);
     expect(upload.files).toHaveLength(1);
     const written = await emulatorOutput(rig, upload.files[0]!.filename);
     expect(upload.files[0]!.data.equals(written)).toBe(true);
     expect(final.attachments[0]!.data.equals(written)).toBe(true);
+    // The picture shows in the card's gallery, by the name it was uploaded under.
+    expect(galleryOf(final)).toEqual([`attachment://${final.attachments[0]!.filename}`]);
 
     const graph = await waitForGraph(rig, 'a red fox in the snow');
     expect(descriptionOf(final)).toBe('a red fox in the snow');
@@ -70,8 +84,8 @@ describe('/imagine end to end', () => {
       Workflow: 'txt2img',
       Time: expect.stringMatching(/^[\d.]+ s$/),
     });
-    expect(buttonLabels(final)).toEqual(['Reroll', 'Vary', 'Edit', 'Refine in thread', 'Delete', 'Upscale']);
-    expect((final.embeds[0] as { footer?: { text: string } }).footer?.text).toBe(refineFooter('en-US', '//'));
+    expect(rowsOf(final)).toEqual([['Upscale'], ['Vary'], ['Reroll', 'Edit', 'Refine in thread', 'Delete']]);
+    expect(footerOf(final)).toBe(refineFooter('en-US', '//'));
 
     // The session is the reply chain on the card: no thread and no message of its own until a member asks.
     expect((await waitForRecorded(rig, final)).sessionId).toBe(final.id);
@@ -106,16 +120,11 @@ describe('/imagine end to end', () => {
     for (const file of upload.files) expect(file.data.equals(await emulatorOutput(rig, file.filename))).toBe(true);
     expect(final.attachments).toHaveLength(4);
     expect(fieldsOf(final)['Images']).toBe('4');
-    expect(buttonLabels(final)).toEqual([
-      'Reroll',
-      'Vary',
-      'Edit',
-      'Refine in thread',
-      'Delete',
-      'Upscale 1',
-      'Upscale 2',
-      'Upscale 3',
-      'Upscale 4',
+    expect(galleryOf(final)).toEqual(final.attachments.map((attachment) => `attachment://${attachment.filename}`));
+    expect(rowsOf(final)).toEqual([
+      ['Upscale 1', 'Upscale 2', 'Upscale 3', 'Upscale 4'],
+      ['Vary 1', 'Vary 2', 'Vary 3', 'Vary 4'],
+      ['Reroll', 'Edit', 'Refine in thread', 'Delete'],
     ]);
   });
 

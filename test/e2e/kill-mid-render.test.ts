@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { RECORD_LOST_SENTENCE } from '../../src/jobs/salvage.js';
 import { recordFault } from '../faults/ledger.js';
 import { exitOf, killed, useBotProcesses } from './bot-process.js';
+import { statusOf } from './card-reader.js';
 
 const world = useBotProcesses(150);
 
@@ -23,7 +24,7 @@ describe('the bot process killed mid-render', () => {
       name: 'imagine',
       options: { prompt: 'a fox killed mid-render --steps 40' },
     });
-    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
+    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(statusOf(message)), 20_000);
     await killed(first, 'SIGKILL');
     // Still rendering on the server while no bot runs.
     const submitted = emulator.received.filter((prompt) => JSON.stringify(prompt.prompt).includes('killed mid-render'));
@@ -33,7 +34,7 @@ describe('the bot process killed mid-render', () => {
 
     const second = bots.start();
     const final = await handle.waitForOriginal((message) => message.attachments.length > 0, 40_000);
-    expect(final.content, bots.output.join('')).toMatch(/^Done in/);
+    expect(statusOf(final), bots.output.join('')).toMatch(/^Done in/);
     // Followed, not run again.
     expect(
       emulator.received.filter((prompt) => JSON.stringify(prompt.prompt).includes('killed mid-render')),
@@ -81,7 +82,7 @@ describe('the bot process killed mid-render, its job’s record damaged before t
       name: 'imagine',
       options: { prompt: 'a fox whose record breaks --steps 40' },
     });
-    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(message.content), 20_000);
+    await handle.waitForOriginal((message) => /^Running: [1-9]/.test(statusOf(message)), 20_000);
     // Slowed down, so the prompt is certainly still running when the next bot has started.
     emulator.faults.stepMs = 1_000;
     await killed(first, 'SIGKILL');
@@ -93,7 +94,7 @@ describe('the bot process killed mid-render, its job’s record damaged before t
 
     const second = bots.start();
     const final = await handle.waitForOriginal(
-      (message) => !/^(Running|Queued|Starting)/.test(message.content),
+      (message) => !/^(Running|Queued|Starting)/.test(statusOf(message)),
       40_000,
     );
     expect(JSON.stringify(final), bots.output.join('')).toContain(RECORD_LOST_SENTENCE);

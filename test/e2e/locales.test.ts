@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRig, type Rig } from './harness.js';
 import { buttonId, buttonLabels, fieldsOf, imagine, waitForRecorded, waitForResult } from './helpers.js';
+import { statusOf, footerOf } from './card-reader.js';
 
 let rig: Rig;
 
@@ -57,18 +58,18 @@ describe('commands and sentences in the member’s language', () => {
     const member = memberSpeaking('de');
     const handle = await imagine(rig, { prompt: 'ein Fuchs im Schnee' }, { user: member });
     const card = await waitForResult(handle);
-    expect(card.content).toMatch(/^Fertig in /);
+    expect(statusOf(card)).toMatch(/^Fertig in /);
     expect(Object.keys(fieldsOf(card))).toEqual(expect.arrayContaining(['Seed', 'Größe', 'Workflow', 'Dauer']));
     expect(buttonLabels(card)).toEqual([
-      'Neu würfeln',
+      'Hochskalieren',
       'Variieren',
+      'Neu würfeln',
       'Bearbeiten',
       'Im Thread verfeinern',
       'Löschen',
-      'Hochskalieren',
     ]);
-    expect((card.embeds[0] as { footer?: { text: string } }).footer?.text).toMatch(/^Antworte zum Verfeinern: /);
-    const progress = handle.edits.map((call) => (call.body as { content?: string }).content ?? '');
+    expect(footerOf(card)).toMatch(/^Antworte zum Verfeinern: /);
+    const progress = handle.edits.map((call) => statusOf(call.body as { components?: unknown[] }));
     expect(progress.some((content) => /^(In der Warteschlange|Wird gestartet|Läuft)/.test(content))).toBe(true);
   });
 

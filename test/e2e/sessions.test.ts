@@ -11,6 +11,7 @@ import {
   buttonLabels,
   descriptionOf,
   fieldsOf,
+  footerOf,
   globalCallsSince,
   imagine,
   nodeOfClass,
@@ -125,9 +126,8 @@ describe('a session at delivery', () => {
     expect(globalCallsSince(rig, from)).toEqual([]);
     expect(result.threadId).toBeNull();
     expect(rig.discord.threads().some((thread) => thread.id === result.id)).toBe(false);
-    const footer = (result.embeds[0] as { footer?: { text: string } }).footer?.text;
-    expect(footer).toBe(refineFooter('en-US', '//'));
-    expect(buttonLabels(result)).toEqual(['Reroll', 'Vary', 'Edit', 'Refine in thread', 'Delete', 'Upscale']);
+    expect(footerOf(result)).toBe(refineFooter('en-US', '//'));
+    expect(buttonLabels(result)).toEqual(['Upscale', 'Vary', 'Reroll', 'Edit', 'Refine in thread', 'Delete']);
     expect((await recorded(result)).sessionId).toBe(result.id);
   });
 
@@ -361,7 +361,7 @@ describe('where the bot cannot open threads', () => {
     const threadsBefore = rig.discord.threads().length;
     const result = await startSession('a field of tulips --steps 11', channel.id);
     expect(buttonLabels(result)).not.toContain('Refine in thread');
-    expect((result.embeds[0] as { footer?: { text: string } }).footer?.text).toBe(refineFooter('en-US', '//'));
+    expect(footerOf(result)).toBe(refineFooter('en-US', '//'));
     expect(result.threadId).toBeNull();
     expect((await recorded(result)).sessionId).toBe(result.id);
 

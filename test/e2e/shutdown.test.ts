@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { exitOf, useBotProcesses } from './bot-process.js';
+import { statusOf } from './card-reader.js';
 
 const world = useBotProcesses(150);
 
@@ -20,13 +21,13 @@ describe('the bot process', () => {
       name: 'imagine',
       options: { prompt: 'a patient fox --steps 30' },
     });
-    await handle.waitForOriginal((message) => message.content.startsWith('Running'), 20_000);
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Running'), 20_000);
     first.kill('SIGTERM');
     expect(await exited, bots.output.join('')).toBe(0);
 
     const second = bots.start();
     const final = await handle.waitForOriginal((message) => message.attachments.length > 0, 40_000);
-    expect(final.content).toMatch(/^Done in/);
+    expect(statusOf(final)).toMatch(/^Done in/);
     expect(emulator.received.filter((prompt) => JSON.stringify(prompt.prompt).includes('a patient fox'))).toHaveLength(
       1,
     );

@@ -14,6 +14,7 @@ import {
   waitForRecorded,
   waitForResult,
 } from './helpers.js';
+import { statusOf, footerOf, isV2, galleryOf } from './card-reader.js';
 
 let rig: Rig;
 /** A member who installed the app to their account, in a server without the bot. */
@@ -49,10 +50,6 @@ function refusedCalls() {
   return rig.discord.calls.filter((call) => call.status === 403);
 }
 
-function footerOf(card: FakeMessage): string | undefined {
-  return (card.embeds[0] as { footer?: { text: string } } | undefined)?.footer?.text;
-}
-
 async function resultIn(channel: FakeChannel, prompt: string, user = traveller): Promise<FakeMessage> {
   return waitForResult(await imagine(rig, { prompt }, { user, channel: channel.id }));
 }
@@ -64,8 +61,11 @@ describe('the app installed to a member’s account', () => {
     expect(handle.payload['authorizing_integration_owners']).toEqual({ '1': traveller.id });
     const card = await waitForResult(handle);
     expect(descriptionOf(card)).toBe('a fox in a foreign land');
+    // A Components V2 card through the webhook alone, its picture in the gallery.
+    expect(isV2(card)).toBe(true);
+    expect(galleryOf(card)).toEqual([`attachment://${card.attachments[0]!.filename}`]);
     expect(card.channelId).toBe(foreign.id);
-    expect(card.content).toContain(EDIT_NOTE);
+    expect(statusOf(card)).toContain(EDIT_NOTE);
     // Replies do not reach the bot here, nor can it open a thread: the card offers neither.
     expect(footerOf(card)).toBeUndefined();
     expect(buttonLabels(card)).not.toContain('Refine in thread');
@@ -100,7 +100,7 @@ describe('the app installed to a member’s account', () => {
     const handle = await imagine(rig, { prompt: 'three friends' }, { user: traveller, channel: group.id });
     expect(handle.payload['context']).toBe(2);
     const card = await waitForResult(handle);
-    expect(card.content).toContain(EDIT_NOTE);
+    expect(statusOf(card)).toContain(EDIT_NOTE);
     expect(refusedCalls()).toEqual([]);
   });
 
@@ -115,6 +115,7 @@ describe('the app installed to a member’s account', () => {
         20_000,
       );
       expect(descriptionOf(dm)).toBe('a slow glacier');
+      expect(isV2(dm)).toBe(true);
       expect(refusedCalls()).toEqual([]);
     } finally {
       rig.emulator.faults.stepMs = 2;
@@ -138,6 +139,6 @@ describe('the app installed to a member’s account', () => {
     const inDm = await resultIn(dm, 'a letter');
     expect(footerOf(inDm)).toBe(refineFooter('en-US', '//'));
     expect(buttonLabels(inDm)).not.toContain('Refine in thread');
-    expect(inDm.content).not.toContain(EDIT_NOTE);
+    expect(statusOf(inDm)).not.toContain(EDIT_NOTE);
   });
 });

@@ -29,6 +29,7 @@ import {
 } from '../fakes/discord/index.js';
 import { shouldRunRedisTests, startRedisServer, type RedisServer } from '../store/redis-server.js';
 import { finishedCards, finishedCardStaysLast, hasEnded, type SentJob } from './outcomes.js';
+import { statusOf } from '../e2e/card-reader.js';
 
 /**
  * Long against the renders (2 ms a step): the dispatcher's newest position of a job is still waiting for its turn
@@ -108,7 +109,7 @@ describe.runIf(shouldRunRedisTests('fleet suite (cards of jobs carried elsewhere
       );
       const late = jobs.filter((job) => !finishedCardStaysLast(discord, job));
       expect(
-        late.map((job) => `${job.marker}: ${job.handle.original?.content ?? ''}`),
+        late.map((job) => `${job.marker}: ${statusOf(job.handle.original ?? {})}`),
         'cards edited after their finished card',
       ).toEqual([]);
 

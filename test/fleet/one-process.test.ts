@@ -9,6 +9,7 @@ import { recordFault } from '../faults/ledger.js';
 import { shouldRunRedisTests } from '../store/redis-server.js';
 import { Fleet } from './harness.js';
 import { failureOf, finishedCards, hasEnded, promptsSent, type SentJob } from './outcomes.js';
+import { statusOf } from '../e2e/card-reader.js';
 
 interface Roster {
   readonly fleet: { readonly processes: ReadonlyArray<{ pid: number; running: number }> };
@@ -51,7 +52,7 @@ describe.runIf(shouldRunRedisTests('fleet suite (one process)'))('one process on
     }));
     await fleet.until(
       'a job to be rendering',
-      () => jobs.some((job) => /^Running: [1-9]/.test(job.handle.original?.content ?? '')),
+      () => jobs.some((job) => /^Running: [1-9]/.test(statusOf(job.handle.original ?? {}))),
       (rendering) => rendering,
     );
     const killedPid = member!.bot.child.pid;

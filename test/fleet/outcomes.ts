@@ -5,6 +5,7 @@
  */
 import type { FakeDiscord, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
 import type { Fleet, Submission } from './harness.js';
+import { statusOf } from '../e2e/card-reader.js';
 
 /** One `/imagine` of a fleet test: who sent it, and the marker its prompt carries. */
 export interface SentJob {
@@ -44,13 +45,13 @@ export function finishedCards(discord: FakeDiscord, jobs: readonly SentJob[]): n
 
 /** Whether the job's card shows an end: done, failed or cancelled. */
 export function hasEnded(job: SentJob): boolean {
-  const content = job.handle.original?.content ?? '';
+  const content = statusOf(job.handle.original ?? {});
   return /^(Done\b|❌|Cancelled)/.test(content);
 }
 
 /** The failure sentence on the job's card, if it failed. */
 export function failureOf(job: SentJob): string | undefined {
-  const content = job.handle.original?.content ?? '';
+  const content = statusOf(job.handle.original ?? {});
   return content.startsWith('❌') ? content : undefined;
 }
 
@@ -94,11 +95,11 @@ export function describeUnended(fleet: Fleet, jobs: readonly SentJob[]): string 
   const open = jobs.filter((job) => !hasEnded(job));
   const lines = open.map((job) => {
     const prompts = fleet.submissions.filter((submission) => submission.text.includes(job.marker));
-    const card = job.handle.callback ? JSON.stringify(job.handle.original?.content ?? '') : 'no callback';
+    const card = job.handle.callback ? JSON.stringify(statusOf(job.handle.original ?? {})) : 'no callback';
     const edits = job.handle.calls
       .filter((call) => call.method === 'PATCH')
       .map((call) => {
-        const content = String((call.body as { content?: unknown } | null)?.content ?? '').slice(0, 24);
+        const content = statusOf((call.body ?? {}) as { components?: unknown[] }).slice(0, 24);
         const files = call.files.length > 0 ? ' +files' : '';
         return `${call.receivedAt % 1_000_000} ${call.status} ${JSON.stringify(content)}${files}`;
       });
