@@ -553,7 +553,7 @@ function jobIdOf(handle: InteractionHandle): string {
 
 /** Whether the job's card shows its end (done, failed or cancelled), as the member sees it now. */
 function showsEnd(handle: InteractionHandle): boolean {
-  return /^(Done\b|❌|Cancelled)/.test(handle.original?.content ?? '');
+  return /^(Done\b|❌|Cancelled)/.test(statusOf(handle.original ?? {}));
 }
 
 /** Waits until the fake Discord has received no call for a second: trailing calls of the last jobs are counted. */

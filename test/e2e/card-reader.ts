@@ -93,3 +93,8 @@ export function rowsOf(card: CardLike): string[][] {
     .filter((component) => component.type === ComponentType.ActionRow)
     .map((row) => (row.components as { label: string }[]).map((button) => button.label));
 }
+
+/** True once a reply says something: a card's status, or a plain message's content. */
+export function saysAnything(message: (CardLike & { readonly content?: string }) | null | undefined): boolean {
+  return message != null && (statusOf(message) !== '' || (message.content ?? '') !== '');
+}

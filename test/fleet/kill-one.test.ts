@@ -19,6 +19,7 @@ import {
   promptsSent,
   type SentJob,
 } from './outcomes.js';
+import { saysAnything } from '../e2e/card-reader.js';
 
 interface FleetHealth {
   readonly status: string;
@@ -95,7 +96,7 @@ describe.runIf(shouldRunRedisTests('fleet suite (kill one process)'))('a fleet o
     // written down dies with it, since Discord gives each interaction to that process alone.
     await fleet.until(
       'every job to be taken in',
-      () => jobs.filter((job) => (job.handle.original?.content ?? '') !== '').length,
+      () => jobs.filter((job) => saysAnything(job.handle.original)).length,
       (shown) => shown === jobs.length,
       60_000,
       () => describeUnended(fleet, jobs),
