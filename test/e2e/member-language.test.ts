@@ -2,7 +2,7 @@ import { MessageFlags } from 'discord.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMessage, InteractionHandle, OptionValue } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
-import { imagine, waitForEnd, waitForRecorded, waitForResult, waitForServerHealth } from './helpers.js';
+import { imagine, statusOf, waitForEnd, waitForRecorded, waitForResult, waitForServerHealth } from './helpers.js';
 
 // One job per member at a time, slow enough that a second one meets the first still running.
 let rig: Rig;
@@ -85,7 +85,7 @@ describe('a German member', () => {
     rig.emulator.faults.failNode({ classType: 'VAEDecode' }, 'CUDA out of memory');
     const member = memberSpeaking('de');
     const card = await waitForEnd(await imagine(rig, { prompt: 'ein Otter' }, { user: member }), 30_000);
-    expect(card.content).toContain('ist fehlgeschlagen: CUDA out of memory');
+    expect(statusOf(card)).toContain('ist fehlgeschlagen: CUDA out of memory');
   });
 
   it('saves and shows /settings in German', async () => {
