@@ -106,6 +106,12 @@ export class LocalWindow {
 
 function sleep(ms: number, signal?: AbortSignal | null): Promise<void> {
   return new Promise((resolve, reject) => {
+    // An abort that came while the slot was being asked for (a Redis round trip) has already fired: no listener added
+    // now would ever hear it, and the request would wait out the whole window.
+    if (signal?.aborted) {
+      reject(signal.reason ?? new DOMException('The operation was aborted.', 'AbortError'));
+      return;
+    }
     const timer = setTimeout(done, ms);
     function done() {
       signal?.removeEventListener('abort', aborted);

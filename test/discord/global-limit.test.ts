@@ -51,6 +51,18 @@ describe("the transport's global limit", () => {
     expect(grantTimes[11]! - grantTimes[0]!).toBeGreaterThanOrEqual(400);
   });
 
+  it('gives up at once a request aborted while its slot was being asked for', async () => {
+    const controller = new AbortController();
+    // The abort comes during the (Redis) round trip that answers "wait a minute", before any sleep listens for it.
+    const queue = new SlotQueue(async () => {
+      controller.abort(new Error('timed out'));
+      return 60_000;
+    });
+    const started = Date.now();
+    await expect(queue.take(controller.signal)).rejects.toThrow('timed out');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('gives up the wait of an aborted request without using its slot', async () => {
     let slots = 0;
     const queue = new SlotQueue(async () => (slots++ === 0 ? 50 : 0));
