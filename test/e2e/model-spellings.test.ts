@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHECKPOINTS, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startRig, type Rig } from './harness.js';
-import { imagine, waitForResult, type ReceivedNode } from './helpers.js';
+import { imagine, waitForResult, waitForServerHealth, type ReceivedNode } from './helpers.js';
 
 // One model folder on two machines: ComfyUI on Windows lists its files with backslashes, on Linux with slashes, and
 // each checks a graph's file names against its own list letter for letter.
@@ -27,11 +27,8 @@ beforeAll(async () => {
       MAX_JOBS_PER_MEMBER: '8',
     },
   });
+  await waitForServerHealth(rig, 'up');
   const deadline = Date.now() + 15_000;
-  while (rig.bot.runner.snapshot().servers.some((server) => server.health !== 'up')) {
-    if (Date.now() > deadline) throw new Error('the servers were never checked');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   while ((await modelChoices('jugg')).length === 0) {
     if (Date.now() > deadline) throw new Error('the servers were never checked');
     await new Promise((resolve) => setTimeout(resolve, 50));
