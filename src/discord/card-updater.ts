@@ -175,10 +175,12 @@ export function bodyOf(card: RenderedCard) {
 
 /**
  * The body of an edit of a card. `content` and `embeds` are cleared: a card posted by a version before Components V2
- * (a job carried across the upgrade) had both, and Discord turns a message into a V2 one only when they go.
+ * (a job carried across the upgrade) had both, and Discord turns a message into a V2 one only when they go. Each is
+ * cleared with the empty value Discord takes for it: `null` for content, `[]` for embeds (`embeds: null` is refused
+ * with a 400 on that edit: discord-api-docs issue 7787).
  */
 export function editBodyOf(card: RenderedCard) {
-  return { content: null, embeds: null, ...bodyOf(card) };
+  return { content: null, embeds: [], ...bodyOf(card) };
 }
 
 /** The files of a card's message body, in the form discord.js uploads. */

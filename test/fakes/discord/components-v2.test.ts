@@ -88,7 +88,10 @@ describe('Components V2 messages', () => {
     const posted = await post({ content: 'plain', embeds: [{ description: 'old' }] });
     const route = Routes.channelMessage(h.fake.channel.id, posted.id);
     expect(await refusal(h.client.rest.patch(route, { body: { flags: V2, components: [text('new')] } }))).toBe(50035);
-    await h.client.rest.patch(route, { body: { flags: V2, content: null, embeds: null, components: [text('new')] } });
+    // Embeds are cleared with [] on that edit; null leaves them (discord-api-docs issue 7787).
+    const withNull = { flags: V2, content: null, embeds: null, components: [text('new')] };
+    expect(await refusal(h.client.rest.patch(route, { body: withNull }))).toBe(50035);
+    await h.client.rest.patch(route, { body: { flags: V2, content: null, embeds: [], components: [text('new')] } });
     const message = h.fake.message(posted.id);
     expect([message.flags & V2, message.content, message.embeds]).toEqual([V2, '', []]);
   });

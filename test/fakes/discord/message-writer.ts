@@ -146,9 +146,12 @@ export async function editMessage(
 ): Promise<FakeMessage> {
   const channel = ctx.state.channel(message.channelId);
   const ephemeral = (message.flags & MessageFlags.Ephemeral) !== 0;
+  const upgrading = (message.flags & IS_COMPONENTS_V2) === 0 && ((body.flags ?? 0) & IS_COMPONENTS_V2) !== 0;
   const next = {
     content: body.content === undefined ? message.content : (body.content ?? ''),
-    embeds: body.embeds === undefined ? message.embeds : (body.embeds ?? []),
+    // On the edit that turns a message V2, Discord clears embeds only with `[]`: `null` leaves them, and the edit is
+    // refused (discord-api-docs issue 7787); elsewhere `null` clears them.
+    embeds: body.embeds === undefined || (upgrading && body.embeds === null) ? message.embeds : (body.embeds ?? []),
     components: body.components === undefined ? message.components : (body.components ?? []),
   };
   const v2 = (message.flags | (body.flags ?? 0)) & IS_COMPONENTS_V2;
