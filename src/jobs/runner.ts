@@ -196,7 +196,9 @@ export class JobRunner {
         : (id: string, contact: JobContact | undefined) => this.#salvage(id, contact);
     const open = await this.#repository.listOpen(salvage);
     const clientId = await this.#engine.clientId(() => this.#repository.clientId());
-    await this.#results.sweep(new Set(open.map((job) => job.id)));
+    // By the open index, not the records read: in a fleet an unreadable one is left out of `open` for the dispatcher
+    // to salvage, and its kept result must still be there when it does.
+    await this.#results.sweep(new Set(await this.#repository.openIds()));
     this.#phase = 'running';
     this.#pool.start(clientId);
     for (const job of [...open, ...(await this.#repository.listWithOrphans())]) this.#orphaned(job);
