@@ -101,6 +101,12 @@ function isEmptyText(block: CardBlock): boolean {
  * Cuts blocks until the text of all is within Discord's 4,000 characters: the prompt down to 200 characters first (the
  * member wrote it and the store keeps it whole), then the workflow's texts, then the prompt further.
  */
+/**
+ * Text kept free for the mention `prefixFirstText` puts before a card posted in the channel (`<@` a snowflake of up to
+ * 20 digits `> `): the card is fitted once, wherever it goes.
+ */
+const MENTION_ROOM = 32;
+
 function fitText(blocks: readonly CardBlock[]): CardBlock[] {
   const fitted = [...blocks];
   const passes = [
@@ -110,7 +116,7 @@ function fitText(blocks: readonly CardBlock[]): CardBlock[] {
   ] as const;
   for (const [role, floor] of passes) {
     for (const [index, block] of fitted.entries()) {
-      const over = textLength(fitted) - V2_LIMITS.text;
+      const over = textLength(fitted) - (V2_LIMITS.text - MENTION_ROOM);
       if (over <= 0) return fitted;
       if (block.kind !== 'text' || block.role !== role || block.content.length <= floor) continue;
       fitted[index] = { ...block, content: truncate(block.content, Math.max(floor, block.content.length - over)) };

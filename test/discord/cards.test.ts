@@ -11,6 +11,7 @@ import {
   type CardDetails,
   type CardFile,
 } from '../../src/discord/cards.js';
+import { prefixFirstText } from '../../src/discord/card-layout.js';
 import {
   buttonsOf,
   componentsOf,
@@ -149,6 +150,9 @@ describe('renderCard', () => {
       generationId: 'g1',
     });
     expect(limitsOf(card).text).toBeLessThanOrEqual(4000);
+    // Posted in the channel, the card mentions the member first, and still fits.
+    const mentioned = { ...card, components: prefixFirstText(card.components, `<@${'9'.repeat(20)}> `) };
+    expect(limitsOf(mentioned).text).toBeLessThanOrEqual(4000);
     expect(promptOf(card)!.length).toBeGreaterThanOrEqual(200);
     expect(promptOf(card)!.endsWith('…')).toBe(true);
     // Each text is cut to 800 characters (the presenter attaches longer ones as files).
