@@ -436,7 +436,8 @@ export class JobRunner {
     const servers = this.#pool.status();
     if (servers.some((server) => canRunOnServer(this.#pool.capabilities(server.name), this.#workflows, job))) return;
     const runsIt = servers.some((server) => this.#attempts.workflowOn({ workflow }, server.name) !== undefined);
-    const chosen = job.settings.checkpoint !== undefined || job.settings.loras !== undefined;
+    // An empty list of LoRAs means "none" (the member took them all out), not a choice of files.
+    const chosen = job.settings.checkpoint !== undefined || (job.settings.loras?.length ?? 0) > 0;
     throw new UserFacingError(
       'workflow-unavailable',
       sentence(chosen && runsIt ? 'job.noServerWithFiles' : 'job.noServerForWorkflow', { workflow }),

@@ -4,7 +4,7 @@
  */
 import type { ComfyJob, JobOutcome } from '../../comfy/index.js';
 import { UserFacingError } from '../../errors.js';
-import { fileSpellingsOf } from '../../workflows/file-spellings.js';
+import { fileSpellingsOf, respellFiles } from '../../workflows/file-spellings.js';
 import { bindForServer } from '../../jobs/job-binding.js';
 import { settingRanges } from '../../workflows/server-ranges.js';
 import { downloadOutputs, selectOutputs } from '../../jobs/job-files.js';
@@ -113,7 +113,8 @@ async function prepareGraph(
   const bound = bindForServer(workflows, choice.workflow, job, imageName, ranges, spellings);
   const overridden = applyOverrides(bound.graph, args.overrides, choice.objectInfo);
   if (!overridden.ok) throw new UserFacingError('cli-bad-set', overridden.message);
-  return { graph: overridden.graph, applied: bound.applied };
+  // A --set value is written as typed; the server is sent its own spelling of a file, as the bound settings are.
+  return { graph: respellFiles(overridden.graph, spellings), applied: bound.applied };
 }
 
 async function follow(job: ComfyJob, printer: ProgressPrinter, signal: AbortSignal | undefined): Promise<JobOutcome> {
