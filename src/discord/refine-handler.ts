@@ -33,13 +33,17 @@ export function createRefineHandler(services: BotServices, logger: Logger): (mes
     });
     if (!session) return;
     const log = logger.child({ message: message.id, member: message.author.id, session: session.id });
-    const locale = await localeOf(message, session, services).catch(() => undefined);
+    // Read once, and only for a message that is a refine (most messages in a session thread are talk).
+    let locale: Promise<string | undefined> | undefined;
+    const localeOnce = () => (locale ??= localeOf(message, session, services).catch(() => undefined));
     try {
-      await refine(message, session, services, log, locale);
+      await refine(message, session, services, log, localeOnce);
     } catch (error) {
       if (isUserFacing(error)) log.info({ err: error, reason: error.identifier }, 'refine refused');
       else log.error({ err: error }, 'refine failed');
-      const sentence = isUserFacing(error) ? sentenceFor(error, locale) : text(locale, 'error.generic');
+      const sentence = isUserFacing(error)
+        ? sentenceFor(error, await localeOnce())
+        : text(await localeOnce(), 'error.generic');
       await message
         .reply({ content: `❌ ${sentence}`, allowedMentions: { repliedUser: false } })
         .catch((replyError: unknown) => {
@@ -73,7 +77,7 @@ async function refine(
   session: Session,
   services: BotServices,
   logger: Logger,
-  locale: string | undefined,
+  localeOnce: () => Promise<string | undefined>,
 ): Promise<void> {
   const attachment = message.attachments.find((file) => file.contentType?.startsWith('image/') ?? true);
   const text = withoutBotMention(message);
@@ -82,6 +86,7 @@ async function refine(
     ignorePrefix: services.config.refineIgnorePrefix,
   });
   if (parsed.kind === 'ignore') return;
+  const locale = await localeOnce();
   checkMessageAccess(message, services.config.limits);
   if (parsed.kind === 'error') throw new UserFacingError('bad-flag', parsed.sentence);
 
@@ -107,7 +112,7 @@ async function refine(
   const plan = planSettings(settings, {}, inputImage !== undefined, context);
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
 
-  const status = await postStatus(message, plan.settings);
+  const status = await postStatus(message, plan.settings, locale);
   const job = await services.jobs
     .enqueue({
       memberId: message.author.id,
@@ -135,8 +140,12 @@ async function refine(
 }
 
 /** Posts the status card as a reply to the member's message; the presenter edits it from then on. */
-async function postStatus(message: Message, settings: GenerationSettings): Promise<string> {
-  const card = pendingCard({ prompt: settings.prompt, workflow: settings.workflow ?? '' });
+async function postStatus(message: Message, settings: GenerationSettings, locale: string | undefined): Promise<string> {
+  const card = pendingCard({
+    prompt: settings.prompt,
+    workflow: settings.workflow ?? '',
+    ...(locale === undefined ? {} : { locale }),
+  });
   const posted = (await message.client.rest.post(Routes.channelMessages(message.channelId), {
     body: {
       ...bodyOf(card),
