@@ -3,7 +3,7 @@
  * and LoRA choices, together. Autocomplete offers these, and a typed name is resolved against them into the exact
  * name a server lists, or refused with the closest few.
  */
-import { portableNames, sameFile } from './file-spellings.js';
+import { portableName, portableNames } from './file-spellings.js';
 import { resolveModelName, speakableName } from './model-names.js';
 import { settleLoras } from './lora-choices.js';
 import type { GenerationSettings, LoraChoice } from './settings.js';
@@ -44,7 +44,10 @@ export function catalogueOf(servers: () => readonly ServerModelChoices[]): Model
       // One file listed by a Windows and a Linux server is one choice, under its portable name.
       const offered = portableNames(lists.flat());
       const allowed = workflow.settings[kind === 'checkpoints' ? 'checkpoint' : 'lora']?.choices;
-      return allowed ? offered.filter((name) => allowed.some((choice) => sameFile(String(choice), name))) : offered;
+      if (!allowed) return offered;
+      // Asked at every keystroke of autocomplete: the manifest's names are made portable once, then looked up.
+      const wanted = new Set(allowed.map((choice) => portableName(String(choice))));
+      return offered.filter((name) => wanted.has(name));
     },
   };
 }
