@@ -6,7 +6,7 @@
 import type { ApiGraph } from './graph.js';
 import { bindSize, takesSize } from './bind-size.js';
 import { english, sentence, type Sentence, type TextKey } from '../i18n/catalog.js';
-import { spellingIn } from './file-spellings.js';
+import { sameFile, spellingIn } from './file-spellings.js';
 import { applyLoras, loraCapacity } from './lora-binding.js';
 import type { ModelLists } from './object-info.js';
 import { isWithin, type SettingRanges } from './server-ranges.js';
@@ -276,7 +276,7 @@ function fail(setting: SettingName, message: string): { error: BindError } {
 }
 
 function isSameFile(a: Value, b: Value): boolean {
-  return typeof a === 'string' && typeof b === 'string' && spellingIn([a], b) !== undefined;
+  return typeof a === 'string' && typeof b === 'string' && sameFile(a, b);
 }
 
 /** A binding error said with a sentence of the catalogue. */
