@@ -88,6 +88,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         ...options.fleet,
       })
     : new EmbeddedEngine(config.processName);
+  const fault = faultPointFor(config.faultPoint);
   const runner = new JobRunner({
     store,
     servers: config.comfy.servers,
@@ -100,8 +101,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     deliveredRetentionMs: config.retention.jobsMs,
     outageTimeoutMs: config.comfy.outageTimeoutMs,
     resultsDir: path.join(dataDir, 'results'),
-    delivery: { fault: faultPointFor(config.faultPoint) },
-    fault: faultPointFor(config.faultPoint),
+    delivery: { fault },
+    fault,
     connect: options.connect,
     engine,
     logger,
