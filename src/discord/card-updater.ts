@@ -7,8 +7,15 @@
  * Everything goes through REST (`client.rest`, and for interaction-webhook edits a manager without discord.js's global
  * budget) rather than an Interaction object, so a job recovered after a restart (no Interaction in memory) is rendered
  * exactly like a live one.
+ *
+ * A queue position is the one state that may come from another process than the card's later states (the dispatcher
+ * shows positions, the carrier the rest): it never lands after a later state. Within this process the later state
+ * waits for any position edit under way; across a fleet the `PositionFence` (Redis) refuses positions once a later
+ * state began and makes it wait for the positions other processes have under way.
  */
 import { Routes, type REST } from 'discord.js';
+import type { PositionFence } from '../jobs/engine/position-fence.js';
+import { POSITION_EDIT_TIMEOUT_MS } from '../jobs/engine/position-fence.js';
 import type { Logger } from '../logger.js';
 import { CARD_FLAGS } from './card-layout.js';
 import type { RenderedCard } from './cards.js';
@@ -36,9 +43,19 @@ export interface PostedCard {
   readonly postedInChannel: boolean;
 }
 
+/** A position in the queue (may be refused once the card moved on), or any later state of the card. */
+export type CardEditKind = 'position' | 'state';
+
+interface PendingEdit {
+  readonly render: () => RenderedCard;
+  readonly kind: CardEditKind;
+}
+
 interface CardSlot {
   lastSentAt: number;
-  pending: (() => RenderedCard) | undefined;
+  pending: PendingEdit | undefined;
+  /** True once this slot closed the card to positions (before its first later state). */
+  closed: boolean;
   timer: NodeJS.Timeout | undefined;
   inFlight: Promise<unknown>;
   /** The id of the message the edits landed on, once an edit answered. */
@@ -55,6 +72,8 @@ export interface CardUpdaterOptions {
   readonly logger: Logger;
   readonly minIntervalMs?: number;
   readonly now?: () => number;
+  /** The fleet's fence between positions and later states (a fleet's engine has one); none for one process. */
+  readonly fence?: PositionFence | undefined;
 }
 
 /** Throttled, coalescing editor of status cards. */
@@ -65,8 +84,12 @@ export class CardUpdater {
   readonly #minIntervalMs: number;
   readonly #now: () => number;
   readonly #slots = new Map<string, CardSlot>();
+  readonly #fence: PositionFence | undefined;
+  /** Position edits under way in this process, by card (a settled slot's edit may still be in flight). */
+  readonly #positionsUnderWay = new Map<string, Set<Promise<unknown>>>();
 
   constructor(options: CardUpdaterOptions) {
+    this.#fence = options.fence;
     this.#rest = options.rest;
     this.#interactionRest = options.interactionRest ?? options.rest;
     this.#logger = options.logger;
@@ -76,11 +99,12 @@ export class CardUpdater {
 
   /**
    * Shows an intermediate state; it may be merged with later ones, so it comes as a function that renders it, called
-   * only for the state actually sent (a queue of N jobs moves N cards at each dispatch). Never throws.
+   * only for the state actually sent (a queue of N jobs moves N cards at each dispatch). `kind` is 'position' for a
+   * place in the queue: refused once the card has shown a later state (see the header). Never throws.
    */
-  show(key: string, target: CardTarget, render: () => RenderedCard): void {
+  show(key: string, target: CardTarget, render: () => RenderedCard, kind: CardEditKind = 'state'): void {
     const slot = this.#slot(key);
-    slot.pending = render;
+    slot.pending = { render, kind };
     if (slot.timer) return;
     const wait = Math.max(0, slot.lastSentAt + this.#minIntervalMs - this.#now());
     slot.timer = setTimeout(() => {
@@ -94,15 +118,16 @@ export class CardUpdater {
    * Ends a card's intermediate edits before its final state is posted (final-post.ts): drops the pending one and waits
    * for the edit in flight, so the final state lands last. It does not wait out the throttle interval: one more edit
    * fits any bucket (REST still waits if Discord says a bucket is empty), and waiting cost each result up to
-   * `minIntervalMs` after ComfyUI was done. Resolves with the id of the message the edits landed on, when one did.
+   * `minIntervalMs` after ComfyUI was done. The card is closed to positions from any process (see the header).
+   * Resolves with the id of the message the edits landed on, when one did.
    */
   async settle(key: string): Promise<{ messageId: string | undefined }> {
     const slot = this.#slots.get(key);
-    if (!slot) return { messageId: undefined };
-    if (slot.timer) clearTimeout(slot.timer);
+    if (slot?.timer) clearTimeout(slot.timer);
     this.#slots.delete(key);
-    await slot.inFlight;
-    return { messageId: slot.messageId };
+    await slot?.inFlight;
+    await this.#closeToPositions(key);
+    return { messageId: slot?.messageId };
   }
 
   /** Forgets a job's pending edits (e.g. on shutdown). */
@@ -115,19 +140,78 @@ export class CardUpdater {
   #slot(key: string): CardSlot {
     let slot = this.#slots.get(key);
     if (!slot) {
-      slot = { lastSentAt: 0, pending: undefined, timer: undefined, inFlight: Promise.resolve(), messageId: undefined };
+      slot = {
+        lastSentAt: 0,
+        pending: undefined,
+        closed: false,
+        timer: undefined,
+        inFlight: Promise.resolve(),
+        messageId: undefined,
+      };
       this.#slots.set(key, slot);
     }
     return slot;
   }
 
   async #sendPending(key: string, slot: CardSlot, target: CardTarget): Promise<void> {
-    const render = slot.pending;
+    const pending = slot.pending;
     slot.pending = undefined;
-    if (!render || !this.#slots.has(key) || !this.#editable(target)) return;
+    if (!pending || !this.#slots.has(key) || !this.#editable(target)) return;
+    if (pending.kind === 'position') return this.#sendPosition(key, slot, target, pending.render);
+    if (!slot.closed) {
+      await this.#closeToPositions(key);
+      slot.closed = true;
+    }
+    await this.#send(key, slot, target, pending.render);
+  }
+
+  /** A position, only while the card is open to positions, and counted as under way until it has answered. */
+  async #sendPosition(key: string, slot: CardSlot, target: CardTarget, render: () => RenderedCard): Promise<void> {
+    let end: (() => Promise<void>) | undefined;
+    try {
+      end = this.#fence === undefined ? async () => undefined : await this.#fence.begin(key);
+    } catch (error) {
+      // Whether the card moved on is unknown: a position is never worth the risk of covering a later state.
+      this.#logger.warn({ err: error, job: key }, 'could not check whether a card still shows its queue position');
+    }
+    if (end === undefined || !this.#slots.has(key)) return void (await end?.().catch(() => undefined));
+    const edit = this.#send(key, slot, target, render, AbortSignal.timeout(POSITION_EDIT_TIMEOUT_MS));
+    const underWay = this.#positionsUnderWay.get(key) ?? new Set();
+    this.#positionsUnderWay.set(key, underWay.add(edit));
+    try {
+      await edit;
+    } finally {
+      underWay.delete(edit);
+      if (underWay.size === 0) this.#positionsUnderWay.delete(key);
+      await end().catch((error: unknown) =>
+        // Its marker expires by itself: a later state waits at most that long.
+        this.#logger.warn({ err: error, job: key }, 'could not end a position edit’s marker'),
+      );
+    }
+  }
+
+  /** No position of this card may land from now on: waits for those under way here and, in a fleet, anywhere. */
+  async #closeToPositions(key: string): Promise<void> {
+    await Promise.allSettled([...(this.#positionsUnderWay.get(key) ?? [])]);
+    if (this.#fence === undefined) return;
+    try {
+      await this.#fence.close(key);
+    } catch (error) {
+      // Redis away: the card's own state is not held back for it (a position is refused while Redis is away too).
+      this.#logger.warn({ err: error, job: key }, 'could not close a card to queue positions');
+    }
+  }
+
+  async #send(
+    key: string,
+    slot: CardSlot,
+    target: CardTarget,
+    render: () => RenderedCard,
+    signal?: AbortSignal,
+  ): Promise<void> {
     slot.lastSentAt = this.#now();
     try {
-      const message = (await this.#edit(target, render())) as { id?: unknown } | undefined;
+      const message = (await this.#edit(target, render(), signal)) as { id?: unknown } | undefined;
       if (typeof message?.id === 'string') slot.messageId = message.id;
     } catch (error) {
       // A lost progress edit is harmless: the next state or the final card replaces it.
@@ -136,8 +220,8 @@ export class CardUpdater {
   }
 
   /** Edits the card where it is: the interaction's original response, or the bot's own status message. */
-  #edit(target: CardTarget, card: RenderedCard): Promise<unknown> {
-    const options = { body: editBodyOf(card), files: filesOf(card) };
+  #edit(target: CardTarget, card: RenderedCard, signal?: AbortSignal): Promise<unknown> {
+    const options = { body: editBodyOf(card), files: filesOf(card), ...(signal ? { signal } : {}) };
     if (this.#tokenAlive(target)) {
       const route = Routes.webhookMessage(target.applicationId!, target.interactionToken!, '@original');
       return this.#interactionRest.patch(route, { ...options, auth: false });

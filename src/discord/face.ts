@@ -60,7 +60,13 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
     shards: config.discord.shards,
   });
   const interactionRest = createInteractionRest(config.discord.apiUrl, transport.makeRequest);
-  const cards = new CardUpdater({ rest: client.rest, interactionRest, logger, minIntervalMs: options.cardIntervalMs });
+  const cards = new CardUpdater({
+    rest: client.rest,
+    interactionRest,
+    logger,
+    minIntervalMs: options.cardIntervalMs,
+    fence: engine.runner.engine.positionFence,
+  });
   const { workflows, runner: jobs, sessions, inputs } = engine;
   const fleet = { roster: async () => readFleetRoster(engine.store) };
   const models = catalogueOf(() => jobs.modelChoices());

@@ -59,7 +59,12 @@ export class JobPresenter {
     if (!target) return undefined;
     // Rendered only when the card updater sends it: most intermediate states are replaced before that.
     const show = (state: CardState) =>
-      this.#options.cards.show(job.id, target, () => renderCard(job.id, detailsOf(job), state));
+      this.#options.cards.show(
+        job.id,
+        target,
+        () => renderCard(job.id, detailsOf(job), state),
+        state.phase === 'queued' ? 'position' : 'state',
+      );
     switch (event.type) {
       case 'queued':
         return show({ phase: 'queued', position: event.position });

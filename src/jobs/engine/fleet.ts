@@ -26,6 +26,7 @@ import type { Store } from '../../store/index.js';
 import { thisProcess } from '../../store/runner-lease.js';
 import type { EngineHandlers, QueueEngine } from './queue-engine.js';
 import { handOffSchema, type HandOff } from './queue-state.js';
+import { RedisPositionFence } from './position-fence.js';
 import { RedisCell } from './redis-cell.js';
 
 /** The BullMQ queue the hand-offs go through. */
@@ -68,6 +69,7 @@ export class FleetEngine implements QueueEngine {
   readonly kind = 'fleet';
   readonly processName: string;
   readonly cell: RedisCell;
+  readonly positionFence: RedisPositionFence;
   readonly #options: FleetEngineOptions;
   readonly #logger: Logger;
   readonly #redis: Redis;
@@ -94,6 +96,7 @@ export class FleetEngine implements QueueEngine {
       connection.on('error', (error: unknown) => this.#logger.debug({ err: error }, 'fleet Redis connection error'));
     }
     this.cell = new RedisCell(this.#redis, this.#logger);
+    this.positionFence = new RedisPositionFence(this.#redis, options.processName);
     this.#queue = new Queue<HandOffData>(HANDOFF_QUEUE, { connection: this.#connection() });
   }
 
@@ -125,7 +128,12 @@ export class FleetEngine implements QueueEngine {
 
   async start(handlers: EngineHandlers): Promise<void> {
     this.#handlers = handlers;
-    await Promise.all([this.#redis.connect(), this.#subscriber.connect()]);
+    // A card's position fence may have used the connection already (it connects on its first command).
+    await Promise.all(
+      [this.#redis, this.#subscriber].map(async (connection) =>
+        connection.status === 'wait' ? connection.connect() : undefined,
+      ),
+    );
     await this.cell.read();
     await this.#subscriber.subscribe(CHANNEL);
     this.#subscriber.on('message', (_channel: string, message: string) => this.#onMessage(message));

@@ -10,6 +10,7 @@
  * - `drain()` stops taking hand-offs and hands this process's jobs to the others (SIGTERM).
  */
 import type { JobRecord } from '../model.js';
+import type { PositionFence } from './position-fence.js';
 import type { SharedCell } from './shared-cell.js';
 import type { HandOff, QueueState } from './queue-state.js';
 
@@ -38,6 +39,11 @@ export interface QueueEngine {
    * rebuilds the queue from the store.
    */
   readonly intakeGraceMs: number;
+  /**
+   * Keeps a card's queue positions from landing after its later states when other processes edit it (a fleet's, in
+   * Redis); none for one process, whose card edits are in order already.
+   */
+  readonly positionFence?: PositionFence | undefined;
   /** The ComfyUI client id of this process: the store's own (embedded, the same across restarts), or one per process. */
   clientId(stored: () => Promise<string>): Promise<string>;
   /**
