@@ -10,6 +10,7 @@ const PROCESS_FILES = [
   'test/cli/entry-point.test.ts',
   'test/e2e/crash-delivery.test.ts',
   'test/e2e/deploy-commands.test.ts',
+  'test/e2e/kill-before-job.test.ts',
   'test/e2e/kill-mid-render.test.ts',
   'test/e2e/shutdown.test.ts',
   'test/emulator/catalogue-full.test.ts',

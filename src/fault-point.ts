@@ -7,7 +7,10 @@
  * `delivery:after-post`, `delivery:after-session`, `delivery:after-generation`, `delivery:after-post-recorded`,
  * `delivery:before-delivered`; and in the web face's creation of a generation and its end:
  * `web:after-idempotency-key`, `web:after-record`, `web:after-enqueue`, `web:after-outcome`, `web:before-webhook`;
- * and in the queue's intake of a job: `intake:after-record` (the job written, not yet counted nor queued).
+ * and in the queue's intake of a job: `intake:after-record` (the job written, not yet counted nor queued); and in
+ * the Discord face's receipt of a request (request-journal.ts): `command:journaled` (the request written down, the
+ * interaction not yet acknowledged), `command:acknowledged` (deferred, no job written yet), `refine:journaled` (a reply
+ * that refines written down, no status card yet) and `refine:card-posted` (its status card posted, no job yet).
  */
 
 /** Reaching a named point: kills the process when it is the configured one. */
@@ -36,8 +39,21 @@ export const WEB_FAULT_POINTS = [
 /** The queue's intake of a job: written to the store, not yet counted against its member nor queued. */
 export const INTAKE_FAULT_POINTS = ['intake:after-record'] as const;
 
+/** The Discord face's receipt of a request, between writing it down and its job. */
+export const RECEIPT_FAULT_POINTS = [
+  'command:journaled',
+  'command:acknowledged',
+  'refine:journaled',
+  'refine:card-posted',
+] as const;
+
 /** Every point at which a process can be told to die. */
-export const FAULT_POINTS = [...DELIVERY_FAULT_POINTS, ...WEB_FAULT_POINTS, ...INTAKE_FAULT_POINTS] as const;
+export const FAULT_POINTS = [
+  ...DELIVERY_FAULT_POINTS,
+  ...WEB_FAULT_POINTS,
+  ...INTAKE_FAULT_POINTS,
+  ...RECEIPT_FAULT_POINTS,
+] as const;
 export type FaultPointName = (typeof FAULT_POINTS)[number];
 
 /** No fault anywhere. */

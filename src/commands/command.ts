@@ -20,6 +20,11 @@ export interface CommandContext {
    * awaits it right after acknowledging, before work that can wait (see discord/acknowledgements.ts).
    */
   afterAcknowledgements(): Promise<void>;
+  /**
+   * Runs `work` once the interaction is answered: its handler ended, and when it threw, the member was told why (the
+   * router's one catch). A received request leaves the journal this way (discord/request-journal.ts).
+   */
+  whenAnswered(work: () => Promise<void>): void;
 }
 
 export interface SlashCommand {

@@ -1,15 +1,19 @@
 /**
  * `/imagine prompt:<text>`: checks what can be checked without I/O (flags, workflow, limits, permissions), refusing
- * bad input with one private sentence; then defers at once, reads the member's defaults, keeps an attached image and
- * queues the job. From there the job presenter turns the deferred reply into the status card.
+ * bad input with one private sentence; then writes the request down, defers, reads the member's defaults, keeps an
+ * attached image and queues the job (received-interaction.ts). From there the job presenter turns the deferred reply
+ * into the status card.
  */
 import type { AutocompleteInteraction, ChatInputCommandInteraction } from 'discord.js';
 import { UserFacingError } from '../errors.js';
 import { checkAccess } from '../discord/access.js';
-import { planContext } from '../discord/plan-context.js';
+import { planContext, planContextOf } from '../discord/plan-context.js';
 import { planGeneration, screenRequest } from '../workflows/generation-plan.js';
-import { deliveryFor, sessionIdFor } from '../discord/delivery-info.js';
 import { checkAttachment, storeInputImage, type AttachmentInfo } from '../discord/input-images.js';
+import { answerFromJournal, attachmentData, receivedFrom } from '../discord/received-interaction.js';
+import type { ReceivedImagine } from '../discord/request-journal.js';
+import type { FinishContext } from '../discord/services.js';
+import { newJobId } from '../jobs/model.js';
 import { parseLoraValue } from '../workflows/flags.js';
 import type { SettingsChange } from '../workflows/settings.js';
 import type { CommandContext, SlashCommand } from './command.js';
@@ -20,10 +24,8 @@ import { suggestWorkflows, workflowsOfferedIn } from './workflow-autocomplete.js
 export const imagine: SlashCommand = {
   definition: imagineDefinition,
 
-  async execute(
-    interaction: ChatInputCommandInteraction,
-    { services, afterAcknowledgements }: CommandContext,
-  ): Promise<void> {
+  async execute(interaction: ChatInputCommandInteraction, context: CommandContext): Promise<void> {
+    const { services } = context;
     checkAccess(interaction, services.config.limits);
     const attachment = readAttachment(interaction);
     if (attachment) checkAttachment(attachment, services.config.limits.attachmentBytes);
@@ -32,33 +34,18 @@ export const imagine: SlashCommand = {
       options: readOptions(interaction),
       hasImage: attachment !== undefined,
     };
-    const context = planContext(services, interaction.channel);
     // Refusals that no /settings default could change are given before deferring, privately and at once.
-    const refusal = screenRequest(input, context);
+    const refusal = screenRequest(input, planContext(services, interaction.channel));
     if (refusal) throw new UserFacingError(refusal.identifier, refusal.sentences);
 
-    await interaction.deferReply();
-    await afterAcknowledgements();
-    const defaults = await services.sessions.getMemberDefaults(interaction.user.id);
-    const plan = planGeneration({ ...input, defaults }, context);
-    if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
-    const image = attachment
-      ? await storeInputImage(
-          attachment,
-          services.inputs,
-          services.config.limits.attachmentBytes,
-          services.config.limits.imagePixels,
-        )
-      : undefined;
-    await services.jobs.enqueue({
-      memberId: interaction.user.id,
-      guildId: interaction.guildId ?? undefined,
-      channelId: interaction.channelId,
-      sessionId: await sessionIdFor(interaction, services.sessions),
-      settings: plan.settings,
-      inputImage: image && { path: image.path, filename: image.filename },
-      delivery: deliveryFor(interaction, plan.defaultsApplied),
-    });
+    const entry: ReceivedImagine = {
+      ...receivedFrom(interaction, newJobId()),
+      kind: 'imagine',
+      text: input.text,
+      options: input.options,
+      ...(attachment ? { attachment: attachmentData(attachment) } : {}),
+    };
+    await answerFromJournal(interaction, context, entry, finishImagine);
   },
 
   async autocomplete(interaction: AutocompleteInteraction, { services }: CommandContext): Promise<void> {
@@ -72,6 +59,37 @@ export const imagine: SlashCommand = {
     await interaction.respond(suggestWorkflows(offered, focused.value));
   },
 };
+
+/**
+ * The rest of an `/imagine` from its journal entry (after the acknowledgement, or in a replay): the member's defaults,
+ * the plan, the attached image kept, and the job queued under the entry's id.
+ */
+export async function finishImagine({ services }: FinishContext, entry: ReceivedImagine): Promise<void> {
+  const defaults = await services.sessions.getMemberDefaults(entry.memberId);
+  const input = { text: entry.text, options: entry.options, hasImage: entry.attachment !== undefined, defaults };
+  const plan = planGeneration(input, planContextOf(services, entry.ageRestricted));
+  if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
+  const image = entry.attachment
+    ? await storeInputImage(
+        entry.attachment,
+        services.inputs,
+        services.config.limits.attachmentBytes,
+        services.config.limits.imagePixels,
+      )
+    : undefined;
+  // Used inside a thread, it continues the thread's session.
+  const session = entry.inThread ? await services.sessions.getSessionByThread(entry.channelId) : undefined;
+  await services.jobs.enqueue({
+    id: entry.id,
+    memberId: entry.memberId,
+    guildId: entry.guildId,
+    channelId: entry.channelId,
+    sessionId: session?.id,
+    settings: plan.settings,
+    inputImage: image && { path: image.path, filename: image.filename },
+    delivery: { ...entry.delivery, defaultsApplied: [...plan.defaultsApplied] },
+  });
+}
 
 function readOptions(interaction: ChatInputCommandInteraction): SettingsChange {
   return {

@@ -18,13 +18,15 @@ import type { Generation } from '../sessions/index.js';
 import type { GenerationSettings } from '../workflows/settings.js';
 import { botIsPresent, canStartThreads, checkAccess } from './access.js';
 import { parseButtonId } from './cards.js';
-import { deliveryFor } from './delivery-info.js';
-import { planContext } from './plan-context.js';
+import { planContextOf } from './plan-context.js';
 import { firstWorkflowOfKind, keepAccepted, planSettings, type PlanContext } from '../workflows/generation-plan.js';
 import { editForm, readEditForm } from './edit-form.js';
-import { checkAttachment, storeInputImage } from './input-images.js';
+import { checkAttachment, storeInputImage, type AttachmentInfo } from './input-images.js';
+import { answerFromJournal, attachmentData, receivedFrom } from './received-interaction.js';
+import type { ReceivedRerun } from './request-journal.js';
 import type { ComponentHandlers } from './router.js';
-import type { BotServices } from './services.js';
+import type { BotServices, FinishContext } from './services.js';
+import { newJobId } from '../jobs/model.js';
 import { openSessionThread } from './session-opener.js';
 import type { CommandContext } from '../commands/command.js';
 import { showHistoryPage } from '../commands/history.js';
@@ -86,23 +88,47 @@ interface RerunChange {
   readonly upload?: Attachment | undefined;
 }
 
-/** Runs a new generation from an old one: same settings, a fresh seed (unless one is given), and the change asked for. */
+/**
+ * A new generation from an old one: checked and written down as it arrived (the result's picture it names included),
+ * then acknowledged, then finished by `finishRerun` (received-interaction.ts).
+ */
 async function rerun(
   interaction: MessageComponentInteraction | ModalSubmitInteraction,
-  { services, afterAcknowledgements }: CommandContext,
+  context: CommandContext,
   generationId: string,
   change: () => RerunChange,
 ): Promise<void> {
-  checkAccess(interaction, services.config.limits);
-  await interaction.deferReply();
-  await afterAcknowledgements();
-  const generation = await loadGeneration(services, generationId);
+  checkAccess(interaction, context.services.config.limits);
   const wanted = change();
+  const entry: ReceivedRerun = {
+    ...receivedFrom(interaction, newJobId()),
+    kind: 'rerun',
+    generationId,
+    change: {
+      kind: wanted.kind,
+      prompt: wanted.prompt,
+      negative: wanted.negative,
+      aspect: wanted.aspect,
+      seed: wanted.seed,
+      upload: wanted.upload && attachmentData(wanted.upload),
+      resultImage: wanted.image === undefined ? undefined : attachmentData(resultImage(interaction, wanted.image)),
+    },
+  };
+  await answerFromJournal(interaction, context, entry, finishRerun);
+}
+
+/**
+ * Runs a new generation from an old one, from its journal entry (after the acknowledgement, or in a replay): same
+ * settings, a fresh seed (unless one is given), and the change asked for; the job is queued under the entry's id.
+ */
+export async function finishRerun({ services }: FinishContext, entry: ReceivedRerun): Promise<void> {
+  const generation = await loadGeneration(services, entry.generationId);
+  const wanted = entry.change;
   const { seed: _seed, image: _image, ...previous } = generation.settings;
   // A new ratio replaces the size the old one gave.
   const { width: _width, height: _height, ...unsized } = previous;
   const kept = wanted.aspect === undefined ? previous : unsized;
-  const context = planContext(services, interaction.channel);
+  const context = planContextOf(services, entry.ageRestricted);
   // An uploaded image on a text-to-image generation means "start from this picture".
   const kind =
     wanted.kind ?? (wanted.upload && !isImageToImage(generation.workflow, services) ? 'image-to-image' : undefined);
@@ -117,21 +143,19 @@ async function rerun(
     ...(wanted.seed === undefined ? {} : { seed: wanted.seed }),
     workflow,
   };
-  const source = wanted.upload
-    ? await keptInput(wanted.upload, services)
-    : wanted.image === undefined
-      ? await previousInput(services, generationId)
-      : await resultImage(interaction, wanted.image, services);
+  const picture = wanted.upload ?? wanted.resultImage;
+  const source = picture ? await keptInput(picture, services) : await previousInput(services, entry.generationId);
   const plan = planSettings(settings, {}, source !== undefined, context);
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
   await services.jobs.enqueue({
-    memberId: interaction.user.id,
-    guildId: interaction.guildId ?? undefined,
-    channelId: interaction.channelId ?? generation.channelId ?? '',
+    id: entry.id,
+    memberId: entry.memberId,
+    guildId: entry.guildId,
+    channelId: entry.channelId || generation.channelId || '',
     sessionId: generation.sessionId,
     settings: plan.settings,
     inputImage: source,
-    delivery: deliveryFor(interaction),
+    delivery: entry.delivery,
   });
 }
 
@@ -147,15 +171,11 @@ async function previousInput(services: BotServices, generationId: string) {
   return job?.inputImage;
 }
 
-/** One of the result message's attachments, kept as an input image for the next job. */
-async function resultImage(
-  interaction: MessageComponentInteraction | ModalSubmitInteraction,
-  index: number,
-  services: BotServices,
-) {
+/** One of the result message's attachments (read from the interaction, no I/O), to keep as the next job's input. */
+function resultImage(interaction: MessageComponentInteraction | ModalSubmitInteraction, index: number): Attachment {
   const attachment = interaction.message ? [...interaction.message.attachments.values()][index] : undefined;
   if (!attachment) throw new UserFacingError('result-image-gone', 'That image is no longer attached to the message.');
-  return keptInput(attachment, services);
+  return attachment;
 }
 
 function isImageToImage(workflow: string, services: BotServices): boolean {
@@ -163,7 +183,7 @@ function isImageToImage(workflow: string, services: BotServices): boolean {
 }
 
 /** An image kept (checked, within the limits) as the input of the next job. */
-async function keptInput(attachment: Attachment, services: BotServices) {
+async function keptInput(attachment: AttachmentInfo, services: BotServices) {
   const image = await storeInputImage(
     attachment,
     services.inputs,

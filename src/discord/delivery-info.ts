@@ -4,7 +4,6 @@
  */
 import type { ChatInputCommandInteraction, MessageComponentInteraction, ModalSubmitInteraction } from 'discord.js';
 import type { DeliveryInfo, JobRecord } from '../jobs/model.js';
-import type { Sessions } from '../sessions/index.js';
 import { botIsPresent, canStartThreads } from './access.js';
 import type { CardTarget } from './card-updater.js';
 
@@ -47,11 +46,4 @@ export function cardTargetOf(job: JobRecord): CardTarget | undefined {
     memberId: job.memberId,
     webhookOnly: job.delivery.webhookOnly === true,
   };
-}
-
-/** The session an interaction continues: the one of the thread it was used in, if any. */
-export async function sessionIdFor(interaction: DeferredInteraction, sessions: Sessions): Promise<string | undefined> {
-  if (!interaction.channel?.isThread()) return undefined;
-  const session = await sessions.getSessionByThread(interaction.channelId ?? '');
-  return session?.id;
 }

@@ -18,6 +18,8 @@ import { DeliveryJournal } from './delivery-journal.js';
 import { FinalPoster } from './final-post.js';
 import { JobPresenter } from './job-presenter.js';
 import { createRefineHandler } from './refine-handler.js';
+import { RequestJournal } from './request-journal.js';
+import { replayReceivedRequests } from './request-replay.js';
 import { createLocalGlobalLimit, type GlobalLimit } from './global-limit.js';
 import { openRedisGlobalLimit } from './redis-global-limit.js';
 import { createDiscordTransport } from './rest-transport.js';
@@ -70,11 +72,15 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const { workflows, runner: jobs, sessions, inputs } = engine;
   const fleet = { roster: async () => readFleetRoster(engine.store) };
   const models = catalogueOf(() => jobs.modelChoices());
-  const services: BotServices = { config, workflows, models, jobs, fleet, sessions, cards, inputs };
+  const requests = new RequestJournal(engine.store);
+  const services: BotServices = { config, workflows, models, jobs, fleet, sessions, cards, inputs, requests, fault };
 
   const sessionOpener = new SessionOpener(sessions);
   const journal = new DeliveryJournal(engine.store);
   const poster = new FinalPoster({ rest: client.rest, interactionRest, journal, logger, fault });
+  // What a dead process received and had not yet queued, finished where the runner takes in its stray jobs.
+  const replay = { services, rest: client.rest, interactionRest, poster, deliveries: journal, logger };
+  engine.runner.onStrayPass((graceMs) => replayReceivedRequests(replay, graceMs));
   const ignorePrefix = config.refineIgnorePrefix;
   const presenter = new JobPresenter({ cards, poster, journal, sessions, sessionOpener, ignorePrefix, logger, fault });
   engine.runner.onEvent(presenter.listener);

@@ -42,6 +42,7 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
     // The child logger is made on first use: most interactions log nothing, and making one (pino serialises and
     // redacts its bindings) was a tenth of the bot's work to acknowledge an /imagine (bench/ack.ts --profile).
     let logger: Logger | undefined;
+    const answered: (() => Promise<void>)[] = [];
     const context: CommandContext = {
       services: options.services,
       get logger() {
@@ -56,6 +57,7 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
         acknowledgements.acknowledged(interaction.id);
         return acknowledgements.settled();
       },
+      whenAnswered: (work) => void answered.push(work),
     };
     try {
       if (interaction.isChatInputCommand()) {
@@ -81,6 +83,9 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
     } finally {
       // Answered or not, it no longer holds anyone up.
       acknowledgements.acknowledged(interaction.id);
+      for (const work of answered) {
+        await work().catch((error: unknown) => context.logger.warn({ err: error }, 'could not finish answering'));
+      }
     }
   };
 }

@@ -78,6 +78,9 @@ export interface JobRunnerOptions {
 
 type Phase = 'new' | 'running' | 'stopped';
 
+/** A face's pass over the requests it received but had not written as jobs, older than `graceMs`. */
+export type ReceivedRequestsPass = (graceMs: number) => Promise<unknown>;
+
 /** The scheduler of generation jobs. */
 export class JobRunner {
   readonly #logger: Logger;
@@ -100,6 +103,8 @@ export class JobRunner {
   readonly #dispatcher: Dispatcher;
   /** Jobs carried in this process (attempts and deliveries): `stop()` waits for them. */
   readonly #carrying = new Set<Promise<unknown>>();
+  /** The faces' passes over requests they received but had not written as jobs (see `onStrayPass`). */
+  readonly #receivedPasses = new Set<ReceivedRequestsPass>();
   /** Aborted by `stop()`: redeliveries waiting for a server give up (the next start tries again). */
   readonly #stopping = new AbortController();
   #phase: Phase = 'new';
@@ -183,6 +188,17 @@ export class JobRunner {
   }
 
   /**
+   * Adds a face's pass over the requests it received and had not yet written as jobs when its process died (the
+   * Discord face's request journal). It runs where stray jobs are taken in: once at the start of an embedded runner
+   * (grace 0: the store is this process's alone, so every entry is a dead one's), and in a fleet with the dispatcher's
+   * stray pass (at each takeover and every `strayCheckMs`, with the intake's grace). Returns the removal.
+   */
+  onStrayPass(pass: ReceivedRequestsPass): () => void {
+    this.#receivedPasses.add(pass);
+    return () => this.#receivedPasses.delete(pass);
+  }
+
+  /**
    * Starts the runner: checks the servers and reconciles every unfinished job from the store — results that
    * finished while the bot was down are delivered, jobs still on a server are followed, waiting jobs are queued
    * again in their order. Call once, after subscribing.
@@ -221,9 +237,11 @@ export class JobRunner {
           graceMs,
           logger: this.#logger,
         });
+        await this.#takeInReceived(graceMs);
       },
     });
     for (const { jobId, handOff } of recovered) await this.#engine.handOff(jobId, handOff);
+    if (this.#engine.kind === 'embedded') await this.#takeInReceived(0);
     this.#logger.info({ jobs: open.length, process: this.#engine.processName }, 'job runner resumed');
     await this.#dispatcher.pump();
   }
@@ -323,6 +341,16 @@ export class JobRunner {
     await this.#book.idle();
     await this.#engine.close();
     this.#logger.info('job runner stopped');
+  }
+
+  /** Runs the faces' passes over received requests; one that fails is logged (the next pass tries again). */
+  async #takeInReceived(graceMs: number): Promise<void> {
+    for (const pass of this.#receivedPasses) {
+      if (this.#phase !== 'running') return;
+      await pass(graceMs).catch((error: unknown) =>
+        this.#logger.warn({ err: error }, 'could not look for requests a stopped process had received'),
+      );
+    }
   }
 
   /** The job's prompts left on servers are cancelled there. */
