@@ -55,7 +55,10 @@ export async function answerFromJournal<Entry extends ReceivedInteraction>(
   await interaction.deferReply();
   services.fault('command:acknowledged');
   await context.afterAcknowledgements();
-  // A replay after the token died can no longer ask Discord whether the member saw "thinking…": this says so.
-  await services.requests.note(entry.id, { acknowledgedAt: Date.now() });
+  // A replay after the token died can no longer ask Discord whether the member saw "thinking…": this says so. Not
+  // written, a replay asks Discord while the token lives: no reason to fail the request.
+  await services.requests
+    .note(entry.id, { acknowledgedAt: Date.now() })
+    .catch((error: unknown) => context.logger.warn({ err: error }, 'could not note that a request was acknowledged'));
   await finish({ services, rest: interaction.client.rest, logger: context.logger }, entry);
 }

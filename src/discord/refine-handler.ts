@@ -166,7 +166,12 @@ export async function finishRefine({ services, rest, logger }: FinishContext, en
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
 
   const status = entry.statusMessageId ?? (await postStatus(rest, entry, plan.settings, locale));
-  if (entry.statusMessageId === undefined) await services.requests.note(entry.id, { statusMessageId: status });
+  if (entry.statusMessageId === undefined) {
+    // Not written, a replay posts the card again and Discord answers with this one (the nonce, for a few minutes).
+    await services.requests
+      .note(entry.id, { statusMessageId: status })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not note a refine’s status card'));
+  }
   services.fault('refine:card-posted');
   const job = await services.jobs
     .enqueue({

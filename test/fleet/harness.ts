@@ -147,11 +147,11 @@ export class Fleet {
       .join('\n');
   }
 
-  /** Starts process `index` again (after a stop or a kill), on its own shard and data directory. */
-  async restart(member: FleetProcess): Promise<void> {
+  /** Starts process `index` again (after a stop or a kill), on its own shard and data directory, with `env` added. */
+  async restart(member: FleetProcess, env: Record<string, string> = {}): Promise<void> {
     if (isRunning(member.bot)) throw new Error(`process ${member.index} is still running`);
     member.earlier.push(member.bot.output.join(''));
-    member.bot = this.#spawn(member.index, member.shard);
+    member.bot = this.#spawn(member.index, member.shard, env);
     member.healthUrl = undefined;
     await this.waitUntilConnected(member);
   }
@@ -224,7 +224,7 @@ export class Fleet {
     }
   }
 
-  #spawn(index: number, shard: number): BotChild {
+  #spawn(index: number, shard: number, env: Record<string, string> = {}): BotChild {
     // A data directory per start, as on separate hosts: nothing passes between processes but Redis.
     const workDir = mkdtempSync(path.join(tmpdir(), `comfycord-fleet-${index}-`));
     this.#dirs.push(workDir);
@@ -240,6 +240,7 @@ export class Fleet {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
       ...this.options.env,
+      ...env,
     });
   }
 
