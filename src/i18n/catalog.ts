@@ -94,6 +94,27 @@ export function sentence(key: TextKey, params: Sentence['params'] = {}): Sentenc
   return { key, params };
 }
 
+/**
+ * A sentence read back from storage (a failed job's record) as one of this catalogue's, or undefined when it names a
+ * key this release does not have (written by another release): the caller then says the English text it kept.
+ */
+export function knownSentence(stored: {
+  readonly key: string;
+  readonly params?: Readonly<Record<string, unknown>> | undefined;
+}): Sentence | undefined {
+  if (!Object.hasOwn(ENGLISH, stored.key)) return undefined;
+  const params: Record<string, string | number | Sentence> = {};
+  for (const [name, value] of Object.entries(stored.params ?? {})) {
+    if (typeof value === 'string' || typeof value === 'number') params[name] = value;
+    else if (typeof value === 'object' && value !== null && 'key' in value && typeof value.key === 'string') {
+      const phrase = knownSentence(value as { key: string; params?: Readonly<Record<string, unknown>> });
+      if (phrase === undefined) return undefined;
+      params[name] = phrase;
+    } else return undefined;
+  }
+  return { key: stored.key as TextKey, params };
+}
+
 /** Sentences in `locale` (English where it has no translation), as one answer. */
 export function say(locale: string | null | undefined, sentences: Sentence | readonly Sentence[]): string {
   const list: readonly Sentence[] = 'key' in sentences ? [sentences] : sentences;

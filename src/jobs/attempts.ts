@@ -7,14 +7,19 @@
  * sockets); everything another process needs is in the store and the shared queue.
  */
 import { ComfyUnreachableError, type ComfyJob } from '../comfy/index.js';
-import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Attempt } from './attempt.js';
 import { AttemptRunner, type AttemptResult } from './attempt-runner.js';
 import type { CarryOutcome } from './engine/queue-engine.js';
 import type { HandOff, WaitingEnd } from './engine/queue-state.js';
 import type { JobEvent, TerminalJobEvent } from './events.js';
-import { decideAfterFailure, type FailureAction, type RetryLimits } from './failure-policy.js';
+import {
+  decideAfterFailure,
+  errorOfFailure,
+  failureOf,
+  type FailureAction,
+  type RetryLimits,
+} from './failure-policy.js';
 import type { JobFinisher } from './finish.js';
 import type { JobBook } from './job-book.js';
 import type { JobQueue } from './job-queue.js';
@@ -253,8 +258,11 @@ export class JobAttempts {
       case 'cancel':
         return this.#finish(jobId, { state: 'cancelled' }, { type: 'cancelled' });
       case 'fail': {
-        const failure = { identifier: action.error.identifier, message: action.error.userMessage };
-        return this.#finish(jobId, { state: 'failed', failure }, { type: 'failed', error: action.error });
+        return this.#finish(
+          jobId,
+          { state: 'failed', failure: failureOf(action.error) },
+          { type: 'failed', error: action.error },
+        );
       }
       case 'requeue':
       case 'move':
@@ -362,9 +370,6 @@ export class JobAttempts {
 /** The record change and the event of a job that ended while it waited. */
 function endOf(ended: WaitingEnd): { change: Partial<JobRecord>; event: TerminalJobEvent } {
   if (ended.state === 'cancelled') return { change: { state: 'cancelled' }, event: { type: 'cancelled' } };
-  const failure = { identifier: ended.identifier, message: ended.message };
-  return {
-    change: { state: 'failed', failure },
-    event: { type: 'failed', error: new UserFacingError(ended.identifier, ended.message) },
-  };
+  const { state: _state, ...failure } = ended;
+  return { change: { state: 'failed', failure }, event: { type: 'failed', error: errorOfFailure(failure) } };
 }

@@ -7,6 +7,11 @@
  */
 import { ComfyClosedError, ComfyLostError, ComfyUnreachableError } from '../comfy/index.js';
 import { isUserFacing, UserFacingError } from '../errors.js';
+import { knownSentence, type Sentence } from '../i18n/catalog.js';
+import type { JobFailure } from './model.js';
+
+/** The sentence every failure without a better one gets (a failed record of an old release with no failure at all). */
+const GENERIC_FAILURE = 'Something went wrong while making this image; please try again.';
 
 /** What the runner does next with the job. */
 export type FailureAction =
@@ -52,7 +57,7 @@ export function decideAfterFailure(error: unknown, facts: AttemptFacts, limits =
   if (isUserFacing(error)) return { kind: 'fail', error };
   return {
     kind: 'fail',
-    error: new UserFacingError('job-failed', 'Something went wrong while making this image; please try again.', {
+    error: new UserFacingError('job-failed', GENERIC_FAILURE, {
       cause: error,
       detail: `unexpected error: ${String(error)}`,
     }),
@@ -70,4 +75,33 @@ function lostTooOften(cause: unknown, started: boolean): UserFacingError {
         cause,
         detail: 'job lost its server before starting too many times',
       });
+}
+
+/**
+ * What a job's record keeps of the error it failed with: the English sentence (logs, the web API, older releases), and
+ * the catalogue sentences or the values of `error.<identifier>`, so that whichever process tells the member (after a
+ * restart, or another process of a fleet) says it in the member's language.
+ */
+export function failureOf(error: UserFacingError): JobFailure {
+  return {
+    identifier: error.identifier,
+    message: error.userMessage,
+    ...(error.sentences === undefined ? {} : { sentences: [...error.sentences] }),
+    ...(Object.keys(error.params).length === 0 ? {} : { params: { ...error.params } }),
+  };
+}
+
+/**
+ * The error a stored failure is told with. A record of an older release kept only the English text (said in the
+ * member's language where the catalogue has it word for word); a sentence whose key this release does not know (a
+ * record of a newer one) is told in the English it kept.
+ */
+export function errorOfFailure(failure: JobFailure | undefined): UserFacingError {
+  if (failure === undefined) return new UserFacingError('job-failed', GENERIC_FAILURE);
+  const { identifier, message, params } = failure;
+  const sentences = failure.sentences?.map(knownSentence);
+  if (sentences !== undefined && sentences.length > 0 && sentences.every((each) => each !== undefined)) {
+    return new UserFacingError(identifier, sentences as Sentence[]);
+  }
+  return new UserFacingError(identifier, message, params === undefined ? undefined : { params });
 }

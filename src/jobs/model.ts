@@ -73,11 +73,30 @@ export const keptFileSchema = z.object({
 });
 export type KeptFile = z.infer<typeof keptFileSchema>;
 
-/** Why a job failed: a stable identifier for logs and metrics, and the sentence the member reads. */
+/** A catalogue sentence as stored: its key and the values of its placeholders (a value may be a phrase of its own). */
+export interface StoredSentence {
+  readonly key: string;
+  readonly params?: Readonly<Record<string, string | number | StoredSentence>> | undefined;
+}
+
+export const storedSentenceSchema: z.ZodType<StoredSentence> = z.object({
+  key: z.string(),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.lazy(() => storedSentenceSchema)])).optional(),
+});
+
+/**
+ * Why a job failed: a stable identifier for logs and metrics, and the sentence the member reads. `message` is the
+ * English text (logs, the web API, and all a record of an older release has); `sentences` (or `params`, the values of
+ * the catalogue's `error.<identifier>` text) let whichever process tells the member, after a restart or a hand-off,
+ * say it in the member's language.
+ */
 export const jobFailureSchema = z.object({
   identifier: z.string(),
   message: z.string(),
+  sentences: z.array(storedSentenceSchema).optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
+export type JobFailure = z.infer<typeof jobFailureSchema>;
 
 /** The persisted job. Timestamps are milliseconds since the epoch. */
 /** A prompt of an earlier attempt, left on its server: to be cancelled there. */

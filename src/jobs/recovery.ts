@@ -14,6 +14,7 @@ import { downloadOutputs } from './job-files.js';
 import type { QueueEngine } from './engine/queue-engine.js';
 import { emptyQueueState, type QueuedJob, type QueueState } from './engine/queue-state.js';
 import { FairQueue } from './fair-queue.js';
+import { errorOfFailure } from './failure-policy.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobRepository, Salvage } from './job-repository.js';
 import { isTerminal, type JobRecord } from './model.js';
@@ -45,11 +46,7 @@ export async function rebuildTerminalEvent(
   context: RecoveryContext,
 ): Promise<TerminalJobEvent | undefined> {
   if (job.state === 'cancelled') return { type: 'cancelled' };
-  if (job.state === 'failed') {
-    const identifier = job.failure?.identifier ?? 'job-failed';
-    const message = job.failure?.message ?? 'Something went wrong while making this image; please try again.';
-    return { type: 'failed', error: new UserFacingError(identifier, message) };
-  }
+  if (job.state === 'failed') return { type: 'failed', error: errorOfFailure(job.failure) };
   const startedAt = job.startedAt ?? job.submittedAt ?? job.createdAt;
   const durationMs = (job.finishedAt ?? Date.now()) - startedAt;
   const kept = job.keptFiles === undefined ? undefined : await context.results.load(job.id, job.keptFiles);

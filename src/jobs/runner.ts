@@ -19,7 +19,7 @@ import { Dispatcher } from './dispatch.js';
 import { EmbeddedEngine } from './engine/embedded.js';
 import type { QueueEngine } from './engine/queue-engine.js';
 import type { JobListener } from './events.js';
-import { DEFAULT_RETRY_LIMITS, type RetryLimits } from './failure-policy.js';
+import { DEFAULT_RETRY_LIMITS, failureOf, type RetryLimits } from './failure-policy.js';
 import { JobFinisher } from './finish.js';
 import { takeRequest } from './intake.js';
 import { JobBook } from './job-book.js';
@@ -452,7 +452,7 @@ export class JobRunner {
       'every ComfyUI server stayed down longer than the outage timeout',
       this.#answering(),
     );
-    const failure = { identifier: error.identifier, message: error.userMessage };
+    const failure = failureOf(error);
     if (!this.#engine.leading) return;
     const failed = await this.#dispatcher.endAllWaiting({ state: 'failed', ...failure });
     this.#logger.warn({ failed: failure, jobs: failed }, 'every image server stayed down; waiting jobs failed');

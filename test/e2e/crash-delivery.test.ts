@@ -79,7 +79,8 @@ function isFinishedCardPost(call: RecordedCall, token: string): boolean {
 /**
  * Restarts the bot on `workDir` and checks the member got exactly one finished card for `handle`'s job, at no cost
  * under Discord's global limit (no thread, no help message), and that the session's thread opens exactly once when
- * the member asks for it on a third start.
+ * the member asks for it on a third start. A failure written to a job's record before the kill is told by the next
+ * start in the member's language.
  */
 async function restartAndCountOnce(
   workDir: string,
@@ -200,5 +201,31 @@ describe('the bot killed (SIGKILL) right after posting, and back only once the i
       (call) => call.method === 'POST' && call.path === `/channels/${discord.channel.id}/messages` && call.files.length,
     );
     expect(channelPosts.filter((call) => JSON.stringify(call.body).includes(prompt))).toHaveLength(0);
+  }, 150_000);
+});
+
+describe('a German member whose job failed just before the bot was killed', () => {
+  it('reads the failure in German on the card the next start posts from the record alone', async () => {
+    const workDir = await newWorkDir();
+    const first = startBot(workDir, 'delivery:before-post');
+    await until(() => connected(first), 'the first bot to connect', first);
+    emulator.faults.failNode({ classType: 'VAEDecode' }, 'CUDA out of memory');
+    const member = discord.createUser({ username: 'spricht-deutsch', locale: 'de' }, discord.guild);
+    const handle = await discord.sendSlashCommand({
+      user: member,
+      channel: discord.channel,
+      name: 'imagine',
+      options: { prompt: 'ein Otter im Fluss' },
+    });
+    // The first process wrote the failure to the job's record and died before the card said it.
+    expect(await first.exited, first.output.join('')).toEqual({ code: null, signal: 'SIGKILL' });
+    emulator.faults.clearFailures();
+
+    const second = startBot(workDir);
+    await until(() => connected(second), 'the second bot to connect', second);
+    const card = await handle.waitForOriginal((message) => statusOf(message).includes('CUDA'), 60_000);
+    expect(statusOf(card)).toBe('❌ Node 8 (VAEDecode) ist fehlgeschlagen: CUDA out of memory');
+    second.child.kill('SIGTERM');
+    expect((await second.exited).code, second.output.join('')).toBe(0);
   }, 150_000);
 });

@@ -7,7 +7,17 @@ import {
   ComfyUnreachableError,
 } from '../../src/comfy/index.js';
 import { UserFacingError } from '../../src/errors.js';
-import { decideAfterFailure, isServerLoss, type AttemptFacts } from '../../src/jobs/failure-policy.js';
+import { sentence } from '../../src/i18n/catalog.js';
+import { sentenceFor } from '../../src/errors.js';
+import {
+  decideAfterFailure,
+  errorOfFailure,
+  failureOf,
+  isServerLoss,
+  type AttemptFacts,
+} from '../../src/jobs/failure-policy.js';
+import { jobFailureSchema } from '../../src/jobs/model.js';
+import { handOffSchema } from '../../src/jobs/engine/queue-state.js';
 
 const facts = (overrides: Partial<AttemptFacts> = {}): AttemptFacts => ({
   cancelRequested: false,
@@ -89,5 +99,79 @@ describe('isServerLoss', () => {
     expect(isServerLoss(new ComfyClosedError('gpu1', 'prompt-1'))).toBe(true);
     expect(isServerLoss(new ComfyInterruptedError('gpu1', 'prompt-1', true))).toBe(false);
     expect(isServerLoss(new Error('boom'))).toBe(false);
+  });
+});
+
+describe('a failure kept in a job’s record', () => {
+  /** Through the store and back: written as JSON, read with the record’s schema. */
+  const stored = (error: UserFacingError) => jobFailureSchema.parse(JSON.parse(JSON.stringify(failureOf(error))));
+
+  it('is told in the member’s language by whoever reads it back, its values and phrases included', () => {
+    const nodeFailed = new ComfyExecutionError('gpu1', 'prompt-1', {
+      nodeId: '8',
+      nodeType: 'VAEDecode',
+      exceptionType: 'RuntimeError',
+      exceptionMessage: 'CUDA out of memory',
+      traceback: [],
+    });
+    const failure = stored(nodeFailed);
+    expect(failure.message).toBe('Node 8 (VAEDecode) failed: CUDA out of memory');
+    expect(sentenceFor(errorOfFailure(failure), 'de')).toBe(
+      'Node 8 (VAEDecode) ist fehlgeschlagen: CUDA out of memory',
+    );
+    const phrased = new UserFacingError(
+      'bad-setting',
+      sentence('bind.doesNotTakeUse', { workflow: 'txt2img', setting: sentence('setting.denoise'), other: 'img2img' }),
+    );
+    expect(sentenceFor(errorOfFailure(stored(phrased)), 'de')).toBe(
+      'txt2img nimmt keine Angabe für eine Entrauschungsstärke; nimm --wf img2img.',
+    );
+    const withParams = new UserFacingError('bad-seed', 'The seed must be a whole number from 0 to 9; leave it empty.', {
+      params: { max: 9 },
+    });
+    expect(sentenceFor(errorOfFailure(stored(withParams)), 'fr')).toContain('9');
+    expect(errorOfFailure(stored(withParams)).params).toEqual({ max: 9 });
+  });
+
+  it('travels with a waiting job ended by one process and handed to another to tell its member', () => {
+    const said = new UserFacingError('workflow-unavailable', sentence('job.cannotRunNow', { workflow: 'sdxl' }));
+    const handOff = handOffSchema.parse(
+      JSON.parse(
+        JSON.stringify({
+          key: 'k1',
+          memberId: 'm1',
+          workflow: 'sdxl',
+          at: 1,
+          ended: { state: 'failed', ...failureOf(said) },
+        }),
+      ),
+    );
+    const ended = handOff.ended!;
+    expect(ended.state).toBe('failed');
+    if (ended.state !== 'failed') return;
+    expect(sentenceFor(errorOfFailure(ended), 'de')).toBe(sentenceFor(said, 'de'));
+    expect(sentenceFor(said, 'de')).not.toBe(said.userMessage);
+  });
+
+  it('reads a record of the old release (the English sentence alone), translated where the catalogue has it', () => {
+    const old = jobFailureSchema.parse({
+      identifier: 'servers-down',
+      message: 'The image servers cannot be reached right now; please try again in a few minutes.',
+    });
+    expect(sentenceFor(errorOfFailure(old), 'de')).toBe(
+      'Die Bildserver sind gerade nicht erreichbar; bitte versuch es in ein paar Minuten noch einmal.',
+    );
+    expect(errorOfFailure(undefined).userMessage).toBe(
+      'Something went wrong while making this image; please try again.',
+    );
+  });
+
+  it('says the English it kept when a sentence names a key this release does not know (a newer release wrote it)', () => {
+    const newer = jobFailureSchema.parse({
+      identifier: 'future',
+      message: 'A sentence of a later release.',
+      sentences: [{ key: 'job.nodeFailed', params: { node: '1', type: 'X', message: 'y' } }, { key: 'no.such.key' }],
+    });
+    expect(sentenceFor(errorOfFailure(newer), 'de')).toBe('A sentence of a later release.');
   });
 });

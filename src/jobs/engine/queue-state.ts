@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { FairQueueState } from '../fair-queue.js';
+import { jobFailureSchema } from '../model.js';
 
 /** A waiting job, as the queue knows it. */
 export interface QueuedJob {
@@ -17,7 +18,7 @@ export interface QueuedJob {
 /** How a job that was still waiting ended (cancelled by its member, or failed by a long outage). */
 export const waitingEndSchema = z.union([
   z.object({ state: z.literal('cancelled') }),
-  z.object({ state: z.literal('failed'), identifier: z.string(), message: z.string() }),
+  z.object({ state: z.literal('failed'), ...jobFailureSchema.shape }),
 ]);
 export type WaitingEnd = z.infer<typeof waitingEndSchema>;
 
