@@ -36,7 +36,11 @@ export class ComfyUnreachableError extends ComfyError {
   }
 }
 
-/** The server rejected the workflow (400 with `node_errors`), or accepted it with none of the outputs we need. */
+/**
+ * The server rejected the workflow (400 with `node_errors`), or accepted it with none of the outputs we need. Its
+ * sentence stays in English whatever the member's language: it is ComfyUI's own validation text (and the node packs'),
+ * quoted as ComfyUI wrote it, not a sentence of ours to translate.
+ */
 export class ComfyValidationError extends ComfyError {
   override readonly name = 'ComfyValidationError';
 
@@ -214,7 +218,7 @@ export class ComfyOutputTooLargeError extends ComfyError {
   ) {
     const limit =
       limitBytes >= 1024 * 1024 ? `${Math.floor(limitBytes / 1024 / 1024)} MB` : `${Math.ceil(limitBytes / 1024)} KB`;
-    super('output-too-large', `The result was larger than the bot accepts (${limit}).`, server, {
+    super('output-too-large', sentence('failure.outputTooLarge', { limit }), server, {
       detail: `GET /view ${filename}: ${detail}, over the limit of ${limitBytes} bytes`,
     });
   }

@@ -54,7 +54,7 @@ export function describeQueue(
     );
   }
   if (snapshot.servers.length === 0) lines.push(say('queue.noServers'));
-  const processes = describeProcessesForMembers(roster);
+  const processes = describeProcessesForMembers(roster, locale);
   if (processes.length > 0) lines.push('', ...processes);
   if (snapshot.outage) lines.push('', say('queue.outage'));
   return lines.join('\n');

@@ -38,8 +38,12 @@ export function describeWorkflows(loaded: LoadedWorkflows, snapshot?: RunnerSnap
     const where = snapshot ? ` — runs on ${serversFor(snapshot, workflow.name)}` : '';
     const adult = workflow.nsfw ? `, ${text(locale, 'workflows.adultOnly')}` : '';
     lines.push(`**${workflow.name}** (${workflow.kind}${adult})${where}: ${workflow.description}`);
-    lines.push(`  ${memberSettings(workflow).map(describeSetting).join('; ')}`);
-    lines.push(`  ${text(locale, 'workflows.outputs', { outputs: describeOutputs(workflow) })}`);
+    lines.push(
+      `  ${memberSettings(workflow)
+        .map((spec) => describeSetting(spec, locale))
+        .join('; ')}`,
+    );
+    lines.push(`  ${text(locale, 'workflows.outputs', { outputs: describeOutputs(workflow, locale) })}`);
   }
   if (lines.length === 0) lines.push(text(locale, 'workflows.none'));
   if (snapshot) {

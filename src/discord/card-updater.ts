@@ -33,6 +33,8 @@ export interface CardTarget {
   readonly memberId: string;
   /** The bot is not in the channel (a user install): only the interaction webhook reaches it. */
   readonly webhookOnly?: boolean | undefined;
+  /** The member's Discord language, for what the card says on its own (where the outcome went). */
+  readonly locale?: string | undefined;
 }
 
 /** Where the card ended up: the id of the message that carries it and the channel it is in. */

@@ -45,5 +45,6 @@ export function cardTargetOf(job: JobRecord): CardTarget | undefined {
     messageId: job.delivery.statusMessageId,
     memberId: job.memberId,
     webhookOnly: job.delivery.webhookOnly === true,
+    locale: job.delivery.locale,
   };
 }

@@ -24,6 +24,7 @@ import { cardText, prefixFirstText } from './card-layout.js';
 import { sentenceCard, type RenderedCard } from './cards.js';
 import type { DeliveryJournal, DeliveryRecord, PostRoute } from './delivery-journal.js';
 import { classifyFailure, codeOf } from './discord-errors.js';
+import { text, type TextKey } from '../i18n/catalog.js';
 
 /** The card to post, and the smaller one to fall back on when Discord refuses the first (undefined: none smaller). */
 export interface FinalCard {
@@ -56,11 +57,11 @@ interface PostedMessage {
   readonly author?: { readonly bot?: boolean };
 }
 
-/** What the card says once the outcome went elsewhere. */
-export const POINTERS = {
-  channel: 'Finished: the result is in a new message in this channel (this card could not carry it).',
-  dm: 'Finished: I sent you the result as a direct message (I could not post it here).',
-} as const;
+/** What the card says once the outcome went elsewhere (in the member's language). */
+export const POINTERS = { channel: 'card.pointerChannel', dm: 'card.pointerDm' } as const satisfies Record<
+  Exclude<PostRoute, 'card'>,
+  TextKey
+>;
 
 export interface FinalPosterOptions {
   readonly rest: REST;
@@ -137,7 +138,7 @@ export class FinalPoster {
       return { posted, record };
     }
     // The card is a Components V2 message for good: the pointer is one too.
-    const body = editBodyOf(sentenceCard(POINTERS[route]));
+    const body = editBodyOf(sentenceCard(text(target.locale, POINTERS[route])));
     const messageId = target.messageId ?? knownMessageId;
     const edits: (() => Promise<unknown>)[] = [];
     if (tokenAlive(target, this.#now())) {

@@ -10,6 +10,7 @@ import sharp, { type Metadata } from 'sharp';
 import { fetch } from 'undici';
 import { isDiskFull, writeFileDurably } from '../durable-write.js';
 import { UserFacingError } from '../errors.js';
+import { sentence } from '../i18n/catalog.js';
 
 /** Where members' images are kept, and the check that there is room for one more (jobs/input-files.ts). */
 export interface InputFolder {
@@ -188,13 +189,20 @@ function tooManyPixels(
   size: { width: number; height: number; pages?: number | undefined },
   maxPixels: number,
 ): UserFacingError {
-  const frames = size.pages !== undefined && size.pages > 1 ? ` in ${size.pages} frames` : '';
-  return new UserFacingError(
-    'attachment-too-many-pixels',
-    `${attachment.name} is ${size.width}×${size.height} pixels${frames}, more than the ` +
-      `${Math.floor(maxPixels / 1_000_000)} megapixels the bot accepts; attach a smaller image.`,
-    { detail: `attachment ${attachment.url} declares ${size.width}x${size.height}${frames}, over ${maxPixels} pixels` },
-  );
+  const frames = size.pages !== undefined && size.pages > 1 ? size.pages : undefined;
+  const params = {
+    name: attachment.name,
+    width: size.width,
+    height: size.height,
+    megapixels: Math.floor(maxPixels / 1_000_000),
+  };
+  const said =
+    frames === undefined
+      ? sentence('image.tooManyPixels', params)
+      : sentence('image.tooManyPixelsFrames', { ...params, frames });
+  return new UserFacingError('attachment-too-many-pixels', said, {
+    detail: `attachment ${attachment.url} declares ${size.width}x${size.height}${frames === undefined ? '' : ` in ${frames} frames`}, over ${maxPixels} pixels`,
+  });
 }
 
 function tooLarge(attachment: AttachmentInfo, maxBytes: number): UserFacingError {

@@ -3,6 +3,7 @@
  * check, and each process's share of the work. Pure functions over the records, shared by `/healthz`, `/metrics`
  * and `/queue`.
  */
+import { text } from '../i18n/catalog.js';
 import type { ProcessRecord } from './fleet-presence.js';
 
 /** The fleet as `/healthz` shows it. */
@@ -84,18 +85,23 @@ export function reportFleet(
 }
 
 /**
- * The processes as members see them in `/queue`: numbered, never named (a default name carries the host's name),
- * with the shards they hold and the jobs they run.
+ * The processes as members see them in `/queue`, in the member's language: numbered, never named (a default name
+ * carries the host's name), with the shards they hold and the jobs they run.
  */
-export function describeProcessesForMembers(roster: readonly ProcessRecord[]): string[] {
+export function describeProcessesForMembers(roster: readonly ProcessRecord[], locale?: string | null): string[] {
   if (roster.length <= 1) return [];
-  const lines = [`Bot processes: ${roster.length}.`];
+  const lines = [text(locale, 'queue.processes', { count: roster.length })];
   roster.forEach((record, index) => {
-    const shards = record.shards
-      ? `, shard${record.shards.ids.length === 1 ? '' : 's'} ${record.shards.ids.join(', ')}`
-      : '';
-    const running = record.running.length === 0 ? 'idle' : `${record.running.length} running`;
-    lines.push(`• process ${index + 1}${shards}: ${running}`);
+    const ids = record.shards?.ids ?? [];
+    const shards =
+      record.shards === null
+        ? ''
+        : text(locale, ids.length === 1 ? 'queue.shard' : 'queue.shards', { ids: ids.join(', ') });
+    const work =
+      record.running.length === 0
+        ? text(locale, 'queue.idle')
+        : text(locale, 'queue.busy', { count: record.running.length });
+    lines.push(text(locale, 'queue.processLine', { number: index + 1, shards, work }));
   });
   return lines;
 }

@@ -3,10 +3,11 @@
  * into a width and height the model can use (snapped to its multiple, within the workflow's limits).
  */
 import { aspectOf, type Resolution, sizeForAspect, snapToMultiple } from './aspect.js';
+import { sentence, type Sentence } from '../i18n/catalog.js';
 import type { GenerationSettings } from './settings.js';
 import type { SettingSpec, Workflow } from './workflow.js';
 
-type SizeError = { ok: false; setting: 'aspect' | 'width' | 'height'; message: string };
+type SizeError = { ok: false; setting: 'aspect' | 'width' | 'height'; sentence: Sentence };
 
 /** The size to use, or why the member's size cannot be used. */
 export type SizeResult = { ok: true; width: number; height: number; aspect: string } | SizeError;
@@ -24,15 +25,12 @@ export function bindSize(workflow: Workflow, settings: GenerationSettings): Size
   // Without an aspect setting (a manifest turned it off) an aspect is refused as not accepted, before we get here.
   const aspect = aspectSpec ? settings.aspect : undefined;
   if (aspect !== undefined && (settings.width !== undefined || settings.height !== undefined)) {
-    return { ok: false, setting: 'aspect', message: 'Give either an aspect ratio or a width and height, not both.' };
+    return { ok: false, setting: 'aspect', sentence: sentence('bind.aspectOrSize') };
   }
   if (aspect !== undefined) {
     if (aspectSpec?.choices && !aspectSpec.choices.includes(aspect)) {
-      return {
-        ok: false,
-        setting: 'aspect',
-        message: `aspect must be one of ${aspectSpec.choices.join(', ')} for ${workflow.name}.`,
-      };
+      const params = { setting: 'aspect', choices: aspectSpec.choices.join(', '), workflow: workflow.name };
+      return { ok: false, setting: 'aspect', sentence: sentence('bind.oneOf', params) };
     }
     return fitAspect(workflow.name, aspect, resolution, widthSpec, heightSpec);
   }
@@ -58,7 +56,8 @@ function fitAspect(
   }
   const tooSmall = outOfRange(name, widthSpec, width) ?? outOfRange(name, heightSpec, height);
   if (tooSmall) {
-    return { ok: false, setting: 'aspect', message: `aspect ${aspect} is too narrow for ${name}: ${tooSmall.message}` };
+    const said = sentence('bind.aspectTooNarrow', { aspect, workflow: name, problem: tooSmall.sentence });
+    return { ok: false, setting: 'aspect', sentence: said };
   }
   return { ok: true, width, height, aspect };
 }
@@ -66,7 +65,8 @@ function fitAspect(
 function outOfRange(name: string, spec: SettingSpec, value: number): SizeError | undefined {
   const setting = spec.name === 'height' ? 'height' : 'width';
   if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-    return { ok: false, setting, message: `${setting} must be between ${spec.min} and ${spec.max} for ${name}.` };
+    const params = { setting, min: spec.min ?? 0, max: spec.max ?? '∞', workflow: name };
+    return { ok: false, setting, sentence: sentence('bind.between', params) };
   }
   return undefined;
 }

@@ -43,7 +43,7 @@ export interface BindError {
   readonly setting: SettingName;
   /** In English. */
   readonly message: string;
-  /** The same, for saying it in the member's language; absent for the rarer ones, which stay English. */
+  /** The same, for saying it in the member's language; absent only for the settings' schema's own (zod) words. */
   readonly sentence?: Sentence;
 }
 
@@ -124,7 +124,7 @@ function loraValues(
       errors.push(said_('lora', sentence('bind.loraWeight', { weight: lora.weight, name: lora.name, min, max })));
     }
     const problem = rangeProblem(workflow.name, spec, lora.name) ?? modelProblem('lora', lora.name, options);
-    if (problem) errors.push({ setting: 'lora', message: problem });
+    if (problem) errors.push(said_('lora', problem));
   }
   return errors.length > 0 ? { error: errors } : { values };
 }
@@ -138,11 +138,8 @@ function outsideServerRanges(
   for (const [name, value] of values) {
     const range = ranges?.[name];
     if (typeof value !== 'number' || range === undefined || isWithin(value, range)) continue;
-    const limits = `between ${range.min ?? '-∞'} and ${range.max ?? '∞'}`;
-    errors.push({
-      setting: name === 'aspect' ? 'aspect' : name,
-      message: `${name} must be ${limits} on the image server that runs ${workflow.name}.`,
-    });
+    const params = { setting: name, min: range.min ?? '-∞', max: range.max ?? '∞', workflow: workflow.name };
+    errors.push(said_(name, sentence('bind.serverBetween', params)));
   }
   return errors;
 }
@@ -158,7 +155,7 @@ function valueFor(workflow: Workflow, spec: SettingSpec, settings: GenerationSet
     return { error: said_(name, sentence(key, { workflow: workflow.name, setting: name })) };
   }
   const problem = rangeProblem(workflow.name, spec, value) ?? modelProblem(name, value, options);
-  return problem ? fail(name, problem) : { values: [[name, value]] };
+  return problem ? { error: said_(name, problem) } : { values: [[name, value]] };
 }
 
 function freshSeed(spec: SettingSpec, options: BindOptions): number {
@@ -176,7 +173,7 @@ function givenValue(name: WorkflowSettingName, settings: GenerationSettings): Va
 
 function sizeValues(workflow: Workflow, settings: GenerationSettings): Outcome {
   const size = bindSize(workflow, settings);
-  if (!size.ok) return fail(size.setting, size.message);
+  if (!size.ok) return { error: said_(size.setting, size.sentence) };
   const values: Array<[WorkflowSettingName, Value]> = [
     ['width', size.width],
     ['height', size.height],
@@ -184,24 +181,30 @@ function sizeValues(workflow: Workflow, settings: GenerationSettings): Outcome {
   return { values: workflow.settings.aspect ? [...values, ['aspect', size.aspect]] : values };
 }
 
-function rangeProblem(name: string, spec: SettingSpec, value: Value): string | undefined {
+/** A value outside the limits a manifest (or the workflow's own graph) sets. */
+function rangeProblem(workflow: string, spec: SettingSpec, value: Value): Sentence | undefined {
   if (spec.choices && !spec.choices.some((choice) => choice === value || isSameFile(choice, value))) {
-    const what = spec.name === 'checkpoint' ? 'the model' : spec.name === 'lora' ? 'a LoRA' : spec.name;
-    return `${what} must be one of ${spec.choices.join(', ')} for ${name}.`;
+    const choices = spec.choices.join(', ');
+    if (spec.name === 'checkpoint') return sentence('bind.modelOneOf', { choices, workflow });
+    if (spec.name === 'lora') return sentence('bind.loraOneOf', { choices, workflow });
+    return sentence('bind.oneOf', { setting: spec.name, choices, workflow });
   }
   if (typeof value !== 'number') return undefined;
   if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-    return `${spec.name} must be between ${spec.min ?? 0} and ${spec.max ?? '∞'} for ${name}.`;
+    return sentence('bind.between', { setting: spec.name, min: spec.min ?? 0, max: spec.max ?? '∞', workflow });
   }
   return undefined;
 }
 
-function modelProblem(name: WorkflowSettingName, value: Value, options: BindOptions): string | undefined {
+/** A model or LoRA the chosen server does not have, with some of those it has. */
+function modelProblem(name: WorkflowSettingName, value: Value, options: BindOptions): Sentence | undefined {
   const available =
     name === 'checkpoint' ? options.models?.checkpoints : name === 'lora' ? options.models?.loras : undefined;
   if (!available || spellingIn(available, String(value)) !== undefined) return undefined;
-  const some = available.slice(0, 5).join(', ');
-  return `The ${name === 'lora' ? 'LoRA' : 'model'} ${String(value)} is not on this server${some ? `; it has ${some}${available.length > 5 ? ', …' : ''}` : ''}.`;
+  const some = `${available.slice(0, 5).join(', ')}${available.length > 5 ? ', …' : ''}`;
+  const lora = name === 'lora';
+  if (available.length === 0) return sentence(lora ? 'bind.loraNotOnServer' : 'bind.modelNotOnServer', { name: value });
+  return sentence(lora ? 'bind.loraNotOnServerHas' : 'bind.modelNotOnServerHas', { name: value, some });
 }
 
 const PHRASES: Partial<Record<SettingName, TextKey>> = {
@@ -226,7 +229,8 @@ function unacceptedSettings(
 ): BindError[] {
   const errors: BindError[] = [];
   if (settings.workflow !== undefined && settings.workflow.toLowerCase() !== workflow.name.toLowerCase()) {
-    errors.push({ setting: 'workflow', message: `These settings are for ${settings.workflow}, not ${workflow.name}.` });
+    const said = sentence('bind.settingsFor', { named: settings.workflow, workflow: workflow.name });
+    errors.push(said_('workflow', said));
   }
   for (const [key, value] of Object.entries(settings)) {
     const name = key as SettingName;
@@ -269,10 +273,6 @@ function writeValues(workflow: Workflow, values: ReadonlyMap<WorkflowSettingName
     for (const target of workflow.settings[name]?.targets ?? []) graph[target.nodeId]!.inputs[target.input] = value;
   }
   return graph;
-}
-
-function fail(setting: SettingName, message: string): { error: BindError } {
-  return { error: { setting, message } };
 }
 
 function isSameFile(a: Value, b: Value): boolean {

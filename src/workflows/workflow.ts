@@ -8,6 +8,7 @@ import type { WorkflowKind } from './manifest.js';
 import type { LoraBinding } from './lora-binding.js';
 import type { BindableSetting } from './node-classes.js';
 import { LORA_WEIGHT_RANGE } from './settings.js';
+import { text, textIfAny, type TextKey, type TextParams } from '../i18n/catalog.js';
 
 export type { WorkflowKind } from './manifest.js';
 
@@ -91,30 +92,44 @@ export function acceptedSettings(workflow: Workflow): SettingSpec[] {
   });
 }
 
-/** One line for people (`/workflows`, the CLI): `steps: default 25, 1–60`, `seed: random unless set`. */
-export function describeSetting(spec: SettingSpec): string {
-  if (spec.name === 'seed') return 'seed: random unless set';
+/**
+ * One line for people (`/workflows` in the member's language, the CLI in English): `steps: default 25, 1–60`,
+ * `seed: random unless set`. The setting's name stays as it is typed in flags (`model` for the checkpoint).
+ */
+export function describeSetting(spec: SettingSpec, locale?: string | null): string {
+  const say = (key: TextKey, params?: TextParams) => text(locale, key, params);
+  const oneOf = spec.choices ? [say('describe.oneOf', { choices: spec.choices.join(', ') })] : [];
+  const line = (name: string, parts: readonly string[]) =>
+    `${name}: ${parts.length > 0 ? parts.join(', ') : say('describe.optional')}`;
+  if (spec.name === 'seed') return line('seed', [say('describe.randomSeed')]);
   if (spec.name === 'lora') {
     // The usual range goes unsaid: /workflows must fit in one Discord message.
     const usual = spec.min === LORA_WEIGHT_RANGE.min && spec.max === LORA_WEIGHT_RANGE.max;
-    const range = spec.min !== undefined && spec.max !== undefined && !usual ? `, weight ${spec.min}–${spec.max}` : '';
-    const choices = spec.choices ? `, one of ${spec.choices.join(', ')}` : '';
-    return `lora: up to ${spec.most ?? 1}${range}${choices}`;
+    const range =
+      spec.min !== undefined && spec.max !== undefined && !usual
+        ? [say('describe.weight', { min: spec.min, max: spec.max })]
+        : [];
+    return line('lora', [say('describe.upTo', { most: spec.most ?? 1 }), ...range, ...oneOf]);
   }
+  const byDefault =
+    spec.default === undefined
+      ? []
+      : [
+          say('describe.default', {
+            value: typeof spec.default === 'string' ? JSON.stringify(spec.default) : spec.default,
+          }),
+        ];
   if (spec.name === 'checkpoint') {
-    return `model: ${spec.default === undefined ? 'optional' : `default ${JSON.stringify(spec.default)}`}${spec.choices ? `, one of ${spec.choices.join(', ')}` : ''}`;
+    return line('model', [...(byDefault.length > 0 ? byDefault : [say('describe.optional')]), ...oneOf]);
   }
-  const parts: string[] = [];
-  if (spec.required) parts.push('required');
-  if (spec.default !== undefined)
-    parts.push(`default ${typeof spec.default === 'string' ? JSON.stringify(spec.default) : spec.default}`);
-  if (spec.choices) parts.push(`one of ${spec.choices.join(', ')}`);
-  else if (spec.min !== undefined && spec.max !== undefined) parts.push(`${spec.min}–${spec.max}`);
-  return `${spec.name}: ${parts.length > 0 ? parts.join(', ') : 'optional'}`;
+  const range = !spec.choices && spec.min !== undefined && spec.max !== undefined ? [`${spec.min}–${spec.max}`] : [];
+  return line(spec.name, [...(spec.required ? [say('describe.required')] : []), ...byDefault, ...oneOf, ...range]);
 }
 
 /** What a workflow outputs, for people: `images, text`; `whatever its output nodes save` when none is known. */
-export function describeOutputs(workflow: Workflow): string {
+export function describeOutputs(workflow: Workflow, locale?: string | null): string {
   const kinds = [...new Set(workflow.outputs.map((output) => output.produces))];
-  return kinds.length > 0 ? kinds.join(', ') : 'whatever its output nodes report';
+  if (kinds.length === 0) return text(locale, 'output.unknown');
+  // A kind the catalogue does not name (a custom node pack's) is said as the node declares it.
+  return kinds.map((kind) => textIfAny(locale, `output.${kind}`) ?? kind).join(', ');
 }

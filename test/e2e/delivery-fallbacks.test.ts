@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultHandle, FaultSpec } from '../fakes/discord/faults.js';
 import { POINTERS } from '../../src/discord/final-post.js';
+import { text } from '../../src/i18n/catalog.js';
 import type { InteractionHandle } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import { buttonsOf, imagine, isV2, promptOf, statusOf, textsOf } from './helpers.js';
@@ -110,10 +111,23 @@ describe('delivering a result Discord refuses', () => {
       20_000,
     );
     // Still a Components V2 message (Discord would refuse dropping the flag): one sentence, no buttons, no picture.
-    const card = await handle.waitForOriginal((message) => statusOf(message) === POINTERS.channel, 10_000);
-    expect(textsOf(card)).toEqual([POINTERS.channel]);
+    const card = await handle.waitForOriginal((message) => statusOf(message) === text(null, POINTERS.channel), 10_000);
+    expect(textsOf(card)).toEqual([text(null, POINTERS.channel)]);
     expect(buttonsOf(card)).toEqual([]);
     expect([isV2(card), card.content, card.embeds, card.attachments]).toEqual([true, '', [], []]);
+  });
+
+  it('points to the result in the member’s language', async () => {
+    const prompt = 'ein Reiher nach Ablauf';
+    rig.emulator.faults.stepMs = 40;
+    const member = rig.discord.createUser({ username: 'spricht-deutsch', locale: 'de' }, rig.discord.guild);
+    const handle = await imagine(rig, { prompt: `${prompt} --steps 12` }, { user: member });
+    await handle.waitForOriginal((message) => statusOf(message).startsWith('Läuft'), 10_000);
+    rig.discord.expireInteraction(handle);
+    const card = await handle.waitForOriginal((message) => statusOf(message).startsWith('Fertig:'), 20_000);
+    expect(textsOf(card)).toEqual([
+      'Fertig: Das Ergebnis steht in einer neuen Nachricht in diesem Kanal (diese Karte konnte es nicht tragen).',
+    ]);
   });
 
   it('edits the card to say the result went by direct message when the channel refused it', async () => {
@@ -130,8 +144,8 @@ describe('delivering a result Discord refuses', () => {
         (promptOf(message) ?? '').includes(prompt),
       20_000,
     );
-    const card = await handle.waitForOriginal((message) => statusOf(message) === POINTERS.dm, 10_000);
-    expect(textsOf(card)).toEqual([POINTERS.dm]);
+    const card = await handle.waitForOriginal((message) => statusOf(message) === text(null, POINTERS.dm), 10_000);
+    expect(textsOf(card)).toEqual([text(null, POINTERS.dm)]);
     expect(buttonsOf(card)).toEqual([]);
     expect(isV2(card)).toBe(true);
   });

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeMessage, InteractionHandle, OptionValue } from '../fakes/discord/index.js';
 import { startRig, type Rig } from './harness.js';
 import { imagine, statusOf, waitForEnd, waitForRecorded, waitForResult, waitForServerHealth } from './helpers.js';
+import { pngDeclaring } from '../discord/png-bomb.js';
 
 // One job per member at a time, slow enough that a second one meets the first still running.
 let rig: Rig;
@@ -79,6 +80,26 @@ describe('a German member', () => {
     expect(await refusalOf(refused)).toBe(
       'txt2img nimmt keine Angabe für eine Entrauschungsstärke; nimm --wf img2img.',
     );
+  });
+
+  it('reads a value outside the workflow’s limits and a picture with too many pixels, in German', async () => {
+    const member = memberSpeaking('de');
+    expect(await refusalOf(await imagine(rig, { prompt: 'ein Fuchs --steps 100' }, { user: member }))).toBe(
+      'steps muss für txt2img zwischen 1 und 60 liegen.',
+    );
+    const bomb = { image: { name: 'riesig.png', data: pngDeclaring(100_000, 100_000) } };
+    expect(await refusalOf(await imagine(rig, { prompt: 'ein Fuchs' }, { user: member, attachments: bomb }))).toBe(
+      'riesig.png hat 100000×100000 Pixel, mehr als die 50 Megapixel, die der Bot annimmt; häng ein kleineres Bild an.',
+    );
+  });
+
+  it('reads /workflows’ settings and outputs in German, the flags’ own names kept', async () => {
+    const answer = await answerOf(await command(memberSpeaking('de'), 'workflows'));
+    expect(answer).toContain('seed: zufällig, wenn nicht gesetzt');
+    expect(answer).toContain('steps: Standard 25, 1–60');
+    expect(answer).toContain('lora: bis zu 3');
+    expect(answer).toContain('Ausgaben: Bilder');
+    expect(answer).not.toContain('random unless set');
   });
 
   it('reads a failed node on the card in German', async () => {

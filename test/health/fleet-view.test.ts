@@ -89,6 +89,13 @@ describe('the fleet view', () => {
     const lines = describeProcessesForMembers(roster);
     expect(lines).toEqual(['Bot processes: 2.', '• process 1, shard 0: 1 running', '• process 2, shard 1: idle']);
     expect(lines.join('\n')).not.toMatch(/host/);
+    expect(describeProcessesForMembers(roster, 'de')).toEqual([
+      'Bot-Prozesse: 2.',
+      '• Prozess 1, Shard 0: 1 in Arbeit',
+      '• Prozess 2, Shard 1: frei',
+    ]);
+    const web = process('web-300', { shards: null });
+    expect(describeProcessesForMembers([...roster, web], 'fr')[3]).toBe('• processus 3 : libre');
   });
 
   it('shows members nothing about processes when there is only one', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { say } from '../../src/i18n/catalog.js';
 import { bindWorkflow, type BindResult } from '../../src/workflows/bind.js';
 import { formatTarget, type ApiGraph } from '../../src/workflows/graph.js';
 import type { GenerationSettings } from '../../src/workflows/settings.js';
@@ -160,6 +161,20 @@ describe('binding settings to a workflow', () => {
     ]);
     expect(errorsOf(bindWorkflow(shipped.txt2img, { prompt: 'x', aspect: '1:1', width: 512 }))).toEqual([
       ['aspect', 'Give either an aspect ratio or a width and height, not both.'],
+    ]);
+  });
+
+  it('says the limits of a manifest in the member’s language', () => {
+    const german = (result: BindResult) => (result.ok ? [] : result.errors.map((error) => say('de', error.sentence!)));
+    expect(german(bindWorkflow(shipped.sdxl, { prompt: 'x', width: 4096, steps: 5 }))).toEqual([
+      'steps muss für sdxl zwischen 10 und 60 liegen.',
+      'width muss für sdxl zwischen 512 und 2048 liegen.',
+    ]);
+    expect(german(bindWorkflow(shipped.animated, { prompt: 'x', aspect: '4:1' }))).toEqual([
+      'aspect muss für animated eines von 1:1, 4:3, 3:4, 16:9, 9:16 sein.',
+    ]);
+    expect(german(bindWorkflow(shipped.txt2img, { prompt: 'x', aspect: '1:1', width: 512 }))).toEqual([
+      'Gib entweder ein Seitenverhältnis oder Breite und Höhe an, nicht beides.',
     ]);
   });
 

@@ -224,7 +224,7 @@ describe('building a workflow from its files', () => {
 
 describe('describing accepted settings for people', () => {
   it('gives one line per setting with its default, range or choices', () => {
-    expect(acceptedSettings(buildReady(shippedSource('sdxl'))).map(describeSetting)).toEqual([
+    expect(acceptedSettings(buildReady(shippedSource('sdxl'))).map((spec) => describeSetting(spec))).toEqual([
       'prompt: required',
       'negative: default "blurry, deformed, watermark, text"',
       'aspect: default "1:1", one of 1:1, 3:2, 2:3, 4:3, 3:4, 16:9, 9:16',
@@ -237,7 +237,9 @@ describe('describing accepted settings for people', () => {
       'model: default "sd_xl_base_1.0.safetensors"',
       'lora: up to 3',
     ]);
-    expect(acceptedSettings(buildReady(shippedSource('upscale'))).map(describeSetting)).toEqual(['image: required']);
+    expect(acceptedSettings(buildReady(shippedSource('upscale'))).map((spec) => describeSetting(spec))).toEqual([
+      'image: required',
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { say } from '../../src/i18n/catalog.js';
 import { bindForServer } from '../../src/jobs/job-binding.js';
 import { bindWorkflow } from '../../src/workflows/bind.js';
 import { settingRanges } from '../../src/workflows/server-ranges.js';
@@ -61,6 +62,10 @@ describe('values within the ranges a server declares', () => {
     expect(!bound.ok && bound.errors.map((error) => error.message)).toEqual([
       'seed must be between 0 and 4294967295 on the image server that runs txt2img.',
       'steps must be between 1 and 50 on the image server that runs txt2img.',
+    ]);
+    expect(!bound.ok && bound.errors.map((error) => say('ja', error.sentence!))).toEqual([
+      'txt2img を実行する画像サーバーでは、seed は 0〜4294967295 にしてください。',
+      'txt2img を実行する画像サーバーでは、steps は 1〜50 にしてください。',
     ]);
   });
 
