@@ -7,7 +7,7 @@
 import type { FaultPoint } from '../fault-point.js';
 import type { JobEvent, JobListener, TerminalJobEvent } from '../jobs/events.js';
 import type { JobRecord } from '../jobs/model.js';
-import type { LiveHub } from './live.js';
+import type { LiveRelay } from './live-relay.js';
 import type { OutputFiles } from './output-files.js';
 import type { GenerationView } from './schemas.js';
 import { settingsUsed } from './views.js';
@@ -31,7 +31,8 @@ export function initialRecordOf(job: JobRecord): WebGeneration {
 export interface WebDeliveryOptions {
   readonly records: WebRecords;
   readonly files: OutputFiles;
-  readonly hub: LiveHub;
+  /** Where live events go: this process's streams, and in a fleet every other process's. */
+  readonly live: Pick<LiveRelay, 'publish'>;
   readonly view: (record: WebGeneration, job: JobRecord) => GenerationView;
   /** Called once the outcome is recorded (the webhooks); its failure makes the delivery fail and be retried. */
   readonly ended?: (record: WebGeneration, job: JobRecord | undefined) => Promise<void>;
@@ -45,7 +46,7 @@ export class WebDelivery {
 
   readonly listener: JobListener = (job, event) => {
     if (job.channelId !== WEB_CHANNEL) return undefined;
-    const { hub } = this.options;
+    const hub = this.options.live;
     switch (event.type) {
       case 'queued':
         return hub.publish(job.id, 'queued', { position: event.position });
@@ -66,7 +67,7 @@ export class WebDelivery {
   };
 
   async #end(job: JobRecord, event: TerminalJobEvent): Promise<void> {
-    const { records, files, hub } = this.options;
+    const { records, files, live } = this.options;
     const outputs = event.type === 'succeeded' ? await files.write(job.id, event.files) : [];
     const error =
       event.type === 'failed' ? { code: event.error.identifier, message: event.error.userMessage } : undefined;
@@ -77,7 +78,7 @@ export class WebDelivery {
     // Dying here, the job is not confirmed delivered: the next start delivers it again, and the webhook is queued then.
     this.options.fault?.('web:after-outcome');
     await this.options.ended?.(record, job);
-    hub.publish(job.id, 'end', this.options.view(record, job));
+    live.publish(job.id, 'end', this.options.view(record, job));
   }
 }
 

@@ -10,6 +10,7 @@ import type { JobRecord } from '../jobs/model.js';
 import { WebDelivery } from './delivery.js';
 import { WebGenerations } from './generations.js';
 import { LiveHub } from './live.js';
+import { localRelay, RedisLiveRelay, type LiveRelay } from './live-relay.js';
 import { OutputFiles } from './output-files.js';
 import { defaultPageDir } from './page-files.js';
 import { createWebHandler } from './routes.js';
@@ -38,6 +39,8 @@ export interface WebFaceOptions {
   readonly pageDir?: string;
   /** The pauses between webhook retries (tests shorten them). */
   readonly webhookBackoffMs?: readonly number[];
+  /** How often an open event stream reads its generation's end from the store (tests shorten it). */
+  readonly streamRecheckMs?: number;
 }
 
 /** Subscribes the web face to the engine's jobs and builds its routes. */
@@ -71,7 +74,22 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     const payload = { type: `generation.${data.status}`, timestamp: new Date().toISOString(), data };
     await webhooks.enqueue(`msg_${record.id}`, record.webhook, payload);
   };
-  const delivery = new WebDelivery({ records, files, hub, view, ended: announceEnd, fault });
+  // In a fleet every process hears every web job's live events, so any of them can serve its stream.
+  let live: LiveRelay = localRelay(hub);
+  if (store.kind === 'redis') {
+    const relay = new RedisLiveRelay({
+      url: config.storeUrl,
+      hub,
+      endOf: async (id) => {
+        const record = await records.get(id);
+        return record?.outcome === undefined ? undefined : view(record, undefined);
+      },
+      logger,
+    });
+    await relay.start();
+    live = relay;
+  }
+  const delivery = new WebDelivery({ records, files, live, view, ended: announceEnd, fault });
   runner.onEvent(delivery.listener);
   await webhooks.resume();
   const uploads = new WebUploads({
@@ -98,6 +116,8 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     records,
     files,
     hub,
+    watch: (id) => live.watch(id),
+    streamRecheckMs: options.streamRecheckMs,
     workflows: engine.workflows,
     models: catalogueOf(() => engine.runner.modelChoices()),
     keys: config.web.apiKeys,
@@ -110,14 +130,27 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   if (config.web.apiKeys.length === 0) {
     logger.warn('WEB_API_KEYS is not set: the web API and page answer only requests from this machine');
   }
+  const refused = (record: WebGeneration) => announceEnd(record, undefined);
+  // In a fleet, what a killed process left is finished by a live one without waiting for a start, in the dispatcher's
+  // pass over strays: its pending generations (past the intake's grace, so a request still being made a job is left
+  // to its process) and its unsent webhooks (each try is leased: sent once). Embedded, the start does both (resume).
+  const unhook =
+    store.kind === 'redis'
+      ? engine.runner.onStrayPass(async (graceMs) => {
+          await generations.resumePending(refused, logger, graceMs);
+          await webhooks.resume();
+        })
+      : () => undefined;
   return {
     handle,
-    resume: () => generations.resumePending((record) => announceEnd(record, undefined), logger),
+    resume: () => generations.resumePending(refused, logger),
     listening: (url) => {
       listeningUrl = url;
     },
     close: async () => {
+      unhook();
       hub.close();
+      await live.close();
       await webhooks.stop();
     },
   };

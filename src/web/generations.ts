@@ -115,8 +115,12 @@ export class WebGenerations {
   }
 
   /** Finishes the generations a crash left between their record and their job (see PendingGenerations.resume). */
-  resumePending(refused: (record: WebGeneration) => Promise<void>, logger: Logger): Promise<void> {
-    return this.#pending.resume(refused, logger);
+  resumePending(
+    refused: (record: WebGeneration) => Promise<void>,
+    logger: Logger,
+    olderThanMs?: number,
+  ): Promise<void> {
+    return this.#pending.resume(refused, logger, olderThanMs);
   }
 
   /** One of the caller's generations. */

@@ -1,8 +1,10 @@
 /**
  * What is happening to web generations right now, for the event streams: the queue position, the sampler progress,
  * the newest preview, and a short log of numbered events so a client that reconnects with `Last-Event-ID` gets what it
- * missed. Only fleeting state lives here; everything that must survive a restart is in the store.
+ * missed. Only fleeting state lives here; everything that must survive a restart is in the store. In a fleet the
+ * hub of every process hears every web job's events, wherever it runs (live-relay.ts).
  */
+import { randomBytes } from 'node:crypto';
 
 /** One server-sent event. */
 export interface LiveEvent {
@@ -21,6 +23,10 @@ interface LiveEntry {
   next: number;
   readonly subscribers: Set<Subscriber>;
   forget?: NodeJS.Timeout;
+  /** Set by the first `end`: whatever comes after it (the same end relayed again, a late progress) is dropped. */
+  ended: boolean;
+  /** When it last heard an event (for dropping entries whose end never came). */
+  touchedAt: number;
 }
 
 /** Events kept per generation for resuming streams (previews are not kept: the newest one is sent instead). */
@@ -29,13 +35,24 @@ const LOG_LENGTH = 64;
 /** How long an ended generation's live state stays, for streams that reconnect right after the end. */
 const KEEP_AFTER_END_MS = 60_000;
 
+/**
+ * How long an entry no stream watches lives without hearing an event. Its end normally clears it; in a fleet the end
+ * is a message that can be lost (the stream itself then reads the end from the store), and the entry must not stay.
+ */
+const IDLE_MS = 10 * 60_000;
 /** The live state of every generation in flight. */
 export class LiveHub {
+  /** Names this hub in its event ids: numbers of another hub (another process, an earlier start) mean nothing here. */
+  readonly tag = randomBytes(4).toString('hex');
   readonly #entries = new Map<string, LiveEntry>();
+  #sweptAt = Date.now();
 
-  /** Publishes an event to the generation's subscribers and notes what it says. */
+  /** Publishes an event to the generation's subscribers and notes what it says; nothing after its end. */
   publish(id: string, event: string, data: Record<string, unknown>): void {
+    this.#sweepIdle();
     const entry = this.#entry(id);
+    if (entry.ended) return;
+    entry.touchedAt = Date.now();
     if (event === 'queued') entry.position = Number(data['position']);
     if (event === 'running') entry.position = undefined;
     if (event === 'progress') entry.progress = { value: Number(data['value']), max: Number(data['max']) };
@@ -47,6 +64,7 @@ export class LiveHub {
     }
     for (const subscriber of entry.subscribers) subscriber(live);
     if (event === 'end') {
+      entry.ended = true;
       clearTimeout(entry.forget);
       entry.forget = setTimeout(() => this.#entries.delete(id), KEEP_AFTER_END_MS);
       entry.forget.unref();
@@ -57,6 +75,32 @@ export class LiveHub {
   state(id: string): { position?: number; progress?: { value: number; max: number }; preview?: string } {
     const entry = this.#entries.get(id);
     return { position: entry?.position, progress: entry?.progress, preview: entry?.preview };
+  }
+
+  /** True while a stream of this process follows the generation. */
+  watched(id: string): boolean {
+    return (this.#entries.get(id)?.subscribers.size ?? 0) > 0;
+  }
+
+  /** Drops what the hub knows of a generation no stream follows (it ended elsewhere). */
+  forget(id: string): void {
+    const entry = this.#entries.get(id);
+    if (entry === undefined || entry.subscribers.size > 0) return;
+    clearTimeout(entry.forget);
+    this.#entries.delete(id);
+  }
+
+  /** An event's id as sent on the stream. */
+  eventId(n: number): string {
+    return `${this.tag}-${n}`;
+  }
+
+  /** The number of a Last-Event-ID this hub gave out; undefined for one of another hub or none. */
+  ownEventNumber(header: string | undefined): number | undefined {
+    const match = /^([0-9a-f]+)-(\d+)$/.exec(header ?? '');
+    if (match === null || match[1] !== this.tag) return undefined;
+    const n = Number(match[2]);
+    return Number.isSafeInteger(n) ? n : undefined;
   }
 
   /** The id of the generation's newest event (0 before any). */
@@ -97,10 +141,23 @@ export class LiveHub {
     this.#entries.clear();
   }
 
+  /** Drops, at most once a minute, the entries nobody watches that heard nothing for a long time. */
+  #sweepIdle(): void {
+    const now = Date.now();
+    if (now - this.#sweptAt < 60_000) return;
+    this.#sweptAt = now;
+    for (const [id, entry] of this.#entries) {
+      if (entry.subscribers.size === 0 && now - entry.touchedAt > IDLE_MS) {
+        clearTimeout(entry.forget);
+        this.#entries.delete(id);
+      }
+    }
+  }
+
   #entry(id: string): LiveEntry {
     let entry = this.#entries.get(id);
     if (!entry) {
-      entry = { log: [], next: 1, subscribers: new Set() };
+      entry = { log: [], next: 1, subscribers: new Set(), ended: false, touchedAt: Date.now() };
       this.#entries.set(id, entry);
     }
     return entry;

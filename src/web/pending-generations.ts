@@ -2,7 +2,8 @@
  * The crash-safe way from an accepted web request to its job. A generation is written in this order: its
  * Idempotency-Key, its web record (pending, listed as such), its job under the record's id, and only then is the
  * record marked as a job. A crash at any step leaves nothing, a key a retry reuses, or a pending record that the next
- * start (or the retry) finishes; never a job without its record, and never two jobs for one record.
+ * start (or the retry) finishes, and in a fleet a live process (the dispatcher's pass over what dead processes left);
+ * never a job without its record, and never two jobs for one record.
  */
 import type { Engine } from '../engine.js';
 import { isUserFacing } from '../errors.js';
@@ -70,17 +71,28 @@ export class PendingGenerations {
   /**
    * Finishes the generations a crash left between their record and their job; once the runner runs. One the runner
    * refuses now (a limit) ends failed with its sentence, and `refused` announces it (its webhook).
+   *
+   * With `olderThanMs` (a fleet's live process taking over what a killed one left, without any restart): only records
+   * written at least that long ago, so a request another live process is still making a job of is left to it; and an
+   * id listed without its record yet is left alone (its process may be writing the record right now).
    */
-  async resume(refused: (record: WebGeneration) => Promise<void>, logger: Logger): Promise<void> {
+  async resume(refused: (record: WebGeneration) => Promise<void>, logger: Logger, olderThanMs?: number): Promise<void> {
     const { records } = this.#options;
     for (const id of await records.listPending()) {
       try {
         const record = await records.get(id);
+        if (olderThanMs !== undefined && (record === undefined || Date.now() - record.createdAt < olderThanMs))
+          continue;
         if (record?.pending !== true) {
           await records.unlistPending(id);
           continue;
         }
-        logger.info({ generation: id }, 'finishing a generation accepted just before the process stopped');
+        logger.info(
+          { generation: id },
+          olderThanMs === undefined
+            ? 'finishing a generation accepted just before the process stopped'
+            : 'finishing a generation another process accepted before it died',
+        );
         await this.#submit(record).catch(async (error: unknown) => {
           if (!isUserFacing(error)) throw error;
           const failure = { code: error.identifier, message: error.userMessage };

@@ -30,6 +30,10 @@ export interface WebRoutesOptions {
   readonly records: WebRecords;
   readonly files: OutputFiles;
   readonly hub: LiveHub;
+  /** Has this process hear a generation's previews from wherever it runs, while a stream follows it. */
+  readonly watch?: (id: string) => () => void;
+  /** How often a stream reads its generation's end from the store (see event-stream.ts). */
+  readonly streamRecheckMs?: number | undefined;
   readonly workflows: LoadedWorkflows;
   /** The model and LoRA files the servers offer, listed per workflow by GET /v1/workflows. */
   readonly models?: ModelCatalogue;
@@ -98,7 +102,12 @@ export function createWebHandler(options: WebRoutesOptions): HttpHandler {
       pattern: new RegExp(`^/v1/generations/${ID}/events$`),
       handle: async ({ request, response, caller }, { id }) => {
         const who = caller();
-        await streamEvents(id!, request, response, { hub: options.hub, view: () => generations.view(who, id!) });
+        await streamEvents(id!, request, response, {
+          hub: options.hub,
+          view: () => generations.view(who, id!),
+          watch: options.watch && (() => options.watch!(id!)),
+          recheckMs: options.streamRecheckMs,
+        });
       },
     },
     {

@@ -4,6 +4,11 @@
  * (`v1,<base64 HMAC-SHA256 of "id.timestamp.body">` under the secret's bytes). Messages are written to the store before
  * the first try and removed only once a receiver answered 2xx, so a restart resumes them; failures are retried with a
  * growing pause, then given up (logged).
+ *
+ * In a fleet the store is the outbox of every process: a message left by a process that died is sent by another (the
+ * dispatcher's pass over what dead processes left calls `resume()`), and each try is made under a lease in the store,
+ * so two processes that both have a message scheduled send it once: the one holding the lease reads the message again,
+ * and finds it gone (sent), not yet due (tried, and its next try moved), or due (sends it).
  */
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -12,6 +17,7 @@ import { z } from 'zod';
 import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { Collection, Index, Store } from '../store/store.js';
+import { thisProcess } from '../store/runner-lease.js';
 import type { AddressGuard } from './webhook-addresses.js';
 import type { WebhookPolicy } from './webhook-policy.js';
 
@@ -33,6 +39,10 @@ type WebhookMessage = z.infer<typeof messageSchema>;
 
 const PENDING = 'all';
 
+/** How long one try holds its message: longer than a try takes (the receiver's timeout, then the bookkeeping). */
+const TRY_LEASE_MS = 30_000;
+const tryLease = (id: string) => `web-webhook:${id}`;
+
 /** The signature header's value for one message. */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
@@ -52,6 +62,11 @@ export interface WebhookSenderOptions {
   readonly timeoutMs?: number;
   /** Where a crash test has the process kill itself (src/fault-point.ts). */
   readonly fault?: FaultPoint;
+  /**
+   * Whether each try is leased in the store: when several processes share it (Redis, a fleet; the default there).
+   * One process alone on its store (SQLite) needs no lease, and a restart after a crash resends at once.
+   */
+  readonly leased?: boolean;
 }
 
 /** Sends webhook messages until they are received or given up. */
@@ -62,6 +77,9 @@ export class WebhookSender {
   readonly #backoff: readonly number[];
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #sending = new Set<Promise<void>>();
+  /** Messages being tried here now. */
+  readonly #trying = new Set<string>();
+  readonly #holder = thisProcess();
   readonly #dispatcher: Agent;
   #stopped = false;
 
@@ -73,9 +91,10 @@ export class WebhookSender {
     this.#dispatcher = new Agent({ connect: { lookup: options.guard.lookup } });
   }
 
-  /** Schedules every message a previous run left unsent. */
+  /** Schedules every unsent message not scheduled here already: left by a previous run, or by a process that died. */
   async resume(): Promise<void> {
     for (const id of await this.#pending.list(PENDING)) {
+      if (this.#timers.has(id) || this.#trying.has(id)) continue;
       const message = await this.#messages.get(id);
       if (message === undefined) await this.#pending.remove(PENDING, id);
       else this.#schedule(message);
@@ -95,6 +114,7 @@ export class WebhookSender {
 
   /** Cancels the timers and waits for tries under way; unsent messages wait in the store for the next start. */
   async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
@@ -104,10 +124,11 @@ export class WebhookSender {
 
   #schedule(message: WebhookMessage): void {
     if (this.#stopped) return;
+    clearTimeout(this.#timers.get(message.id));
     const timer = setTimeout(
       () => {
         this.#timers.delete(message.id);
-        const sending = this.#try(message).catch((error: unknown) =>
+        const sending = this.#tryHeld(message.id).catch((error: unknown) =>
           this.#options.logger.error({ err: error, webhook: message.id }, 'webhook bookkeeping failed'),
         );
         this.#sending.add(sending);
@@ -117,6 +138,34 @@ export class WebhookSender {
     );
     timer.unref();
     this.#timers.set(message.id, timer);
+  }
+
+  /** Tries the message under its lease, as the store has it now (another process may have sent or tried it). */
+  async #tryHeld(id: string): Promise<void> {
+    // Scheduled again while a try of it is under way here (its event delivered again): that try sees to it.
+    if (this.#trying.has(id)) return;
+    if (!(this.#options.leased ?? this.#options.store.kind === 'redis')) {
+      const message = await this.#messages.get(id);
+      return message === undefined ? undefined : this.#try(message);
+    }
+    const { leases } = this.#options.store;
+    const claim = await leases.claim(tryLease(id), this.#holder, TRY_LEASE_MS);
+    if (!claim.acquired) {
+      // Another process tries it now: looked at again once its try is over (or its process is gone).
+      const message = await this.#messages.get(id);
+      if (message !== undefined) this.#schedule({ ...message, nextAt: Math.max(message.nextAt, claim.expiresAt) });
+      return;
+    }
+    this.#trying.add(id);
+    try {
+      const message = await this.#messages.get(id);
+      if (message === undefined) return;
+      if (message.nextAt > Date.now()) return this.#schedule(message);
+      await this.#try(message);
+    } finally {
+      this.#trying.delete(id);
+      await leases.release(tryLease(id), this.#holder.id).catch(() => undefined);
+    }
   }
 
   async #try(message: WebhookMessage): Promise<void> {

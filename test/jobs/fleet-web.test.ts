@@ -1,7 +1,10 @@
 /**
- * Web processes of one fleet (`npm run web` on a real redis-server), started at once after one of them was killed
- * (SIGKILL) between writing a generation's record and making its job: every start finishes the pending generations it
- * finds, and the generation must become one job, run once, with one webhook.
+ * Web processes of one fleet (`npm run web` on a real redis-server, each in its own work directory):
+ * - started at once after one of them was killed (SIGKILL) between writing a generation's record and making its job:
+ *   every start finishes the pending generations it finds, and the generation must become one job, run once, with one
+ *   webhook;
+ * - behind a load balancer that is not sticky: a generation's event stream, opened on every process, shows its
+ *   progress, previews and end wherever it runs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -11,10 +14,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { shouldRunRedisTests, startRedisServer, type RedisServer } from '../store/redis-server.js';
-import { ALICE, WEBHOOK_SECRET } from '../web/harness.js';
+import { ALICE, BOB, readEvents, WEBHOOK_SECRET, type StreamEvent } from '../web/harness.js';
 import { startWebChild, type WebChild } from '../web/web-process.js';
 
 const runRedis = shouldRunRedisTests('fleet web suite');
+/** A third caller, so each scenario reads only its own generations. */
+const CAROL = 'carol-key-0123456789abcdef0';
 
 let redis: RedisServer;
 let emulator: Emulator;
@@ -27,7 +32,7 @@ const dirs: string[] = [];
 beforeAll(async () => {
   if (!runRedis) return;
   redis = await startRedisServer();
-  emulator = await startEmulator({ stepMs: 20 });
+  emulator = await startEmulator({ stepMs: 20, previews: true });
   receiver = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -58,7 +63,7 @@ async function startWeb(name: string, faultPoint?: string): Promise<WebChild> {
     COMFY_URLS: `emu=${emulator.url}`,
     STORE_URL: redis.url,
     COMFYCORD_PROCESS_NAME: name,
-    WEB_API_KEYS: `alice:${ALICE}`,
+    WEB_API_KEYS: `alice:${ALICE},bob:${BOB},carol:${CAROL}`,
     WEB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     WEB_WEBHOOK_ALLOW: `${receiverUrl}/hooks/`,
     WEB_WEBHOOK_PRIVATE_NETWORKS: '127.0.0.1',
@@ -72,23 +77,29 @@ async function startWeb(name: string, faultPoint?: string): Promise<WebChild> {
 }
 
 // The API's answers are JSON objects; the test reads them loosely.
-async function api(web: WebChild, method: string, route: string, json?: unknown) {
+async function api(web: WebChild, method: string, route: string, json?: unknown, key = ALICE) {
   const response = await fetch(`${web.url}${route}`, {
     method,
-    headers: { authorization: `Bearer ${ALICE}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return { status: response.status, body: (await response.json()) as any };
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, webs: WebChild[]): Promise<T> {
-  const deadline = Date.now() + 90_000;
+async function until<T>(
+  probe: () => Promise<T | undefined>,
+  what: string | (() => string),
+  webs: WebChild[],
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await probe();
     if (found !== undefined) return found;
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}\n${webs.map((web) => web.output.join('')).join('\n')}`);
+      const said = typeof what === 'string' ? what : what();
+      throw new Error(`timed out waiting for ${said}\n${webs.map((web) => web.output.join('')).join('\n')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -132,4 +143,165 @@ describe.runIf(runRedis)('web processes of a fleet started at once over a pendin
       expect((await web.exited).code, web.output.join('')).toBe(0);
     }
   }, 180_000);
+});
+
+describe.runIf(runRedis)('web processes of a fleet behind a load balancer that is not sticky', () => {
+  it('stream a generation carried by another process: progress and previews arrive, then the end, once', async () => {
+    const webs = await Promise.all([startWeb('sse-a'), startWeb('sse-b'), startWeb('sse-c')]);
+    const names = ['sse-a', 'sse-b', 'sse-c'];
+    const carriedElsewhere: string[] = [];
+    // The carrier is whichever process BullMQ hands the job to. Each generation is created through the next process
+    // in turn until one was carried by a process other than the one that took the request (BullMQ hands jobs to the
+    // waiting workers in turn, so the second try at the latest); every try checks every stream all the same.
+    for (let round = 0; round < 6 && carriedElsewhere.length === 0; round++) {
+      const creator = round % 3;
+      const prompt = `a heron streamed from every process, round ${round}`;
+      // Slow steps until every stream has shown progress and a preview, then fast to the end.
+      emulator.faults.stepMs = 1_000;
+      const created = await api(webs[creator]!, 'POST', '/v1/generations', { prompt: `${prompt} --steps 40` }, BOB);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = created.body.id as string;
+      const seen: StreamEvent[][] = webs.map(() => []);
+      const streams = webs.map((web, index) =>
+        readEvents(`${web.url}/v1/generations/${id}/events`, {
+          key: BOB,
+          stopWhen: (event) => {
+            seen[index]!.push(event);
+            return false;
+          },
+        }),
+      );
+      const showed = (events: StreamEvent[], name: string) => events.some((event) => event.event === name);
+      await until(
+        async () =>
+          seen.every((events) => showed(events, 'progress') && showed(events, 'preview')) ? true : undefined,
+        () =>
+          `progress and a preview on every stream of ${id} (${JSON.stringify(seen.map((e) => e.map((x) => x.event)))})`,
+        webs,
+      );
+      const carrier = names.find((name) =>
+        emulator.received.some(
+          (received) => JSON.stringify(received.prompt).includes(prompt) && received.clientId?.includes(`-${name}-`),
+        ),
+      );
+      expect(carrier, 'the prompt names its carrier in its client id').toBeDefined();
+      // Read through a process that does not carry it, the generation says how far it got, too.
+      const other = webs[names.findIndex((name) => name !== carrier)]!;
+      const running = await api(other, 'GET', `/v1/generations/${id}`, undefined, BOB);
+      expect(running.body.status).toBe('running');
+      expect(running.body.progress?.value).toBeGreaterThan(0);
+      emulator.faults.stepMs = 5;
+
+      const events = await Promise.all(streams);
+      for (const [index, stream] of events.entries()) {
+        const kinds = stream.map((event) => event.event);
+        expect(
+          kinds.filter((kind) => kind === 'end'),
+          `${names[index]}: ${kinds.join(' ')}`,
+        ).toHaveLength(1);
+        expect(kinds.at(-1)).toBe('end');
+        expect(stream.at(-1)!.data.status).toBe('succeeded');
+        expect(stream.at(-1)!.data.outputs).toHaveLength(1);
+        const values = stream.filter((event) => event.event === 'progress').map((event) => event.data.value as number);
+        expect(values).toEqual([...values].sort((a, b) => a - b));
+      }
+      // A stream opened after the end gets the end at once, on every process.
+      for (const web of webs) {
+        const late = await readEvents(`${web.url}/v1/generations/${id}/events`, { key: BOB });
+        expect(late.map((event) => event.event)).toEqual(['end']);
+      }
+      if (carrier !== names[creator]) carriedElsewhere.push(`${names[creator]} → ${carrier}`);
+    }
+    expect(carriedElsewhere).toHaveLength(1);
+    for (const web of webs) {
+      web.child.kill('SIGTERM');
+      expect((await web.exited).code, web.output.join('')).toBe(0);
+    }
+  }, 240_000);
+});
+
+/** The generation of `key`'s, once it ended. */
+async function ended(web: WebChild, id: string, webs: WebChild[], key: string) {
+  return until(
+    async () => {
+      const { body } = await api(web, 'GET', `/v1/generations/${id}`, undefined, key);
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    `generation ${id} to end`,
+    webs,
+    // A live process takes over what a dead one left in its pass over strays: every 30 s, past a 60 s grace.
+    150_000,
+  );
+}
+
+describe.runIf(runRedis)('what a killed web process of a fleet left, a live one finishes without any restart', () => {
+  it('makes the job of a generation whose process died after writing its record: it runs once', async () => {
+    const [alive, doomed] = await Promise.all([startWeb('take-alive'), startWeb('take-doomed', 'web:after-record')]);
+    const webs = [alive, doomed];
+    const prompt = 'a heron a live process took over';
+    const webhook = `${receiverUrl}/hooks/taken`;
+    await expect(
+      api(doomed, 'POST', '/v1/generations', { prompt: `${prompt} --steps 2`, webhook }, CAROL),
+    ).rejects.toThrow();
+    expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+    const [id] = await until(
+      async () => {
+        const listed = (await api(alive, 'GET', '/v1/generations', undefined, CAROL)).body.data as { id: string }[];
+        return listed.length > 0 ? listed.map((generation) => generation.id) : undefined;
+      },
+      'the pending generation',
+      webs,
+    );
+    const done = await ended(alive, id!, webs, CAROL);
+    expect(done.status).toBe('succeeded');
+    // The process that was alive all along did it, in its pass over what dead processes left, not at a start.
+    expect(alive.child.exitCode).toBeNull();
+    expect(alive.output.join('')).toContain('finishing a generation another process accepted before it died');
+    const messages = () => deliveries.filter((delivery) => delivery.headers['webhook-id'] === `msg_${id}`);
+    await until(async () => (messages().length > 0 ? true : undefined), 'its webhook', webs);
+    // Room for a second job or a second message, were either to come.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(messages()).toHaveLength(1);
+    expect(emulator.received.filter((received) => JSON.stringify(received.prompt).includes(prompt))).toHaveLength(1);
+    alive.child.kill('SIGTERM');
+    expect((await alive.exited).code, alive.output.join('')).toBe(0);
+  }, 240_000);
+
+  it('sends a webhook its process was killed before sending, from another process, once', async () => {
+    // Alone in the fleet, the owner carries the job; the other process starts while it renders.
+    emulator.faults.stepMs = 1_000;
+    const owner = await startWeb('hook-owner', 'web:before-webhook');
+    const prompt = 'a heron whose webhook outlived its process';
+    const created = await api(
+      owner,
+      'POST',
+      '/v1/generations',
+      { prompt: `${prompt} --steps 40`, webhook: `${receiverUrl}/hooks/owed` },
+      CAROL,
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const carriedBy = (name: string) =>
+      emulator.received.some(
+        (received) => JSON.stringify(received.prompt).includes(prompt) && received.clientId?.includes(`-${name}-`),
+      );
+    await until(async () => (carriedBy('hook-owner') ? true : undefined), 'the owner to carry it', [owner]);
+    const heir = await startWeb('hook-heir');
+    emulator.faults.stepMs = 5;
+    // The owner recorded the outcome and queued the webhook, then died right before sending it.
+    expect(await owner.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    expect(deliveries.filter((delivery) => delivery.headers['webhook-id'] === `msg_${id}`)).toHaveLength(0);
+
+    const messages = () => deliveries.filter((delivery) => delivery.headers['webhook-id'] === `msg_${id}`);
+    await until(async () => (messages().length > 0 ? true : undefined), 'the owed webhook', [owner, heir], 150_000);
+    expect((await ended(heir, id, [owner, heir], CAROL)).status).toBe('succeeded');
+    expect(JSON.parse(messages()[0]!.body)).toMatchObject({ type: 'generation.succeeded', data: { id } });
+    // Room for a second message, were one to come.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(messages()).toHaveLength(1);
+    expect(heir.child.exitCode).toBeNull();
+    heir.child.kill('SIGTERM');
+    expect((await heir.exited).code, heir.output.join('')).toBe(0);
+  }, 240_000);
 });

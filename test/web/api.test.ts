@@ -133,9 +133,12 @@ describe('GET /v1/generations/{id}/events', () => {
     const end = events.at(-1)!.data;
     expect(end.status).toBe('succeeded');
     expect(end.outputs).toHaveLength(1);
-    // Event ids rise, so a client can resume with Last-Event-ID.
-    const ids = events.map((event) => Number(event.id)).filter((id) => id > 0);
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // Event ids are this process's hub and a rising number, so a client can resume with Last-Event-ID.
+    const ids = events.map((event) => /^([0-9a-f]+)-(\d+)$/.exec(event.id ?? '')).map((match) => match!);
+    expect(new Set(ids.map((match) => match[1])).size).toBe(1);
+    const numbers = ids.map((match) => Number(match[2])).filter((n) => n > 0);
+    expect(numbers.length).toBeGreaterThan(2);
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
   });
 
   it('answers a stream of a finished generation with its end at once', async () => {
