@@ -10,7 +10,8 @@
  * and in the queue's intake of a job: `intake:after-record` (the job written, not yet counted nor queued); and in
  * the Discord face's receipt of a request (request-journal.ts): `command:journaled` (the request written down, the
  * interaction not yet acknowledged), `command:acknowledged` (deferred, no job written yet), `refine:journaled` (a reply
- * that refines written down, no status card yet) and `refine:card-posted` (its status card posted, no job yet).
+ * that refines written down, no status card yet), `refine:card-posted` (its status card posted, its id not yet noted)
+ * and `refine:card-noted` (the card's id noted in the entry, no job yet).
  */
 
 /** Reaching a named point: kills the process when it is the configured one. */
@@ -45,6 +46,7 @@ export const RECEIPT_FAULT_POINTS = [
   'command:acknowledged',
   'refine:journaled',
   'refine:card-posted',
+  'refine:card-noted',
 ] as const;
 
 /** Every point at which a process can be told to die. */

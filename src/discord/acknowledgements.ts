@@ -9,6 +9,9 @@
  * ends), and a handler's follow-on work first waits until each interaction that arrived before that point has been
  * acknowledged. Later arrivals cannot hold it up, so under steady load nothing starves; and no wait outlasts Discord's
  * own deadline for acknowledging (an interaction not acknowledged by then never will be).
+ *
+ * The one thing done before acknowledging is writing the request down (request-journal.ts, a fraction of a
+ * millisecond): once "thinking…" shows, the request must outlive the process that took it.
  */
 import { RESTEvents, type REST } from 'discord.js';
 

@@ -91,6 +91,12 @@ async function localeOf(
   return last?.delivery?.locale ?? guildLocale;
 }
 
+/** The language a written-down refine is answered in (as `localeOf`, its session found again). */
+export async function localeOfRefine(entry: ReceivedRefine, services: BotServices): Promise<string | undefined> {
+  const session = await sessionOf(entry, services);
+  return session === undefined ? entry.guildLocale : localeOf(session, entry.guildLocale, services);
+}
+
 /**
  * Checks a reply to a session (what needs no I/O) and writes it down, the first store write once it is known to be a
  * refine: a process killed before it loses the reply (Discord does not send a message again), one killed after it
@@ -166,13 +172,14 @@ export async function finishRefine({ services, rest, logger }: FinishContext, en
   if (!plan.ok) throw new UserFacingError(plan.identifier, plan.sentences);
 
   const status = entry.statusMessageId ?? (await postStatus(rest, entry, plan.settings, locale));
+  services.fault('refine:card-posted');
   if (entry.statusMessageId === undefined) {
     // Not written, a replay posts the card again and Discord answers with this one (the nonce, for a few minutes).
     await services.requests
       .note(entry.id, { statusMessageId: status })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not note a refine’s status card'));
   }
-  services.fault('refine:card-posted');
+  services.fault('refine:card-noted');
   const job = await services.jobs
     .enqueue({
       id: entry.id,

@@ -27,7 +27,7 @@ import { sentenceCard } from './cards.js';
 import type { DeliveryJournal } from './delivery-journal.js';
 import { codeOf } from './discord-errors.js';
 import type { FinalPoster } from './final-post.js';
-import { finishRefine, refusalNonce, tellRefineRefusal } from './refine-handler.js';
+import { finishRefine, localeOfRefine, refusalNonce, tellRefineRefusal } from './refine-handler.js';
 import type { ReceivedInteraction, ReceivedRequest } from './request-journal.js';
 import type { BotServices, FinishContext } from './services.js';
 
@@ -114,7 +114,10 @@ async function tellRefusal(
   error: unknown,
   logger: Logger,
 ): Promise<void> {
-  const locale = entry.kind === 'refine' ? entry.guildLocale : entry.delivery.locale;
+  const locale =
+    entry.kind === 'refine'
+      ? await localeOfRefine(entry, context.services).catch(() => entry.guildLocale)
+      : entry.delivery.locale;
   const sentence = isUserFacing(error) ? sentenceFor(error, locale) : text(locale, 'error.generic');
   if (entry.kind === 'refine') {
     await tellRefineRefusal(context.rest, entry, error, { sentence, logger, nonce: refusalNonce(entry) });

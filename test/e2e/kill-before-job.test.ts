@@ -146,7 +146,7 @@ describe('a Reroll whose process is killed after acknowledging it, before its jo
 });
 
 describe('a reply that refines, its process killed before its job is written', () => {
-  it.each(['refine:journaled', 'refine:card-posted'] as const)(
+  it.each(['refine:journaled', 'refine:card-posted', 'refine:card-noted'] as const)(
     'is finished by the next start with one status card (killed at %s)',
     async (point) => {
       const { discord } = world;
@@ -164,7 +164,7 @@ describe('a reply that refines, its process killed before its job is written', (
         discord
           .messagesIn(discord.channel)
           .filter((message) => message.authorId === discord.botUser.id && message.reference?.messageId === reply.id);
-      expect(answers()).toHaveLength(point === 'refine:card-posted' ? 1 : 0);
+      expect(answers()).toHaveLength(point === 'refine:journaled' ? 0 : 1);
 
       const next = await started();
       const deadline = Date.now() + 60_000;
