@@ -5,15 +5,15 @@
  * announces queue positions (`queued` events) and, after a long outage, fails the waiting jobs.
  *
  * The positions it announces are edits of cards that, once a job is handed off, another process of a fleet edits: the
- * carrier shows the progress and posts the finished card. So before a job it announced leaves the queue, the
- * dispatcher tells its listeners (`leaving-queue`) and waits for them to finish their edits of that card; a position
- * edit still pending or in flight here would otherwise land after the carrier's, and a late "Queued" would replace
- * the finished card (its files included).
+ * carrier shows the progress and posts the finished card. Before a job it announced leaves the queue, the dispatcher
+ * tells its listeners (`leaving-queue`: they drop the position still pending) without waiting for them: the hand-off
+ * goes out at once. That a position never lands after a later state is the card layer's own rule (card-updater.ts and
+ * engine/position-fence.ts), which also holds for positions this process cannot know to drop (it lost its lease while
+ * alive, or the job was cancelled through another process).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { QueueEngine } from './engine/queue-engine.js';
-import type { WaitingEnd } from './engine/queue-state.js';
+import type { HandOff, WaitingEnd } from './engine/queue-state.js';
 import type { JobEvent } from './events.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobRecord } from './model.js';
@@ -30,19 +30,11 @@ export interface DispatchContext {
   readonly recordOf: (jobId: string) => Promise<JobRecord | undefined>;
   /** Sends a non-terminal event to this process's listeners. */
   readonly emit: (job: JobRecord, event: JobEvent) => void;
-  /** Sends a non-terminal event to this process's listeners and waits until they are done with it. */
-  readonly emitAndWait: (job: JobRecord, event: JobEvent) => Promise<void>;
   readonly running: () => boolean;
   readonly logger: Logger;
 }
 
 type Requirements = Pick<JobRecord, 'workflow' | 'settings'>;
-
-/**
- * How long a hand-off waits for the listeners to finish a card's position edits. An edit in flight takes one round
- * trip to Discord; a Discord so slow that it takes longer must not hold the whole fleet's dispatch.
- */
-const LEAVING_WAIT_MS = 5_000;
 
 /** Hands waiting jobs, in fair order, to free servers that can run them. */
 export class Dispatcher {
@@ -52,10 +44,16 @@ export class Dispatcher {
    */
   readonly #requirements = new Map<string, Requirements>();
   /**
-   * The last position announced for each waiting job: only saves repeating an edit. A new dispatcher (another
-   * process took over) announces every position once more, which shows the member the same number.
+   * The last position announced for each waiting job, with the record it was announced for (what `leaving-queue`
+   * needs: no store read stands between taking a job and handing it off). Only saves repeating an edit: a new
+   * dispatcher (another process took over) announces every position once more, which shows the member the same number.
    */
-  readonly #announced = new Map<string, number>();
+  readonly #announced = new Map<string, { position: number; job: JobRecord }>();
+  /**
+   * Hand-offs taken in the shared queue whose add failed (Redis away): added again at the next pass (the same key
+   * is carried once), so the slot they hold is never stranded while this process dispatches.
+   */
+  readonly #unsent = new Map<string, HandOff>();
   #pass: Promise<void> | undefined;
   #next: Promise<void> | undefined;
 
@@ -81,37 +79,34 @@ export class Dispatcher {
 
   /** Ends every waiting job the same way (a long outage fails them); they are handed off to be delivered. */
   async endAllWaiting(ended: WaitingEnd): Promise<number> {
-    const { queue, engine } = this.context;
+    const { queue } = this.context;
     let count = 0;
     for (const job of queue.ordered(await queue.refresh())) {
       const handOff = await queue.endWaiting(job.id, ended);
       if (handOff === undefined) continue;
       count += 1;
-      await this.leaving(job.id);
-      await engine.handOff(job.id, handOff);
+      this.leaving(job.id);
+      await this.#send(job.id, handOff);
     }
     return count;
   }
 
   /**
-   * A job whose positions this process announced has left the queue and is about to be handed off: the listeners
-   * finish their edits of its card first (see the header). Resolves at once for a job never announced here.
+   * A job whose positions this process announced has left the queue and is about to be handed off: its listeners drop
+   * the position still pending (see the header). Does not wait for them; nothing for a job never announced here.
    */
-  async leaving(jobId: string): Promise<void> {
-    if (!this.#announced.delete(jobId)) return;
-    const job = await this.context.recordOf(jobId);
-    if (job === undefined) return;
-    const waiting = new AbortController();
-    await Promise.race([
-      this.context.emitAndWait(job, { type: 'leaving-queue' }),
-      sleep(LEAVING_WAIT_MS, undefined, { signal: waiting.signal, ref: false }).catch(() => undefined),
-    ]).finally(() => waiting.abort());
+  leaving(jobId: string): void {
+    const announced = this.#announced.get(jobId);
+    if (announced === undefined) return;
+    this.#announced.delete(jobId);
+    this.context.emit(announced.job, { type: 'leaving-queue' });
   }
 
   async #dispatch(): Promise<void> {
     const { queue, pool, engine, running, logger } = this.context;
     if (!running() || !engine.leading) return;
     try {
+      for (const [jobId, handOff] of this.#unsent) await this.#send(jobId, handOff);
       const state = await queue.refresh();
       if (pool.hasFreeSlot()) {
         for (const waiting of queue.ordered(state)) {
@@ -122,8 +117,8 @@ export class Dispatcher {
           const handOff = await queue.take(waiting.id, server);
           if (handOff === undefined) continue;
           this.#requirements.delete(waiting.id);
-          await this.leaving(waiting.id);
-          await engine.handOff(waiting.id, handOff);
+          this.leaving(waiting.id);
+          await this.#send(waiting.id, handOff);
         }
       }
       await this.#announcePositions();
@@ -131,6 +126,16 @@ export class Dispatcher {
       // The shared state is away (Redis reconnecting): the next change or tick tries again.
       logger.warn({ err: error }, 'dispatching failed; trying again at the next change');
     }
+  }
+
+  /**
+   * Hands off a job taken in the shared queue. A failed add is kept and tried again at the next pass (the hand-off's
+   * key makes a second add of one that did go through a no-op), so its slot is never stranded.
+   */
+  async #send(jobId: string, handOff: HandOff): Promise<void> {
+    this.#unsent.set(jobId, handOff);
+    await this.context.engine.handOff(jobId, handOff);
+    this.#unsent.delete(jobId);
   }
 
   async #requirementsOf(jobId: string): Promise<Requirements | undefined> {
@@ -144,23 +149,20 @@ export class Dispatcher {
 
   /**
    * Sends `queued` to every waiting job whose position changed. A job announced here that left the queue another way
-   * (cancelled through another process, which handed it off) gets `leaving-queue` too, without waiting: its pending
-   * position edit is dropped.
+   * (cancelled through another process, which handed it off) gets `leaving-queue` too: its pending position is dropped.
    */
   async #announcePositions(): Promise<void> {
     const positions = this.context.queue.positions();
-    for (const id of this.#announced.keys()) {
-      if (positions.has(id)) continue;
-      this.#announced.delete(id);
-      const job = await this.context.recordOf(id);
-      if (job !== undefined) this.context.emit(job, { type: 'leaving-queue' });
-    }
+    for (const id of this.#announced.keys()) if (!positions.has(id)) this.leaving(id);
     for (const id of this.#requirements.keys()) if (!positions.has(id)) this.#requirements.delete(id);
     for (const [id, position] of positions) {
-      if (this.#announced.get(id) === position) continue;
-      this.#announced.set(id, position);
-      const job = await this.context.recordOf(id);
-      if (job !== undefined) this.context.emit(job, { type: 'queued', position });
+      const announced = this.#announced.get(id);
+      if (announced?.position === position) continue;
+      // Read again: its card's place may have changed since (a refine's status message is posted after intake).
+      const job = (await this.context.recordOf(id)) ?? announced?.job;
+      if (job === undefined) continue;
+      this.#announced.set(id, { position, job });
+      this.context.emit(job, { type: 'queued', position });
     }
   }
 }

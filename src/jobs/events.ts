@@ -4,9 +4,9 @@
  * Delivery contract (exactly once):
  * - Non-terminal events (`queued`, `submitted`, `progress`, `preview`, `moved`) are fire-and-forget: a listener may
  *   return a promise, which is not awaited (only its rejection is logged), so a slow Discord edit never holds a job.
- *   `leaving-queue` is the one the dispatcher waits for (a few seconds at most), before it hands the job off: in a
- *   fleet another process carries it, and the positions announced here must not reach the card after that process's
- *   own edits (a late "Queued" over a finished card would hide the result).
+ *   `leaving-queue` (sent before the dispatcher hands off a job whose positions it showed) asks listeners to drop the
+ *   position still pending; it is not waited for either: that no position lands on a card after a later state is the
+ *   card layer's rule (src/discord/card-updater.ts, with a fleet's fence in Redis).
  * - Each job gets exactly one terminal event (`succeeded`, `failed`, `cancelled`) per process, after its terminal
  *   state is persisted. The runner awaits every listener's promise for it; only when all of them resolve does it
  *   persist `deliveredAt`. A job without `deliveredAt` is delivered again (with backoff, and by `resume()` after a

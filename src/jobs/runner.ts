@@ -176,7 +176,6 @@ export class JobRunner {
       workflows: this.#workflows,
       recordOf: (jobId) => this.findJob(jobId),
       emit: (job, event) => this.#listeners.emit(job, event),
-      emitAndWait: (job, event) => this.#listeners.emitAndWait(job, event),
       running: () => this.#phase === 'running',
       logger: this.#logger,
     });
@@ -283,7 +282,7 @@ export class JobRunner {
     }
     const handOff = await this.#queue.endWaiting(jobId, { state: 'cancelled' });
     if (handOff !== undefined) {
-      await this.#dispatcher.leaving(jobId);
+      this.#dispatcher.leaving(jobId);
       await this.#engine.handOff(jobId, handOff);
       return this.#dispatcher.pump();
     }
