@@ -7,7 +7,8 @@
  * a waiting record the queue does not know: the next start (embedded) or the fleet's dispatcher queues it
  * (recovery.ts).
  */
-import { UserFacingError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isUserFacing, UserFacingError } from '../errors.js';
 import type { FaultPoint } from '../fault-point.js';
 import type { JobQueue } from './job-queue.js';
 import { bindRequest } from './job-binding.js';
@@ -49,10 +50,9 @@ export async function takeRequest(context: IntakeContext, request: JobRequest): 
   await queue.assertAdmissible(request.memberId, limits);
   const { workflow, settings, graph, applied } = bound;
   const record = { workflow: workflow.name, settings, graph, applied: { ...applied } };
-  const job: JobRecord = {
-    ...createJobRecord(request, record, await queue.nextSequence()),
-    id: request.id ?? newJobId(),
-  };
+  const id = request.id ?? newJobId();
+  const sequence = await queue.nextSequence({ jobId: id, graceMs: context.intakeGraceMs });
+  const job: JobRecord = { ...createJobRecord(request, record, sequence), id };
   await write(repository, job);
   context.fault('intake:after-record');
   const queued = { id: job.id, memberId: job.memberId, workflow: job.workflow, createdAt: job.createdAt };
@@ -60,12 +60,41 @@ export async function takeRequest(context: IntakeContext, request: JobRequest): 
     // Late (the store or Redis held this process up past the grace): the dispatcher takes the job in, as a stray.
     await queue.admit(queued, limits, context.intakeGraceMs);
   } catch (error) {
-    await repository.discard(job.id).catch(() => undefined);
-    throw error;
+    if (!(await admittedAfterAll(queue, job.id, error))) {
+      await repository.discard(job.id).catch(() => undefined);
+      throw error;
+    }
   }
   await context.queued(job);
   return job;
 }
+
+/** How long apart intake asks again whether an admission whose answer was lost went through (Redis away). */
+const ADMISSION_CHECKS_MS = [0, 250, 1_000, 3_000];
+
+/**
+ * Whether an admission that threw went through after all. A refusal (a limit) did not. Any other error may have come
+ * after Redis committed it (the connection lost after EXEC): the queue is asked, once Redis answers again, and the
+ * answer is final (`JobQueue.withdraw`). A job admitted, or whose fate stays unknown (Redis away all along), is kept:
+ * in the queue already, or taken in by the dispatcher once its grace has passed, its record being written. Only a job
+ * surely not admitted is discarded: nothing is lost, nothing queued twice.
+ */
+async function admittedAfterAll(queue: JobQueue, jobId: string, error: unknown): Promise<boolean> {
+  if (isUserFacing(error)) {
+    await queue.withdraw(jobId).catch(() => undefined);
+    return false;
+  }
+  for (const pause of ADMISSION_CHECKS_MS) {
+    await sleep(pause);
+    try {
+      return await queue.withdraw(jobId);
+    } catch {
+      // Still away: asked again after a pause.
+    }
+  }
+  return true;
+}
+
 async function write(repository: JobRepository, job: JobRecord): Promise<void> {
   try {
     await repository.create(job);

@@ -9,6 +9,9 @@ import type { SharedCell } from './engine/shared-cell.js';
 import type { HandOff, QueuedJob, QueueState, WaitingEnd } from './engine/queue-state.js';
 import { checkLimits, type JobCounts, type JobLimits } from './limits.js';
 
+/** An intake entry whose grace passed this many times over belonged to a process that died before writing its job. */
+const FORGOTTEN_INTAKES_AFTER = 10;
+
 /** The shared queue. */
 export class JobQueue {
   constructor(private readonly cell: SharedCell<QueueState>) {}
@@ -28,23 +31,38 @@ export class JobQueue {
     checkLimits(limits, countsOf(await this.cell.read(), memberId));
   }
 
-  /** The next job's place in the queue order (a number lost by a process that dies is only a gap). */
-  nextSequence(): Promise<number> {
-    return this.cell.change((state) => state.nextSequence++);
+  /**
+   * The next job's place in the queue order (a number lost by a process that dies is only a gap). With `intake`, the
+   * job about to be written is entered as being taken in, for `graceMs` of the cell's clock (see `QueueState.intake`):
+   * its `admit` must then find that entry. Entries left by processes that died before writing their record are
+   * dropped here, long after their grace.
+   */
+  nextSequence(intake?: { readonly jobId: string; readonly graceMs: number }): Promise<number> {
+    return this.cell.change((state, now) => {
+      if (intake !== undefined && Number.isFinite(intake.graceMs)) {
+        for (const [id, until] of Object.entries(state.intake)) {
+          if (now - until > FORGOTTEN_INTAKES_AFTER * intake.graceMs) delete state.intake[id];
+        }
+        state.intake[intake.jobId] = now + intake.graceMs;
+      }
+      return state.nextSequence++;
+    });
   }
 
   /**
    * Admits a written job: checks its member's limit and the queue length (throws the limit's `UserFacingError`),
    * counts it and puts it at the back of its member's lane, in one atomic change, so no process can die between the
-   * count and the queue entry. 'late' (and nothing changed) when the job was written more than `lateAfterMs` ago:
-   * the dispatcher takes such a job in as a stray (`readmit`), and may already have, so it is not admitted twice.
+   * count and the queue entry. With a finite `graceMs` (a fleet), the job must still be entered as being taken in
+   * (`nextSequence`): 'late' (and nothing changed) when it is not, because the dispatcher took it in as a stray once its
+   * grace had passed (`readmit`), so it is not queued twice.
    */
-  admit(job: QueuedJob, limits: JobLimits, lateAfterMs = Number.POSITIVE_INFINITY): Promise<'admitted' | 'late'> {
-    return this.cell.change((state) => {
+  admit(job: QueuedJob, limits: JobLimits, graceMs = Number.POSITIVE_INFINITY): Promise<'admitted' | 'late'> {
+    return this.cell.change((state, now) => {
       if (state.admitted[job.id] !== undefined) return 'admitted';
-      if (Date.now() - job.createdAt >= lateAfterMs) return 'late';
+      if (Number.isFinite(graceMs) && state.intake[job.id] === undefined) return 'late';
       checkLimits(limits, countsOf(state, job.memberId));
-      state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
+      delete state.intake[job.id];
+      state.admitted[job.id] = { memberId: job.memberId, at: now };
       const queue = waitingOf(state);
       queue.push(job);
       state.waiting = queue.toState();
@@ -53,13 +71,35 @@ export class JobQueue {
   }
 
   /**
+   * Intake gives up on a job it entered, unless it was admitted after all (an admission whose answer was lost: Redis
+   * may have committed it before the connection broke): true when it was. Otherwise its entry goes, in a change that
+   * also makes a lost admission still on its way fail (it watched the state this changes), so false is final.
+   */
+  withdraw(jobId: string): Promise<boolean> {
+    return this.cell.change((state) => {
+      if (knows(state, jobId)) return true;
+      delete state.intake[jobId];
+      return false;
+    });
+  }
+
+  /** True when intake is still taking the job in (entered, not admitted), as last seen. */
+  inIntake(jobId: string, state: QueueState = this.cell.last): boolean {
+    return state.intake[jobId] !== undefined;
+  }
+
+  /**
    * Queues a written waiting job that no part of the queue knows (its process died after writing it, before admitting
-   * it), past the limits: it was taken from the member already. False when the queue knows it.
+   * it), past the limits: it was taken from the member already. False when the queue knows it, or while its intake's
+   * grace lasts (by the cell's clock): the intake may still admit it.
    */
   readmit(job: QueuedJob): Promise<boolean> {
-    return this.cell.change((state) => {
+    return this.cell.change((state, now) => {
       if (knows(state, job.id)) return false;
-      state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
+      const until = state.intake[job.id];
+      if (until !== undefined && now < until) return false;
+      delete state.intake[job.id];
+      state.admitted[job.id] = { memberId: job.memberId, at: now };
       const queue = waitingOf(state);
       queue.push(job);
       state.waiting = queue.toState();

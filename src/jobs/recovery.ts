@@ -154,7 +154,9 @@ export async function takeInStrayJobs(context: StrayJobsContext): Promise<number
     if (!isWaiting && queue.knows(id, state)) continue;
     const readable = await repository.get(id);
     if (isWaiting && readable !== undefined) continue;
-    if (readable !== undefined && Date.now() - readable.updatedAt < context.graceMs) continue;
+    // A job intake entered is judged by its entry, on the fleet's one clock (`readmit`); others by their record's age.
+    const judged = queue.inIntake(id, state);
+    if (readable !== undefined && !judged && Date.now() - readable.updatedAt < context.graceMs) continue;
     const job = readable ?? (await repository.getOpen(id, context.salvage));
     if (job !== undefined && readable === undefined) context.orphaned(job);
     const took = isWaiting ? await endBrokenWaiting(context, id, job) : job && (await takeIn(context, job));

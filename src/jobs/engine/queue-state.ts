@@ -58,6 +58,13 @@ export const queueStateSchema = z.object({
     currentRound: z.number(),
     arrivals: z.number(),
   }),
+  /**
+   * Jobs being written by intake, by id: until when (the cell's clock: Redis's own, in a fleet) their intake may still
+   * admit them. Past that, the dispatcher takes a job whose record it finds in as a stray (`readmit`), and taking it
+   * in removes the entry, so an intake that comes later finds none and leaves it (`admit` says 'late'): either the
+   * intake or the dispatcher queues a job, never both, and no host's clock decides which.
+   */
+  intake: z.record(z.string(), z.number()).default({}),
   /** Jobs not yet finished, by id: waiting or handed off (they count against their member's limit). */
   admitted: z.record(z.string(), z.object({ memberId: z.string(), at: z.number() })),
   handOffs: z.record(z.string(), handOffSchema),
@@ -72,6 +79,7 @@ export type QueueState = z.infer<typeof queueStateSchema> & { waiting: FairQueue
 export function emptyQueueState(nextSequence = 0): QueueState {
   return {
     waiting: { members: [], front: [], currentRound: 1, arrivals: 0 },
+    intake: {},
     admitted: {},
     handOffs: {},
     nextSequence,

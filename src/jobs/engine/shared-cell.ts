@@ -9,8 +9,10 @@ export interface SharedCell<State> {
   /**
    * Runs `change` on the current state and keeps what it leaves; resolves with what `change` returned. In the fleet
    * a change that raced another process's is run again on the newer state, so `change` must only touch the state.
+   * `now` is the cell's clock (epoch ms), read with the state: in a fleet Redis's own, the one clock every process
+   * shares, so a deadline in the state means the same on every host whatever its clock says.
    */
-  change<Result>(change: (state: State) => Result): Promise<Result>;
+  change<Result>(change: (state: State, now: number) => Result): Promise<Result>;
   /** Reads the current state (and remembers it as `last`). */
   read(): Promise<State>;
   /** The state as this process last read or wrote it: what a synchronous snapshot shows. */
@@ -25,8 +27,8 @@ export class MemoryCell<State> implements SharedCell<State> {
     return this.state;
   }
 
-  async change<Result>(change: (state: State) => Result): Promise<Result> {
-    return change(this.state);
+  async change<Result>(change: (state: State, now: number) => Result): Promise<Result> {
+    return change(this.state, Date.now());
   }
 
   async read(): Promise<State> {
