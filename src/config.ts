@@ -63,6 +63,7 @@ const EXAMPLES: Record<string, string> = {
   MAX_IMAGE_MEGAPIXELS: 'MAX_IMAGE_MEGAPIXELS=50',
   MAX_OUTPUT_MB: 'MAX_OUTPUT_MB=100',
   MAX_INPUTS_MB: 'MAX_INPUTS_MB=2048',
+  MAX_SHARED_FILE_MB: 'MAX_SHARED_FILE_MB=25',
   INPUT_RETENTION_HOURS: 'INPUT_RETENTION_HOURS=24',
   JOB_RETENTION_DAYS: 'JOB_RETENTION_DAYS=30',
   HISTORY_RETENTION_DAYS: 'HISTORY_RETENTION_DAYS=365',
@@ -252,6 +253,8 @@ const environmentSchema = z.object({
   MAX_IMAGE_MEGAPIXELS: positiveInt(50, 1000),
   MAX_OUTPUT_MB: positiveInt(100, 4096),
   MAX_INPUTS_MB: positiveInt(2048),
+  // Redis keeps a string of at most 512 MB.
+  MAX_SHARED_FILE_MB: positiveInt(25, 512),
   INPUT_RETENTION_HOURS: positiveInt(24, 8760),
   JOB_RETENTION_DAYS: positiveInt(30, 3650),
   HISTORY_RETENTION_DAYS: positiveInt(365, 3650),
@@ -313,6 +316,8 @@ export interface Config {
     readonly imagePixels: number;
     /** The largest ComfyUI output downloaded. */
     readonly outputBytes: number;
+    /** The largest file the processes of a fleet pass between them through Redis (a member's image, a web output). */
+    readonly sharedFileBytes: number;
     readonly allowedChannelIds: readonly string[];
     readonly allowedRoleIds: readonly string[];
   };
@@ -474,6 +479,7 @@ function toConfig(env: Environment, options: LoadConfigOptions): Config {
       attachmentBytes: env.MAX_ATTACHMENT_MB * 1024 * 1024,
       imagePixels: env.MAX_IMAGE_MEGAPIXELS * 1_000_000,
       outputBytes: env.MAX_OUTPUT_MB * 1024 * 1024,
+      sharedFileBytes: env.MAX_SHARED_FILE_MB * 1024 * 1024,
       allowedChannelIds: env.ALLOWED_CHANNEL_IDS,
       allowedRoleIds: env.ALLOWED_ROLE_IDS,
     },

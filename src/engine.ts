@@ -88,6 +88,17 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
         ...options.fleet,
       })
     : new EmbeddedEngine(config.processName);
+  const openJobs = new JobRepository(store);
+  const inputs = new InputFiles({
+    dir: inputDir,
+    retentionMs: config.retention.inputsMs,
+    maxBytes: config.retention.inputsBytes,
+    logger: logger.child({ module: 'inputs' }),
+    // Every process's open jobs (the store is the fleet's): an image another process's job needs is never deleted.
+    inUse: async () => new Set((await openJobs.listOpen()).flatMap((job) => job.inputImage?.path ?? [])),
+    // Processes on separate hosts share only the store: a fleet shares members' images through it.
+    shared: store.blobs('inputs', { ttlMs: config.retention.inputsMs, maxBytes: config.limits.sharedFileBytes }),
+  });
   const fault = faultPointFor(config.faultPoint);
   const runner = new JobRunner({
     store,
@@ -101,6 +112,7 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     deliveredRetentionMs: config.retention.jobsMs,
     outageTimeoutMs: config.comfy.outageTimeoutMs,
     resultsDir: path.join(dataDir, 'results'),
+    readInput: async (image) => inputs.read(image),
     delivery: { fault },
     fault,
     connect: options.connect,
@@ -108,14 +120,6 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     logger,
   });
   const sessions = openSessions(store, { retentionMs: config.retention.historyMs });
-  const openJobs = new JobRepository(store);
-  const inputs = new InputFiles({
-    dir: inputDir,
-    retentionMs: config.retention.inputsMs,
-    maxBytes: config.retention.inputsBytes,
-    logger: logger.child({ module: 'inputs' }),
-    inUse: async () => new Set((await openJobs.listOpen()).flatMap((job) => job.inputImage?.path ?? [])),
-  });
   return {
     config,
     logger,

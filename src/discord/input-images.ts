@@ -1,11 +1,12 @@
 /**
  * Images members give us (an `/imagine` attachment, an image in a reply that refines a result). They are downloaded
  * once, checked to be an image we can read, and kept under the data directory by content hash, so a job that waits in
- * the queue or survives a restart can still upload its input to whichever ComfyUI server runs it.
+ * the queue or survives a restart can still upload its input to whichever ComfyUI server runs it. In a fleet they are
+ * also shared through the store (jobs/input-files.ts), for the process, on whichever host, that carries the job.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, stat, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import { fetch } from 'undici';
 import { isDiskFull, writeFileDurably } from '../durable-write.js';
@@ -17,6 +18,8 @@ export interface InputFolder {
   readonly dir: string;
   /** Throws a `UserFacingError` when the folder has no room for `bytes` more. */
   reserve(bytes: number): Promise<void>;
+  /** Shares the image named `name` with the other processes of a fleet; a `UserFacingError` when it cannot be. */
+  share?(name: string, bytes: Buffer): Promise<void>;
 }
 
 /** What a member reads when the disk under the data directory is full. */
@@ -85,6 +88,8 @@ export async function storeImageBytes(
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
   const extension = metadata.format === 'jpeg' ? 'jpg' : metadata.format;
   const path = join(folder.dir, `${hash}.${extension}`);
+  // Shared first: an image the fleet cannot take is refused before anything of it is kept.
+  await folder.share?.(basename(path), bytes);
   // The same picture again (a Reroll of an image-to-image result): already kept, and whole, since it was renamed in.
   const known = await stat(path).catch(() => undefined);
   if (known?.size === bytes.length) {

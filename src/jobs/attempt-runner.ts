@@ -21,7 +21,7 @@ import { isServerLoss } from './failure-policy.js';
 import { bindForServer } from './job-binding.js';
 import type { JobBook } from './job-book.js';
 import { downloadOutputs, selectOutputs } from './job-files.js';
-import { newPromptId, type JobRecord, type KeptFile, type OutputRef } from './model.js';
+import { newPromptId, type InputImage, type JobRecord, type KeptFile, type OutputRef } from './model.js';
 import type { WorkflowSource } from './server-capabilities.js';
 import type { FileSpellings } from '../workflows/file-spellings.js';
 import type { SettingRanges } from '../workflows/server-ranges.js';
@@ -50,6 +50,8 @@ export interface AttemptHooks {
   /** True while the runner counts this attempt as the job's live one. */
   isCurrent(jobId: string, attempt: Attempt): boolean;
   emit(jobId: string, event: JobEvent): void;
+  /** The bytes of a job's input image, wherever this process finds them (a fleet's shelf too). */
+  readInput?(image: InputImage): Promise<Buffer>;
   /** Keeps a result's files on disk until the job is delivered. */
   keep(jobId: string, files: readonly JobFile[]): Promise<KeptFile[] | undefined>;
   /** The server began executing the job (shown as running from then on, in every process's view). */
@@ -117,7 +119,7 @@ export class AttemptRunner {
     if (workflow === undefined) {
       throw new UserFacingError('workflow-unavailable', sentence('job.cannotRunNow', { workflow: job.workflow }));
     }
-    const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage) : undefined;
+    const imageName = job.inputImage ? await uploadInputImage(client, job.inputImage, this.hooks.readInput) : undefined;
     // Given up during the upload (server down): the job may already be on another server, with its own graph.
     if (attempt.abandoned) return;
     const ranges = this.hooks.rangesOn?.(workflow, to);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ComfyJob, ComfyServer } from '../comfy/index.js';
 import { UserFacingError } from '../errors.js';
+import { INPUT_MISSING_SENTENCE } from './input-files.js';
 import type { InputImage } from './model.js';
 
 /** Where input images go on the server, so the operator can tell them apart and clean them up. */
@@ -36,19 +37,28 @@ export class Attempt {
   }
 }
 
-/** Uploads the member's image to the server; resolves with the name LoadImage takes there. */
-export async function uploadInputImage(server: ComfyServer, image: InputImage): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(image.path);
-  } catch (error) {
-    throw new UserFacingError(
-      'input-image-missing',
-      'The image you gave is no longer available; please attach it again.',
-      { cause: error, detail: `cannot read input image ${image.path}: ${String(error)}` },
-    );
-  }
+/**
+ * Uploads the member's image to the server; resolves with the name LoadImage takes there. `read` finds its bytes (in a
+ * fleet, possibly on another process's shelf: jobs/input-files.ts); by default the file the job names.
+ */
+export async function uploadInputImage(
+  server: ComfyServer,
+  image: InputImage,
+  read: (image: InputImage) => Promise<Buffer> = readRecordedFile,
+): Promise<string> {
+  const bytes = await read(image);
   // The stored file is named by its content hash, so re-uploading the same image reuses the server's copy.
   const uploaded = await server.upload(bytes, basename(image.path), { subfolder: INPUT_SUBFOLDER });
   return uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
+}
+
+async function readRecordedFile(image: InputImage): Promise<Buffer> {
+  try {
+    return await readFile(image.path);
+  } catch (error) {
+    throw new UserFacingError('input-image-missing', INPUT_MISSING_SENTENCE, {
+      cause: error,
+      detail: `cannot read input image ${image.path}: ${String(error)}`,
+    });
+  }
 }

@@ -25,7 +25,7 @@ import type { JobBook } from './job-book.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobRepository } from './job-repository.js';
 import type { JobListeners } from './listeners.js';
-import { isTerminal, sameOrphan, type JobRecord } from './model.js';
+import { isTerminal, sameOrphan, type InputImage, type JobRecord } from './model.js';
 import type { Orphan, OrphanedPrompts } from './orphaned-prompts.js';
 import type { ResultFiles } from './result-files.js';
 import { workflowOnServer, type WorkflowSource } from './server-capabilities.js';
@@ -40,6 +40,8 @@ export interface AttemptsContext {
   readonly workflows: WorkflowSource;
   readonly listeners: JobListeners;
   readonly results: ResultFiles;
+  /** Where attempts read members' images (in a fleet, also from the store); the recorded file by default. */
+  readonly readInput?: ((image: InputImage) => Promise<Buffer>) | undefined;
   readonly orphans: () => OrphanedPrompts;
   readonly finisher: () => JobFinisher;
   readonly retry: RetryLimits;
@@ -72,6 +74,7 @@ export class JobAttempts {
       isCurrent: (jobId, attempt) => this.#attempts.get(jobId) === attempt,
       emit: (jobId, event) => this.#emit(jobId, event),
       keep: (jobId, files) => context.results.keep(jobId, files),
+      ...(context.readInput === undefined ? {} : { readInput: context.readInput }),
       started: (jobId, startedAt) => void context.queue.markStarted(jobId, startedAt).catch(() => undefined),
       succeeded: (jobId, attempt, result) => this.#succeeded(jobId, attempt, result),
       failed: (jobId, attempt, error) => this.#attemptFailed(jobId, attempt, error),

@@ -27,7 +27,7 @@ import { JobQueue } from './job-queue.js';
 import { JobRepository } from './job-repository.js';
 import { DEFAULT_LIMITS, type JobLimits } from './limits.js';
 import { JobListeners } from './listeners.js';
-import { isTerminal, type JobRecord, type JobRequest } from './model.js';
+import { isTerminal, type InputImage, type JobRecord, type JobRequest } from './model.js';
 import { OrphanedPrompts } from './orphaned-prompts.js';
 import { OutageTimer, serversDownError } from './outage.js';
 import { ResultDelivery, type DeliveryOptions } from './result-delivery.js';
@@ -63,6 +63,8 @@ export interface JobRunnerOptions {
    * without the server. Unset: nothing is kept, and a restart downloads them again.
    */
   readonly resultsDir?: string | undefined;
+  /** Where attempts read members' images (input-files.ts: the folder, and in a fleet the store); the recorded file by default. */
+  readonly readInput?: ((image: InputImage) => Promise<Buffer>) | undefined;
   /** The stall timeout of the default clients. Default 10 min. */
   readonly stallTimeoutMs?: number;
   /** The largest output file the default clients download. Default 100 MiB. */
@@ -141,6 +143,7 @@ export class JobRunner {
       workflows: this.#workflows,
       listeners: this.#listeners,
       results: this.#results,
+      readInput: options.readInput,
       orphans: () => this.#orphans,
       finisher: () => this.#finisher,
       retry: { ...DEFAULT_RETRY_LIMITS, ...options.retry } satisfies RetryLimits,

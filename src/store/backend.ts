@@ -5,6 +5,7 @@
 import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import type { CollectionContext } from './collection.js';
 import { deserializeRow, serializeRow } from './codec.js';
+import type { BlobShelfOptions, SharedBlobs } from './blobs.js';
 import type { Leases } from './lease.js';
 import type { Index, IndexOptions, StoreKind } from './store.js';
 
@@ -16,6 +17,8 @@ export interface Backend {
   /** Deletes what expired before `now`; returns how many rows went (Redis expires keys itself: always 0). */
   sweep(now: number): Promise<number>;
   readonly leases: Leases;
+  /** A shelf of blobs shared between processes; absent where one process owns the store (SQLite, see blobs.ts). */
+  createBlobs?(context: CollectionContext, shelf: string, options: BlobShelfOptions): SharedBlobs;
   close(): Promise<void>;
 }
 

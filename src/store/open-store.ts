@@ -84,6 +84,13 @@ function assembleStore(backend: Backend, logger: Logger, sweepIntervalMs: number
       }
       return backend.createIndex(context, name, options);
     },
+    blobs: (shelf, options) => {
+      assertName(shelf);
+      if (!Number.isSafeInteger(options.ttlMs) || options.ttlMs < 1) {
+        throw new Error(`A blob shelf's time to live is a whole number of milliseconds from 1, not ${options.ttlMs}.`);
+      }
+      return backend.createBlobs?.(context, shelf, options);
+    },
     sweep,
     leases: guardedLeases(backend.leases, context.assertOpen),
     close: async () => {

@@ -6,6 +6,7 @@
 import KeyvRedis, { createClient } from '@keyv/redis';
 import type { Logger } from '../logger.js';
 import { createKeyv, type Backend } from './backend.js';
+import { createRedisBlobs } from './redis-blobs.js';
 import { createRedisIndex, type RedisClient } from './redis-index.js';
 import { createRedisLeases } from './redis-leases.js';
 
@@ -29,6 +30,10 @@ export async function openRedisBackend(url: string, logger: Logger, connectTimeo
     kind: 'redis',
     keyv,
     createIndex: (context, name, options) => createRedisIndex({ ...context, client }, name, options),
+    createBlobs: (context, shelf, options) => {
+      context.assertOpen();
+      return createRedisBlobs(client, shelf, options);
+    },
     // Redis deletes expired keys by itself.
     sweep: async () => 0,
     leases: createRedisLeases(client),

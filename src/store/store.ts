@@ -4,6 +4,7 @@
  * because keyv has no list or scan primitive that works the same on SQLite and on Redis.
  */
 import type { z } from 'zod';
+import type { BlobShelfOptions, SharedBlobs } from './blobs.js';
 import type { Leases } from './lease.js';
 
 /** Which database is underneath. Either serves one bot process at a time (see lease.ts). */
@@ -76,6 +77,11 @@ export interface Store {
    * sweeps by itself at open and periodically (SQLite; Redis expires keys on its own and reports 0).
    */
   sweep(): Promise<number>;
+  /**
+   * The shelf `shelf` (lowercase letters, digits and dashes) of files shared between the processes of one bot; undefined
+   * on a SQLite store, whose one process keeps its files on its own disk (see blobs.ts).
+   */
+  blobs(shelf: string, options: BlobShelfOptions): SharedBlobs | undefined;
   /** Named claims with an expiry, atomic across processes (see lease.ts). */
   readonly leases: Leases;
   /** Waits for updates in flight, then closes the connection. Using the store afterwards throws. */

@@ -48,7 +48,11 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
   const { config, store, runner } = engine;
   const logger = engine.logger.child({ module: 'web' });
   const records = new WebRecords(store);
-  const files = await OutputFiles.open(store, engine.dataDir);
+  const files = await OutputFiles.open(store, engine.dataDir, {
+    ttlMs: config.retention.inputsMs,
+    maxBytes: config.limits.sharedFileBytes,
+    logger,
+  });
   const hub = new LiveHub();
   const { publicUrl } = config.web;
   const view = (record: WebGeneration, job: JobRecord | undefined, origin = publicUrl) =>

@@ -4,7 +4,6 @@
  * data directory, owned by the key that uploaded them, and kept as long as input images are (INPUT_RETENTION_HOURS).
  */
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { storeImageBytes, type InputFolder } from '../discord/input-images.js';
 import type { InputImage } from '../jobs/model.js';
@@ -30,8 +29,11 @@ type UploadRecord = z.infer<typeof uploadRecordSchema>;
 
 export interface WebUploadsOptions {
   readonly store: Store;
-  /** Where input images wait (the engine's, with its room check); uploads are input images. */
-  readonly inputs: InputFolder;
+  /**
+   * Where input images wait (the engine's, with its room check, shared in a fleet); uploads are input images. `has`
+   * says whether one is still kept, here or (in a fleet) by the store for any process.
+   */
+  readonly inputs: InputFolder & { has(image: InputImage): Promise<boolean> };
   /** How long an upload is kept: the input images' retention. */
   readonly retentionMs: number;
   /** The largest image (MAX_ATTACHMENT_MB). */
@@ -103,12 +105,12 @@ export class WebUploads {
   async inputImage(caller: Caller, id: string): Promise<InputImage> {
     const record = await this.#own(caller, id);
     if (record === undefined) throw new ApiProblem(422, 'upload-unknown', unknownSentence(id, this.#hours()));
-    // Input images past their cap on disk go oldest first, even before their time is up (src/jobs/input-files.ts).
-    const file = await stat(record.path).catch(() => undefined);
-    if (!file?.isFile()) {
+    // Input images past their cap go oldest first, even before their time is up (src/jobs/input-files.ts).
+    const image = { path: record.path, filename: record.filename };
+    if (!(await this.#options.inputs.has(image))) {
       throw new ApiProblem(422, 'upload-expired', `The upload ${id} is no longer kept; upload the image again.`);
     }
-    return { path: record.path, filename: record.filename };
+    return image;
   }
 
   async #own(caller: Caller, id: string): Promise<UploadRecord | undefined> {
