@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACK_DEFAULTS, runAckBench } from './ack.js';
+import { BLOBS_DEFAULTS, runBlobsBench } from './blobs.js';
 import { DELIVERY_DEFAULTS, runDeliveryBench } from './delivery.js';
 import { FLEET_DEFAULTS, runFleetBench } from './fleet.js';
 import { GLOBAL_LIMIT_DEFAULTS, runGlobalLimitBench } from './global-limit.js';
@@ -61,6 +62,9 @@ const BENCHES: Record<string, Bench> = {
   },
   web: {
     run: (size) => runWebBench({ ...WEB_DEFAULTS, ...(size === 'quick' ? { requests: 64, jobs: 6 } : {}) }),
+  },
+  blobs: {
+    run: (size) => runBlobsBench({ ...BLOBS_DEFAULTS, ...(size === 'quick' ? { runs: 10 } : {}) }),
   },
   fleet: {
     run: (size) =>

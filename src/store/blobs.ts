@@ -53,11 +53,11 @@ export interface SharedBlobs {
   deleteUnlessUsedSince(name: string, usedAt: number): Promise<boolean>;
 }
 
-const NAME = /^[\w][\w.-]*(\/[\w][\w.-]*)*$/;
+const NAME = /^[\w.-]+(\/[\w.-]+)*$/;
 
 /** Throws when a blob name could be read two ways (empty parts, `..`, characters outside a file name's). */
 export function assertBlobName(name: string): void {
-  if (name.length > 200 || !NAME.test(name) || name.split('/').includes('..')) {
+  if (name.length > 200 || !NAME.test(name) || name.split('/').some((part) => part === '.' || part === '..')) {
     throw new Error(`A blob name is made of file-name parts joined by '/', not "${name.slice(0, 80)}".`);
   }
 }

@@ -57,6 +57,8 @@ export interface FleetProcess {
   readonly shard: number;
   /** The running (or last) child; replaced by each start. */
   bot: BotChild;
+  /** Its working directory (its `data/` is there); a new one at each start, as a new host would have. */
+  workDir: string;
   /** Where its `/healthz` and `/metrics` answer, once it listens. */
   healthUrl: string | undefined;
   /** What its earlier starts wrote (a restart replaces `bot`). */
@@ -105,13 +107,8 @@ export class Fleet {
       const fleet = new Fleet(redis, discord, emulators, guilds, options);
       try {
         for (let index = 0; index < options.processes; index += 1) {
-          fleet.processes.push({
-            index,
-            shard: index,
-            bot: fleet.#spawn(index, index),
-            healthUrl: undefined,
-            earlier: [],
-          });
+          const { bot, workDir } = fleet.#spawn(index, index);
+          fleet.processes.push({ index, shard: index, bot, workDir, healthUrl: undefined, earlier: [] });
         }
         await Promise.all(fleet.processes.map(async (member) => fleet.waitUntilConnected(member)));
       } catch (error) {
@@ -147,11 +144,16 @@ export class Fleet {
       .join('\n');
   }
 
-  /** Starts process `index` again (after a stop or a kill), on its own shard and data directory, with `env` added. */
+  /**
+   * Starts process `index` again (after a stop or a kill), on its own shard and a new data directory; `env` adds to the
+   * fleet's environment for this start only (a fault point, say).
+   */
   async restart(member: FleetProcess, env: Record<string, string> = {}): Promise<void> {
     if (isRunning(member.bot)) throw new Error(`process ${member.index} is still running`);
     member.earlier.push(member.bot.output.join(''));
-    member.bot = this.#spawn(member.index, member.shard, env);
+    const { bot, workDir } = this.#spawn(member.index, member.shard, env);
+    member.bot = bot;
+    member.workDir = workDir;
     member.healthUrl = undefined;
     await this.waitUntilConnected(member);
   }
@@ -224,11 +226,11 @@ export class Fleet {
     }
   }
 
-  #spawn(index: number, shard: number, env: Record<string, string> = {}): BotChild {
+  #spawn(index: number, shard: number, env: Record<string, string> = {}): { bot: BotChild; workDir: string } {
     // A data directory per start, as on separate hosts: nothing passes between processes but Redis.
     const workDir = mkdtempSync(path.join(tmpdir(), `comfycord-fleet-${index}-`));
     this.#dirs.push(workDir);
-    return startBotChild(workDir, {
+    const bot = startBotChild(workDir, {
       DISCORD_TOKEN: this.discord.token,
       DISCORD_APPLICATION_ID: this.discord.applicationId,
       DISCORD_API_URL: this.discord.apiUrl,
@@ -242,6 +244,7 @@ export class Fleet {
       ...this.options.env,
       ...env,
     });
+    return { bot, workDir };
   }
 
   #stampSubmissions(): void {
