@@ -4,6 +4,7 @@
  * insert new loaders after (`insert`: a chain of LoraLoader, or LoraLoaderModelOnly when there is no CLIP, is put
  * between that output and everything that read it). With no LoRA named, the graph runs as the operator wrote it.
  */
+import { sameFile } from './file-spellings.js';
 import { type ApiGraph, describeNode, isLink, type Link, sortedIds } from './graph.js';
 import type { Manifest } from './manifest.js';
 import { resolveNodeRef, resolveTargetRef } from './resolve-refs.js';
@@ -40,12 +41,16 @@ export function loraCapacity(binding: LoraBinding): number {
   return binding.mode === 'slots' ? binding.slots.length : binding.max;
 }
 
-/** The LoRA names the graph itself uses in the binding's slots (run when a member names none). */
-export function graphLoras(graph: ApiGraph, binding: LoraBinding | undefined): string[] {
+/**
+ * The LoRAs the graph itself runs in the binding's slots (when a member names none), with the model strengths written
+ * there: what a refine adds to, and the files a server needs for the workflow as it is.
+ */
+export function graphLoras(graph: ApiGraph, binding: LoraBinding | undefined): LoraChoice[] {
   if (binding?.mode !== 'slots') return [];
   return binding.slots.flatMap((nodeId) => {
-    const name = graph[nodeId]?.inputs['lora_name'];
-    return typeof name === 'string' ? [name] : [];
+    const { lora_name: name, strength_model: weight } = graph[nodeId]?.inputs ?? {};
+    if (typeof name !== 'string') return [];
+    return [typeof weight === 'number' ? { name, weight } : { name }];
   });
 }
 
@@ -168,14 +173,27 @@ export function applyLoras(graph: ApiGraph, binding: LoraBinding, loras: readonl
 }
 
 function fillSlots(graph: ApiGraph, slots: readonly string[], loras: readonly Required<LoraChoice>[]): void {
+  const own = slots.map((nodeId) => ({ ...graph[nodeId]!.inputs }));
   slots.forEach((nodeId, index) => {
     const lora = loras[index];
     const node = graph[nodeId]!;
     if (lora === undefined) return bypass(graph, nodeId);
     node.inputs['lora_name'] = lora.name;
     node.inputs['strength_model'] = lora.weight;
-    if (LORA_LOADERS[node.class_type]?.clip) node.inputs['strength_clip'] = lora.weight;
+    if (LORA_LOADERS[node.class_type]?.clip) node.inputs['strength_clip'] = clipStrength(own, lora);
   });
+}
+
+/**
+ * The CLIP strength for a LoRA: the graph's own when the LoRA is one the graph runs at the model strength the graph
+ * gives it (the member changed nothing of it, e.g. a refine that only added another LoRA); else the member's weight.
+ */
+function clipStrength(own: readonly Readonly<Record<string, unknown>>[], lora: Required<LoraChoice>): unknown {
+  const same = own.find(
+    (inputs) => typeof inputs['lora_name'] === 'string' && sameFile(inputs['lora_name'], lora.name),
+  );
+  const unchanged = same?.['strength_model'] === lora.weight && typeof same['strength_clip'] === 'number';
+  return unchanged ? same['strength_clip'] : lora.weight;
 }
 
 /** Takes a loader out: whatever read its MODEL (and CLIP) output reads what it read instead. */

@@ -3,10 +3,9 @@
  * the list (the same file, however it was typed); a weight of 0 takes it out (a LoRA at 0 changes nothing, so that is
  * what 0 means). A refine adds to the LoRAs of the picture it refines; `/imagine` starts from none.
  */
-import type { LoraBinding } from './lora-binding.js';
+import { graphLoras } from './lora-binding.js';
 import { resolveModelName } from './model-names.js';
 import type { LoraChoice } from './settings.js';
-import type { ApiGraph } from './graph.js';
 import type { Workflow } from './workflow.js';
 
 /**
@@ -32,16 +31,7 @@ export function settleLoras(loras: readonly LoraChoice[]): LoraChoice[] {
 
 /** The LoRAs a workflow runs when a member names none (those its graph chains), with the weights written there. */
 export function ownLorasOf(workflow: Workflow | undefined): LoraChoice[] {
-  return workflow ? ownLoras(workflow.graph, workflow.loras) : [];
-}
-
-function ownLoras(graph: ApiGraph, binding: LoraBinding | undefined): LoraChoice[] {
-  if (binding?.mode !== 'slots') return [];
-  return binding.slots.flatMap((nodeId) => {
-    const { lora_name: name, strength_model: weight } = graph[nodeId]?.inputs ?? {};
-    if (typeof name !== 'string') return [];
-    return [typeof weight === 'number' ? { name, weight } : { name }];
-  });
+  return workflow ? graphLoras(workflow.graph, workflow.loras) : [];
 }
 
 function indexOfLora(loras: readonly LoraChoice[], typed: string): number {

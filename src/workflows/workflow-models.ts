@@ -81,7 +81,7 @@ export function neededModels(
   const loras =
     workflow.loras && settings.loras
       ? settings.loras.map((lora) => lora.name)
-      : graphLoras(workflow.graph, workflow.loras);
+      : graphLoras(workflow.graph, workflow.loras).map((lora) => lora.name);
   return { ...(checkpoint === undefined ? {} : { checkpoint }), loras };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bindWorkflow, type BindResult } from '../../src/workflows/bind.js';
 import type { ApiGraph } from '../../src/workflows/graph.js';
 import { ownLorasOf } from '../../src/workflows/lora-choices.js';
+import { applyRefine, parseRefine } from '../../src/sessions/refine.js';
 import { buildReady, buildReasons, defaultGraph, inlineSource, node, shippedSource } from './helpers.js';
 
 function graphOf(result: BindResult): ApiGraph {
@@ -144,6 +145,28 @@ describe('LoRAs filling the loaders a graph already chains', () => {
       { name: 'light.safetensors', weight: 1 },
     ]);
     expect(ownLorasOf(buildReady(shippedSource('txt2img')))).toEqual([]);
+  });
+
+  it('keeps the clip strength the graph gives its own LoRA when a refine changes only another one', () => {
+    const graph = chainedGraph();
+    graph['10']!.inputs['strength_clip'] = 0.3;
+    const ownClip = buildReady(inlineSource('own-clip', graph));
+    const picture = { prompt: 'a fox', workflow: 'own-clip' };
+    const refined = (text: string) => {
+      const parsed = parseRefine(text, { hasImage: false, ignorePrefix: '//' });
+      if (parsed.kind === 'error' || parsed.kind === 'ignore') throw new Error(`not a refine: ${text}`);
+      return graphOf(bindWorkflow(ownClip, applyRefine(picture, parsed, ownLorasOf(ownClip))));
+    };
+    expect(refined('--lora light.safetensors:0.5')['10']?.inputs).toMatchObject({
+      lora_name: 'house-style.safetensors',
+      strength_model: 0.7,
+      strength_clip: 0.3,
+    });
+    // The member changed that LoRA's weight: both strengths follow it, as for any LoRA a member names.
+    expect(refined('--lora house-style.safetensors:0.9')['10']?.inputs).toMatchObject({
+      strength_model: 0.9,
+      strength_clip: 0.9,
+    });
   });
 
   it('notes loaders that do not form one chain instead of guessing', () => {
