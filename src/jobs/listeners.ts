@@ -20,31 +20,29 @@ export class JobListeners {
 
   /** Sends a progress-like event; a listener's failure is logged and does not affect the job. */
   emit(job: JobRecord, event: JobEvent): void {
-    for (const listener of this.#listeners) {
-      void this.#call(listener, job, event).then((error) => {
-        if (error !== undefined)
-          this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
-      });
-    }
+    void this.emitAndWait(job, event);
   }
 
   /** Sends a non-terminal event and waits for every listener to be done with it; a failure is logged, not thrown. */
   async emitAndWait(job: JobRecord, event: JobEvent): Promise<void> {
-    const errors = await Promise.all([...this.#listeners].map((listener) => this.#call(listener, job, event)));
-    for (const error of errors) {
-      if (error !== undefined)
-        this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
+    for (const error of await this.#callAll(job, event)) {
+      this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
     }
   }
 
   /** Sends a terminal event and waits for every listener; true when all of them confirmed. */
   async deliver(job: JobRecord, event: TerminalJobEvent): Promise<boolean> {
-    const errors = await Promise.all([...this.#listeners].map((listener) => this.#call(listener, job, event)));
-    const failures = errors.filter((error) => error !== undefined);
+    const failures = await this.#callAll(job, event);
     for (const error of failures) {
       this.logger.error({ err: error, jobId: job.id, event: event.type }, 'job listener failed to deliver a result');
     }
     return failures.length === 0;
+  }
+
+  /** Calls every listener at once and waits for them all; resolves with the errors of those that failed. */
+  async #callAll(job: JobRecord, event: JobEvent): Promise<unknown[]> {
+    const errors = await Promise.all([...this.#listeners].map((listener) => this.#call(listener, job, event)));
+    return errors.filter((error) => error !== undefined);
   }
 
   /** Calls one listener; resolves with its error, if any (synchronous throws included). */
