@@ -95,7 +95,10 @@ export class JobAttempts {
   /** Carries a handed-off job forward (see `CarryJob`). */
   async carry(jobId: string, handOff: HandOff): Promise<{ readonly outcome: Promise<CarryOutcome> }> {
     const { book, repository, queue } = this.context;
-    // Stopping: nothing would ever release it (`releaseAll` has run or is about to), and the engine waits for it.
+    // Stopping (the one place that refuses a hand-off then, for either engine): nothing would ever release the job
+    // (`releaseAll` has run or is about to) and the engine would wait for it for ever; so it is released at once, and
+    // goes back to a process that is not stopping. A fleet's paused worker still ends the blocking fetch it had under
+    // way, and may be handed the very job this process just handed back.
     if (this.#stopping || this.#carried.has(jobId)) return { outcome: Promise.resolve('released') };
     const known = book.get(jobId);
     const job = known ?? (await repository.get(jobId));

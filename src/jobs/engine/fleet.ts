@@ -209,14 +209,6 @@ export class FleetEngine implements QueueEngine {
     const handlers = this.#handlers;
     if (handlers === undefined) throw new Error('the fleet engine carries nothing before start()');
     const jobId = job.data.jobId;
-    if (this.#stopped) {
-      // A paused worker still ends the blocking fetch it had under way, and may be handed the very job this process
-      // just handed back: it goes back at once, to a process that is not stopping (carried here, nobody would ever
-      // release it, and the worker's close would wait for it for ever).
-      this.#logger.debug({ jobId, handOff: job.id }, 'handed a job while stopping; handing it back');
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
     const handOff = handOffSchema.parse(job.data.handOff);
     await this.cell.change((state) => {
       const entry = state.handOffs[jobId];
@@ -225,8 +217,9 @@ export class FleetEngine implements QueueEngine {
     const { outcome } = await handlers.carry(jobId, handOff);
     if ((await this.#redis.exists(CANCEL_KEY(jobId))) === 1) handlers.cancel(jobId);
     if ((await outcome) === 'done') return;
-    // This process stops: the job goes back to BullMQ's wait list at once (not after its lock expires), and the next
-    // process follows its prompt by the recorded id.
+    // This process stops (it carried the job until now, or was handed it while stopping and `JobAttempts.carry`, the
+    // one place that refuses jobs then, released it at once): the job goes back to BullMQ's wait list at once (not
+    // after its lock expires), and the next process follows its prompt by the recorded id.
     await job.moveToWait(token);
     throw new WaitingError();
   }

@@ -7,7 +7,8 @@
  * The fleet mode's interface, for the processes' operators and the fleet's views:
  * - `processName` names this process in logs, in `/queue` (`ActiveJobView.process`) and in its leases;
  * - `leading` is true in the one process that dispatches (the dispatcher's lease holder);
- * - `drain()` stops taking hand-offs and hands this process's jobs to the others (SIGTERM).
+ * - `stop()` stops taking hand-offs (a hand-off that still arrives is refused by `JobAttempts.carry`), and this
+ *   process's carried jobs go back to the others once the runner releases them (SIGTERM).
  */
 import type { JobRecord } from '../model.js';
 import type { PositionFence } from './position-fence.js';
