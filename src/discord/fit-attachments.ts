@@ -11,6 +11,7 @@
  */
 import sharp, { type SharpOptions } from 'sharp';
 import type { CardFile } from './cards.js';
+import { text, type TextKey } from '../i18n/catalog.js';
 
 /**
  * The most pixels (width × height × frames) of an output the bot decodes to re-encode it: 100 megapixels, about 400 MB
@@ -36,15 +37,16 @@ const STILL_IMAGE = /^image\/(png|jpeg|webp|bmp|tiff)$/;
 export async function fitAttachments(
   files: readonly CardFile[],
   limitBytes: number,
-  maxPixels: number = MAX_OUTPUT_DECODE_PIXELS,
+  /** The most pixels decoded (`MAX_OUTPUT_DECODE_PIXELS`), and the member's language for the notes. */
+  { maxPixels = MAX_OUTPUT_DECODE_PIXELS, locale }: { maxPixels?: number; locale?: string | null | undefined } = {},
 ): Promise<FittedFiles> {
   const budget = Math.max(1, limitBytes - OVERHEAD_BYTES);
   if (totalSize(files) <= budget) return { files: [...files], notes: [] };
   const perFile = Math.floor(budget / files.length);
   const fitted: CardFile[] = [];
   const notes = new Set<string>();
-  const tooLarge = (file: CardFile) =>
-    `${file.name} is larger than Discord's ${formatMiB(limitBytes)} upload limit and was left out.`;
+  const limit = formatMiB(limitBytes);
+  const tooLarge = (file: CardFile) => text(locale, 'note.fileTooLarge', { name: file.name, limit });
   for (const file of files) {
     if (file.data.length <= perFile) {
       fitted.push(file);
@@ -54,10 +56,9 @@ export async function fitAttachments(
     if (header === undefined || header.pages > 1) {
       notes.add(tooLarge(file));
     } else if (header.width * header.height > maxPixels) {
-      notes.add(
-        `${file.name} is ${header.width}×${header.height} pixels, too large for Discord's ${formatMiB(limitBytes)} ` +
-          `upload limit and for the bot to shrink (at most ${Math.floor(maxPixels / 1_000_000)} megapixels); it was left out.`,
-      );
+      const { width, height } = header;
+      const megapixels = Math.floor(maxPixels / 1_000_000);
+      notes.add(text(locale, 'note.tooManyPixels', { name: file.name, width, height, limit, megapixels }));
     } else {
       const result = await shrinkStill(file, perFile, { limitInputPixels: maxPixels }).catch(() => undefined);
       if (result === undefined) {
@@ -65,7 +66,7 @@ export async function fitAttachments(
         continue;
       }
       fitted.push(result.file);
-      notes.add(`Re-encoded ${result.how} to fit Discord's ${formatMiB(limitBytes)} upload limit.`);
+      notes.add(text(locale, 'note.reencoded', { how: text(locale, result.how), limit }));
     }
   }
   return { files: fitted, notes: [...notes] };
@@ -85,14 +86,14 @@ async function shrinkStill(
   file: CardFile,
   maxBytes: number,
   decode: SharpOptions,
-): Promise<{ file: CardFile; how: string }> {
+): Promise<{ file: CardFile; how: TextKey }> {
   const base = file.name.replace(/\.[^.]+$/, '');
   const webp = await sharp(file.data, decode).webp({ quality: 90 }).toBuffer();
   if (webp.length <= maxBytes)
-    return { file: { name: `${base}.webp`, data: webp, contentType: 'image/webp' }, how: 'as WebP' };
+    return { file: { name: `${base}.webp`, data: webp, contentType: 'image/webp' }, how: 'note.asWebp' };
   const jpeg = await sharp(file.data, decode).jpeg({ quality: 88, mozjpeg: true }).toBuffer();
   if (jpeg.length <= maxBytes)
-    return { file: { name: `${base}.jpg`, data: jpeg, contentType: 'image/jpeg' }, how: 'as JPEG' };
+    return { file: { name: `${base}.jpg`, data: jpeg, contentType: 'image/jpeg' }, how: 'note.asJpeg' };
   const { width = 1 } = await sharp(file.data, decode).metadata();
   let scale = 0.75;
   for (;;) {
@@ -101,7 +102,7 @@ async function shrinkStill(
       .jpeg({ quality: 85, mozjpeg: true })
       .toBuffer();
     if (smaller.length <= maxBytes || scale < 0.05) {
-      return { file: { name: `${base}.jpg`, data: smaller, contentType: 'image/jpeg' }, how: 'as a smaller JPEG' };
+      return { file: { name: `${base}.jpg`, data: smaller, contentType: 'image/jpeg' }, how: 'note.asSmallerJpeg' };
     }
     scale *= 0.75;
   }

@@ -116,11 +116,12 @@ export class JobPresenter {
     const fitted = await fitAttachments(
       attached.map((file) => ({ name: file.filename, data: file.bytes, contentType: file.mimeType })),
       limit,
+      { locale: details.locale },
     );
     // The job id doubles as the generation id: a result delivered again after a restart overwrites, never duplicates.
     const generationId = job.id;
     const refine = refineOnCard(job, this.#options.ignorePrefix);
-    const { files: cardFiles, notes: capped } = withinMessageLimit(fitted.files);
+    const { files: cardFiles, notes: capped } = withinMessageLimit(fitted.files, details.locale);
     const notes = [...fitted.notes, ...capped, ...refine.notes];
     const done = (cardFiles: CardFile[], lines: string[]) =>
       renderCard(job.id, details, {
@@ -221,14 +222,16 @@ export class JobPresenter {
 const MAX_ATTACHMENTS = 10;
 
 /** The first 10 files, and a sentence for those left out (a workflow's batch can be larger than Discord takes). */
-function withinMessageLimit(files: readonly CardFile[]): { files: CardFile[]; notes: string[] } {
+function withinMessageLimit(
+  files: readonly CardFile[],
+  locale: string | undefined,
+): { files: CardFile[]; notes: string[] } {
   if (files.length <= MAX_ATTACHMENTS) return { files: [...files], notes: [] };
   const left = files.length - MAX_ATTACHMENTS;
+  const params = { count: left, most: MAX_ATTACHMENTS };
   return {
     files: files.slice(0, MAX_ATTACHMENTS),
-    notes: [
-      `${left} more file${left === 1 ? ' was' : 's were'} left out: Discord takes ${MAX_ATTACHMENTS} per message.`,
-    ],
+    notes: [text(locale, left === 1 ? 'note.oneFileLeftOut' : 'note.filesLeftOut', params)],
   };
 }
 

@@ -63,10 +63,23 @@ describe('fitAttachments', () => {
     ]);
   });
 
+  it('says what it left out in the member’s language', async () => {
+    const bomb = pngDeclaring(100_000, 100_000);
+    const result = await fitAttachments([{ name: 'bomb.png', data: bomb, contentType: 'image/png' }], 1, {
+      locale: 'de',
+    });
+    expect(result.notes).toEqual([
+      'bomb.png hat 100000×100000 Pixel, zu groß für Discords Upload-Grenze von 0 MiB und zum Verkleinern durch den ' +
+        `Bot (höchstens ${MAX_OUTPUT_DECODE_PIXELS / 1_000_000} Megapixel); es wurde weggelassen.`,
+    ]);
+  });
+
   it('decodes outputs only up to the pixel limit it is given', async () => {
     const png = await noisyPng(1100, 1100);
     const limit = 1024 * 1024;
-    const result = await fitAttachments([{ name: 'fox.png', data: png, contentType: 'image/png' }], limit, 1_000_000);
+    const result = await fitAttachments([{ name: 'fox.png', data: png, contentType: 'image/png' }], limit, {
+      maxPixels: 1_000_000,
+    });
     expect(result.files).toEqual([]);
     expect(result.notes[0]).toBe(
       "fox.png is 1100×1100 pixels, too large for Discord's 1 MiB upload limit and for the bot to shrink " +
