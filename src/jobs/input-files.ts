@@ -25,8 +25,12 @@ export const INPUTS_FULL_SENTENCE =
 
 /** What a member reads when the image is larger than the processes of a fleet pass between them. */
 export function tooLargeToShareSentence(maxBytes: number): string {
-  const limit = `${Math.floor(maxBytes / 1024 / 1024)} MiB`;
+  const limit = sharedLimit(maxBytes);
   return `That image is larger than the ${limit} the bot can pass between its processes; please attach a smaller one.`;
+}
+
+function sharedLimit(maxBytes: number): string {
+  return `${Math.floor(maxBytes / 1024 / 1024)} MiB`;
 }
 
 /** What a member reads when the image of a job is gone (past its retention, or deleted by hand). */
@@ -92,6 +96,7 @@ export class InputFiles {
       );
       throw new UserFacingError('input-too-large-to-share', tooLargeToShareSentence(shared.maxBytes), {
         detail: `${bytes.length} bytes is over the ${shared.maxBytes} bytes one shared blob may hold`,
+        params: { limit: sharedLimit(shared.maxBytes) },
       });
     }
     if (await shared.touch(name)) return;

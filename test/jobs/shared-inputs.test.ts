@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isUserFacing } from '../../src/errors.js';
+import { isUserFacing, sentenceFor } from '../../src/errors.js';
 import { InputFiles } from '../../src/jobs/input-files.js';
 import { JobRepository } from '../../src/jobs/job-repository.js';
 import { newPromptId, type JobRecord } from '../../src/jobs/model.js';
@@ -121,6 +121,10 @@ describe.runIf(shouldRunRedisTests('shared input images suite'))('members’ ima
     const refused = await a.inputs.share('big.png', Buffer.alloc(MB + 1)).catch((error: unknown) => error);
     expect(isUserFacing(refused) && refused.userMessage).toBe(
       'That image is larger than the 1 MiB the bot can pass between its processes; please attach a smaller one.',
+    );
+    // Said in the member's language.
+    expect(isUserFacing(refused) && sentenceFor(refused, 'de')).toBe(
+      'Dieses Bild ist größer als die 1 MiB, die der Bot zwischen seinen Prozessen weitergeben kann; häng bitte ein kleineres an.',
     );
     expect(await stores[0]!.blobs('inputs', { ttlMs: HOUR, maxBytes: MB })!.list()).toEqual([]);
   });
