@@ -24,7 +24,7 @@ export const workflows: SlashCommand = {
     const operator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) === true;
     const snapshot = operator ? services.jobs.snapshot() : undefined;
     const content = describeWorkflows(services.workflows, snapshot, interaction.locale);
-    await interaction.reply({ content: fit(content), flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: fitMessage(content, interaction.locale), flags: MessageFlags.Ephemeral });
   },
 };
 
@@ -65,8 +65,9 @@ function serversFor(snapshot: RunnerSnapshot, name: string): string {
   return servers.length > 0 ? servers.map((server) => server.name).join(', ') : 'no server right now';
 }
 
-function fit(content: string): string {
-  return content.length <= MESSAGE_LIMIT
-    ? content
-    : `${content.slice(0, MESSAGE_LIMIT - 30)}\n… (more in the bot's log)`;
+/** The answer within Discord's 2,000 characters, saying (in the member's language) where the rest is. */
+export function fitMessage(content: string, locale: string | null): string {
+  if (content.length <= MESSAGE_LIMIT) return content;
+  const more = `\n${text(locale, 'workflows.more')}`;
+  return `${content.slice(0, MESSAGE_LIMIT - more.length)}${more}`;
 }
