@@ -45,6 +45,7 @@ describe.runIf(shouldRunRedisTests('fleet suite (cards of jobs carried elsewhere
     let discord: FakeDiscord;
     let channel: FakeChannel;
     let members: FakeUser[];
+    let german: FakeUser;
     const bots: Comfycord[] = [];
     const dirs: string[] = [];
 
@@ -59,6 +60,7 @@ describe.runIf(shouldRunRedisTests('fleet suite (cards of jobs carried elsewhere
           : discord.createGuild('On shard 0', discord.owner, { shard: [0, 3] });
       channel = onFirstShard.channel;
       members = [1, 2, 3, 4].map((number) => discord.createUser({ username: `member-${number}` }, onFirstShard.guild));
+      german = discord.createUser({ username: 'spricht-deutsch', locale: 'de' }, onFirstShard.guild);
       const rest = new REST({ api: discord.apiUrl }).setToken(discord.token);
       await deployCommands(rest, { applicationId: discord.applicationId }, COMMAND_DEFINITIONS);
       for (const shard of [0, 1, 2]) {
@@ -122,6 +124,15 @@ describe.runIf(shouldRunRedisTests('fleet suite (cards of jobs carried elsewhere
         .filter((prompt) => !prompt.clientId?.startsWith(dispatcherClient));
       expect(sentByOthers.length, 'prompts the other processes sent').toBeGreaterThan(0);
     }, 90_000);
+
+    it('tells a German member in /queue about the fleet’s processes in German, numbered, never named', async () => {
+      const handle = await discord.sendSlashCommand({ user: german, channel, name: 'queue' });
+      const answer = String((await handle.waitForCallback(10_000)).data?.['content'] ?? '');
+      expect(answer).toContain('Bot-Prozesse: 3.');
+      for (const number of [1, 2, 3])
+        expect(answer).toMatch(new RegExp(`• Prozess ${number}, Shard \\d: (frei|\\d+ in Arbeit)`));
+      expect(answer).not.toMatch(/bot-\d|process|idle|running/);
+    }, 30_000);
   },
 );
 
