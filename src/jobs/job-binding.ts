@@ -4,6 +4,7 @@
  * fallback, and an input image only has its name once uploaded there). The second binding keeps the first's seed.
  */
 import { UserFacingError } from '../errors.js';
+import { sentence } from '../i18n/catalog.js';
 import {
   bindWorkflow,
   type AppliedSettings,
@@ -89,7 +90,8 @@ function withInputImage(settings: GenerationSettings, inputImage: InputImage | u
   return { ...settings, image: { name: inputImage.filename, source: settings.image?.source ?? inputImage.filename } };
 }
 
+/** Binding's refusals as one error, said in the member's language (on the card when a server's limits refuse). */
 function bindingError(errors: readonly BindError[]): UserFacingError {
-  const sentences = errors.map((error) => error.message);
-  return new UserFacingError('invalid-settings', sentences.join(' '), { detail: JSON.stringify(errors) });
+  const sentences = errors.map((error) => error.sentence ?? sentence('plan.asIs', { text: error.message }));
+  return new UserFacingError('invalid-settings', sentences, { detail: JSON.stringify(errors) });
 }

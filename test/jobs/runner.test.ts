@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UserFacingError } from '../../src/errors.js';
+import { sentenceFor, UserFacingError } from '../../src/errors.js';
 import type { JobRecord } from '../../src/jobs/index.js';
 import { EventLog, Harness, quickRequest } from './harness.js';
 
@@ -98,6 +98,7 @@ describe('JobRunner on one server', () => {
     const tooManySteps = await refusal(runner.enqueue(quickRequest('member-1', { steps: 500 })));
     expect(tooManySteps.identifier).toBe('invalid-settings');
     expect(tooManySteps.userMessage).toMatch(/steps must be between 1 and 60/);
+    expect(sentenceFor(tooManySteps, 'de')).toBe('steps muss für txt2img zwischen 1 und 60 liegen.');
     const unknown = await refusal(runner.enqueue(quickRequest('member-1', { workflow: 'nope' })));
     expect(unknown.userMessage).toBe('There is no workflow called nope; /workflows lists the ones you can use.');
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { sentenceFor, UserFacingError } from '../../src/errors.js';
 import { say } from '../../src/i18n/catalog.js';
+import { errorOfFailure, failureOf } from '../../src/jobs/failure-policy.js';
 import { bindForServer } from '../../src/jobs/job-binding.js';
 import { bindWorkflow } from '../../src/workflows/bind.js';
 import { settingRanges } from '../../src/workflows/server-ranges.js';
@@ -67,6 +69,24 @@ describe('values within the ranges a server declares', () => {
       'txt2img を実行する画像サーバーでは、seed は 0〜4294967295 にしてください。',
       'txt2img を実行する画像サーバーでは、steps は 1〜50 にしてください。',
     ]);
+  });
+
+  it('refuses a job for the server that would run it in its member’s language, kept so in the job’s record', () => {
+    const ranges = settingRanges(txt2img, cappedServer(2 ** 32 - 1, 50));
+    const workflows = { get: () => txt2img, list: () => [txt2img] };
+    const job = { settings: { prompt: 'a fox', steps: 60 }, applied: {} };
+    let refused: unknown;
+    try {
+      bindForServer(workflows, txt2img, job, undefined, ranges);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(UserFacingError);
+    const stored = failureOf(refused as UserFacingError);
+    expect(stored.message).toBe('steps must be between 1 and 50 on the image server that runs txt2img.');
+    expect(sentenceFor(errorOfFailure(stored), 'de')).toBe(
+      'steps muss auf dem Bildserver, der txt2img ausführt, zwischen 1 und 50 liegen.',
+    );
   });
 
   it('keeps the chosen defaults of every shipped workflow within the recorded server ranges', () => {
