@@ -100,23 +100,24 @@ async function attachFaces(engine: Engine, options: StartOptions) {
 /** The web face with health and metrics when HTTP_PORT is set; then resumes and logs in. */
 async function attachWebAndConnect(engine: Engine, options: StartOptions, discord: DiscordFace, fleet: FleetPresence) {
   const { config } = options;
-  // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics.
-  const web = config.http.port === undefined ? undefined : await attachWeb(engine);
+  // The web face (the /v1 API and the page) lives on the same endpoint as health and metrics. Without HTTP_PORT it
+  // serves nothing, but still keeps the results of the web jobs this process carries (in a fleet, any process may).
+  const web = await attachWeb(engine, { serving: config.http.port !== undefined });
   const health =
     config.http.port === undefined
       ? undefined
       : await startEndpoint(engine, {
           checks: { gateway: discord.gatewayCheck },
           rests: discord.rests,
-          handle: web?.handle,
+          handle: web.handle,
           fleet,
         });
-  if (health) web?.listening(health.url);
+  if (health) web.listening(health.url);
 
   // Resume before logging in: recovered results are delivered over REST (which needs only the token), and no
   // interaction can arrive while the runner still refuses new jobs.
   await engine.resume();
-  await web?.resume();
+  await web.resume();
   await discord.connect();
   // The roll call hears of the gateway at once rather than at the next heartbeat.
   await fleet.beat();

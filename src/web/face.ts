@@ -41,6 +41,11 @@ export interface WebFaceOptions {
   readonly webhookBackoffMs?: readonly number[];
   /** How often an open event stream reads its generation's end from the store (tests shorten it). */
   readonly streamRecheckMs?: number;
+  /**
+   * False in a bot process without HTTP_PORT: nothing is served, but web jobs it carries (in a fleet any process
+   * carries any job) still have their results kept, their outcome recorded, their events relayed and webhooks sent.
+   */
+  readonly serving?: boolean;
 }
 
 /** Subscribes the web face to the engine's jobs and builds its routes. */
@@ -131,7 +136,7 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     pageDir: options.pageDir ?? defaultPageDir(),
     logger,
   });
-  if (config.web.apiKeys.length === 0) {
+  if (config.web.apiKeys.length === 0 && options.serving !== false) {
     logger.warn('WEB_API_KEYS is not set: the web API and page answer only requests from this machine');
   }
   const refused = (record: WebGeneration) => announceEnd(record, undefined);

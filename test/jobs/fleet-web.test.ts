@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startBotChild, type BotChild } from '../e2e/bot-child.js';
+import { DISCORD_ENVIRONMENT_VARIABLES, startFakeDiscord } from '../fakes/discord/index.js';
 import { shouldRunRedisTests, startRedisServer, type RedisServer } from '../store/redis-server.js';
 import { ALICE, BOB, readEvents, WEBHOOK_SECRET, type StreamEvent } from '../web/harness.js';
 import { startWebChild, type WebChild } from '../web/web-process.js';
@@ -303,5 +305,55 @@ describe.runIf(runRedis)('what a killed web process of a fleet left, a live one 
     expect(heir.child.exitCode).toBeNull();
     heir.child.kill('SIGTERM');
     expect((await heir.exited).code, heir.output.join('')).toBe(0);
+  }, 240_000);
+});
+
+describe.runIf(runRedis)('a bot process of the fleet without HTTP_PORT', () => {
+  it('keeps the result of a web job it carries: the generation ends with its outputs, read on the web process', async () => {
+    for (const name of DISCORD_ENVIRONMENT_VARIABLES) delete process.env[name];
+    const discord = await startFakeDiscord();
+    const workDir = await mkdtemp(path.join(tmpdir(), 'comfycord-fleet-web-bot-'));
+    dirs.push(workDir);
+    let bot: BotChild | undefined;
+    try {
+      // A bot as `npm start` runs it, on the fleet's Redis, serving no HTTP: it carries jobs like any process.
+      bot = startBotChild(workDir, {
+        DISCORD_TOKEN: discord.token,
+        DISCORD_APPLICATION_ID: discord.applicationId,
+        DISCORD_API_URL: discord.apiUrl,
+        COMFY_URLS: `emu=${emulator.url}`,
+        STORE_URL: redis.url,
+        COMFYCORD_PROCESS_NAME: 'bot-only',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+      });
+      const started = bot;
+      const web = await startWeb('web-front');
+      await until(
+        async () => (started.output.join('').includes('"msg":"connected to Discord"') ? true : undefined),
+        () => `the bot to connect\n${started.output.join('')}`,
+        [web],
+      );
+      // Generations through the web process until one is carried by the bot (BullMQ hands jobs out in turn).
+      let carriedByBot = false;
+      for (let round = 0; round < 6 && !carriedByBot; round++) {
+        const prompt = `a heron the bot carried, round ${round}`;
+        const created = await api(web, 'POST', '/v1/generations', { prompt: `${prompt} --steps 2` }, CAROL);
+        expect(created.status).toBe(201);
+        const done = await ended(web, created.body.id as string, [web], CAROL);
+        expect(done.status, JSON.stringify(done)).toBe('succeeded');
+        expect(done.outputs).toHaveLength(1);
+        carriedByBot = emulator.received.some(
+          (received) => JSON.stringify(received.prompt).includes(prompt) && received.clientId?.includes('-bot-only-'),
+        );
+      }
+      expect(carriedByBot).toBe(true);
+      web.child.kill('SIGTERM');
+      expect((await web.exited).code, web.output.join('')).toBe(0);
+    } finally {
+      bot?.child.kill('SIGTERM');
+      if (bot) expect((await bot.exited).code, bot.output.join('')).toBe(0);
+      await discord.close();
+    }
   }, 240_000);
 });
