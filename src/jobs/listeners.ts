@@ -18,16 +18,13 @@ export class JobListeners {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Sends a progress-like event; a listener's failure is logged and does not affect the job. */
+  /** Sends a progress-like event without waiting; a listener's failure is logged and does not affect the job. */
   emit(job: JobRecord, event: JobEvent): void {
-    void this.emitAndWait(job, event);
-  }
-
-  /** Sends a non-terminal event and waits for every listener to be done with it; a failure is logged, not thrown. */
-  async emitAndWait(job: JobRecord, event: JobEvent): Promise<void> {
-    for (const error of await this.#callAll(job, event)) {
-      this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
-    }
+    void this.#callAll(job, event).then((failures) => {
+      for (const error of failures) {
+        this.logger.warn({ err: error, jobId: job.id, event: event.type }, 'job listener failed');
+      }
+    });
   }
 
   /** Sends a terminal event and waits for every listener; true when all of them confirmed. */
