@@ -53,7 +53,11 @@ export async function takeRequest(context: IntakeContext, request: JobRequest): 
   const id = request.id ?? newJobId();
   const sequence = await queue.nextSequence({ jobId: id, graceMs: context.intakeGraceMs });
   const job: JobRecord = { ...createJobRecord(request, record, sequence), id };
-  await write(repository, job);
+  await write(repository, job).catch(async (error: unknown) => {
+    // Nothing written, nothing to admit: the job's entry goes with it (else it would wait to be forgotten).
+    await queue.withdraw(job.id).catch(() => undefined);
+    throw error;
+  });
   context.fault('intake:after-record');
   const queued = { id: job.id, memberId: job.memberId, workflow: job.workflow, createdAt: job.createdAt };
   try {

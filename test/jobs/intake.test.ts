@@ -130,6 +130,15 @@ describe.runIf(shouldRunRedisTests('intake suite (a fleet’s Redis)'))('intake 
       expect((await repository.get(job.id))?.state).toBe('waiting');
     });
 
+    it('leaves no entry for a job whose record could not be written', async () => {
+      const { queue, repository, take } = await intake(undefined);
+      repository.create = async () => {
+        throw new Error('the store is away');
+      };
+      await expect(take()).rejects.toMatchObject({ identifier: 'store-unavailable' });
+      expect(queue.last.intake).toEqual({});
+    });
+
     it('discards a job whose admission did not take effect, and says so', async () => {
       const { queue, repository, take } = await intake('before the change');
       await expect(take()).rejects.toThrow('Connection is closed.');
