@@ -13,9 +13,10 @@
  * waits for any position edit under way; across a fleet the `PositionFence` (Redis) refuses positions once a later
  * state began and makes it wait for the positions other processes have under way.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Routes, type REST } from 'discord.js';
 import type { PositionFence } from '../jobs/engine/position-fence.js';
-import { POSITION_EDIT_TIMEOUT_MS } from '../jobs/engine/position-fence.js';
+import { POSITION_EDIT_TIMEOUT_MS, POSITION_MARKER_MS } from '../jobs/engine/position-fence.js';
 import type { Logger } from '../logger.js';
 import { CARD_FLAGS } from './card-layout.js';
 import type { RenderedCard } from './cards.js';
@@ -196,11 +197,19 @@ export class CardUpdater {
   async #closeToPositions(key: string): Promise<void> {
     await Promise.allSettled([...(this.#positionsUnderWay.get(key) ?? [])]);
     if (this.#fence === undefined) return;
+    // Bounded: every position edit's mark expires within POSITION_MARKER_MS, so waiting longer only means Redis does
+    // not answer, and the card's own state is not held back for ever for it.
+    const waiting = new AbortController();
+    const givenUp = sleep(POSITION_MARKER_MS + 5_000, 'timed out' as const, { signal: waiting.signal, ref: false });
     try {
-      await this.#fence.close(key);
+      const closed = await Promise.race([this.#fence.close(key).then(() => 'closed' as const), givenUp]);
+      if (closed === 'timed out')
+        this.#logger.warn({ job: key }, 'Redis did not answer while closing a card to queue positions');
     } catch (error) {
       // Redis away: the card's own state is not held back for it (a position is refused while Redis is away too).
       this.#logger.warn({ err: error, job: key }, 'could not close a card to queue positions');
+    } finally {
+      waiting.abort();
     }
   }
 
