@@ -106,8 +106,12 @@ export class Dispatcher {
     const { queue, pool, engine, running, logger } = this.context;
     if (!running() || !engine.leading) return;
     try {
-      for (const [jobId, handOff] of this.#unsent) await this.#send(jobId, handOff);
       const state = await queue.refresh();
+      for (const [jobId, handOff] of this.#unsent) {
+        // Only while it is still the job's hand-off (the job may have been handed back and off again since).
+        if (state.handOffs[jobId]?.key === handOff.key) await this.#send(jobId, handOff);
+        else this.#unsent.delete(jobId);
+      }
       if (pool.hasFreeSlot()) {
         for (const waiting of queue.ordered(state)) {
           const needs = await this.#requirementsOf(waiting.id);
@@ -129,11 +133,12 @@ export class Dispatcher {
   }
 
   /**
-   * Hands off a job taken in the shared queue. A failed add is kept and tried again at the next pass (the hand-off's
-   * key makes a second add of one that did go through a no-op), so its slot is never stranded.
+   * Hands off a job taken in the shared queue. In a fleet a failed add is kept and tried again at the next pass (the
+   * hand-off's key makes a second add of one that did go through a no-op), so its slot is never stranded. (Embedded,
+   * the hand-off is this process carrying the job: not tried twice.)
    */
   async #send(jobId: string, handOff: HandOff): Promise<void> {
-    this.#unsent.set(jobId, handOff);
+    if (this.context.engine.kind === 'fleet') this.#unsent.set(jobId, handOff);
     await this.context.engine.handOff(jobId, handOff);
     this.#unsent.delete(jobId);
   }

@@ -122,4 +122,19 @@ describe('Dispatcher', () => {
     expect(h.handedOff).toEqual([`a:${held!.key}`]);
     expect(h.queue.last.handOffs['a']).toEqual(held);
   });
+
+  it('drops a failed add once the job’s hand-off is another (handed back and off again meanwhile)', async () => {
+    const h = harness();
+    await admit(h, 'a');
+    h.redisError = new Error('Redis is away');
+    await h.dispatcher.pump();
+    const first = h.queue.last.handOffs['a']!;
+    // Its server was lost: the job went back to the queue, and out again under a new key.
+    await h.queue.pushFront([{ id: 'a', memberId: 'member-a', workflow: 'txt2img', createdAt: 0 }]);
+    h.redisError = undefined;
+    await h.dispatcher.pump();
+    const second = h.queue.last.handOffs['a']!;
+    expect(second.key).not.toBe(first.key);
+    expect(h.handedOff).toEqual([`a:${second.key}`]);
+  });
 });
