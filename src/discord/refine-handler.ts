@@ -49,12 +49,9 @@ export function createRefineHandler(services: BotServices, logger: Logger): (mes
         nonce: entry && refusalNonce(entry),
       });
     } finally {
-      if (entry) {
-        const { id } = entry;
-        await services.requests
-          .remove(id)
-          .catch((error: unknown) => log.warn({ err: error }, 'could not forget a refine'));
-      }
+      // Answered (queued, or told why not): the entry has served.
+      const forget = entry && services.requests.remove(entry.id);
+      await forget?.catch((error: unknown) => log.warn({ err: error }, 'could not forget a refine'));
     }
   };
 }

@@ -114,6 +114,15 @@ describe('replaying received requests', () => {
     await rig.bot.services.requests.remove(entry.id);
   });
 
+  it('drops an interaction never noted as acknowledged once its token has died, making no job', async () => {
+    const { acknowledgedAt: _acknowledged, ...entry } = entryFor('a quay nobody waits for --steps 2');
+    await rig.bot.services.requests.write(entry);
+    expect(await replayReceivedRequests(context, 0)).toBe(0);
+    expect(await rig.bot.services.jobs.findJob(entry.id)).toBeUndefined();
+    expect(await rig.bot.services.requests.list()).toEqual([]);
+    expect(promptsWith('nobody waits for')).toHaveLength(0);
+  });
+
   it('tells a refusal once, in the channel mentioning the member, when the token has died', async () => {
     const entry = entryFor('a quay with a workflow nobody has', { workflow: 'no-such-workflow' });
     await rig.bot.services.requests.write(entry);
