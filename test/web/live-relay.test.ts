@@ -116,3 +116,30 @@ describe.runIf(runRedis)('the live relay of a fleet', () => {
     expect(idle.ends).toEqual([]);
   });
 });
+
+describe.runIf(runRedis)('the live relay when Redis stops answering', () => {
+  it('closes at once, without waiting for answers that never come', async () => {
+    const paused = await startRedisServer();
+    // The server's own pid, from the server: stopped (SIGSTOP) it keeps its sockets open and answers nothing, as a
+    // frozen host or a cut network does.
+    const probe = new Redis(paused.url);
+    const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1]);
+    await probe.quit();
+    const relay = new RedisLiveRelay({
+      url: paused.url,
+      hub: new LiveHub(),
+      endOf: async () => undefined,
+      logger: silentLogger(),
+    });
+    await relay.start();
+    globalThis.process.kill(pid, 'SIGSTOP');
+    try {
+      // A stream starts following a generation: its SUBSCRIBE is sent and never answered.
+      relay.watch('gen-frozen');
+      await relay.close();
+    } finally {
+      globalThis.process.kill(pid, 'SIGCONT');
+      await paused.stop();
+    }
+  });
+});
