@@ -77,7 +77,18 @@ export interface CardUpdaterOptions {
   readonly now?: () => number;
   /** The fleet's fence between positions and later states (a fleet's engine has one); none for one process. */
   readonly fence?: PositionFence | undefined;
+  /**
+   * How long the fence may take to answer before the card goes on without it (tests shorten both): a position edit's
+   * `begin` (default 5 s; unanswered, the position is not sent) and a later state's `close` (default as long as a
+   * position edit's mark lives, and a margin).
+   */
+  readonly fenceWaitMs?: { readonly begin?: number; readonly close?: number };
 }
+
+/** How long a position edit waits for the fence to let it begin: a position is never worth holding a card for. */
+const FENCE_BEGIN_WAIT_MS = 5_000;
+/** Every position edit's mark expires within POSITION_MARKER_MS: waiting longer only means Redis does not answer. */
+const FENCE_CLOSE_WAIT_MS = POSITION_MARKER_MS + 5_000;
 
 /** Throttled, coalescing editor of status cards. */
 export class CardUpdater {
@@ -88,11 +99,16 @@ export class CardUpdater {
   readonly #now: () => number;
   readonly #slots = new Map<string, CardSlot>();
   readonly #fence: PositionFence | undefined;
+  readonly #fenceWaitMs: { readonly begin: number; readonly close: number };
   /** Position edits under way in this process, by card (a settled slot's edit may still be in flight). */
   readonly #positionsUnderWay = new Map<string, Set<Promise<unknown>>>();
 
   constructor(options: CardUpdaterOptions) {
     this.#fence = options.fence;
+    this.#fenceWaitMs = {
+      begin: options.fenceWaitMs?.begin ?? FENCE_BEGIN_WAIT_MS,
+      close: options.fenceWaitMs?.close ?? FENCE_CLOSE_WAIT_MS,
+    };
     this.#rest = options.rest;
     this.#interactionRest = options.interactionRest ?? options.rest;
     this.#logger = options.logger;
@@ -172,7 +188,7 @@ export class CardUpdater {
   async #sendPosition(key: string, slot: CardSlot, target: CardTarget, render: () => RenderedCard): Promise<void> {
     let end: (() => Promise<void>) | undefined;
     try {
-      end = this.#fence === undefined ? async () => undefined : await this.#fence.begin(key);
+      end = this.#fence === undefined ? async () => undefined : await this.#beginPosition(this.#fence, key);
     } catch (error) {
       // Whether the card moved on is unknown: a position is never worth the risk of covering a later state.
       this.#logger.warn({ err: error, job: key }, 'could not check whether a card still shows its queue position');
@@ -193,23 +209,31 @@ export class CardUpdater {
     }
   }
 
+  /**
+   * The fence's leave for a position edit, or undefined when refused. Bounded: a Redis that does not answer would
+   * otherwise hold this card's slot, and with it the card's later states and its final post (a delivery, a shutdown).
+   * A leave Redis grants after the wait was given up is handed back at once, unused.
+   */
+  async #beginPosition(fence: PositionFence, key: string): Promise<(() => Promise<void>) | undefined> {
+    const begun = fence.begin(key);
+    const answer = await within(begun, this.#fenceWaitMs.begin);
+    if (answer !== TIMED_OUT) return answer;
+    this.#logger.warn({ job: key }, 'Redis did not answer before a queue position edit; the position is not sent');
+    void begun.then(async (end) => end?.()).catch(() => undefined);
+    return undefined;
+  }
+
   /** No position of this card may land from now on: waits for those under way here and, in a fleet, anywhere. */
   async #closeToPositions(key: string): Promise<void> {
     await Promise.allSettled([...(this.#positionsUnderWay.get(key) ?? [])]);
     if (this.#fence === undefined) return;
-    // Bounded: every position edit's mark expires within POSITION_MARKER_MS, so waiting longer only means Redis does
-    // not answer, and the card's own state is not held back for ever for it.
-    const waiting = new AbortController();
-    const givenUp = sleep(POSITION_MARKER_MS + 5_000, 'timed out' as const, { signal: waiting.signal, ref: false });
+    // Bounded (see FENCE_CLOSE_WAIT_MS): the card's own state is not held back for ever for a Redis that does not answer.
     try {
-      const closed = await Promise.race([this.#fence.close(key).then(() => 'closed' as const), givenUp]);
-      if (closed === 'timed out')
+      if ((await within(this.#fence.close(key), this.#fenceWaitMs.close)) === TIMED_OUT)
         this.#logger.warn({ job: key }, 'Redis did not answer while closing a card to queue positions');
     } catch (error) {
       // Redis away: the card's own state is not held back for it (a position is refused while Redis is away too).
       this.#logger.warn({ err: error, job: key }, 'could not close a card to queue positions');
-    } finally {
-      waiting.abort();
     }
   }
 
@@ -246,6 +270,19 @@ export class CardUpdater {
 
   #tokenAlive(target: CardTarget): boolean {
     return tokenAlive(target, this.#now());
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** The promise's value, or TIMED_OUT once `ms` have passed first (its timer then holds no process open). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  const waiting = new AbortController();
+  const givenUp = sleep(ms, TIMED_OUT, { signal: waiting.signal, ref: false });
+  try {
+    return await Promise.race([promise, givenUp]);
+  } finally {
+    waiting.abort();
   }
 }
 

@@ -160,6 +160,50 @@ describe.runIf(shouldRunRedisTests('card updater suite (the fleet’s position f
   },
 );
 
+describe.runIf(shouldRunRedisTests('card updater suite (a fence whose Redis stops answering)'))(
+  'a card whose fleet fence stops answering',
+  () => {
+    it('drops the position it cannot begin, and its later state still goes out', async () => {
+      const frozen = await startRedisServer();
+      const connection = new Redis(frozen.url);
+      // The server's own pid, from the server: stopped (SIGSTOP) it keeps its sockets open and answers nothing, as a
+      // frozen host or a cut network does.
+      const pid = Number(/process_id:(\d+)/.exec(await connection.info('server'))?.[1]);
+      const fence = new RedisPositionFence(connection, 'dispatcher');
+      let begun = 0;
+      const counted: PositionFence = {
+        begin: async (jobId) => {
+          begun += 1;
+          return fence.begin(jobId);
+        },
+        close: async (jobId) => fence.close(jobId),
+      };
+      const discord = new RecordingDiscord();
+      const cards = new CardUpdater({
+        rest: discord.rest,
+        logger: silentLogger(),
+        minIntervalMs: 0,
+        fence: counted,
+        fenceWaitMs: { begin: 200, close: 200 },
+      });
+      process.kill(pid, 'SIGSTOP');
+      try {
+        cards.show('job-f', target, card('Queued, position 1'), 'position');
+        await until(() => begun === 1);
+        // The job leaves the queue and its card is settled for its final post: no answer from Redis holds it.
+        await cards.settle('job-f');
+        cards.show('job-f', target, card('Starting…'), 'state');
+        await until(() => discord.edits.length === 1);
+        expect(discord.edits).toEqual(['Starting…']);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+        connection.disconnect();
+        await frozen.stop();
+      }
+    });
+  },
+);
+
 const finishedBody = { components: [{ content: 'Done' }] };
 
 async function until(condition: () => boolean): Promise<void> {
