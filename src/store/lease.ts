@@ -32,6 +32,8 @@ export interface Leases {
   takeOver(name: string, staleHolderId: string, holder: LeaseHolder, ttlMs: number): Promise<boolean>;
   /** Gives the lease up if `holderId` holds it. */
   release(name: string, holderId: string): Promise<void>;
+  /** Who holds `name` now; undefined when nobody does (never taken, released, or expired). */
+  holder(name: string): Promise<LeaseHolder | undefined>;
 }
 
 /** The store key of a lease (Redis) or its row name (SQLite). */

@@ -112,5 +112,6 @@ function guardedLeases(leases: Leases, assertOpen: () => void): Leases {
     renew: async (...args) => (assertOpen(), leases.renew(...args)),
     takeOver: async (...args) => (assertOpen(), leases.takeOver(...args)),
     release: async (...args) => (assertOpen(), leases.release(...args)),
+    holder: async (...args) => (assertOpen(), leases.holder(...args)),
   };
 }

@@ -52,6 +52,11 @@ export function createRedisLeases(client: RedisClient): Leases {
     release: async (name, holderId) => {
       await run(RELEASE, leaseKey(name), [holderId]);
     },
+    // An expired key is gone: what GET returns is held.
+    holder: async (name) => {
+      const value = await client.get(leaseKey(name));
+      return value === null ? undefined : parseHolder(value);
+    },
   };
 }
 

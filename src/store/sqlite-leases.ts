@@ -58,6 +58,10 @@ export function createSqliteLeases(db: Database): Leases {
     release: async (name, holderId) => {
       remove.run(name, holderId);
     },
+    holder: async (name) => {
+      const current = read.get(name);
+      return current === undefined || current.expires_at <= Date.now() ? undefined : parseHolder(current);
+    },
   };
 }
 

@@ -222,6 +222,18 @@ export function defineStoreContract(harness: () => StoreHarness): void {
     expect(await store.leases.claim('runner', first, 300)).toMatchObject({ acquired: true });
   });
 
+  it('tells who holds a lease, and nobody once it expired or was released', async () => {
+    const holder = { id: 'told', pid: 101, host: 'a', startedAt: 1 };
+    expect(await store.leases.holder('told')).toBeUndefined();
+    await store.leases.claim('told', holder, 300);
+    expect(await store.leases.holder('told')).toEqual(holder);
+    await sleep(450);
+    expect(await store.leases.holder('told')).toBeUndefined();
+    await store.leases.claim('told', holder, 60_000);
+    await store.leases.release('told', 'told');
+    expect(await store.leases.holder('told')).toBeUndefined();
+  });
+
   it('hands a lease over only from the holder named as stale', async () => {
     const stale = { id: 'stale', pid: 101, host: 'a', startedAt: 1 };
     const next = { id: 'next', pid: 202, host: 'a', startedAt: 2 };
