@@ -17,6 +17,7 @@ import { JobRunner } from './jobs/runner.js';
 import type { Logger } from './logger.js';
 import { openSessions, type Sessions } from './sessions/index.js';
 import { openStore, type Store } from './store/index.js';
+import { ProcessLives, type ProcessLife } from './store/process-lives.js';
 import { holdRunnerLease, processLease, type RunnerLease, type RunnerLeaseOptions } from './store/runner-lease.js';
 import { loadWorkflows, type LoadedWorkflows } from './workflows/index.js';
 
@@ -37,6 +38,14 @@ export interface Engine {
   readonly inputDir: string;
   /** The input images' folder: its cap, its sweeps, and the check that a new image fits. */
   readonly inputs: InputFiles;
+  /**
+   * This process's life in a fleet (its name and process lease), named by what it writes down to finish later, so a
+   * live process takes that over once this life is over (process-lives.ts). Undefined on SQLite: the one process's
+   * start finishes whatever the last run left.
+   */
+  readonly life: ProcessLife | undefined;
+  /** Tells whether the life that wrote something is over. */
+  readonly lives: ProcessLives;
   /** Starts running jobs and recovers those of the last run; call once, after every face has subscribed. */
   resume(): Promise<void>;
   /** Stops the runner (jobs in flight are persisted) and closes the store. */
@@ -130,6 +139,8 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
     dataDir,
     inputDir,
     inputs,
+    life: fleet ? { process: config.processName, life: lease.holder.id } : undefined,
+    lives: new ProcessLives(store.leases),
     resume: async () => {
       await runner.resume();
       inputs.start(INPUT_SWEEP_INTERVAL_MS);

@@ -72,15 +72,23 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
   const { workflows, runner: jobs, sessions, inputs } = engine;
   const fleet = { roster: async () => readFleetRoster(engine.store) };
   const models = catalogueOf(() => jobs.modelChoices());
-  const requests = new RequestJournal(engine.store);
+  const requests = new RequestJournal(engine.store, engine.life);
   const services: BotServices = { config, workflows, models, jobs, fleet, sessions, cards, inputs, requests, fault };
 
   const sessionOpener = new SessionOpener(sessions);
   const journal = new DeliveryJournal(engine.store);
   const poster = new FinalPoster({ rest: client.rest, interactionRest, journal, logger, fault });
   // What a dead process received and had not yet queued, finished where the runner takes in its stray jobs.
-  const replay = { services, rest: client.rest, interactionRest, poster, deliveries: journal, logger };
-  engine.runner.onStrayPass((graceMs) => replayReceivedRequests(replay, graceMs));
+  const replay = {
+    services,
+    rest: client.rest,
+    interactionRest,
+    poster,
+    deliveries: journal,
+    lives: engine.lives,
+    logger,
+  };
+  engine.runner.onReceivedPass((graceMs) => replayReceivedRequests(replay, graceMs));
   const ignorePrefix = config.refineIgnorePrefix;
   const presenter = new JobPresenter({ cards, poster, journal, sessions, sessionOpener, ignorePrefix, logger, fault });
   engine.runner.onEvent(presenter.listener);

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserFacingError } from '../errors.js';
 import { deliveryInfoSchema } from '../jobs/model.js';
+import { processLifeSchema, type ProcessLife } from '../store/process-lives.js';
 import type { Collection, Index, Store } from '../store/store.js';
 import { loraChoiceSchema } from '../workflows/settings.js';
 
@@ -53,6 +54,11 @@ const commonSchema = z.object({
   /** Whether adult workflows may run where it was asked (an age-restricted channel). */
   ageRestricted: z.boolean(),
   receivedAt: z.number(),
+  /**
+   * The fleet process life that wrote it (process-lives.ts): another process finishes it once that life is over.
+   * Unset on SQLite, and in entries of earlier releases (finished once older than the intake's grace).
+   */
+  writer: processLifeSchema.optional(),
 });
 
 /** An interaction's own part: its id, how its card is reached, and whether it was acknowledged. */
@@ -119,17 +125,22 @@ export type AttachmentData = z.infer<typeof attachmentInfoSchema>;
 export class RequestJournal {
   readonly #entries: Collection<ReceivedRequest>;
   readonly #listed: Index;
+  readonly #writer: ProcessLife | undefined;
 
-  constructor(store: Store) {
+  /** `writer`: this process's life in a fleet, named in every entry it writes. */
+  constructor(store: Store, writer?: ProcessLife) {
     this.#entries = store.collection('received-requests', receivedRequestSchema, { version: 1 });
     this.#listed = store.index('received-requests');
+    this.#writer = writer;
   }
 
   /**
-   * Writes the request down (before the interaction is acknowledged, or a reply's card posted). Two store writes,
-   * about 0.1 ms each on SQLite and 0.2 ms on Redis: nothing beside Discord's 3 s to acknowledge.
+   * Writes the request down (before the interaction is acknowledged, or a reply's card posted), naming this process's
+   * life. Two store writes, about 0.1 ms each on SQLite and 0.2 ms on Redis: nothing beside Discord's 3 s to
+   * acknowledge.
    */
-  async write(entry: ReceivedRequest): Promise<void> {
+  async write(request: ReceivedRequest): Promise<void> {
+    const entry = this.#writer === undefined ? request : { ...request, writer: this.#writer };
     try {
       await this.#entries.set(entry.id, entry, REQUEST_TTL_MS);
       await this.#listed.add(LIST_KEY, entry.id);

@@ -1,10 +1,13 @@
 /**
  * Finishing the requests a dead process received and had not yet written as jobs (request-journal.ts). It runs where
  * the job layer takes in its own strays: at start in one process (embedded: every entry was left by the last run),
- * and in a fleet in the dispatcher's stray pass, for entries older than the intake's grace (the process that wrote one
- * may still be working on it until then). Each entry goes through the same function its live handler calls, so a
- * replayed request is planned, kept and queued exactly as it would have been; its job is queued under the entry's id,
- * so an entry finished twice (two passes, or a live process that was only slow) is one job.
+ * and in a fleet in the dispatcher's passes (JobRunner.onReceivedPass), for entries whose writer's life is over (its
+ * process lease gone: process-lives.ts), so a killed process's requests are finished within moments of its death,
+ * while a live process's, however slow, are left to it. An entry that names no writer (an earlier release's) is
+ * finished once older than the intake's grace (its process may still be working on it until then). Each entry goes
+ * through the same function its live handler calls, so a replayed request is planned, kept and queued exactly as it
+ * would have been; its job is queued under the entry's id, so an entry finished twice (two passes, or a process taken
+ * for dead that was only paused) is one job.
  *
  * - An entry whose job exists was finished: it is removed.
  * - An interaction never acknowledged (the process died between writing it down and deferring): Discord already told
@@ -21,6 +24,7 @@ import { finishImagine } from '../commands/imagine.js';
 import { isUserFacing, sentenceFor } from '../errors.js';
 import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
+import type { ProcessLives } from '../store/process-lives.js';
 import { finishRerun } from './buttons.js';
 import { tokenAlive, type CardTarget } from './card-updater.js';
 import { sentenceCard } from './cards.js';
@@ -42,15 +46,29 @@ export interface ReplayContext {
   readonly interactionRest: REST;
   readonly poster: FinalPoster;
   readonly deliveries: DeliveryJournal;
+  /** Tells whether an entry's writer is alive. */
+  readonly lives: ProcessLives;
   readonly logger: Logger;
 }
 
-/** Finishes every entry received at least `graceMs` ago; resolves with how many were finished or told. */
+/**
+ * Finishes every entry whose writer's life is over, and every one naming no writer received at least `graceMs` ago;
+ * resolves with how many were finished or told.
+ */
 export async function replayReceivedRequests(context: ReplayContext, graceMs: number): Promise<number> {
   let replayed = 0;
   for (const entry of await context.services.requests.list()) {
-    if (Date.now() - entry.receivedAt < graceMs) continue;
-    const logger = context.logger.child({ request: entry.id, kind: entry.kind, member: entry.memberId });
+    const { writer, receivedAt: writtenAt } = entry;
+    const left = await context.lives.leftBehind({ writer, writtenAt }, graceMs);
+    if (left === false) continue;
+    const logger = context.logger.child({
+      request: entry.id,
+      kind: entry.kind,
+      member: entry.memberId,
+      // Why now: its writer is known dead, or (naming none) the grace is over.
+      takenOver: left,
+      writer: writer?.process,
+    });
     try {
       if (await replay(context, entry, logger)) replayed += 1;
     } catch (error) {

@@ -73,6 +73,11 @@ export interface JobRunnerOptions {
   readonly deliveredRetentionMs?: number;
   /** Stops the process at a named point (tests crash it there); a no-op by default. */
   readonly fault?: FaultPoint;
+  /**
+   * In a fleet, how often the dispatcher looks between stray passes for requests received by a process that died
+   * (`onReceivedPass`), so they are taken over moments after the death is known. Default 1 s.
+   */
+  readonly receivedCheckMs?: number;
   /** The queue engine: embedded (one process, the default) or a fleet's (engine/fleet.ts). */
   readonly engine?: QueueEngine;
   readonly logger?: Logger;
@@ -80,7 +85,10 @@ export interface JobRunnerOptions {
 
 type Phase = 'new' | 'running' | 'stopped';
 
-/** A face's pass over the requests it received but had not written as jobs, older than `graceMs`. */
+/**
+ * A face's pass over what dead processes left: the requests received but not yet written as jobs (those whose writer's
+ * life is over, and those naming no writer older than `graceMs`), or other leftovers (`onStrayPass`).
+ */
 export type ReceivedRequestsPass = (graceMs: number) => Promise<unknown>;
 
 /** The scheduler of generation jobs. */
@@ -105,8 +113,14 @@ export class JobRunner {
   readonly #dispatcher: Dispatcher;
   /** Jobs carried in this process (attempts and deliveries): `stop()` waits for them. */
   readonly #carrying = new Set<Promise<unknown>>();
-  /** The faces' passes over requests they received but had not written as jobs (see `onStrayPass`). */
+  /** The faces' passes over requests they received but had not written as jobs (see `onReceivedPass`). */
   readonly #receivedPasses = new Set<ReceivedRequestsPass>();
+  /** The faces' passes over other leftovers of dead processes (see `onStrayPass`). */
+  readonly #strayPasses = new Set<ReceivedRequestsPass>();
+  /** The pass over received requests under way: one at a time, so no entry is finished twice at once here. */
+  #receiving: Promise<void> | undefined;
+  readonly #receivedCheckMs: number;
+  #receivedCheck: NodeJS.Timeout | undefined;
   /** Aborted by `stop()`: redeliveries waiting for a server give up (the next start tries again). */
   readonly #stopping = new AbortController();
   #phase: Phase = 'new';
@@ -117,6 +131,7 @@ export class JobRunner {
     this.#defaultWorkflow = options.defaultWorkflow;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#fault = options.fault ?? noFault;
+    this.#receivedCheckMs = options.receivedCheckMs ?? 1_000;
     this.#engine = options.engine ?? new EmbeddedEngine(`${hostname()}-${process.pid}`);
     this.#queue = new JobQueue(this.#engine.cell);
     this.#repository = new JobRepository(options.store, { deliveredTtlMs: options.deliveredRetentionMs });
@@ -191,13 +206,24 @@ export class JobRunner {
 
   /**
    * Adds a face's pass over the requests it received and had not yet written as jobs when its process died (the
-   * Discord face's request journal). It runs where stray jobs are taken in: once at the start of an embedded runner
-   * (grace 0: the store is this process's alone, so every entry is a dead one's), and in a fleet with the dispatcher's
-   * stray pass (at each takeover and every `strayCheckMs`, with the intake's grace). Returns the removal.
+   * Discord face's request journal, the web face's pending generations). It runs where stray jobs are taken in: once
+   * at the start of an embedded runner (grace 0: the store is this process's alone, so every entry is a dead one's),
+   * and in a fleet with the dispatcher's stray pass (at each takeover and every `strayCheckMs`, with the intake's grace)
+   * and, between those, every `receivedCheckMs` while this process dispatches: what names its writer is taken over as
+   * soon as that writer's life is over (process-lives.ts), not after a fixed time. Returns the removal.
    */
-  onStrayPass(pass: ReceivedRequestsPass): () => void {
+  onReceivedPass(pass: ReceivedRequestsPass): () => void {
     this.#receivedPasses.add(pass);
     return () => this.#receivedPasses.delete(pass);
+  }
+
+  /**
+   * Adds a face's pass over other leftovers of dead processes (the web face's unsent webhooks), run with the fleet
+   * dispatcher's stray pass only. Returns the removal.
+   */
+  onStrayPass(pass: ReceivedRequestsPass): () => void {
+    this.#strayPasses.add(pass);
+    return () => this.#strayPasses.delete(pass);
   }
 
   /**
@@ -240,10 +266,18 @@ export class JobRunner {
           logger: this.#logger,
         });
         await this.#takeInReceived(graceMs);
+        await this.#runPasses(this.#strayPasses, graceMs);
       },
     });
     for (const { jobId, handOff } of recovered) await this.#engine.handOff(jobId, handOff);
-    if (this.#engine.kind === 'embedded') await this.#takeInReceived(0);
+    if (this.#engine.kind === 'embedded') {
+      await this.#takeInReceived(0);
+    } else {
+      // A request's writer may die at any moment, and the stray pass comes only every half minute.
+      this.#receivedCheck = setInterval(() => {
+        if (this.#engine.leading) void this.#takeInReceived(this.#engine.intakeGraceMs);
+      }, this.#receivedCheckMs).unref();
+    }
     this.#logger.info({ jobs: open.length, process: this.#engine.processName }, 'job runner resumed');
     await this.#dispatcher.pump();
   }
@@ -330,10 +364,13 @@ export class JobRunner {
   async stop(): Promise<void> {
     if (this.#phase === 'stopped') return;
     this.#phase = 'stopped';
+    clearInterval(this.#receivedCheck);
     this.#outage.stop();
     this.#orphans.stop();
     this.#stopping.abort();
     await this.#engine.stop();
+    // A pass under way finds intake closed (its entries stay for another process) and ends before the store closes.
+    await this.#receiving;
     this.#attempts.abandonAll();
     this.#delivery.stop();
     await this.#pool.stop();
@@ -345,9 +382,17 @@ export class JobRunner {
     this.#logger.info('job runner stopped');
   }
 
-  /** Runs the faces' passes over received requests; one that fails is logged (the next pass tries again). */
-  async #takeInReceived(graceMs: number): Promise<void> {
-    for (const pass of this.#receivedPasses) {
+  /** Runs the faces' passes over received requests, one run at a time (a run under way is joined). */
+  #takeInReceived(graceMs: number): Promise<void> {
+    this.#receiving ??= this.#runPasses(this.#receivedPasses, graceMs).finally(() => {
+      this.#receiving = undefined;
+    });
+    return this.#receiving;
+  }
+
+  /** Runs passes over what dead processes left; one that fails is logged (the next pass tries again). */
+  async #runPasses(passes: ReadonlySet<ReceivedRequestsPass>, graceMs: number): Promise<void> {
+    for (const pass of passes) {
       if (this.#phase !== 'running') return;
       await pass(graceMs).catch((error: unknown) =>
         this.#logger.warn({ err: error }, 'could not look for requests a stopped process had received'),

@@ -153,7 +153,18 @@ function pidSpace(): string | undefined {
   }
 }
 
-function sharesPidSpace(other: LeaseHolder, self: LeaseHolder): boolean {
+/**
+ * True when `other` ran on this machine (the same host, kernel boot and pid namespace) and its pid is gone: it died,
+ * whatever its lease still says. False when that cannot be told from here (another machine), or its pid lives.
+ */
+export function diedOnThisMachine(other: LeaseHolder): boolean {
+  const here = { machine: (thisMachine ??= pidSpace()), host: hostname() };
+  return sharesPidSpace(other, here) && !isAlive(other.pid);
+}
+
+let thisMachine: string | undefined;
+
+function sharesPidSpace(other: LeaseHolder, self: Pick<LeaseHolder, 'machine' | 'host'>): boolean {
   return other.machine !== undefined && other.machine === self.machine && other.host === self.host;
 }
 

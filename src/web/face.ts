@@ -140,24 +140,28 @@ export async function attachWeb(engine: Engine, options: WebFaceOptions = {}): P
     logger.warn('WEB_API_KEYS is not set: the web API and page answer only requests from this machine');
   }
   const refused = (record: WebGeneration) => announceEnd(record, undefined);
-  // In a fleet, what a killed process left is finished by a live one without waiting for a start, in the dispatcher's
-  // pass over strays: its pending generations (past the intake's grace, so a request still being made a job is left
-  // to its process) and its unsent webhooks (each try is leased: sent once). Embedded, the start does both (resume).
-  const unhook =
+  // In a fleet, what a killed process left is finished by a live one without waiting for a start: its pending
+  // generations as soon as its life is over (an earlier release's past the intake's grace; a request still being made
+  // a job is left to its live process), and its unsent webhooks in the dispatcher's pass over strays (each try is
+  // leased: sent once). Embedded, the start does both (resume).
+  const unhooks =
     store.kind === 'redis'
-      ? engine.runner.onStrayPass(async (graceMs) => {
-          await generations.resumePending(refused, logger, graceMs);
-          await webhooks.resume();
-        })
-      : () => undefined;
+      ? [
+          engine.runner.onReceivedPass((graceMs) => generations.resumePending(refused, logger, graceMs)),
+          engine.runner.onStrayPass(() => webhooks.resume()),
+        ]
+      : [];
   return {
     handle,
-    resume: () => generations.resumePending(refused, logger),
+    // Embedded, every pending generation is the last run's; in a fleet, only those whose writer's life is over (a
+    // live process is still making its own a job), and those naming none past the intake's grace.
+    resume: () =>
+      generations.resumePending(refused, logger, store.kind === 'redis' ? runner.engine.intakeGraceMs : undefined),
     listening: (url) => {
       listeningUrl = url;
     },
     close: async () => {
-      unhook();
+      for (const unhook of unhooks) unhook();
       hub.close();
       await live.close();
       await webhooks.stop();

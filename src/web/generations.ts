@@ -41,7 +41,7 @@ export interface Upload {
 export type WebhookCheck = (url: string) => Promise<void>;
 
 export interface WebGenerationsOptions {
-  readonly engine: Pick<Engine, 'runner' | 'workflows' | 'config' | 'inputs'>;
+  readonly engine: Pick<Engine, 'runner' | 'workflows' | 'config' | 'inputs' | 'life' | 'lives'>;
   readonly records: WebRecords;
   readonly files: OutputFiles;
   readonly hub: LiveHub;
@@ -65,6 +65,8 @@ export class WebGenerations {
     this.#pending = new PendingGenerations({
       runner: options.engine.runner,
       records: options.records,
+      writer: options.engine.life,
+      lives: options.engine.lives,
       fault: options.fault,
     });
   }
@@ -115,12 +117,8 @@ export class WebGenerations {
   }
 
   /** Finishes the generations a crash left between their record and their job (see PendingGenerations.resume). */
-  resumePending(
-    refused: (record: WebGeneration) => Promise<void>,
-    logger: Logger,
-    olderThanMs?: number,
-  ): Promise<void> {
-    return this.#pending.resume(refused, logger, olderThanMs);
+  resumePending(refused: (record: WebGeneration) => Promise<void>, logger: Logger, graceMs?: number): Promise<void> {
+    return this.#pending.resume(refused, logger, graceMs);
   }
 
   /** One of the caller's generations. */

@@ -9,6 +9,7 @@ import type { Engine } from '../engine.js';
 import { isUserFacing } from '../errors.js';
 import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
+import type { ProcessLife, ProcessLives } from '../store/process-lives.js';
 import { generationSettingsSchema } from '../workflows/settings.js';
 import { WEB_CHANNEL } from './delivery.js';
 import { settingsUsed } from './views.js';
@@ -23,6 +24,10 @@ export interface Idempotency {
 export interface PendingGenerationsOptions {
   readonly runner: Engine['runner'];
   readonly records: WebRecords;
+  /** This process's life in a fleet, named in the pending records it writes (undefined on SQLite). */
+  readonly writer: ProcessLife | undefined;
+  /** Tells whether a pending record's writer is alive. */
+  readonly lives: ProcessLives;
   /** Where a crash test has the process kill itself (src/fault-point.ts); a no-op in production. */
   readonly fault: FaultPoint;
 }
@@ -47,9 +52,10 @@ export class PendingGenerations {
       await records.rememberIdempotent(record.owner, idempotency.key, idempotency.bodyHash, record.id);
       fault('web:after-idempotency-key');
     }
-    await records.writePending(record);
+    const written = this.#options.writer === undefined ? record : { ...record, writer: this.#options.writer };
+    await records.writePending(written);
     fault('web:after-record');
-    await this.finish(record, idempotency);
+    await this.finish(written, idempotency);
   }
 
   /**
@@ -72,24 +78,28 @@ export class PendingGenerations {
    * Finishes the generations a crash left between their record and their job; once the runner runs. One the runner
    * refuses now (a limit) ends failed with its sentence, and `refused` announces it (its webhook).
    *
-   * With `olderThanMs` (a fleet's live process taking over what a killed one left, without any restart): only records
-   * written at least that long ago, so a request another live process is still making a job of is left to it; and an
-   * id listed without its record yet is left alone (its process may be writing the record right now).
+   * With `graceMs` (a fleet's live process taking over what a killed one left, without any restart): only records
+   * whose writer's life is over, or, naming none (an earlier release's), written at least `graceMs` ago, so a request
+   * another live process is still making a job of is left to it, however slow; and an id listed without its record
+   * yet is left alone (its process may be writing the record right now).
    */
-  async resume(refused: (record: WebGeneration) => Promise<void>, logger: Logger, olderThanMs?: number): Promise<void> {
-    const { records } = this.#options;
+  async resume(refused: (record: WebGeneration) => Promise<void>, logger: Logger, graceMs?: number): Promise<void> {
+    const { records, lives } = this.#options;
     for (const id of await records.listPending()) {
       try {
         const record = await records.get(id);
-        if (olderThanMs !== undefined && (record === undefined || Date.now() - record.createdAt < olderThanMs))
-          continue;
+        const left =
+          graceMs === undefined ||
+          (record !== undefined &&
+            (await lives.leftBehind({ writer: record.writer, writtenAt: record.createdAt }, graceMs)));
+        if (left === false) continue;
         if (record?.pending !== true) {
           await records.unlistPending(id);
           continue;
         }
         logger.info(
-          { generation: id },
-          olderThanMs === undefined
+          { generation: id, takenOver: left === true ? undefined : left, writer: record.writer?.process },
+          graceMs === undefined
             ? 'finishing a generation accepted just before the process stopped'
             : 'finishing a generation another process accepted before it died',
         );

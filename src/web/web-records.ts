@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { inputImageSchema } from '../jobs/model.js';
+import { processLifeSchema } from '../store/process-lives.js';
 import type { Collection, Index, Store } from '../store/store.js';
 
 /** One output file, kept under the data directory. */
@@ -45,6 +46,11 @@ export const webGenerationSchema = z.object({
    * `settings` are then the planned settings the job is made from.
    */
   pending: z.literal(true).optional(),
+  /**
+   * The fleet process life that accepted a pending generation (process-lives.ts): another process makes its job once
+   * that life is over. Unset on SQLite and in records of earlier releases.
+   */
+  writer: processLifeSchema.optional(),
   outcome: webOutcomeSchema.optional(),
 });
 export type WebGeneration = z.infer<typeof webGenerationSchema>;
@@ -100,7 +106,8 @@ export class WebRecords {
       id,
       (current) => {
         if (current === undefined) return undefined;
-        const { pending: _pending, ...enqueued } = current;
+        // Who was making it a job matters no more.
+        const { pending: _pending, writer: _writer, ...enqueued } = current;
         // A job that already ended recorded its settings with its outcome.
         return current.outcome ? enqueued : { ...enqueued, settings };
       },

@@ -13,6 +13,8 @@ import { noFault } from '../../src/fault-point.js';
 import { newJobId } from '../../src/jobs/model.js';
 import { silentLogger } from '../../src/logger.js';
 import { openStore } from '../../src/store/open-store.js';
+import { ProcessLives } from '../../src/store/process-lives.js';
+import { processLease, thisProcess } from '../../src/store/runner-lease.js';
 import type { Store } from '../../src/store/store.js';
 import { startRig, type Rig } from './harness.js';
 import { textsOf } from './card-reader.js';
@@ -34,7 +36,17 @@ beforeAll(async () => {
     logger: silentLogger(),
     fault: noFault,
   });
-  context = { services: rig.bot.services, rest, interactionRest: rest, poster, deliveries, logger: silentLogger() };
+  // The leases the replay reads its writers' lives from: a store the test holds them in.
+  const lives = new ProcessLives(posts.leases);
+  context = {
+    services: rig.bot.services,
+    rest,
+    interactionRest: rest,
+    poster,
+    deliveries,
+    lives,
+    logger: silentLogger(),
+  };
 });
 
 afterAll(async () => {
@@ -112,6 +124,29 @@ describe('replaying received requests', () => {
     expect(await replayReceivedRequests(context, 60_000)).toBe(0);
     expect((await rig.bot.services.requests.list()).map((left) => left.id)).toEqual([entry.id]);
     await rig.bot.services.requests.remove(entry.id);
+  });
+
+  it('leaves an entry to its live writer however old, and takes it once that life is over', async () => {
+    const holder = thisProcess();
+    await posts.leases.claim(processLease('writer-alive'), holder, 60_000);
+    const entry = {
+      ...entryFor('a quay its live writer still takes in --steps 2'),
+      writer: { process: 'writer-alive', life: holder.id },
+    };
+    await rig.bot.services.requests.write(entry);
+    // A live writer's entry is not taken, past any grace: it may be slow, and a second replay would be a race.
+    expect(await replayReceivedRequests(context, 0)).toBe(0);
+    expect(await rig.bot.services.jobs.findJob(entry.id)).toBeUndefined();
+    expect((await rig.bot.services.requests.list()).map((left) => left.id)).toEqual([entry.id]);
+    // Its process stopped (the lease released, as a stop or a lapse leaves it): finished now, once.
+    await posts.leases.release(processLease('writer-alive'), holder.id);
+    expect(await replayReceivedRequests(context, 60 * 60_000)).toBe(1);
+    await rig.discord.waitForMessage(
+      (message) => message.attachments.length > 0 && textsOf(message).join('\n').includes('its live writer'),
+      20_000,
+    );
+    expect(promptsWith('its live writer')).toHaveLength(1);
+    expect(await rig.bot.services.requests.list()).toEqual([]);
   });
 
   it('drops an interaction never noted as acknowledged once its token has died, making no job', async () => {

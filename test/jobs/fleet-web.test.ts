@@ -231,7 +231,8 @@ async function ended(web: WebChild, id: string, webs: WebChild[], key: string) {
     },
     `generation ${id} to end`,
     webs,
-    // A live process takes over what a dead one left in its pass over strays: every 30 s, past a 60 s grace.
+    // A live process takes over a dead one's pending generation at once; its unsent webhooks in the pass over strays
+    // (every 30 s).
     150_000,
   );
 }
@@ -257,9 +258,19 @@ describe.runIf(runRedis)('what a killed web process of a fleet left, a live one 
     );
     const done = await ended(alive, id!, webs, CAROL);
     expect(done.status).toBe('succeeded');
-    // The process that was alive all along did it, in its pass over what dead processes left, not at a start.
+    // The process that was alive all along did it, in its pass over what dead processes left, not at a start, and
+    // because the writer's life was over (its pid gone, on one machine), not by the grace.
     expect(alive.child.exitCode).toBeNull();
-    expect(alive.output.join('')).toContain('finishing a generation another process accepted before it died');
+    const finishing = alive.output
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('finishing a generation another process accepted before it died'));
+    expect(finishing).toHaveLength(1);
+    expect(JSON.parse(finishing[0]!)).toMatchObject({
+      generation: id,
+      takenOver: 'writer-gone',
+      writer: 'take-doomed',
+    });
     const messages = () => deliveries.filter((delivery) => delivery.headers['webhook-id'] === `msg_${id}`);
     await until(async () => (messages().length > 0 ? true : undefined), 'its webhook', webs);
     // Room for a second job or a second message, were either to come.
