@@ -45,6 +45,8 @@ export async function runEntryPoint<Started extends Stoppable>(entry: EntryPoint
   }
   entry.ready?.(started, logger);
   stopOnSignals(started, logger);
+  // From here a SIGTERM drains: before, it ended the process at once (a supervisor, or a test, may wait for this line).
+  logger.info('running; SIGTERM or SIGINT stops it cleanly');
 }
 
 /** The bot token, the webhook secret and the API keys: never written to a log. */

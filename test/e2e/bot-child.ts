@@ -21,9 +21,13 @@ export interface BotChild {
   readonly output: string[];
 }
 
-/** Starts the bot in `workDir` with `env` (PATH is added); kill it with `child.kill`. */
-export function startBotChild(workDir: string, env: Record<string, string>): BotChild {
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY], {
+/**
+ * Starts the bot in `workDir` with `env` (PATH is added); kill it with `child.kill`. `prefix` runs it under another
+ * command (`unshare`, for a pid namespace of its own).
+ */
+export function startBotChild(workDir: string, env: Record<string, string>, prefix: readonly string[] = []): BotChild {
+  const [command, ...args] = [...prefix, process.execPath, '--import', TSX, ENTRY];
+  const child = spawn(command!, args, {
     env: { PATH: process.env.PATH, WORKFLOWS_DIR: path.join(REPO_ROOT, 'workflows'), ...env },
     cwd: workDir,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -42,6 +42,13 @@ export interface FleetOptions {
   readonly store?: 'redis' | 'embedded';
 }
 
+/**
+ * Runs a process in a pid namespace of its own, as on another host: the others cannot see whether its pid lives, only
+ * its lease in Redis. Not pid 1 there (the shell is), so it can still SIGKILL itself at a fault point; killing the
+ * `unshare` kills it too. Linux only, as root or with unprivileged user namespaces.
+ */
+const OWN_PID_SPACE = ['unshare', '--pid', '--fork', '--kill-child', '--', 'sh', '-c', '"$@"; exit $?', 'sh'];
+
 /** A guild of the fleet's Discord with its channel and members. */
 export interface FleetGuild {
   readonly guild: FakeGuild;
@@ -146,12 +153,17 @@ export class Fleet {
 
   /**
    * Starts process `index` again (after a stop or a kill), on its own shard and a new data directory; `env` adds to the
-   * fleet's environment for this start only (a fault point, say).
+   * fleet's environment for this start only (a fault point, say). With `ownPidSpace`, it runs in a pid namespace of its
+   * own, as on another host (`OWN_PID_SPACE`).
    */
-  async restart(member: FleetProcess, env: Record<string, string> = {}): Promise<void> {
+  async restart(
+    member: FleetProcess,
+    env: Record<string, string> = {},
+    { ownPidSpace = false }: { ownPidSpace?: boolean } = {},
+  ): Promise<void> {
     if (isRunning(member.bot)) throw new Error(`process ${member.index} is still running`);
     member.earlier.push(member.bot.output.join(''));
-    const { bot, workDir } = this.#spawn(member.index, member.shard, env);
+    const { bot, workDir } = this.#spawn(member.index, member.shard, env, ownPidSpace ? OWN_PID_SPACE : []);
     member.bot = bot;
     member.workDir = workDir;
     member.healthUrl = undefined;
@@ -170,7 +182,10 @@ export class Fleet {
     await member.bot.exited;
   }
 
-  /** Waits until the process logged that it is connected to Discord (and where its endpoint listens). */
+  /**
+   * Waits until the process logged that it is connected to Discord (and where its endpoint listens), and that a SIGTERM
+   * now stops it cleanly (it handles signals only once its start is over).
+   */
   async waitUntilConnected(member: FleetProcess, timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -178,7 +193,7 @@ export class Fleet {
       member.healthUrl ??= /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"health and metrics endpoint listening"/.exec(
         log,
       )?.[1];
-      if (log.includes('"msg":"connected to Discord"')) return;
+      if (log.includes('"msg":"connected to Discord"') && log.includes('"msg":"running; SIGTERM or SIGINT')) return;
       if (!isRunning(member.bot)) throw new Error(`process ${member.index} exited while starting:\n${log}`);
       if (Date.now() > deadline) throw new Error(`process ${member.index} did not connect in time:\n${log}`);
       await sleep(100);
@@ -226,24 +241,33 @@ export class Fleet {
     }
   }
 
-  #spawn(index: number, shard: number, env: Record<string, string> = {}): { bot: BotChild; workDir: string } {
+  #spawn(
+    index: number,
+    shard: number,
+    env: Record<string, string> = {},
+    prefix: readonly string[] = [],
+  ): { bot: BotChild; workDir: string } {
     // A data directory per start, as on separate hosts: nothing passes between processes but Redis.
     const workDir = mkdtempSync(path.join(tmpdir(), `comfycord-fleet-${index}-`));
     this.#dirs.push(workDir);
-    const bot = startBotChild(workDir, {
-      DISCORD_TOKEN: this.discord.token,
-      DISCORD_APPLICATION_ID: this.discord.applicationId,
-      DISCORD_API_URL: this.discord.apiUrl,
-      DISCORD_SHARD_COUNT: String(this.options.processes),
-      DISCORD_SHARD_IDS: String(shard),
-      COMFY_URLS: this.emulators.map((emulator, number) => `emu${number + 1}=${emulator.url}`).join(','),
-      STORE_URL: this.options.store === 'embedded' ? `sqlite://${path.join(workDir, 'bot.sqlite')}` : this.redis.url,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      ...this.options.env,
-      ...env,
-    });
+    const bot = startBotChild(
+      workDir,
+      {
+        DISCORD_TOKEN: this.discord.token,
+        DISCORD_APPLICATION_ID: this.discord.applicationId,
+        DISCORD_API_URL: this.discord.apiUrl,
+        DISCORD_SHARD_COUNT: String(this.options.processes),
+        DISCORD_SHARD_IDS: String(shard),
+        COMFY_URLS: this.emulators.map((emulator, number) => `emu${number + 1}=${emulator.url}`).join(','),
+        STORE_URL: this.options.store === 'embedded' ? `sqlite://${path.join(workDir, 'bot.sqlite')}` : this.redis.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        ...this.options.env,
+        ...env,
+      },
+      prefix,
+    );
     return { bot, workDir };
   }
 
