@@ -18,6 +18,7 @@ import { POOL_DEFAULTS, runPoolBench } from './pool.js';
 import { formatProfileSummary, summarizeProfile } from './lib/profile-summary.js';
 import { formatTable, writeResult, type BenchResult } from './lib/report.js';
 import { runStoreBench, STORE_DEFAULTS } from './store.js';
+import { runTakeoverBench, TAKEOVER_DEFAULTS } from './takeover.js';
 import { runThroughputBench, THROUGHPUT_DEFAULTS } from './throughput.js';
 import { runWebBench, WEB_DEFAULTS } from './web.js';
 
@@ -65,6 +66,9 @@ const BENCHES: Record<string, Bench> = {
   },
   blobs: {
     run: (size) => runBlobsBench({ ...BLOBS_DEFAULTS, ...(size === 'quick' ? { runs: 10 } : {}) }),
+  },
+  takeover: {
+    run: (size) => runTakeoverBench({ ...TAKEOVER_DEFAULTS, ...(size === 'quick' ? { runs: 1 } : {}) }),
   },
   fleet: {
     run: (size) =>
