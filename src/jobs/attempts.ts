@@ -100,17 +100,35 @@ export class JobAttempts {
     // goes back to a process that is not stopping. A fleet's paused worker still ends the blocking fetch it had under
     // way, and may be handed the very job this process just handed back.
     if (this.#stopping || this.#carried.has(jobId)) return { outcome: Promise.resolve('released') };
+    // Claimed before the first await: the same job handed here again meanwhile (a fleet's stalled job handed out once
+    // more) is given back, not carried a second time, whose claim would replace this one and leave its outcome, and a
+    // `stop()` waiting for it, unresolved for ever.
+    let resolve!: (outcome: CarryOutcome) => void;
+    const outcome = new Promise<CarryOutcome>((done) => (resolve = done));
+    const claim: Carried = { resolve };
+    this.#carried.set(jobId, claim);
+    const unclaim = (how: CarryOutcome) => {
+      if (this.#carried.get(jobId) === claim) this.#carried.delete(jobId);
+      resolve(how);
+      return { outcome };
+    };
     const known = book.get(jobId);
-    const job = known ?? (await repository.get(jobId));
-    if (this.#stopping) return { outcome: Promise.resolve('released') };
-    if (job === undefined || job.deliveredAt !== undefined) {
-      // Delivered already, or its record is unreadable: out of the queue (the dispatcher salvages an open one).
-      await queue.finished(jobId);
-      await queue.settled(jobId);
-      return { outcome: Promise.resolve('done') };
+    let job: JobRecord | undefined;
+    try {
+      job = known ?? (await repository.get(jobId));
+      // Stopping, or released meanwhile (`releaseAll`, `release`): given back.
+      if (this.#stopping || this.#carried.get(jobId) !== claim) return unclaim('released');
+      if (job === undefined || job.deliveredAt !== undefined) {
+        // Delivered already, or its record is unreadable: out of the queue (the dispatcher salvages an open one).
+        await queue.finished(jobId);
+        await queue.settled(jobId);
+        return unclaim('done');
+      }
+    } catch (error) {
+      unclaim('released');
+      throw error;
     }
     if (known === undefined) book.adopt(job);
-    const outcome = new Promise<CarryOutcome>((resolve) => this.#carried.set(jobId, { resolve }));
     const finisher = this.context.finisher();
     if (handOff.ended !== undefined && !isTerminal(job.state)) {
       const { change, event } = endOf(handOff.ended);
