@@ -22,7 +22,12 @@ import {
   type FakeUser,
 } from '../fakes/discord/index.js';
 import { shardOf } from '../fakes/discord/gateway-protocol.js';
-import { startRedisServer, type RedisServer } from '../store/redis-server.js';
+import {
+  startRedisServer,
+  startRestartableRedisServer,
+  type RedisServer,
+  type RestartableRedisServer,
+} from '../store/redis-server.js';
 
 /** How big a fleet to start. */
 export interface FleetOptions {
@@ -40,6 +45,11 @@ export interface FleetOptions {
    * own, as comfycord runs by default, to compare with.
    */
   readonly store?: 'redis' | 'embedded';
+  /**
+   * `restartable`: a persistent redis-server (append-only file) that the test can end and start again under the
+   * running fleet (`fleet.restartableRedis`). Default: a throwaway one.
+   */
+  readonly redis?: 'throwaway' | 'restartable';
 }
 
 /**
@@ -104,7 +114,7 @@ export class Fleet {
   /** Starts Redis, the emulators, the fake Discord and every process; resolves once each is connected to Discord. */
   static async start(options: FleetOptions): Promise<Fleet> {
     for (const name of DISCORD_ENVIRONMENT_VARIABLES) delete process.env[name];
-    const redis = await startRedisServer();
+    const redis = options.redis === 'restartable' ? await startRestartableRedisServer() : await startRedisServer();
     const emulators: Emulator[] = [];
     let discord: FakeDiscord | undefined;
     try {
@@ -129,6 +139,12 @@ export class Fleet {
       await redis.stop();
       throw error;
     }
+  }
+
+  /** The fleet's redis-server, when it was started `restartable`. */
+  get restartableRedis(): RestartableRedisServer {
+    if (!('halt' in this.redis)) throw new Error('this fleet was started on a throwaway redis-server');
+    return this.redis as RestartableRedisServer;
   }
 
   /** Every member of every guild, with the guild's channel. */

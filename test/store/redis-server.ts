@@ -1,6 +1,8 @@
 /**
  * Starts a real, throwaway `redis-server` on 127.0.0.1 for the Redis tests: a free port, no persistence, a temporary
- * working directory. Under `setpriv --pdeathsig` the server is killed by the kernel if the test process dies.
+ * working directory. Under `setpriv --pdeathsig` the server is killed by the kernel if the test process dies. A
+ * persistent one (`appendonly`, as the README tells operators to run it) can be ended and started again on the same
+ * port and data, for tests of a Redis restart or crash under a running bot.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +15,19 @@ export interface RedisServer {
   readonly port: number;
   /** Stops the server and removes its directory; safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A persistent redis-server that can go away and come back, as operators restart Redis or it crashes. */
+export interface RestartableRedisServer extends RedisServer {
+  /**
+   * Ends the server with `signal` and resolves once it exited: SIGTERM is Redis's own shutdown (it finishes writing
+   * its append-only file), SIGKILL a crash (what was written to the file stays, being in the kernel's hands).
+   */
+  halt(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts it again on the same port with the same data directory; resolves once it accepts connections. */
+  resume(): Promise<void>;
+  /** Its data directory (`appendonlydir/` holds the append-only file). */
+  readonly directory: string;
 }
 
 const INSTALL_HINT =
@@ -76,8 +91,55 @@ export async function startRedisServer(requestedPort?: number): Promise<RedisSer
   }
 }
 
-function spawnRedis(port: number, directory: string): ChildProcess {
-  const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+/**
+ * Starts a persistent redis-server (`--appendonly yes --appendfsync everysec`, BullMQ's advice for production) that
+ * `halt` and `resume` end and start again. Its port is outside the kernel's range for outgoing connections: a client
+ * reconnecting while the server is down must never be given that port as its own (a TCP connection to itself, which
+ * would also keep Redis from listening there again).
+ */
+export async function startRestartableRedisServer(): Promise<RestartableRedisServer> {
+  assertRedisInstalled();
+  const directory = await makeTempDir();
+  const persistence = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+  let child: ChildProcess | undefined;
+  let port = 0;
+  for (let attempt = 1; child === undefined; attempt += 1) {
+    port = 20_000 + Math.floor(Math.random() * 12_000);
+    const started = spawnRedis(port, directory.path, persistence);
+    const outcome = await waitUntilReady(started);
+    if (outcome === 'ready') child = started;
+    else if (attempt >= 10) {
+      await directory.remove();
+      throw new Error(`redis-server did not start: ${outcome}`);
+    }
+  }
+  let current: ChildProcess = child;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    directory: directory.path,
+    stop: async () => stopServer(current, directory.remove),
+    halt: async (signal) => {
+      if (current.exitCode !== null || current.signalCode !== null) return;
+      const exited = once(current, 'exit');
+      current.kill(signal);
+      await exited;
+    },
+    resume: async () => {
+      // The port was free a moment ago and nothing else is given it (see above); a few tries cover a slow release.
+      for (let attempt = 1; ; attempt += 1) {
+        const started = spawnRedis(port, directory.path, persistence);
+        const outcome = await waitUntilReady(started);
+        if (outcome === 'ready') return void (current = started);
+        if (attempt >= 5) throw new Error(`redis-server did not start again: ${outcome}`);
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    },
+  };
+}
+
+function spawnRedis(port: number, directory: string, persistence = ['--appendonly', 'no']): ChildProcess {
+  const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
   redisArgs.push('--dir', directory);
   const hasSetpriv = !spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).error;
   const [command, args] = hasSetpriv
