@@ -49,10 +49,10 @@ export class JobFinisher {
     const { book, queue, delivery, logger } = this.context;
     try {
       this.context.endAttempt(jobId);
+      // Both at once, each awaited: a save that fails while the queue's change still waits (Redis away) is this
+      // catch's, not an unhandled rejection.
       const saved = book.save(jobId, { ...change, finishedAt: Date.now() });
-      await queue.finished(jobId);
-      this.context.changed();
-      await saved;
+      await Promise.all([saved, queue.finished(jobId).then(() => this.context.changed())]);
       await delivery.deliver(jobId, event);
       return await delivery.settled(jobId);
     } catch (error) {

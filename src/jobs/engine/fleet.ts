@@ -36,6 +36,11 @@ export const DISPATCHER_LEASE = 'dispatcher';
 const CHANNEL = 'comfycord:fleet:events';
 const CANCEL_KEY = (jobId: string) => `comfycord:fleet:cancel:${jobId}`;
 
+/** The pause before a failed hand-off is carried again: 1 s, doubling to at most 30 s. */
+export function carryAgainAfter(tries: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, tries - 1), 30_000);
+}
+
 /** How a fleet process is set up. */
 export interface FleetEngineOptions {
   /** The Redis URL (the store's). */
@@ -144,10 +149,14 @@ export class FleetEngine implements QueueEngine {
       stalledInterval: this.#options.stalledIntervalMs ?? 5_000,
       // A job may stall as often as processes die under it: it is never failed for that.
       maxStalledCount: Number.MAX_SAFE_INTEGER,
+      settings: { backoffStrategy: carryAgainAfter },
     });
     this.#worker.on('error', (error) => this.#logger.warn({ err: error }, 'fleet worker error'));
     this.#worker.on('failed', (job, error) =>
-      this.#logger.error({ err: error, handOff: job?.id }, 'a hand-off failed in its carrier'),
+      this.#logger.error(
+        { err: error, handOff: job?.id, tries: job?.attemptsMade },
+        'a hand-off failed in its carrier; it is carried again after a pause',
+      ),
     );
     const leaseMs = this.#options.dispatcherLeaseMs ?? 10_000;
     await this.#contendForDispatch(leaseMs);
@@ -167,7 +176,16 @@ export class FleetEngine implements QueueEngine {
     await this.#queue.add(
       'carry',
       { jobId, handOff },
-      { jobId: handOff.key, removeOnComplete: { age: 24 * 3600 }, removeOnFail: { age: 7 * 24 * 3600 } },
+      {
+        jobId: handOff.key,
+        // A carrier fails a hand-off when the store fails under it (Redis restarting: the store's commands fail at
+        // once rather than wait). Failed for good, the job would wait for a new dispatcher's reconcile; so BullMQ
+        // hands it out again after a pause, as often as it takes (see carryAgainAfter).
+        attempts: Number.MAX_SAFE_INTEGER,
+        backoff: { type: 'carry-again' },
+        removeOnComplete: { age: 24 * 3600 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      },
     );
   }
 
