@@ -3,9 +3,11 @@
  * the fake Discord's call log), the failure sentences, the prompts each job sent to ComfyUI, and how fairly members
  * took turns in reaching ComfyUI.
  */
+import { expect } from 'vitest';
 import type { FakeDiscord, InteractionHandle, RecordedCall } from '../fakes/discord/index.js';
 import type { Fleet, Submission } from './harness.js';
 import { statusOf } from '../e2e/card-reader.js';
+import { recordFault } from '../faults/ledger.js';
 
 /** One `/imagine` of a fleet test: who sent it, and the marker its prompt carries. */
 export interface SentJob {
@@ -107,4 +109,31 @@ export function describeUnended(fleet: Fleet, jobs: readonly SentJob[]): string 
     return `${job.marker}: card ${card}, prompts sent ${prompts.length} (client ${clients}); edits: ${edits.join(' | ')}`;
   });
   return `${jobs.length - open.length} of ${jobs.length} ended; open:\n${lines.join('\n')}`;
+}
+
+/**
+ * Waits until every job has ended, adds them to the fault ledger under `fault`, and checks that each got exactly one
+ * finished card, no failure sentence, and sent its prompt to ComfyUI once.
+ */
+export async function expectEachDeliveredOnce(
+  fleet: Fleet,
+  jobs: readonly SentJob[],
+  fault: string,
+  timeoutMs = 240_000,
+): Promise<void> {
+  await fleet.until(
+    'every job to end',
+    () => jobs.filter(hasEnded).length,
+    (ended) => ended === jobs.length,
+    timeoutMs,
+    () => describeUnended(fleet, jobs),
+  );
+  const cards = finishedCards(fleet.discord, jobs);
+  recordFault(
+    fault,
+    jobs.map((job, index) => ({ deliveries: cards[index]!, sentences: failureOf(job) ? 1 : 0 })),
+  );
+  expect(jobs.map(failureOf).filter(Boolean), fleet.output.slice(-20_000)).toEqual([]);
+  expect(cards, 'finished cards per job').toEqual(jobs.map(() => 1));
+  expect(promptsSent(fleet.submissions, jobs), 'prompts sent to ComfyUI per job').toEqual(jobs.map(() => 1));
 }
