@@ -16,7 +16,7 @@ import path from 'node:path';
 import { writeFileDurably } from '../durable-write.js';
 import { UserFacingError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { SharedBlob, SharedBlobs } from '../store/blobs.js';
+import type { SharedBlobs } from '../store/blobs.js';
 import type { InputImage } from './model.js';
 
 /** What a member reads when the folder is full of images that jobs still need. */
@@ -59,11 +59,16 @@ export interface InputSweep {
   readonly keptBytes: number;
 }
 
-interface InputFile {
-  readonly path: string;
+/** Something a sweep may delete: its size, its last use, and whether an open job uses it. */
+interface Sweepable {
   readonly size: number;
-  readonly modifiedAt: number;
+  readonly usedAt: number;
   readonly inUse: boolean;
+}
+
+/** An image in the folder; its last use is its modification time. */
+interface InputFile extends Sweepable {
+  readonly path: string;
 }
 
 /** Deletes members' images no job needs any more; run `sweep` at start and then periodically. */
@@ -209,27 +214,15 @@ export class InputFiles {
 
   /** The folder's rules on the shelf; answers the bytes it keeps. */
   async #sweepShared(shared: SharedBlobs, now: number, room = 0): Promise<number> {
-    const { retentionMs, maxBytes, logger } = this.#options;
+    const { logger } = this.#options;
     const inUse = new Set([...(await this.#options.inUse())].map((file) => path.basename(file)));
-    const blobs = await shared.list(now);
-    const used = blobs.filter((blob) => inUse.has(blob.name));
+    const blobs = (await shared.list(now)).map((blob) => ({ ...blob, inUse: inUse.has(blob.name) }));
     // In use counts as used now, in the store: its retention (and its expiry there) run from its last job's end.
-    await Promise.all(used.map(async (blob) => shared.touch(blob.name, now)));
-    const expired = blobs.filter((blob) => !inUse.has(blob.name) && blob.usedAt <= now - retentionMs);
-    const kept = blobs.filter((blob) => !expired.includes(blob));
-    let keptBytes = kept.reduce((sum, blob) => sum + blob.size, 0);
-    const grace = this.#options.graceMs ?? 10 * 60 * 1000;
-    const evictable = kept
-      .filter((blob) => !inUse.has(blob.name) && blob.usedAt <= now - grace)
-      .sort((a, b) => a.usedAt - b.usedAt);
-    const evicted: SharedBlob[] = [];
-    for (const blob of evictable) {
-      if (keptBytes + room <= maxBytes) break;
-      evicted.push(blob);
-      keptBytes -= blob.size;
-    }
+    await Promise.all(blobs.filter((blob) => blob.inUse).map(async (blob) => shared.touch(blob.name, now)));
+    const chosen = this.#toDelete(blobs, now, room);
+    let { keptBytes } = chosen;
     let removed = 0;
-    for (const blob of [...expired, ...evicted]) {
+    for (const blob of [...chosen.expired, ...chosen.evicted]) {
       // Used again since the list was read (taken in again, by any process): it stays, and counts.
       if (await shared.deleteUnlessUsedSince(blob.name, blob.usedAt)) removed += 1;
       else keptBytes += blob.size;
@@ -238,24 +231,36 @@ export class InputFiles {
     return keptBytes;
   }
 
+  /**
+   * The one rule of the folder and of the fleet's shelf: what no open job uses and was last used longer ago than the
+   * retention goes; then, while what is kept (with `room` more, bytes about to be added) passes the cap, the oldest
+   * unused one past the grace (a new file may be stored but not yet part of a job). Answers what goes and the bytes kept.
+   */
+  #toDelete<T extends Sweepable>(items: readonly T[], now: number, room: number) {
+    const { retentionMs, maxBytes } = this.#options;
+    const grace = this.#options.graceMs ?? 10 * 60 * 1000;
+    const expired = items.filter((item) => !item.inUse && item.usedAt <= now - retentionMs);
+    const kept = items.filter((item) => !expired.includes(item));
+    let keptBytes = kept.reduce((sum, item) => sum + item.size, 0);
+    const evictable = kept
+      .filter((item) => !item.inUse && item.usedAt <= now - grace)
+      .sort((a, b) => a.usedAt - b.usedAt);
+    const evicted: T[] = [];
+    for (const item of evictable) {
+      if (keptBytes + room <= maxBytes) break;
+      evicted.push(item);
+      keptBytes -= item.size;
+    }
+    return { expired, evicted, keptBytes };
+  }
+
   /** `room`: bytes about to be added, which the cap must leave room for. */
   async #sweep(now: number, room = 0): Promise<InputSweep> {
-    const { retentionMs, maxBytes, logger } = this.#options;
+    const { maxBytes, logger } = this.#options;
     const files = await this.#list();
     // A file in use counts as used now: its retention runs from when its last job left the open list.
     await Promise.all(files.filter((file) => file.inUse).map(async (file) => touch(file.path, now)));
-    const expired = files.filter((file) => !file.inUse && file.modifiedAt <= now - retentionMs);
-    const kept = files.filter((file) => !expired.includes(file));
-    let keptBytes = kept.reduce((sum, file) => sum + file.size, 0);
-    const evictable = kept
-      .filter((file) => !file.inUse && file.modifiedAt <= now - (this.#options.graceMs ?? 10 * 60 * 1000))
-      .sort((a, b) => a.modifiedAt - b.modifiedAt);
-    const evicted: InputFile[] = [];
-    for (const file of evictable) {
-      if (keptBytes + room <= maxBytes) break;
-      evicted.push(file);
-      keptBytes -= file.size;
-    }
+    const { expired, evicted, keptBytes } = this.#toDelete(files, now, room);
     const removed = [...expired, ...evicted];
     await Promise.all(removed.map(async (file) => rm(file.path, { force: true })));
     const removedBytes = removed.reduce((sum, file) => sum + file.size, 0);
@@ -284,7 +289,7 @@ export class InputFiles {
       const file = path.resolve(dir, name);
       const stats = await stat(file).catch(() => undefined);
       if (!stats?.isFile()) continue;
-      files.push({ path: file, size: stats.size, modifiedAt: stats.mtimeMs, inUse: inUse.has(name) });
+      files.push({ path: file, size: stats.size, usedAt: stats.mtimeMs, inUse: inUse.has(name) });
     }
     return files;
   }
