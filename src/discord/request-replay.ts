@@ -57,9 +57,10 @@ export interface ReplayContext {
  */
 export async function replayReceivedRequests(context: ReplayContext, graceMs: number): Promise<number> {
   let replayed = 0;
+  const seen = new Map<string, Promise<boolean>>();
   for (const entry of await context.services.requests.list()) {
     const { writer, receivedAt: writtenAt } = entry;
-    const left = await context.lives.leftBehind({ writer, writtenAt }, graceMs);
+    const left = await context.lives.leftBehind({ writer, writtenAt }, graceMs, seen);
     if (left === false) continue;
     const logger = context.logger.child({
       request: entry.id,

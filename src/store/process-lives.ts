@@ -48,10 +48,18 @@ export class ProcessLives {
 
   /**
    * Whether `writing` is left for another process to finish: its writer's life is over; or, naming no writer, it is
-   * at least `graceMs` old. A live writer's is never taken, however old.
+   * at least `graceMs` old. A live writer's is never taken, however old. `seen` keeps the lives read during one pass
+   * over many writings (a busy process has many in flight): each lease is read once per pass.
    */
-  async leftBehind(writing: Writing, graceMs: number): Promise<LeftBehind> {
-    if (writing.writer !== undefined) return (await this.over(writing.writer)) ? 'writer-gone' : false;
-    return Date.now() - writing.writtenAt >= graceMs ? 'grace' : false;
+  async leftBehind(writing: Writing, graceMs: number, seen?: Map<string, Promise<boolean>>): Promise<LeftBehind> {
+    const { writer } = writing;
+    if (writer === undefined) return Date.now() - writing.writtenAt >= graceMs ? 'grace' : false;
+    const key = `${writer.process}\n${writer.life}`;
+    let over = seen?.get(key);
+    if (over === undefined) {
+      over = this.over(writer);
+      seen?.set(key, over);
+    }
+    return (await over) ? 'writer-gone' : false;
   }
 }

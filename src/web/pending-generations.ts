@@ -85,13 +85,14 @@ export class PendingGenerations {
    */
   async resume(refused: (record: WebGeneration) => Promise<void>, logger: Logger, graceMs?: number): Promise<void> {
     const { records, lives } = this.#options;
+    const seen = new Map<string, Promise<boolean>>();
     for (const id of await records.listPending()) {
       try {
         const record = await records.get(id);
         const left =
           graceMs === undefined ||
           (record !== undefined &&
-            (await lives.leftBehind({ writer: record.writer, writtenAt: record.createdAt }, graceMs)));
+            (await lives.leftBehind({ writer: record.writer, writtenAt: record.createdAt }, graceMs, seen)));
         if (left === false) continue;
         if (record?.pending !== true) {
           await records.unlistPending(id);

@@ -68,6 +68,25 @@ describe('the lives of fleet processes', () => {
     expect(await lives.over({ process: 'elsewhere', life: 'elsewhere' })).toBe(false);
   });
 
+  it('reads each writer’s lease once in a pass over many of its writings', async () => {
+    const holder = thisProcess();
+    await store.leases.claim(processLease('busy'), holder, 60_000);
+    let reads = 0;
+    const counted = new ProcessLives({
+      ...store.leases,
+      holder: async (name) => {
+        reads += 1;
+        return store.leases.holder(name);
+      },
+    });
+    const seen = new Map<string, Promise<boolean>>();
+    const writer = { process: 'busy', life: holder.id };
+    for (let writtenAt = 0; writtenAt < 20; writtenAt += 1) {
+      expect(await counted.leftBehind({ writer, writtenAt }, 0, seen)).toBe(false);
+    }
+    expect(reads).toBe(1);
+  });
+
   it('leaves what names no writer (an earlier release’s) until it is older than the grace', async () => {
     expect(await lives.leftBehind({ writtenAt: Date.now() }, 60_000)).toBe(false);
     expect(await lives.leftBehind({ writtenAt: Date.now() - 61_000 }, 60_000)).toBe('grace');
