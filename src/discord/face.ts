@@ -20,6 +20,7 @@ import { JobPresenter } from './job-presenter.js';
 import { createRefineHandler } from './refine-handler.js';
 import { RequestJournal } from './request-journal.js';
 import { replayReceivedRequests } from './request-replay.js';
+import { RetryPause } from '../store/retry-pause.js';
 import { createLocalGlobalLimit, type GlobalLimit } from './global-limit.js';
 import { openRedisGlobalLimit } from './redis-global-limit.js';
 import { createDiscordTransport } from './rest-transport.js';
@@ -86,6 +87,7 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
     poster,
     deliveries: journal,
     lives: engine.lives,
+    retries: new RetryPause(),
     logger,
   };
   engine.runner.onReceivedPass((graceMs) => replayReceivedRequests(replay, graceMs));

@@ -25,6 +25,7 @@ import { isUserFacing, sentenceFor } from '../errors.js';
 import { text } from '../i18n/catalog.js';
 import type { Logger } from '../logger.js';
 import type { ProcessLives } from '../store/process-lives.js';
+import type { RetryPause } from '../store/retry-pause.js';
 import { finishRerun } from './buttons.js';
 import { tokenAlive, type CardTarget } from './card-updater.js';
 import { sentenceCard } from './cards.js';
@@ -48,6 +49,8 @@ export interface ReplayContext {
   readonly deliveries: DeliveryJournal;
   /** Tells whether an entry's writer is alive. */
   readonly lives: ProcessLives;
+  /** Entries whose finishing failed wait here before they are tried again (the dispatcher looks every second). */
+  readonly retries?: RetryPause;
   readonly logger: Logger;
 }
 
@@ -59,6 +62,7 @@ export async function replayReceivedRequests(context: ReplayContext, graceMs: nu
   let replayed = 0;
   const seen = new Map<string, Promise<boolean>>();
   for (const entry of await context.services.requests.list()) {
+    if (context.retries?.waiting(entry.id)) continue;
     const { writer, receivedAt: writtenAt } = entry;
     const left = await context.lives.leftBehind({ writer, writtenAt }, graceMs, seen);
     if (left === false) continue;
@@ -73,7 +77,8 @@ export async function replayReceivedRequests(context: ReplayContext, graceMs: nu
     try {
       if (await replay(context, entry, logger)) replayed += 1;
     } catch (error) {
-      // Discord or the store away, or this process stopping: the entry stays for the next pass.
+      // Discord or the store away, or this process stopping: the entry stays for a later pass.
+      context.retries?.failed(entry.id);
       logger.warn({ err: error }, 'could not finish a request a stopped process had received; it is tried again');
     }
   }

@@ -275,7 +275,7 @@ export class JobRunner {
     } else {
       // A request's writer may die at any moment, and the stray pass comes only every half minute.
       this.#receivedCheck = setInterval(() => {
-        if (this.#engine.leading) void this.#takeInReceived(this.#engine.intakeGraceMs);
+        if (this.#engine.leading) void this.#takeInReceived(this.#engine.intakeGraceMs, 'debug');
       }, this.#receivedCheckMs).unref();
     }
     this.#logger.info({ jobs: open.length, process: this.#engine.processName }, 'job runner resumed');
@@ -383,19 +383,26 @@ export class JobRunner {
   }
 
   /** Runs the faces' passes over received requests, one run at a time (a run under way is joined). */
-  #takeInReceived(graceMs: number): Promise<void> {
-    this.#receiving ??= this.#runPasses(this.#receivedPasses, graceMs).finally(() => {
+  #takeInReceived(graceMs: number, failures: 'warn' | 'debug' = 'warn'): Promise<void> {
+    this.#receiving ??= this.#runPasses(this.#receivedPasses, graceMs, failures).finally(() => {
       this.#receiving = undefined;
     });
     return this.#receiving;
   }
 
-  /** Runs passes over what dead processes left; one that fails is logged (the next pass tries again). */
-  async #runPasses(passes: ReadonlySet<ReceivedRequestsPass>, graceMs: number): Promise<void> {
+  /**
+   * Runs passes over what dead processes left; one that fails is logged (the next pass tries again): at `debug` for
+   * the look every second (a Redis away would write a warning a second), a warning in the stray pass.
+   */
+  async #runPasses(
+    passes: ReadonlySet<ReceivedRequestsPass>,
+    graceMs: number,
+    failures: 'warn' | 'debug' = 'warn',
+  ): Promise<void> {
     for (const pass of passes) {
       if (this.#phase !== 'running') return;
       await pass(graceMs).catch((error: unknown) =>
-        this.#logger.warn({ err: error }, 'could not look for requests a stopped process had received'),
+        this.#logger[failures]({ err: error }, 'could not look for requests a stopped process had received'),
       );
     }
   }

@@ -10,6 +10,7 @@ import { isUserFacing } from '../errors.js';
 import type { FaultPoint } from '../fault-point.js';
 import type { Logger } from '../logger.js';
 import type { ProcessLife, ProcessLives } from '../store/process-lives.js';
+import { RetryPause } from '../store/retry-pause.js';
 import { generationSettingsSchema } from '../workflows/settings.js';
 import { WEB_CHANNEL } from './delivery.js';
 import { settingsUsed } from './views.js';
@@ -37,6 +38,8 @@ export class PendingGenerations {
   readonly #options: PendingGenerationsOptions;
   /** Pending records being made jobs: a retry and the start's recovery never make one twice. */
   readonly #submitting = new Map<string, Promise<void>>();
+  /** Records whose job could not be made wait here before the next try (a fleet's dispatcher looks every second). */
+  readonly #retries = new RetryPause();
 
   constructor(options: PendingGenerationsOptions) {
     this.#options = options;
@@ -87,6 +90,7 @@ export class PendingGenerations {
     const { records, lives } = this.#options;
     const seen = new Map<string, Promise<boolean>>();
     for (const id of await records.listPending()) {
+      if (this.#retries.waiting(id)) continue;
       try {
         const record = await records.get(id);
         const left =
@@ -114,6 +118,7 @@ export class PendingGenerations {
           await refused(failed);
         });
       } catch (error) {
+        this.#retries.failed(id);
         logger.error(
           { err: error, generation: id },
           'could not finish a pending generation; the next start tries again',
