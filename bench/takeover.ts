@@ -6,6 +6,8 @@
  * life; the dispatcher looks every second for requests whose writer's life is over (src/store/process-lives.ts):
  *
  * - on one machine, the killed process's pid is seen gone at once;
+ * - on one machine, the killed process being the fleet's dispatcher: the other must first take the dispatcher's
+ *   lease, which lapses 10 s after its last renewal;
  * - as on another host (the receiver in a pid namespace of its own, so its pid cannot be asked), its process lease
  *   must lapse first: 30 s after its last renewal, which came at most 10 s before the kill.
  *
@@ -26,7 +28,11 @@ export interface TakeoverBenchOptions {
 
 export const TAKEOVER_DEFAULTS: TakeoverBenchOptions = { runs: 3, jobTimeoutMs: 150_000 };
 
-const PLACES = { sameHost: 'one machine', otherHost: 'as on another host' } as const;
+const PLACES = {
+  sameHost: 'one machine',
+  deadDispatcher: 'one machine, the dispatcher killed',
+  otherHost: 'as on another host',
+} as const;
 type Place = keyof typeof PLACES;
 
 /** One kill's outcome. */
@@ -98,6 +104,17 @@ async function measureOnce(
     { COMFYCORD_FAULT_POINT: 'command:acknowledged', COMFYCORD_PROCESS_NAME: name },
     { ownPidSpace: place === 'otherHost' },
   );
+  if (place === 'deadDispatcher') {
+    // The survivor stops (giving the dispatcher's lease up) and starts again: the receiver dispatches now.
+    await fleet.stop(survivor);
+    await fleet.until(
+      'the receiver to dispatch',
+      () => receiver.bot.output.join(''),
+      (log) => log.includes('this process dispatches for the fleet now'),
+      60_000,
+    );
+    await fleet.restart(survivor);
+  }
   const user = fleet.guilds[0]!.members[0]!;
   const marker = `takeover-${place}-${run}-`;
   const handle = await fleet.discord.sendSlashCommand({
