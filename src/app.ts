@@ -24,7 +24,10 @@ export interface Comfycord {
   readonly services: BotServices;
   /** The health and metrics endpoint, when HTTP_PORT is set. */
   readonly healthUrl: string | undefined;
-  /** Stops taking jobs, persists, closes sockets and the store; the next start resumes. */
+  /**
+   * Stops carrying jobs (in a fleet, still taking commands until the gateway closes), persists, closes sockets and the
+   * store; the next start resumes.
+   */
   stop(): Promise<void>;
 }
 
@@ -56,18 +59,25 @@ export async function startComfycord(options: StartOptions): Promise<Comfycord> 
     services: discord.services,
     healthUrl: health?.url,
     stop: async () => {
-      logger.info('stopping: no new jobs; jobs in flight are persisted and resumed on the next start');
+      logger.info(
+        engine.runner.engine.kind === 'fleet'
+          ? 'stopping: the jobs this process carries go on in the others; commands are taken into the queue until the gateway closes'
+          : 'stopping: no new jobs; jobs in flight are persisted and resumed on the next start',
+      );
+      // In this order: stop carrying jobs and hand them back; meanwhile, in a fleet, members' commands still reaching
+      // this process (its gateway is connected) are taken into the shared queue for the others to carry; then the
+      // gateway closes, the commands it brought are answered, and only then the store closes under them.
       try {
-        await engine.runner.stop();
+        await engine.runner.drain();
       } finally {
-        await fleet
-          .leave()
-          .catch((error: unknown) => logger.warn({ err: error }, 'could not leave the fleet roll call'));
         // Whatever the runner did, the gateway, the store and the endpoint are closed: a half-stopped bot must not
         // linger.
         try {
           await discord.close();
         } finally {
+          await fleet
+            .leave()
+            .catch((error: unknown) => logger.warn({ err: error }, 'could not leave the fleet roll call'));
           try {
             await web?.close();
             await engine.stop();

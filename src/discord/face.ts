@@ -39,7 +39,7 @@ export interface DiscordFace {
   readonly gatewayCheck: HealthCheck;
   /** Logs in; resolves once the gateway is ready. */
   connect(): Promise<void>;
-  /** Closes the gateway and the REST transport. */
+  /** Closes the gateway, waits for the interactions and replies it brought to be answered, and closes REST. */
   close(): Promise<void>;
 }
 
@@ -103,9 +103,16 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
     logger,
     acknowledgements,
   });
-  client.on(Events.InteractionCreate, (interaction) => void route(interaction));
+  // What the gateway brought and is still being answered: `close()` waits for it once the gateway is closed.
+  const answering = new Set<Promise<void>>();
+  const answer = (work: Promise<void>) => {
+    const settled = work.catch((error: unknown) => logger.error({ err: error }, 'answering Discord failed'));
+    answering.add(settled);
+    void settled.finally(() => answering.delete(settled));
+  };
+  client.on(Events.InteractionCreate, (interaction) => answer(route(interaction)));
   const refine = createRefineHandler(services, logger);
-  client.on(Events.MessageCreate, (message) => void refine(message));
+  client.on(Events.MessageCreate, (message) => answer(refine(message)));
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
   // Recovered results are delivered over REST, which needs only the token: set it before the engine resumes.
   client.rest.setToken(config.discord.token ?? '');
@@ -125,7 +132,12 @@ export async function attachDiscord(engine: Engine, options: DiscordFaceOptions 
     },
     close: async () => {
       try {
+        // The gateway first (nothing new arrives), then what it brought is answered (a fleet's process takes its
+        // commands into the shared queue; embedded, they are refused). Answering needs REST with its token, which
+        // `destroy()` took away with the gateway.
         await client.destroy();
+        client.rest.setToken(config.discord.token ?? '');
+        while (answering.size > 0) await Promise.allSettled([...answering]);
       } finally {
         await transport.close().finally(() => globalLimit.close());
       }

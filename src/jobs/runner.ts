@@ -83,7 +83,11 @@ export interface JobRunnerOptions {
   readonly logger?: Logger;
 }
 
-type Phase = 'new' | 'running' | 'stopped';
+/**
+ * `draining` is a fleet's stopping process: it carries and dispatches nothing any more, but still takes requests into
+ * the shared queue (another process carries them) until `stop()`.
+ */
+type Phase = 'new' | 'running' | 'draining' | 'stopped';
 
 /**
  * A face's pass over what dead processes left: the requests received but not yet written as jobs (those whose writer's
@@ -121,9 +125,13 @@ export class JobRunner {
   #receiving: Promise<void> | undefined;
   readonly #receivedCheckMs: number;
   #receivedCheck: NodeJS.Timeout | undefined;
-  /** Aborted by `stop()`: redeliveries waiting for a server give up (the next start tries again). */
+  /** Requests being taken (intake, cancels): `stop()` waits for them before it closes the engine under them. */
+  readonly #taking = new Set<Promise<unknown>>();
+  /** Aborted by `drain()`: redeliveries waiting for a server give up (the next start tries again). */
   readonly #stopping = new AbortController();
   #phase: Phase = 'new';
+  #drained: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
 
   constructor(options: JobRunnerOptions) {
     this.#logger = (options.logger ?? silentLogger()).child({ module: 'jobs' });
@@ -284,24 +292,26 @@ export class JobRunner {
 
   /** Queues a job; throws a `UserFacingError` when a limit is hit or the settings cannot be used. */
   async enqueue(request: JobRequest): Promise<JobRecord> {
-    const job = await takeRequest(
-      {
-        queue: this.#queue,
-        repository: this.#repository,
-        workflows: this.#workflows,
-        defaultWorkflow: this.#defaultWorkflow,
-        limits: this.#limits,
-        assertOpen: () => this.#assertOpen(),
-        assertSomeServerCanRun: (job) => this.#assertSomeServerCanRun(job),
-        fault: this.#fault,
-        intakeGraceMs: this.#engine.intakeGraceMs,
-        queued: async (job) => {
-          this.#dispatcher.know(job);
-          this.#engine.changed();
-          await this.#dispatcher.pump();
+    const job = await this.#take(
+      takeRequest(
+        {
+          queue: this.#queue,
+          repository: this.#repository,
+          workflows: this.#workflows,
+          defaultWorkflow: this.#defaultWorkflow,
+          limits: this.#limits,
+          assertOpen: () => this.#assertOpen(),
+          assertSomeServerCanRun: (job) => this.#assertSomeServerCanRun(job),
+          fault: this.#fault,
+          intakeGraceMs: this.#engine.intakeGraceMs,
+          queued: async (job) => {
+            this.#dispatcher.know(job);
+            this.#engine.changed();
+            await this.#dispatcher.pump();
+          },
         },
-      },
-      request,
+        request,
+      ),
     );
     // Dispatched at once when a server was free: the record as its carrier holds it now.
     return this.#book.get(job.id) ?? job;
@@ -309,9 +319,11 @@ export class JobRunner {
 
   /** Cancels a job of `memberId`: a waiting one leaves the queue, one on a server is interrupted or dequeued there. */
   async cancel(jobId: string, memberId: string): Promise<void> {
-    if (this.#phase !== 'running') {
-      throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
-    }
+    this.#assertTakingRequests();
+    return this.#take(this.#cancel(jobId, memberId));
+  }
+
+  async #cancel(jobId: string, memberId: string): Promise<void> {
     const job = await this.findJob(jobId);
     if (job === undefined) throw new UserFacingError('job-unknown', 'That job no longer exists.');
     if (job.memberId !== memberId) {
@@ -323,7 +335,8 @@ export class JobRunner {
       await this.#engine.handOff(jobId, handOff);
       return this.#dispatcher.pump();
     }
-    if (await this.#attempts.cancel(jobId)) return;
+    // A draining process carries nothing any more (what it abandoned is another's to cancel): only asked, below.
+    if (this.#phase === 'running' && (await this.#attempts.cancel(jobId))) return;
     // Carried by another process of the fleet: it is asked (and the request is kept for whoever carries it next).
     const current = this.#engine.kind === 'fleet' ? await this.#repository.get(jobId) : undefined;
     if (current === undefined || isTerminal(current.state) || this.#finisher.has(jobId)) {
@@ -357,19 +370,43 @@ export class JobRunner {
   }
 
   /**
-   * Stops taking and dispatching jobs, stops following prompts (they keep running on their servers), waits for
-   * deliveries under way and for every write, and closes the server connections. The next `resume()` continues
-   * (embedded); in a fleet, the other processes take over what this one carried.
+   * Stops carrying and dispatching jobs: stops following prompts (they keep running on their servers), waits for
+   * deliveries under way, and hands what this process carried back (in a fleet, the other processes take it over at
+   * once). In a fleet, requests are still taken into the shared queue until `stop()`: another process carries them,
+   * so a member whose command reaches a stopping process (its gateway is still connected) is not refused. Embedded,
+   * requests are refused from here on: nobody else would carry a job taken now, which would wait until this process
+   * starts again (if it ever does), while the refusal tells the member to ask again in a minute.
    */
-  async stop(): Promise<void> {
-    if (this.#phase === 'stopped') return;
-    this.#phase = 'stopped';
+  drain(): Promise<void> {
+    this.#drained ??= this.#drain();
+    return this.#drained;
+  }
+
+  /**
+   * Stops the runner: drains (see `drain`), refuses requests from then on, waits for those being taken and for every
+   * write, and closes the engine. The next `resume()` continues (embedded); in a fleet, the other processes carry on.
+   */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      await this.drain();
+      this.#phase = 'stopped';
+      while (this.#taking.size > 0) await Promise.allSettled([...this.#taking]);
+      await this.#book.idle();
+      await this.#engine.close();
+      this.#logger.info('job runner stopped');
+    })();
+    return this.#stopped;
+  }
+
+  async #drain(): Promise<void> {
+    this.#phase = this.#engine.kind === 'fleet' && this.#phase === 'running' ? 'draining' : 'stopped';
     clearInterval(this.#receivedCheck);
     this.#outage.stop();
     this.#orphans.stop();
     this.#stopping.abort();
     await this.#engine.stop();
-    // A pass under way finds intake closed (its entries stay for another process) and ends before the store closes.
+    // A pass under way ends before the store closes: embedded it finds intake closed (its entries stay for the next
+    // start); in a fleet intake stays open while draining, and the entry it is on may be finished here.
     await this.#receiving;
     this.#attempts.abandonAll();
     this.#delivery.stop();
@@ -377,9 +414,6 @@ export class JobRunner {
     this.#attempts.releaseAll();
     while (this.#carrying.size > 0) await Promise.allSettled([...this.#carrying]);
     await this.#delivery.idle();
-    await this.#book.idle();
-    await this.#engine.close();
-    this.#logger.info('job runner stopped');
   }
 
   /** Runs the faces' passes over received requests, one run at a time (a run under way is joined). */
@@ -482,10 +516,23 @@ export class JobRunner {
     return tracked;
   }
 
-  #assertOpen(): void {
-    if (this.#phase !== 'running') {
+  /** Tracks a request being taken, so `stop()` waits for it. */
+  #take<T>(work: Promise<T>): Promise<T> {
+    const settled = work.catch(() => undefined);
+    this.#taking.add(settled);
+    void settled.finally(() => this.#taking.delete(settled));
+    return work;
+  }
+
+  /** Refuses requests before `resume()` and once stopping, except while a fleet's process drains (see `drain`). */
+  #assertTakingRequests(): void {
+    if (this.#phase !== 'running' && this.#phase !== 'draining') {
       throw new UserFacingError('runner-stopped', 'The bot is restarting; please try again in a minute.');
     }
+  }
+
+  #assertOpen(): void {
+    this.#assertTakingRequests();
     if (this.#outage.declared)
       throw serversDownError('every ComfyUI server has been down longer than the outage timeout', this.#answering());
   }

@@ -2,7 +2,8 @@
  * One process of a fleet, for the fleet tests: a JobRunner on the fleet engine over a real Redis, the shipped
  * workflows and the given ComfyUI servers, as `npm start` builds it (without Discord). It prints one JSON line per job
  * event (`{"process","jobId","type",…}`), takes `enqueue <member> <steps>` lines on stdin (answering
- * `{"enqueued": id}` or `{"refused": identifier}`), and on SIGTERM stops (drains) and exits. Its environment may set
+ * `{"enqueued": id}` or `{"refused": identifier}`) and `cancel <member> <job id>` (`{"cancelRequested": id}`), and on SIGTERM stops (drains) and exits; SIGUSR2 only drains it
+ * (`{"drained": true}`), holding it in the window where a stopping bot's gateway still brings commands. Its environment may set
  * `COMFYCORD_FAULT_POINT` (it kills itself there) and `FLEET_CHILD_JOBS_PER_MEMBER` (default 20).
  * Usage: tsx test/jobs/fleet-child.ts <name> <redis url> <server url>...
  */
@@ -65,14 +66,23 @@ await runner.resume();
 print({ ready: true, leading: engine.leading });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
-  const [command, memberId, steps] = line.trim().split(/\s+/);
-  if (command !== 'enqueue' || memberId === undefined) return;
+  const [command, memberId, argument] = line.trim().split(/\s+/);
+  if (memberId === undefined) return;
+  const refused = (error: unknown) =>
+    print({ refused: isUserFacing(error) ? error.identifier : String(error), memberId });
+  if (command === 'cancel' && argument !== undefined) {
+    runner.cancel(argument, memberId).then(() => print({ cancelRequested: argument, memberId }), refused);
+    return;
+  }
+  if (command !== 'enqueue') return;
+  const steps = argument;
   const settings = { prompt: `a fox for ${memberId}`, steps: Number(steps ?? 3), width: 256, height: 256 };
-  runner.enqueue({ memberId, channelId: 'channel-1', guildId: 'guild-1', settings }).then(
-    (job) => print({ enqueued: job.id, memberId }),
-    (error: unknown) => print({ refused: isUserFacing(error) ? error.identifier : String(error), memberId }),
-  );
+  runner
+    .enqueue({ memberId, channelId: 'channel-1', guildId: 'guild-1', settings })
+    .then((job) => print({ enqueued: job.id, memberId }), refused);
 });
+
+process.once('SIGUSR2', () => void runner.drain().then(() => print({ drained: true })));
 
 process.once('SIGTERM', () => {
   void (async () => {

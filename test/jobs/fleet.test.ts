@@ -23,6 +23,8 @@ interface Line {
   readonly refused?: string;
   readonly ready?: boolean;
   readonly stopped?: boolean;
+  readonly drained?: boolean;
+  readonly cancelRequested?: string;
 }
 
 /** Every line every process printed, and the processes themselves. */
@@ -54,7 +56,12 @@ class Fleet {
 
   /** Asks the process to take a job, without waiting for its answer. */
   ask(name: string, memberId: string, steps: number): void {
-    this.#children.get(name)!.stdin!.write(`enqueue ${memberId} ${steps}\n`);
+    this.tell(name, `enqueue ${memberId} ${steps}`);
+  }
+
+  /** Writes one command line to the process (see fleet-child.ts). */
+  tell(name: string, line: string): void {
+    this.#children.get(name)!.stdin!.write(`${line}\n`);
   }
 
   async enqueue(name: string, memberId: string, steps: number): Promise<string> {
@@ -226,6 +233,36 @@ describe.runIf(runRedis)('the fleet engine across processes', () => {
     await fleet.until(() => fleet!.events(jobId, 'succeeded').length > 0, 'the job to end on p2', 90_000);
     expect(fleet.events(jobId, 'succeeded')).toEqual([expect.objectContaining({ process: 'p2' })]);
     expect(emulator.received).toHaveLength(1);
+  }, 180_000);
+  it('takes jobs into the shared queue while it drains, and another process carries each once', async () => {
+    emulator = await startEmulator({ port: 0, stepMs: 20, previews: false });
+    fleet = new Fleet(redis.url, [emulator.url]);
+    await fleet.start('p1');
+    await fleet.start('p2');
+    // Drained, not yet stopped: where a stopping bot's gateway still brings its members' commands.
+    fleet.kill('p1', 'SIGUSR2');
+    await fleet.until(() => fleet!.lines.some((line) => line.process === 'p1' && line.drained), 'p1 to drain');
+    const ids: string[] = [];
+    for (const member of ['ann', 'ben', 'cy']) ids.push(await fleet.enqueue('p1', member, 3));
+    await fleet.until(() => ids.every((id) => fleet!.events(id, 'succeeded').length > 0), 'every job', 90_000);
+    for (const id of ids) {
+      expect(fleet.events(id, 'succeeded')).toEqual([expect.objectContaining({ process: 'p2' })]);
+      expect(fleet.events(id, 'submitted').every((line) => line.process === 'p2')).toBe(true);
+    }
+    expect(emulator.received).toHaveLength(3);
+    // A member's Cancel reaching it too: the process that carries the job is asked, and ends it once.
+    emulator.faults.stepMs = 300;
+    const long = await fleet.enqueue('p2', 'dee', 60);
+    await fleet.until(() => fleet!.events(long, 'progress').length > 0, 'the long job to render');
+    fleet.tell('p1', `cancel dee ${long}`);
+    await fleet.until(() => fleet!.events(long, 'cancelled').length > 0, 'the long job to be cancelled', 90_000);
+    expect(fleet.lines.filter((line) => line.cancelRequested === long)).toEqual([
+      expect.objectContaining({ process: 'p1' }),
+    ]);
+    expect(fleet.events(long, 'cancelled')).toEqual([expect.objectContaining({ process: 'p2' })]);
+    fleet.kill('p1', 'SIGTERM');
+    await fleet.exited('p1', 10_000);
+    expect(fleet.lines.some((line) => line.process === 'p1' && line.stopped)).toBe(true);
   }, 180_000);
   it('counts a job once when the process taking it in is SIGKILLed after writing it, and the dispatcher queues it', async () => {
     // One job per member at a time: a member left counted one job high could never ask again.

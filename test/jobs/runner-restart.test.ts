@@ -1,6 +1,7 @@
 import { fetch } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/emulator/index.js';
+import { UserFacingError } from '../../src/errors.js';
 import type { JobEvent, JobRecord, JobRunner } from '../../src/jobs/index.js';
 import { EventLog, Harness, quickRequest } from './harness.js';
 
@@ -142,5 +143,34 @@ describe('JobRunner across a restart', () => {
     await log.until(() => log.terminals(job.id).length === 2, 'the second delivery');
     await log.until(async () => (await runner.findJob(job.id))?.deliveredAt !== undefined, 'delivery');
     expect((await runner.findJob(job.id))?.deliveryAttempts).toBe(2);
+  });
+
+  it('refuses new jobs from the moment it stops, alone on its store (nobody else would carry them)', async () => {
+    const [emulator] = await harness.startEmulators(5);
+    const store = await harness.openStore(await harness.storeUrl());
+    const runner = await harness.runner(store, [emulator!]);
+    const log = new EventLog();
+    let deliver = () => undefined as void;
+    const delivering = new Promise<void>((resolve) => (deliver = resolve));
+    // Its delivery holds the stop (a stop waits for deliveries under way) until the test lets it go on.
+    runner.onEvent(log.listener(async (_job, event) => (isTerminal(event) ? delivering : undefined)));
+    await runner.resume();
+    const job = await runner.enqueue(quickRequest('member-1'));
+    await log.terminalOf(job.id);
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+
+    const refusal = await runner.enqueue(quickRequest('member-2')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(stopped).toBe(false);
+    expect(refusal).toBeInstanceOf(UserFacingError);
+    expect((refusal as UserFacingError).identifier).toBe('runner-stopped');
+    expect((refusal as UserFacingError).message).toBe('The bot is restarting; please try again in a minute.');
+    deliver();
+    await stopping;
+    expect(log.terminals(job.id)).toHaveLength(1);
+    expect(emulator!.received).toHaveLength(1);
   });
 });
