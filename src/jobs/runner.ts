@@ -501,6 +501,7 @@ export class JobRunner {
         this.#attempts.serverDown(server, error);
         this.#outage.check();
       },
+      onCleared: () => void this.#dispatcher.pump(),
     });
   }
 

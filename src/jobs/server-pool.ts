@@ -42,6 +42,8 @@ export interface ServerPoolOptions {
   readonly slotsTaken?: (server: string) => number;
   readonly onUp: (server: string) => void;
   readonly onDown: (server: string, error: unknown) => void;
+  /** A server that was up and suspected (see `suspect`) passed its check: it takes jobs again. */
+  readonly onCleared?: (server: string) => void;
 }
 
 /** What `/queue` and the metrics show of one server. */
@@ -69,6 +71,12 @@ interface PoolServer {
   /** Its last /object_info answer could not be used; checked again at every health check. */
   unusableAnswer: boolean;
   failures: number;
+  /**
+   * A request to it failed to connect while it counted as up: it takes no new job until a check answers. Without
+   * this, a job handed back by the dead server went straight to it again, and a waiting job's attempts were spent
+   * there in the moment before two failed checks counted it as down.
+   */
+  suspected: boolean;
   checking: boolean;
   downSince: number | undefined;
   /** The last failed check got an answer from the server (`ComfyProtocolError`). */
@@ -98,6 +106,7 @@ export class ServerPool {
         capabilities: undefined,
         unusableAnswer: false,
         failures: 0,
+        suspected: false,
         checking: false,
         downSince: undefined,
         answering: false,
@@ -203,10 +212,15 @@ export class ServerPool {
     if (server) server.averageDurationMs = smoothDuration(server.averageDurationMs, durationMs);
   }
 
-  /** A request to the server failed to connect: check it now rather than at the next interval. */
+  /**
+   * A request to the server failed to connect: it takes no new job until it is checked, now rather than at the next
+   * interval (a check that answers clears it; failed ones count it as down).
+   */
   suspect(name: string): void {
     const server = this.#servers.get(name);
-    if (server && server.health === 'up') this.#schedule(server, 0);
+    if (server?.health !== 'up' || server.suspected) return;
+    server.suspected = true;
+    this.#schedule(server, 0);
   }
 
   /** Every server's state, in configuration order. */
@@ -226,7 +240,7 @@ export class ServerPool {
   #loads(): ServerLoad[] {
     return [...this.#servers.values()].map((server) => ({
       name: server.config.name,
-      healthy: server.health === 'up',
+      healthy: server.health === 'up' && !server.suspected,
       inFlight: this.#slotsTaken(server),
       capacity: this.#options.promptsPerServer,
       averageDurationMs: server.averageDurationMs,
@@ -246,10 +260,9 @@ export class ServerPool {
 
   async #check(server: PoolServer): Promise<void> {
     // One check at a time; the one in flight schedules the next.
-    if (server.checking) return;
-    server.checking = true;
     const client = server.client;
-    if (client === undefined) return;
+    if (server.checking || client === undefined) return;
+    server.checking = true;
     try {
       await client.systemStats();
       if (server.health !== 'up' || server.unusableAnswer) await this.#assess(server, client);
@@ -284,6 +297,8 @@ export class ServerPool {
     server.failures = 0;
     server.backoff.reset();
     const wasUp = server.health === 'up';
+    const cleared = wasUp && server.suspected;
+    server.suspected = false;
     server.health = 'up';
     server.downSince = undefined;
     this.#schedule(server, this.#options.healthIntervalMs ?? 5_000);
@@ -291,6 +306,7 @@ export class ServerPool {
       this.#options.logger.info({ server: server.config.name }, 'comfy server is up');
       this.#options.onUp(server.config.name);
     }
+    if (cleared) this.#options.onCleared?.(server.config.name);
   }
 
   #checkFailed(server: PoolServer, error: unknown): void {
@@ -300,6 +316,7 @@ export class ServerPool {
     if (server.failures < threshold) return this.#schedule(server, this.#options.downBackoff?.minMs ?? 500);
     const wasDown = server.health === 'down';
     server.health = 'down';
+    server.suspected = false;
     this.#schedule(server, server.backoff.next());
     if (wasDown) return;
     server.downSince = Date.now();

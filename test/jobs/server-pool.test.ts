@@ -30,8 +30,8 @@ function startPool(
   objectInfo: () => Promise<ObjectInfo>,
   lines: string[],
   systemStats?: () => Promise<unknown>,
-): { ups: string[]; downs: string[] } {
-  const events = { ups: [] as string[], downs: [] as string[] };
+): { ups: string[]; downs: string[]; cleared: string[] } {
+  const events = { ups: [] as string[], downs: [] as string[], cleared: [] as string[] };
   const logger = pino(
     { level: 'debug' },
     new Writable({
@@ -50,6 +50,7 @@ function startPool(
     healthIntervalMs: 20,
     onUp: (name) => events.ups.push(name),
     onDown: (name) => events.downs.push(name),
+    onCleared: (name) => events.cleared.push(name),
   });
   pool.start('client');
   return events;
@@ -61,6 +62,54 @@ async function until(condition: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('a server a request could not reach', () => {
+  const info = readObjectInfo(
+    withModelFiles(recordedObjectInfo(), { checkpoints: ['v1-5-pruned-emaonly.safetensors'] }),
+  );
+
+  it('takes no job until a check answers, then is offered again', async () => {
+    let held: Promise<void> | undefined;
+    let answer = (): void => undefined;
+    const events = startPool(
+      async () => info,
+      [],
+      async () => held,
+    );
+    await until(() => events.ups.length > 0);
+    expect(pool!.choose(() => true)).toBe('real');
+    held = new Promise((resolve) => (answer = resolve));
+    pool!.suspect('real');
+    // Still up (one refused connection is not an outage), but a job handed back by it must not go straight back.
+    expect(pool!.status()[0]?.health).toBe('up');
+    expect(pool!.choose(() => true)).toBeUndefined();
+    expect(pool!.hasFreeSlot()).toBe(false);
+    held = undefined;
+    answer();
+    await until(() => events.cleared.length > 0);
+    expect(events.cleared).toEqual(['real']);
+    expect(pool!.choose(() => true)).toBe('real');
+    expect(events.downs).toEqual([]);
+  });
+
+  it('stays out of the choice until its failed checks count it as down', async () => {
+    let refuse = false;
+    const events = startPool(
+      async () => info,
+      [],
+      async () => {
+        if (refuse) throw new Error('connect ECONNREFUSED');
+      },
+    );
+    await until(() => events.ups.length > 0);
+    refuse = true;
+    pool!.suspect('real');
+    expect(pool!.choose(() => true)).toBeUndefined();
+    await until(() => events.downs.length > 0);
+    expect(pool!.choose(() => true)).toBeUndefined();
+    expect(events.cleared).toEqual([]);
+  });
+});
 
 describe('the server pool and /object_info', () => {
   it('takes a server up with the workflows its real 0.3.64 node list allows', async () => {
