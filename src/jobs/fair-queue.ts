@@ -22,8 +22,9 @@ interface MemberLane<T> {
 }
 
 /**
- * The whole queue as plain JSON-safe data, so it can live outside the process (the fleet keeps it in Redis and
- * rebuilds the queue around it for each change; see src/jobs/engine/).
+ * The queue as plain JSON-safe data, so it can live outside the process. A change of one member's jobs needs only
+ * that member's lane, the front and the round counters: the queue state rebuilds a queue of just those around each
+ * change (src/jobs/engine/queue-state.ts), and one of every lane to order them all.
  */
 export interface FairQueueState<T> {
   readonly members: [string, { items: { item: T; arrival: number }[]; lastServedRound: number }][];

@@ -2,9 +2,9 @@
  * The queue every stage shares: admissions against the limits (intake), the fair order of waiting jobs and the server
  * slots of handed-off jobs (dispatch), and their release when a job leaves a process's hands (attempt, delivery).
  * Each method is one atomic change of the shared state (`SharedCell`), in memory or in Redis: the same code decides
- * for one process and for a fleet.
+ * for one process and for a fleet. A change touches the state's core and the lanes of the members it concerns (see
+ * queue-state.ts); it names them as hints, so a fleet reads them with the core in one round trip.
  */
-import { FairQueue } from './fair-queue.js';
 import type { SharedCell } from './engine/shared-cell.js';
 import type { HandOff, QueuedJob, QueueState, WaitingEnd } from './engine/queue-state.js';
 import { checkLimits, type JobCounts, type JobLimits } from './limits.js';
@@ -21,19 +21,26 @@ export class JobQueue {
     return this.cell.last;
   }
 
-  /** Reads the latest state (the dispatcher does before choosing). */
-  refresh(): Promise<QueueState> {
-    return this.cell.read();
+  /**
+   * Reads the latest state (the dispatcher does before choosing). Lanes left with nothing in them since their member's
+   * turn passed are dropped on the way (they place nothing; see `QueueState.forgetIfIdle`).
+   */
+  async refresh(): Promise<QueueState> {
+    const state = await this.cell.read();
+    const idle = state.idleMembers();
+    if (idle.length === 0) return state;
+    await this.cell.change((current) => idle.forEach((memberId) => current.forgetIfIdle(memberId)), { members: idle });
+    return this.cell.last;
   }
 
   /** Throws the limit's `UserFacingError` when a new job of the member would not be admitted now (changes nothing). */
   async assertAdmissible(memberId: string, limits: JobLimits): Promise<void> {
-    checkLimits(limits, countsOf(await this.cell.read(), memberId));
+    checkLimits(limits, await this.cell.look((state) => countsOf(state, memberId), { members: [memberId] }));
   }
 
   /**
    * The next job's place in the queue order (a number lost by a process that dies is only a gap). With `intake`, the
-   * job about to be written is entered as being taken in, for `graceMs` of the cell's clock (see `QueueState.intake`):
+   * job about to be written is entered as being taken in, for `graceMs` of the cell's clock (see `QueueCore.intake`):
    * its `admit` must then find that entry. Entries left by processes that died before writing their record are
    * dropped here, long after their grace.
    */
@@ -45,7 +52,7 @@ export class JobQueue {
         }
         state.intake[intake.jobId] = now + intake.graceMs;
       }
-      return state.nextSequence++;
+      return state.core.nextSequence++;
     });
   }
 
@@ -57,30 +64,33 @@ export class JobQueue {
    * grace had passed (`readmit`), so it is not queued twice.
    */
   admit(job: QueuedJob, limits: JobLimits, graceMs = Number.POSITIVE_INFINITY): Promise<'admitted' | 'late'> {
-    return this.cell.change((state, now) => {
-      if (state.admitted[job.id] !== undefined) return 'admitted';
-      if (Number.isFinite(graceMs) && state.intake[job.id] === undefined) return 'late';
-      checkLimits(limits, countsOf(state, job.memberId));
-      delete state.intake[job.id];
-      state.admitted[job.id] = { memberId: job.memberId, at: now };
-      const queue = waitingOf(state);
-      queue.push(job);
-      state.waiting = queue.toState();
-      return 'admitted';
-    });
+    return this.cell.change(
+      (state, now) => {
+        if (state.ownerOf(job.id) !== undefined) return 'admitted';
+        if (Number.isFinite(graceMs) && state.intake[job.id] === undefined) return 'late';
+        checkLimits(limits, countsOf(state, job.memberId));
+        delete state.intake[job.id];
+        enqueue(state, job, now);
+        return 'admitted';
+      },
+      { members: [job.memberId], jobs: [job.id] },
+    );
   }
 
   /**
    * Intake gives up on a job it entered, unless it was admitted after all (an admission whose answer was lost: Redis
    * may have committed it before the connection broke): true when it was. Otherwise its entry goes, in a change that
-   * also makes a lost admission still on its way fail (it watched the state this changes), so false is final.
+   * also makes a lost admission still on its way fail (it compared the state this changes), so false is final.
    */
   withdraw(jobId: string): Promise<boolean> {
-    return this.cell.change((state) => {
-      if (knows(state, jobId)) return true;
-      delete state.intake[jobId];
-      return false;
-    });
+    return this.cell.change(
+      (state) => {
+        if (knows(state, jobId)) return true;
+        delete state.intake[jobId];
+        return false;
+      },
+      { jobs: [jobId] },
+    );
   }
 
   /** True when intake is still taking the job in (entered, not admitted), as last seen. */
@@ -94,17 +104,17 @@ export class JobQueue {
    * grace lasts (by the cell's clock): the intake may still admit it.
    */
   readmit(job: QueuedJob): Promise<boolean> {
-    return this.cell.change((state, now) => {
-      if (knows(state, job.id)) return false;
-      const until = state.intake[job.id];
-      if (until !== undefined && now < until) return false;
-      delete state.intake[job.id];
-      state.admitted[job.id] = { memberId: job.memberId, at: now };
-      const queue = waitingOf(state);
-      queue.push(job);
-      state.waiting = queue.toState();
-      return true;
-    });
+    return this.cell.change(
+      (state, now) => {
+        if (knows(state, job.id)) return false;
+        const until = state.intake[job.id];
+        if (until !== undefined && now < until) return false;
+        delete state.intake[job.id];
+        enqueue(state, job, now);
+        return true;
+      },
+      { members: [job.memberId], jobs: [job.id] },
+    );
   }
 
   /**
@@ -115,14 +125,17 @@ export class JobQueue {
     job: Pick<QueuedJob, 'id' | 'memberId' | 'workflow'>,
     server: string | undefined,
   ): Promise<HandOff | undefined> {
-    return this.cell.change((state) => {
-      if (knows(state, job.id)) return undefined;
-      const key = `${job.id}-${state.nextHandOff++}`;
-      const entry: HandOff = { key, memberId: job.memberId, workflow: job.workflow, at: Date.now() };
-      if (server !== undefined) state.admitted[job.id] = { memberId: job.memberId, at: Date.now() };
-      state.handOffs[job.id] = server === undefined ? entry : { ...entry, server };
-      return state.handOffs[job.id];
-    });
+    return this.cell.change(
+      (state) => {
+        if (knows(state, job.id)) return undefined;
+        const key = `${job.id}-${state.core.nextHandOff++}`;
+        const entry: HandOff = { key, memberId: job.memberId, workflow: job.workflow, at: Date.now() };
+        if (server !== undefined) state.admit(job.id, job.memberId, Date.now());
+        state.handOffs[job.id] = server === undefined ? entry : { ...entry, server };
+        return state.handOffs[job.id];
+      },
+      { members: [job.memberId], jobs: [job.id] },
+    );
   }
 
   /** True when some part of the queue knows the job (counted, waiting, or handed off), as last seen. */
@@ -134,9 +147,7 @@ export class JobQueue {
   pushFront(jobs: readonly QueuedJob[]): Promise<void> {
     return this.cell.change((state) => {
       for (const job of jobs) delete state.handOffs[job.id];
-      const queue = waitingOf(state);
-      queue.pushFront(...jobs);
-      state.waiting = queue.toState();
+      state.withFair([], (queue) => queue.pushFront(...jobs));
     });
   }
 
@@ -146,15 +157,13 @@ export class JobQueue {
    */
   take(jobId: string, server: string): Promise<HandOff | undefined> {
     return this.cell.change((state) => {
-      const queue = waitingOf(state);
-      const job = queue.take(jobId);
+      const job = state.withFair([state.ownerOf(jobId)], (queue) => queue.take(jobId));
       if (job === undefined) return undefined;
-      state.waiting = queue.toState();
-      const key = `${jobId}-${state.nextHandOff++}`;
+      const key = `${jobId}-${state.core.nextHandOff++}`;
       const entry: HandOff = { key, server, memberId: job.memberId, workflow: job.workflow, at: Date.now() };
       state.handOffs[jobId] = entry;
       return entry;
-    });
+    }, this.#hintsFor(jobId));
   }
 
   /**
@@ -163,16 +172,14 @@ export class JobQueue {
    */
   endWaiting(jobId: string, ended: WaitingEnd): Promise<HandOff | undefined> {
     return this.cell.change((state) => {
-      const queue = waitingOf(state);
-      const job = queue.remove(jobId);
+      const job = state.withFair([state.ownerOf(jobId)], (queue) => queue.remove(jobId));
       if (job === undefined) return undefined;
-      state.waiting = queue.toState();
-      delete state.admitted[jobId];
-      const key = `${jobId}-${state.nextHandOff++}`;
+      state.unadmit(jobId);
+      const key = `${jobId}-${state.core.nextHandOff++}`;
       const entry: HandOff = { key, memberId: job.memberId, workflow: job.workflow, ended, at: Date.now() };
       state.handOffs[jobId] = entry;
       return entry;
-    });
+    }, this.#hintsFor(jobId));
   }
 
   /** Records that the job's server began executing it. */
@@ -202,10 +209,10 @@ export class JobQueue {
   /** The job reached its end state: it no longer counts against its member, nor holds a slot. */
   finished(jobId: string): Promise<void> {
     return this.cell.change((state) => {
-      delete state.admitted[jobId];
+      state.unadmit(jobId);
       const entry = state.handOffs[jobId];
       if (entry?.server !== undefined) state.handOffs[jobId] = { ...entry, server: undefined, startedAt: undefined };
-    });
+    }, this.#hintsFor(jobId));
   }
 
   /** The job is out of every process's hands (delivered, or handed back to the queue). */
@@ -217,31 +224,40 @@ export class JobQueue {
 
   /** Every waiting job in serving order, from the last state seen. */
   ordered(state: QueueState = this.cell.last): QueuedJob[] {
-    return waitingOf(state).ordered();
+    return state.fairQueue().ordered();
   }
 
   /** Each waiting job's 1-based position, from the last state seen. */
   positions(state: QueueState = this.cell.last): Map<string, number> {
-    return waitingOf(state).positions();
+    return state.fairQueue().positions();
   }
 
   /** How many handed-off jobs hold a slot on `server`, from the last state seen. */
   slotsTaken(server: string, state: QueueState = this.cell.last): number {
     return Object.values(state.handOffs).filter((entry) => entry.server === server).length;
   }
+
+  /** The job and, as last seen, its member: what a change by job id will read (a guess; the change checks). */
+  #hintsFor(jobId: string): { members: (string | undefined)[]; jobs: string[] } {
+    const last = this.cell.last;
+    const member = last.complete ? last.ownerOf(jobId) : undefined;
+    return { members: [member ?? last.handOffs[jobId]?.memberId], jobs: [jobId] };
+  }
 }
 
-function waitingOf(state: QueueState): FairQueue<QueuedJob> {
-  return FairQueue.fromState(state.waiting);
+/** Counts a job against its member and queues it at the back of its member's lane. */
+export function enqueue(state: QueueState, job: QueuedJob, now: number): void {
+  state.admit(job.id, job.memberId, now);
+  state.withFair([job.memberId], (queue) => queue.push(job));
 }
 
 /** What the limits are checked against, for a new job of `memberId`. */
 function countsOf(state: QueueState, memberId: string): JobCounts {
-  const memberInFlight = Object.values(state.admitted).filter((entry) => entry.memberId === memberId).length;
-  return { memberInFlight, waiting: waitingOf(state).size };
+  return { memberInFlight: state.inFlight(memberId), waiting: state.waitingCount };
 }
 
+/** Whether the queue counts the job, or holds its hand-off, or has it in the front lane (always counted, besides). */
 function knows(state: QueueState, jobId: string): boolean {
-  if (state.admitted[jobId] !== undefined || state.handOffs[jobId] !== undefined) return true;
-  return waitingOf(state).has(jobId);
+  if (state.handOffs[jobId] !== undefined || state.core.front.some((job) => job.id === jobId)) return true;
+  return state.ownerOf(jobId) !== undefined;
 }

@@ -12,10 +12,9 @@ import type { Logger } from '../logger.js';
 import type { JobFile, TerminalJobEvent } from './events.js';
 import { downloadOutputs } from './job-files.js';
 import type { QueueEngine } from './engine/queue-engine.js';
-import { emptyQueueState, type QueuedJob, type QueueState } from './engine/queue-state.js';
-import { FairQueue } from './fair-queue.js';
+import { emptyQueueState, type QueueState } from './engine/queue-state.js';
 import { errorOfFailure } from './failure-policy.js';
-import type { JobQueue } from './job-queue.js';
+import { enqueue, type JobQueue } from './job-queue.js';
 import type { JobRepository, Salvage } from './job-repository.js';
 import { isTerminal, type JobRecord } from './model.js';
 import { RECORD_LOST_SENTENCE } from './salvage.js';
@@ -104,19 +103,17 @@ async function refetch(job: JobRecord, context: RecoveryContext): Promise<JobFil
  */
 export function queueStateFromJobs(open: readonly JobRecord[]): QueueState {
   const state = emptyQueueState(Math.max(0, ...open.map((job) => job.sequence + 1)));
-  const waiting = new FairQueue<QueuedJob>();
   for (const job of [...open].sort((a, b) => a.sequence - b.sequence)) {
     const { id, memberId, workflow, createdAt } = job;
-    if (!isTerminal(job.state)) state.admitted[id] = { memberId, at: createdAt };
     if (job.state === 'waiting') {
-      waiting.push({ id, memberId, workflow, createdAt });
+      enqueue(state, { id, memberId, workflow, createdAt }, createdAt);
       continue;
     }
-    const key = `${id}-${state.nextHandOff++}`;
+    if (!isTerminal(job.state)) state.admit(id, memberId, createdAt);
+    const key = `${id}-${state.core.nextHandOff++}`;
     const onServer = isTerminal(job.state) ? {} : { server: job.server ?? '', startedAt: job.startedAt };
     state.handOffs[id] = { key, memberId, workflow, at: Date.now(), ...onServer };
   }
-  state.waiting = waiting.toState();
   return state;
 }
 

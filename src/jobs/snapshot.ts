@@ -2,7 +2,7 @@
  * The read-only view `/queue` and the metrics show: who waits where, what runs on which server, and how the servers
  * are. Plain data, taken at one instant.
  */
-import type { QueuedJob, QueueState } from './engine/queue-state.js';
+import type { QueueState } from './engine/queue-state.js';
 import type { JobState } from './model.js';
 import type { ServerStatus } from './server-pool.js';
 
@@ -66,7 +66,7 @@ export function buildSnapshot(
   outage = false,
 ): RunnerSnapshot {
   const waiting: WaitingJobView[] = [];
-  for (const job of orderedWaiting(state)) {
+  for (const job of state.waitingJobs()) {
     const position = positions.get(job.id);
     if (position === undefined) continue;
     const { id: jobId, memberId, workflow, createdAt } = job;
@@ -81,9 +81,4 @@ export function buildSnapshot(
   }
   waiting.sort((a, b) => a.position - b.position);
   return { waiting, active, servers, outage };
-}
-
-function orderedWaiting(state: QueueState): QueuedJob[] {
-  const { front, members } = state.waiting;
-  return [...front, ...members.flatMap(([, lane]) => lane.items.map(({ item }) => item))];
 }

@@ -6,14 +6,14 @@ import type { JobRecord } from '../model.js';
 import { queueStateFromJobs } from '../recovery.js';
 import { MemoryCell } from './shared-cell.js';
 import type { EngineHandlers, QueueEngine } from './queue-engine.js';
-import { emptyQueueState, type HandOff } from './queue-state.js';
+import { emptyQueueState, type HandOff, type QueueState } from './queue-state.js';
 
 /** The queue engine of a bot that is one process. */
 export class EmbeddedEngine implements QueueEngine {
   readonly kind = 'embedded';
   readonly leading = true;
   readonly intakeGraceMs = Number.POSITIVE_INFINITY;
-  readonly cell = new MemoryCell(emptyQueueState());
+  readonly cell = new MemoryCell<QueueState>(emptyQueueState());
   #handlers: EngineHandlers | undefined;
   #stopped = false;
 
@@ -25,7 +25,7 @@ export class EmbeddedEngine implements QueueEngine {
 
   async recover(open: readonly JobRecord[]): Promise<{ jobId: string; handOff: HandOff }[]> {
     const state = queueStateFromJobs(open);
-    await this.cell.change((current) => Object.assign(current, state));
+    await this.cell.change((current) => current.assign(state));
     return Object.entries(state.handOffs).map(([jobId, handOff]) => ({ jobId, handOff }));
   }
 
