@@ -12,6 +12,7 @@ import {
 } from 'discord.js';
 import { isUserFacing, sentenceFor } from '../errors.js';
 import { text } from '../i18n/catalog.js';
+import { isStoreAway } from '../store/store-away.js';
 import type { Logger } from '../logger.js';
 import type { CommandContext, SlashCommand } from '../commands/command.js';
 import type { AcknowledgementQueue } from './acknowledgements.js';
@@ -75,9 +76,10 @@ export function createInteractionRouter(options: RouterOptions): (interaction: I
       if (isUserFacing(error)) context.logger.info({ err: error, reason: error.identifier }, 'interaction refused');
       else context.logger.error({ err: error }, 'interaction failed');
       if (interaction.isRepliable()) {
+        // The store out of reach (Redis restarting) is no bug of ours: the member is told to try again shortly.
         const sentence = isUserFacing(error)
           ? sentenceFor(error, interaction.locale)
-          : text(interaction.locale, 'error.generic');
+          : text(interaction.locale, isStoreAway(error) ? 'error.store-away' : 'error.generic');
         await tellMember(interaction, sentence, context.logger);
       }
     } finally {
