@@ -4,14 +4,14 @@
  * waiting, rendering and finishing. Redis is (a) restarted gracefully (SIGTERM, then started again on the same port
  * and data) and (b) killed (SIGKILL) and started again the same way. Through both: no process exits; every job admitted
  * before the outage is delivered exactly once and each prompt reaches ComfyUI once; a command that arrives while
- * Redis is down is answered with one sentence in the member's language (or taken in later and delivered once); and
+ * Redis is down (an `/imagine`, a `/history`) is answered at once with one sentence in the member's language; and
  * each process's `/healthz` says the store is down while it is, and ok once it is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { text } from '../../src/i18n/catalog.js';
+import { text, type TextKey } from '../../src/i18n/catalog.js';
 import { shouldRunRedisTests } from '../store/redis-server.js';
 import { saysAnything, statusOf } from '../e2e/card-reader.js';
-import type { FakeUser, InteractionHandle } from '../fakes/discord/index.js';
+import type { FakeUser } from '../fakes/discord/index.js';
 import { Fleet, type FleetProcess } from './harness.js';
 import { describeUnended, expectEachDeliveredOnce, hasEnded, type SentJob } from './outcomes.js';
 
@@ -101,10 +101,6 @@ describe.runIf(shouldRunRedisTests('fleet suite (Redis restarted under the fleet
     }
 
     /**
-     * While Redis is down: every process's `/healthz` says the store is, a render that ends meanwhile is waited for,
-     * and a member sends an `/imagine`; resolves with its handle once Redis may come back.
-     */
-    /**
      * Ends Redis with `signal` while an emulator renders a prompt (so that its end reaches its carrier while Redis is
      * away, or as it goes); resolves with how many renders had finished just before.
      */
@@ -118,7 +114,36 @@ describe.runIf(shouldRunRedisTests('fleet suite (Redis restarted under the fleet
       return finished;
     }
 
-    async function duringTheOutage(rendersBefore: number, atLeastMs: number): Promise<InteractionHandle> {
+    /**
+     * A command the German member sends while Redis is down is answered, while it is still down, with the catalogue
+     * sentence `key` in German, for the member only.
+     */
+    async function toldWhileDown(command: { name: string; options?: Record<string, string> }, key: TextKey) {
+      const handle = await fleet.discord.sendSlashCommand({
+        user: german,
+        channel: fleet.guilds[0]!.channel,
+        ...command,
+      });
+      await fleet.until(
+        `/${command.name} sent during the outage to be answered`,
+        () => saysAnything(handle.original),
+        (answered) => answered,
+        30_000,
+        () =>
+          JSON.stringify(
+            handle.calls.map((call) => [call.method, call.status, call.receivedAt - handle.record.createdAt]),
+          ),
+      );
+      expect(handle.original!.content).toBe(text('de', key));
+      expect(handle.original!.flags & 64, 'the sentence is for the member only').toBe(64);
+    }
+
+    /**
+     * While Redis is down: every process's `/healthz` says the store is, a render that ends meanwhile is waited for
+     * (its end reaches a process that cannot write it down), and a member's `/history` and `/imagine` are each
+     * answered with one sentence in their language; resolves once the outage has lasted `atLeastMs`.
+     */
+    async function duringTheOutage(rendersBefore: number, atLeastMs: number): Promise<void> {
       const until = Date.now() + atLeastMs;
       for (const member of fleet.processes) {
         const health = await fleet.until(
@@ -129,42 +154,25 @@ describe.runIf(shouldRunRedisTests('fleet suite (Redis restarted under the fleet
         );
         expect(health.status).toBe('unhealthy');
       }
-      // A job's end reaches a process while it cannot write it down: its delivery must wait for Redis, not be lost.
       await fleet.until(
         'a render to finish while Redis is down',
         async () => renders(fleet),
         (now) => now.finished > rendersBefore,
       );
-      const during = await fleet.discord.sendSlashCommand({
-        user: german,
-        channel: fleet.guilds[0]!.channel,
-        name: 'imagine',
-        options: { prompt: `a pier outage${round}-during --steps 4` },
-      });
+      await toldWhileDown({ name: 'history' }, 'error.store-away');
+      await toldWhileDown(
+        { name: 'imagine', options: { prompt: `a pier outage${round}-during --steps 4` } },
+        'failure.storeUnavailable',
+      );
       await fleet.until(
         'the outage to have lasted long enough',
         () => Date.now(),
         (now) => now >= until,
       );
-      return during;
     }
 
     /** Every job ends with exactly one finished card, each prompt sent once, and no process went away. */
-    async function everyJobOnce(jobs: SentJob[], during: InteractionHandle, fault: string): Promise<void> {
-      // The command sent while Redis was down got one sentence in the member's language, or was taken in later.
-      await fleet.until(
-        'the command sent during the outage to be answered',
-        () => saysAnything(during.original),
-        (answered) => answered,
-        120_000,
-      );
-      const told = during.original?.content ?? '';
-      if (told === '') jobs.push({ handle: during, memberId: during.record.userId, marker: `outage${round}-during` });
-      else {
-        expect(told).toBe(text('de', 'failure.storeUnavailable'));
-        expect(during.original!.flags & 64, 'the sentence is for the member only').toBe(64);
-      }
-
+    async function everyJobOnce(jobs: SentJob[], fault: string): Promise<void> {
       await expectEachDeliveredOnce(fleet, jobs, fault);
       expect(fleet.running.length, 'processes still running').toBe(fleet.processes.length);
       for (const member of fleet.processes) {
@@ -180,9 +188,9 @@ describe.runIf(shouldRunRedisTests('fleet suite (Redis restarted under the fleet
     it('delivers every job once when Redis is restarted gracefully (SIGTERM) under it', async () => {
       const jobs = await jobsInEveryState();
       const rendersBefore = await haltWhileRendering('SIGTERM');
-      const during = await duringTheOutage(rendersBefore, 0);
+      await duringTheOutage(rendersBefore, 0);
       await fleet.restartableRedis.resume();
-      await everyJobOnce(jobs, during, 'Redis restarted (SIGTERM) under a running fleet');
+      await everyJobOnce(jobs, 'Redis restarted (SIGTERM) under a running fleet');
     }, 420_000);
 
     it("delivers every job once when Redis is killed (SIGKILL), down longer than the carriers' locks, and started again on its data", async () => {
@@ -190,9 +198,9 @@ describe.runIf(shouldRunRedisTests('fleet suite (Redis restarted under the fleet
       const rendersBefore = await haltWhileRendering('SIGKILL');
       // Longer than BullMQ's lock on a carried job (15 s): when Redis is back, the running jobs' locks have lapsed
       // and the stalled-job check may hand them out again while their carriers still follow them.
-      const during = await duringTheOutage(rendersBefore, 20_000);
+      await duringTheOutage(rendersBefore, 20_000);
       await fleet.restartableRedis.resume();
-      await everyJobOnce(jobs, during, 'Redis killed (SIGKILL) under a running fleet and started again');
+      await everyJobOnce(jobs, 'Redis killed (SIGKILL) under a running fleet and started again');
     }, 420_000);
   },
 );
